@@ -1,0 +1,484 @@
+//! The crawl stage: from a seed to the papers, authors and edges of its neighbourhood.
+//!
+//! A crawl is fetched level by level. Level 0 is the seed; level d+1 is what level-d
+//! papers cite (`references`), what cites them (`citations`), or both. One `crawl` job
+//! carries one level (see `queue`): it fetches the level's papers that are not fresh in
+//! the store with batch calls (metadata plus nested `references.paperId` in one call, up
+//! to 500 papers), pages `/references` and `/citations` only where a nested list was cut,
+//! then ranks the next level's candidates and applies the budget. Every step is written
+//! before the next starts and is derived from the store alone, so a level that is run
+//! again (after a crash, a kill -9, a retry) repeats no request that already succeeded and
+//! ends with the same papers and edges.
+
+pub mod priority;
+
+use std::collections::BTreeMap;
+
+use crate::context::Context;
+use crate::ids::PaperId;
+use crate::s2::model::{Paper, PaperRef};
+use crate::s2::{BatchItem, EdgeKind, NESTED_CAP, S2Client, S2Error};
+use crate::store::{Crawl, Direction, EdgeRow, NewCrawl, PaperRecord, Store, StoreError, now};
+use crate::store::{FetchedBatch, StubRecord};
+
+/// What a crawl failed on.
+#[derive(Debug, thiserror::Error)]
+pub enum CrawlError {
+    /// The seed is unknown to S2.
+    #[error("paper {0} was not found on Semantic Scholar: check the id (try its DOI or ARXIV: form)")]
+    SeedNotFound(String),
+    /// The seed's record could not be read.
+    #[error("Semantic Scholar's record for {id} is unusable ({reason})")]
+    SeedUnusable {
+        /// The seed as typed.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The API failed.
+    #[error(transparent)]
+    Api(#[from] S2Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The crawl is gone from the store.
+    #[error("crawl {0} no longer exists")]
+    Gone(i64),
+}
+
+impl CrawlError {
+    /// Whether running the job again later could succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api(e) => e.is_transient(),
+            Self::Store(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// What a user asks to crawl.
+#[derive(Debug, Clone)]
+pub struct CrawlRequest {
+    /// The seed.
+    pub seed: PaperId,
+    /// Levels beyond the seed.
+    pub depth: u32,
+    /// Which way to grow.
+    pub direction: Direction,
+    /// Most papers in the crawl.
+    pub max_papers: Option<u32>,
+    /// Summarize the crawl's papers.
+    pub summarize: bool,
+}
+
+/// A seed resolved to its S2 id, with its record when it had to be fetched.
+#[derive(Debug, Clone)]
+pub struct ResolvedSeed {
+    /// The S2 id.
+    pub paper_id: String,
+    /// The seed's priority.
+    pub priority: i64,
+    /// The fetched record to store, if the seed was not already fresh in the store.
+    pub fetched: Option<FetchedBatch>,
+}
+
+/// Where a level job leaves the crawl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelOutcome {
+    /// The next level is ready to fetch.
+    Next(i64),
+    /// This was the last level.
+    Finished,
+    /// The job belongs to an older run of the crawl; nothing was done.
+    Superseded,
+}
+
+/// The `fields` of a batch call. References are always asked for (the crawl's edges
+/// come from them); citations only when the crawl follows them from this level.
+pub fn batch_fields(with_citations: bool) -> String {
+    let mut fields = String::from(
+        "paperId,corpusId,externalIds,title,abstract,venue,year,publicationDate,journal,\
+         citationCount,referenceCount,influentialCitationCount,isOpenAccess,openAccessPdf,\
+         fieldsOfStudy,s2FieldsOfStudy,publicationTypes,authors,tldr,\
+         references.paperId,references.title,references.year,references.citationCount",
+    );
+    if with_citations {
+        fields.push_str(",citations.paperId,citations.title,citations.year,citations.citationCount");
+    }
+    fields
+}
+
+/// Resolves the seed: from the store when it is there and fresh (no request), else with
+/// one batch call that also brings the seed's full record.
+pub async fn resolve_seed(
+    s2: &S2Client,
+    store: Option<&Store>,
+    req: &CrawlRequest,
+    cutoff: i64,
+) -> Result<ResolvedSeed, CrawlError> {
+    if let Some(store) = store
+        && let Some(id) = store.find_paper_by(&req.seed).await?
+        && let Some(paper) = store.papers(std::slice::from_ref(&id)).await?.pop()
+        && paper.fetched_at.is_some_and(|t| t >= cutoff)
+        && (!req.direction.follows_citations() || paper.citations_fetched_at.is_some_and(|t| t >= cutoff))
+    {
+        return Ok(ResolvedSeed {
+            priority: priority::priority(paper.citation_count, paper.year),
+            paper_id: id,
+            fetched: None,
+        });
+    }
+    let with_citations = req.direction.follows_citations() && req.depth > 0;
+    let api_id = req.seed.api_form();
+    let items = s2
+        .batch(std::slice::from_ref(&api_id), &batch_fields(with_citations))
+        .await?;
+    let paper = match items.into_iter().next() {
+        Some(BatchItem::Found(paper)) => *paper,
+        Some(BatchItem::Malformed(reason)) => {
+            return Err(CrawlError::SeedUnusable {
+                id: req.seed.to_string(),
+                reason,
+            });
+        }
+        Some(BatchItem::Missing) | None => return Err(CrawlError::SeedNotFound(req.seed.to_string())),
+    };
+    let Some(paper_id) = paper.paper_id.clone() else {
+        return Err(CrawlError::SeedNotFound(req.seed.to_string()));
+    };
+    let priority = priority::priority(paper.citation_count, paper.year);
+    let mut batch = FetchedBatch::default();
+    absorb(s2, &mut batch, &paper_id, paper, with_citations).await?;
+    Ok(ResolvedSeed {
+        paper_id,
+        priority,
+        fetched: Some(batch),
+    })
+}
+
+/// Stores a resolved seed and starts a run of the crawl it names.
+pub async fn begin(store: &Store, req: &CrawlRequest, seed: &ResolvedSeed, cutoff: i64) -> Result<Crawl, CrawlError> {
+    let now = now();
+    if let Some(batch) = &seed.fetched {
+        // The seed is not a member of any crawl yet: crawl id 0 marks nothing.
+        store.record_batch(0, 0, batch, now).await?;
+    }
+    let new = NewCrawl {
+        seed_id: seed.paper_id.clone(),
+        seed_input: req.seed.to_string(),
+        depth: i64::from(req.depth),
+        direction: req.direction,
+        max_papers: req.max_papers.map(i64::from).unwrap_or(0),
+        summarize: req.summarize,
+    };
+    Ok(store.begin_run(&new, cutoff, seed.priority, now).await?)
+}
+
+/// The fetch cutoff of a run starting at `now`: papers fetched before it are fetched again.
+pub fn fresh_cutoff_at(now: i64, settings: &crate::settings::Settings) -> i64 {
+    now - settings.s2.fresh_for.as_secs() as i64
+}
+
+/// Runs one level of a crawl: fetch what is not fresh, then admit the next level.
+pub async fn run_level(ctx: &Context, crawl_id: i64, run: i64, depth: i64) -> Result<LevelOutcome, CrawlError> {
+    let store = &ctx.store;
+    let crawl = store.crawl(crawl_id).await?.ok_or(CrawlError::Gone(crawl_id))?;
+    if crawl.run != run {
+        return Ok(LevelOutcome::Superseded);
+    }
+    let direction = crawl.direction();
+    let expand = depth < crawl.depth;
+    let with_citations = direction.follows_citations() && expand;
+    let todo = store.members_to_fetch(&crawl, depth, with_citations).await?;
+    let fields = batch_fields(with_citations);
+    for chunk in todo.chunks(ctx.settings.s2.batch_size) {
+        let batch = fetch_batch(&ctx.s2, chunk, &fields, with_citations).await?;
+        ctx.counters.papers_fetched.add(batch.papers.len() as u64);
+        store.record_batch(crawl_id, run, &batch, now()).await?;
+    }
+    if !expand {
+        return Ok(LevelOutcome::Finished);
+    }
+    let candidates = store.candidates(crawl_id, depth, direction).await?;
+    let room = if crawl.max_papers > 0 {
+        let members = store.member_count(crawl_id).await?;
+        Some(usize::try_from(crawl.max_papers - members).unwrap_or(0))
+    } else {
+        None
+    };
+    let selection = priority::select(&candidates, room);
+    store
+        .add_level(crawl_id, run, depth + 1, &selection.admitted, &selection.left_out)
+        .await?;
+    Ok(LevelOutcome::Next(depth + 1))
+}
+
+/// One batch call (plus pages for cut lists), turned into rows to store.
+async fn fetch_batch(
+    s2: &S2Client,
+    ids: &[String],
+    fields: &str,
+    with_citations: bool,
+) -> Result<FetchedBatch, CrawlError> {
+    let items = s2.batch(ids, fields).await?;
+    let mut batch = FetchedBatch::default();
+    for (id, item) in ids.iter().zip(items) {
+        match item {
+            BatchItem::Found(paper) if paper.paper_id.as_deref() == Some(id.as_str()) => {
+                absorb(s2, &mut batch, id, *paper, with_citations).await?;
+            }
+            BatchItem::Found(paper) => batch.missing.push((
+                id.clone(),
+                format!("S2 answered with another id ({})", paper.paper_id.unwrap_or_default()),
+            )),
+            BatchItem::Missing => batch
+                .missing
+                .push((id.clone(), "not found on Semantic Scholar".to_owned())),
+            BatchItem::Malformed(reason) => batch.missing.push((id.clone(), reason)),
+        }
+    }
+    Ok(batch)
+}
+
+/// Adds one paper's record, its listed neighbours and edges to `batch`, paging a list
+/// only where the nested one was cut or absent.
+async fn absorb(
+    s2: &S2Client,
+    batch: &mut FetchedBatch,
+    id: &str,
+    mut paper: Paper,
+    with_citations: bool,
+) -> Result<(), CrawlError> {
+    let mut record = to_record(&paper);
+    let reference_count = paper.reference_count.unwrap_or(0);
+    match paper.references.take() {
+        Some(refs) => {
+            // The nested list and `/references` stop at the same 1,000: nothing more can
+            // be fetched, so a longer list is only recorded as cut.
+            record.references_truncated = refs.len() >= NESTED_CAP && reference_count > refs.len() as i64;
+            add_neighbours(batch, id, refs, EdgeKind::References, None);
+        }
+        None if reference_count > 0 => {
+            let list = s2.edges(id, EdgeKind::References, 0).await?;
+            record.references_truncated = list.truncated;
+            add_edge_list(batch, id, list.edges, EdgeKind::References);
+        }
+        None => {}
+    }
+    if with_citations {
+        let citation_count = paper.citation_count.unwrap_or(0);
+        match paper.citations.take() {
+            Some(cits) if cits.len() >= NESTED_CAP && citation_count > cits.len() as i64 => {
+                let start = cits.len() as u64;
+                add_neighbours(batch, id, cits, EdgeKind::Citations, None);
+                let rest = s2.edges(id, EdgeKind::Citations, start).await?;
+                record.citations_truncated = rest.truncated;
+                add_edge_list(batch, id, rest.edges, EdgeKind::Citations);
+            }
+            Some(cits) => add_neighbours(batch, id, cits, EdgeKind::Citations, None),
+            None if citation_count > 0 => {
+                let list = s2.edges(id, EdgeKind::Citations, 0).await?;
+                record.citations_truncated = list.truncated;
+                add_edge_list(batch, id, list.edges, EdgeKind::Citations);
+            }
+            None => {}
+        }
+        batch.citations_listed.push(id.to_owned());
+    }
+    batch.papers.push(record);
+    Ok(())
+}
+
+fn add_edge_list(batch: &mut FetchedBatch, id: &str, edges: Vec<crate::s2::Edge>, kind: EdgeKind) {
+    for edge in edges {
+        add_neighbours(batch, id, vec![edge.paper], kind, edge.is_influential);
+    }
+}
+
+/// Stubs for the listed papers that S2 resolved, and an edge to (or from) each.
+fn add_neighbours(batch: &mut FetchedBatch, id: &str, list: Vec<PaperRef>, kind: EdgeKind, influential: Option<bool>) {
+    for other in list {
+        let Some(other_id) = other.paper_id.filter(|o| crate::s2::is_sha(o) && o != id) else {
+            continue; // unresolved entries have no id to link to
+        };
+        let (citing, cited) = match kind {
+            EdgeKind::References => (id.to_owned(), other_id.clone()),
+            EdgeKind::Citations => (other_id.clone(), id.to_owned()),
+        };
+        batch.edges.push(EdgeRow {
+            citing,
+            cited,
+            is_influential: influential,
+        });
+        batch.stubs.push(StubRecord {
+            paper_id: other_id,
+            title: other.title,
+            year: other.year,
+            citation_count: other.citation_count,
+        });
+    }
+}
+
+/// The storable form of an S2 record.
+pub fn to_record(p: &Paper) -> PaperRecord {
+    let mut fields: Vec<String> = p.fields_of_study.clone().unwrap_or_default();
+    for f in p.s2_fields_of_study.iter().flatten() {
+        if let Some(cat) = &f.category
+            && !fields.contains(cat)
+        {
+            fields.push(cat.clone());
+        }
+    }
+    let external_ids = p
+        .external_ids
+        .as_ref()
+        .map(|ids| serde_json::to_string(ids).unwrap_or_else(|_| "{}".to_owned()))
+        .unwrap_or_else(|| "{}".to_owned());
+    let clean = |s: &Option<String>| s.as_ref().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    PaperRecord {
+        paper_id: p.paper_id.clone().unwrap_or_default(),
+        corpus_id: p
+            .corpus_id
+            .or_else(|| p.external_id("CorpusId").and_then(|c| c.parse().ok())),
+        doi: p.external_id("DOI").map(|d| d.to_lowercase()),
+        arxiv: p.external_id("ArXiv").map(|a| strip_arxiv_version(&a).to_owned()),
+        external_ids,
+        title: p.title.clone().unwrap_or_default().trim().to_owned(),
+        abstract_text: clean(&p.abstract_text),
+        tldr: p.tldr.as_ref().and_then(|t| clean(&t.text)),
+        venue: clean(&p.venue),
+        year: p.year,
+        publication_date: clean(&p.publication_date),
+        journal: p.journal.as_ref().and_then(|j| clean(&j.name)),
+        journal_volume: p.journal.as_ref().and_then(|j| clean(&j.volume)),
+        journal_pages: p.journal.as_ref().and_then(|j| clean(&j.pages)),
+        citation_count: p.citation_count,
+        reference_count: p.reference_count,
+        influential_citation_count: p.influential_citation_count,
+        fields_of_study: fields,
+        publication_types: p.publication_types.clone().unwrap_or_default(),
+        pdf_url: p.open_access_pdf.as_ref().and_then(|o| clean(&o.url)),
+        is_open_access: p.is_open_access,
+        references_truncated: false,
+        citations_truncated: false,
+        authors: p
+            .authors
+            .iter()
+            .flatten()
+            .filter_map(|a| {
+                let name = a.name.as_deref()?.trim();
+                (!name.is_empty()).then(|| (a.author_id.clone(), name.to_owned()))
+            })
+            .collect(),
+    }
+}
+
+/// `2106.15928v2` → `2106.15928`.
+pub fn strip_arxiv_version(id: &str) -> &str {
+    match id.rfind('v') {
+        Some(i) if i > 0 && i + 1 < id.len() && id[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &id[..i],
+        _ => id,
+    }
+}
+
+/// Members grouped by depth, for reports.
+pub fn by_depth(members: &[crate::store::MemberInfo]) -> BTreeMap<i64, usize> {
+    let mut out = BTreeMap::new();
+    for m in members {
+        *out.entry(m.depth).or_insert(0) += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arxiv_versions_are_stripped() {
+        assert_eq!(strip_arxiv_version("2106.15928v2"), "2106.15928");
+        assert_eq!(strip_arxiv_version("1706.03762"), "1706.03762");
+        assert_eq!(strip_arxiv_version("hep-th/9901001v1"), "hep-th/9901001");
+        assert_eq!(strip_arxiv_version("solv-int/9901001"), "solv-int/9901001");
+    }
+
+    #[test]
+    fn records_take_ids_fields_and_authors_from_the_s2_shape() {
+        let p: Paper = serde_json::from_value(serde_json::json!({
+            "paperId": "649def34f8be52c8b66281af98ae884c09aef38b",
+            "externalIds": {"DOI": "10.18653/V1/N18-3011", "ArXiv": "1805.02262v1", "CorpusId": 19170988},
+            "title": "  Construction of the Literature Graph  ",
+            "abstract": "   ",
+            "fieldsOfStudy": ["Computer Science"],
+            "s2FieldsOfStudy": [{"category": "Computer Science", "source": "external"}, {"category": "Medicine", "source": "s2-fos-model"}],
+            "authors": [{"authorId": "1741101", "name": "Waleed Ammar"}, {"authorId": null, "name": "  "}, {"authorId": null, "name": "Anon"}],
+            "openAccessPdf": {"url": "", "status": null},
+            "tldr": {"model": "tldr@v2", "text": "A graph."}
+        }))
+        .expect("parses");
+        let r = to_record(&p);
+        assert_eq!(r.doi.as_deref(), Some("10.18653/v1/n18-3011"));
+        assert_eq!(r.arxiv.as_deref(), Some("1805.02262"));
+        assert_eq!(r.corpus_id, Some(19170988));
+        assert_eq!(r.title, "Construction of the Literature Graph");
+        assert_eq!(r.abstract_text, None);
+        assert_eq!(r.fields_of_study, vec!["Computer Science", "Medicine"]);
+        assert_eq!(
+            r.authors,
+            vec![
+                (Some("1741101".to_owned()), "Waleed Ammar".to_owned()),
+                (None, "Anon".to_owned())
+            ]
+        );
+        assert_eq!(r.pdf_url, None);
+        assert_eq!(r.tldr.as_deref(), Some("A graph."));
+    }
+
+    #[test]
+    fn neighbours_skip_unresolved_and_self_references() {
+        let mut batch = FetchedBatch::default();
+        let me = "a".repeat(40);
+        let other = "b".repeat(40);
+        let list = vec![
+            PaperRef {
+                paper_id: None,
+                title: Some("unresolved".into()),
+                ..Default::default()
+            },
+            PaperRef {
+                paper_id: Some(me.clone()),
+                ..Default::default()
+            },
+            PaperRef {
+                paper_id: Some("not-a-sha".into()),
+                ..Default::default()
+            },
+            PaperRef {
+                paper_id: Some(other.clone()),
+                title: Some("B".into()),
+                year: Some(2020),
+                citation_count: Some(3),
+            },
+        ];
+        add_neighbours(&mut batch, &me, list.clone(), EdgeKind::References, None);
+        add_neighbours(&mut batch, &me, list, EdgeKind::Citations, Some(true));
+        assert_eq!(
+            batch.edges,
+            vec![
+                EdgeRow {
+                    citing: me.clone(),
+                    cited: other.clone(),
+                    is_influential: None
+                },
+                EdgeRow {
+                    citing: other.clone(),
+                    cited: me.clone(),
+                    is_influential: Some(true)
+                },
+            ]
+        );
+        assert_eq!(batch.stubs.len(), 2);
+        assert_eq!(batch.stubs[0].title.as_deref(), Some("B"));
+    }
+}

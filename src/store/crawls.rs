@@ -1,0 +1,415 @@
+//! Crawls, their runs and their members.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sqlx::AssertSqlSafe;
+
+use super::{Doing, ROWS_PER_STATEMENT, Store, StoreError, graph::Candidate, on_db, placeholders};
+
+/// Which way a crawl grows from each paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// What the paper cites (the default).
+    References,
+    /// What cites the paper.
+    Citations,
+    /// Both.
+    Both,
+}
+
+impl Direction {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::References => "references",
+            Self::Citations => "citations",
+            Self::Both => "both",
+        }
+    }
+
+    /// Whether the crawl follows references.
+    pub fn follows_references(self) -> bool {
+        matches!(self, Self::References | Self::Both)
+    }
+
+    /// Whether the crawl follows citations.
+    pub fn follows_citations(self) -> bool {
+        matches!(self, Self::Citations | Self::Both)
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Direction {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "references" | "refs" => Ok(Self::References),
+            "citations" | "cites" => Ok(Self::Citations),
+            "both" => Ok(Self::Both),
+            _ => Err(format!("unknown direction {s:?}: use references, citations or both")),
+        }
+    }
+}
+
+/// What a user asks for; the same parameters name the same crawl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCrawl {
+    /// The seed's S2 id.
+    pub seed_id: String,
+    /// The id as the user typed it.
+    pub seed_input: String,
+    /// Levels beyond the seed.
+    pub depth: i64,
+    /// Which way to grow.
+    pub direction: Direction,
+    /// Most papers in the crawl; 0 = no budget.
+    pub max_papers: i64,
+    /// Whether to summarize the crawl's papers.
+    pub summarize: bool,
+}
+
+/// A stored crawl.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Crawl {
+    /// Id.
+    pub crawl_id: i64,
+    /// Seed S2 id.
+    pub seed_id: String,
+    /// Seed as typed.
+    pub seed_input: String,
+    /// Depth.
+    pub depth: i64,
+    /// Direction name.
+    pub direction: String,
+    /// Budget (0 = none).
+    pub max_papers: i64,
+    /// Summaries wanted.
+    pub summarize: bool,
+    /// Current run.
+    pub run: i64,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    /// Papers fetched before this (unix seconds) are fetched again in this run.
+    pub fetch_cutoff: i64,
+    /// Why the run failed.
+    pub error: Option<String>,
+    /// Created (unix seconds).
+    pub created_at: i64,
+    /// Current run started.
+    pub run_started_at: i64,
+    /// Last run finished.
+    pub finished_at: Option<i64>,
+}
+
+impl Crawl {
+    /// The direction (a stored value refnet did not write reads as references).
+    pub fn direction(&self) -> Direction {
+        self.direction.parse().unwrap_or(Direction::References)
+    }
+}
+
+/// A member of a crawl.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberInfo {
+    /// S2 id.
+    pub paper_id: String,
+    /// Level.
+    pub depth: i64,
+    /// Priority 0–10.
+    pub priority: i64,
+    /// The run that added it.
+    pub added_run: i64,
+    /// Why S2 had no record for it.
+    pub missing: Option<String>,
+}
+
+/// Counts for the crawl's report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CrawlStats {
+    /// Papers in the crawl.
+    pub members: i64,
+    /// Members S2 had no record for.
+    pub missing: i64,
+    /// Citation edges between members.
+    pub edges: i64,
+    /// Papers left out by the budget.
+    pub left_out: i64,
+    /// Members whose reference or citation list the API cut.
+    pub truncated: i64,
+}
+
+const CRAWL_COLUMNS: &str = "crawl_id, seed_id, seed_input, depth, direction, max_papers, summarize, run, status, \
+fetch_cutoff, error, created_at, run_started_at, finished_at";
+
+impl Store {
+    /// Finds the crawl with these parameters (or creates it), starts a new run of it with
+    /// the given fetch cutoff, and makes sure the seed is a member.
+    pub async fn begin_run(
+        &self,
+        new: &NewCrawl,
+        cutoff: i64,
+        seed_priority: i64,
+        now: i64,
+    ) -> Result<Crawl, StoreError> {
+        let crawl: Crawl = on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            let sql = format!(
+                "INSERT INTO crawls (seed_id, seed_input, depth, direction, max_papers, summarize, run, status, \
+                 fetch_cutoff, created_at, run_started_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1, 'running', $7, $8, $8) \
+                 ON CONFLICT (seed_id, depth, direction, max_papers) DO UPDATE SET \
+                 run = crawls.run + 1, status = 'running', fetch_cutoff = excluded.fetch_cutoff, \
+                 seed_input = excluded.seed_input, summarize = excluded.summarize, error = NULL, \
+                 run_started_at = excluded.run_started_at \
+                 RETURNING {CRAWL_COLUMNS}"
+            );
+            let crawl: Crawl = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(new.seed_id.clone())
+                .bind(new.seed_input.clone())
+                .bind(new.depth)
+                .bind(new.direction.as_str())
+                .bind(new.max_papers)
+                .bind(new.summarize)
+                .bind(cutoff)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .doing("starting a crawl")?;
+            sqlx::query(
+                "INSERT INTO crawl_members (crawl_id, paper_id, depth, priority, added_run) \
+                 VALUES ($1, $2, 0, $3, $4) ON CONFLICT (crawl_id, paper_id) DO NOTHING",
+            )
+            .bind(crawl.crawl_id)
+            .bind(new.seed_id.clone())
+            .bind(seed_priority)
+            .bind(crawl.run)
+            .execute(&mut *tx)
+            .await
+            .doing("adding the seed")?;
+            tx.commit().await.doing("committing a new crawl")?;
+            crawl
+        });
+        Ok(crawl)
+    }
+
+    /// Starts a new run of an existing crawl (a refresh) with the given fetch cutoff.
+    pub async fn begin_refresh(&self, crawl_id: i64, cutoff: i64, now: i64) -> Result<Option<Crawl>, StoreError> {
+        let sql = format!(
+            "UPDATE crawls SET run = run + 1, status = 'running', fetch_cutoff = $1, error = NULL, \
+             run_started_at = $2 WHERE crawl_id = $3 RETURNING {CRAWL_COLUMNS}"
+        );
+        on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(cutoff)
+            .bind(now)
+            .bind(crawl_id)
+            .fetch_optional(pool)
+            .await
+            .doing("starting a refresh"))
+    }
+
+    /// A crawl by id.
+    pub async fn crawl(&self, crawl_id: i64) -> Result<Option<Crawl>, StoreError> {
+        let sql = format!("SELECT {CRAWL_COLUMNS} FROM crawls WHERE crawl_id = $1");
+        on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(crawl_id)
+            .fetch_optional(pool)
+            .await
+            .doing("reading a crawl"))
+    }
+
+    /// Every crawl, newest first.
+    pub async fn crawls(&self) -> Result<Vec<Crawl>, StoreError> {
+        let sql = format!("SELECT {CRAWL_COLUMNS} FROM crawls ORDER BY crawl_id DESC");
+        on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await
+            .doing("listing crawls"))
+    }
+
+    /// Marks a run finished (only if it is still the current run).
+    pub async fn finish_run(&self, crawl_id: i64, run: i64, now: i64) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE crawls SET status = 'done', finished_at = $1, error = NULL WHERE crawl_id = $2 AND run = $3",
+        )
+        .bind(now)
+        .bind(crawl_id)
+        .bind(run)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .doing("finishing a crawl"))
+    }
+
+    /// Marks a run failed with the reason (only if it is still the current run).
+    pub async fn fail_run(&self, crawl_id: i64, run: i64, error: &str) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE crawls SET status = 'failed', error = $1 WHERE crawl_id = $2 AND run = $3",
+        )
+        .bind(error.to_owned())
+        .bind(crawl_id)
+        .bind(run)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .doing("recording a failed crawl"))
+    }
+
+    /// Members of `depth` that this run still has to fetch: not checked in this run, and
+    /// stored before the cutoff (or never), or lacking a fresh citing list when needed.
+    pub async fn members_to_fetch(
+        &self,
+        crawl: &Crawl,
+        depth: i64,
+        needs_citations: bool,
+    ) -> Result<Vec<String>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT m.paper_id FROM crawl_members m LEFT JOIN papers p ON p.paper_id = m.paper_id \
+             WHERE m.crawl_id = $1 AND m.depth = $2 AND (m.checked_run IS NULL OR m.checked_run < $3) \
+             AND (p.fetched_at IS NULL OR p.fetched_at < $4 \
+                  OR ($5 AND (p.citations_fetched_at IS NULL OR p.citations_fetched_at < $4))) \
+             ORDER BY m.priority DESC, m.paper_id",
+        )
+        .bind(crawl.crawl_id)
+        .bind(depth)
+        .bind(crawl.run)
+        .bind(crawl.fetch_cutoff)
+        .bind(needs_citations)
+        .fetch_all(pool)
+        .await
+        .doing("listing papers to fetch"))
+    }
+
+    /// Papers one step from the members of `depth` (along `direction`) that are not yet
+    /// members, with what their priority needs.
+    pub async fn candidates(
+        &self,
+        crawl_id: i64,
+        depth: i64,
+        direction: Direction,
+    ) -> Result<Vec<Candidate>, StoreError> {
+        // (member end, other end) of an edge, per direction followed.
+        let mut ends = Vec::new();
+        if direction.follows_references() {
+            ends.push(("citing", "cited"));
+        }
+        if direction.follows_citations() {
+            ends.push(("cited", "citing"));
+        }
+        let mut out: Vec<Candidate> = Vec::new();
+        for (member_end, other_end) in ends {
+            let sql = format!(
+                "SELECT c.{other_end} AS paper_id, MAX(p.citation_count) AS citation_count, MAX(p.year) AS year \
+                 FROM crawl_members m JOIN citations c ON c.{member_end} = m.paper_id \
+                 LEFT JOIN papers p ON p.paper_id = c.{other_end} \
+                 WHERE m.crawl_id = $1 AND m.depth = $2 AND m.missing IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM crawl_members x WHERE x.crawl_id = $1 AND x.paper_id = c.{other_end}) \
+                 GROUP BY c.{other_end}"
+            );
+            let rows: Vec<Candidate> = on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+                .bind(crawl_id)
+                .bind(depth)
+                .fetch_all(pool)
+                .await
+                .doing("listing candidates")?);
+            out.extend(rows);
+        }
+        out.sort_by(|a, b| a.paper_id.cmp(&b.paper_id));
+        out.dedup_by(|a, b| a.paper_id == b.paper_id);
+        Ok(out)
+    }
+
+    /// Number of members of a crawl.
+    pub async fn member_count(&self, crawl_id: i64) -> Result<i64, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM crawl_members WHERE crawl_id = $1")
+            .bind(crawl_id)
+            .fetch_one(pool)
+            .await
+            .doing("counting members"))
+    }
+
+    /// Adds a level's admitted members and records those the budget left out, in one
+    /// transaction; members already present are kept as they are.
+    pub async fn add_level(
+        &self,
+        crawl_id: i64,
+        run: i64,
+        depth: i64,
+        admitted: &[(String, i64)],
+        left_out: &[(String, i64)],
+    ) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            for chunk in admitted.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO crawl_members (crawl_id, paper_id, depth, priority, added_run) VALUES {} \
+                     ON CONFLICT (crawl_id, paper_id) DO NOTHING",
+                    placeholders(chunk.len(), 5)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (id, priority) in chunk {
+                    q = q.bind(crawl_id).bind(id.clone()).bind(depth).bind(*priority).bind(run);
+                }
+                q.execute(&mut *tx).await.doing("adding members")?;
+            }
+            for chunk in left_out.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO crawl_left_out (crawl_id, paper_id, depth, priority) VALUES {} \
+                     ON CONFLICT (crawl_id, paper_id) DO NOTHING",
+                    placeholders(chunk.len(), 4)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (id, priority) in chunk {
+                    q = q.bind(crawl_id).bind(id.clone()).bind(depth).bind(*priority);
+                }
+                q.execute(&mut *tx).await.doing("recording papers left out")?;
+            }
+            tx.commit().await.doing("committing a level")
+        })
+    }
+
+    /// Every member of a crawl, by depth then priority.
+    pub async fn members(&self, crawl_id: i64) -> Result<Vec<MemberInfo>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT paper_id, depth, priority, added_run, missing FROM crawl_members WHERE crawl_id = $1 \
+             ORDER BY depth, priority DESC, paper_id",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("listing members"))
+    }
+
+    /// Counts for a crawl's report.
+    pub async fn crawl_stats(&self, crawl_id: i64) -> Result<CrawlStats, StoreError> {
+        let row: (i64, i64, i64, i64, i64) = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT \
+               (SELECT COUNT(*) FROM crawl_members WHERE crawl_id = $1), \
+               (SELECT COUNT(*) FROM crawl_members WHERE crawl_id = $1 AND missing IS NOT NULL), \
+               (SELECT COUNT(*) FROM citations c \
+                  JOIN crawl_members a ON a.paper_id = c.citing AND a.crawl_id = $1 \
+                  JOIN crawl_members b ON b.paper_id = c.cited AND b.crawl_id = $1), \
+               (SELECT COUNT(*) FROM crawl_left_out WHERE crawl_id = $1), \
+               (SELECT COUNT(*) FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
+                  WHERE m.crawl_id = $1 AND (p.references_truncated OR p.citations_truncated))",
+        )
+        .bind(crawl_id)
+        .fetch_one(pool)
+        .await
+        .doing("counting a crawl")?);
+        Ok(CrawlStats {
+            members: row.0,
+            missing: row.1,
+            edges: row.2,
+            left_out: row.3,
+            truncated: row.4,
+        })
+    }
+}

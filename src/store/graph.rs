@@ -1,0 +1,517 @@
+//! Papers, authors and citation edges.
+
+use std::collections::BTreeMap;
+
+use sqlx::AssertSqlSafe;
+
+use super::{Doing, ROWS_PER_STATEMENT, Store, StoreError, list_placeholders, on_db, placeholders};
+
+/// A paper's full record, ready to store.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PaperRecord {
+    /// 40-hex S2 id.
+    pub paper_id: String,
+    /// Corpus id.
+    pub corpus_id: Option<i64>,
+    /// Lower-cased DOI.
+    pub doi: Option<String>,
+    /// arXiv id without version.
+    pub arxiv: Option<String>,
+    /// External ids as a JSON object.
+    pub external_ids: String,
+    /// Title (empty when S2 has none).
+    pub title: String,
+    /// Abstract.
+    pub abstract_text: Option<String>,
+    /// S2 TLDR.
+    pub tldr: Option<String>,
+    /// Venue.
+    pub venue: Option<String>,
+    /// Year.
+    pub year: Option<i64>,
+    /// `YYYY-MM-DD`.
+    pub publication_date: Option<String>,
+    /// Journal name.
+    pub journal: Option<String>,
+    /// Journal volume.
+    pub journal_volume: Option<String>,
+    /// Journal pages.
+    pub journal_pages: Option<String>,
+    /// Citation count.
+    pub citation_count: Option<i64>,
+    /// Reference count.
+    pub reference_count: Option<i64>,
+    /// Influential citation count.
+    pub influential_citation_count: Option<i64>,
+    /// Fields of study.
+    pub fields_of_study: Vec<String>,
+    /// Publication types.
+    pub publication_types: Vec<String>,
+    /// Open-access PDF URL.
+    pub pdf_url: Option<String>,
+    /// Whether S2 knows an open-access version.
+    pub is_open_access: Option<bool>,
+    /// More references exist than the API lets anyone list.
+    pub references_truncated: bool,
+    /// More citations exist than the API lets anyone list.
+    pub citations_truncated: bool,
+    /// Authors in order: (S2 author id, name).
+    pub authors: Vec<(Option<String>, String)>,
+}
+
+/// A paper known only from another paper's list: enough to rank and name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StubRecord {
+    /// 40-hex S2 id.
+    pub paper_id: String,
+    /// Title.
+    pub title: Option<String>,
+    /// Year.
+    pub year: Option<i64>,
+    /// Citation count.
+    pub citation_count: Option<i64>,
+}
+
+/// One citation edge.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EdgeRow {
+    /// The citing paper.
+    pub citing: String,
+    /// The cited paper.
+    pub cited: String,
+    /// S2's influential flag, when known.
+    pub is_influential: Option<bool>,
+}
+
+/// A paper as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredPaper {
+    /// 40-hex S2 id.
+    pub paper_id: String,
+    /// Corpus id.
+    pub corpus_id: Option<i64>,
+    /// Lower-cased DOI.
+    pub doi: Option<String>,
+    /// arXiv id.
+    pub arxiv: Option<String>,
+    /// External ids (JSON object).
+    pub external_ids: String,
+    /// Title.
+    pub title: String,
+    /// Abstract.
+    #[sqlx(rename = "abstract")]
+    pub abstract_text: Option<String>,
+    /// S2 TLDR.
+    pub tldr: Option<String>,
+    /// Venue.
+    pub venue: Option<String>,
+    /// Year.
+    pub year: Option<i64>,
+    /// `YYYY-MM-DD`.
+    pub publication_date: Option<String>,
+    /// Journal name.
+    pub journal: Option<String>,
+    /// Journal volume.
+    pub journal_volume: Option<String>,
+    /// Journal pages.
+    pub journal_pages: Option<String>,
+    /// Citation count.
+    pub citation_count: Option<i64>,
+    /// Reference count.
+    pub reference_count: Option<i64>,
+    /// Influential citation count.
+    pub influential_citation_count: Option<i64>,
+    /// Fields of study (JSON list).
+    pub fields_of_study: String,
+    /// Publication types (JSON list).
+    pub publication_types: String,
+    /// Open-access PDF URL.
+    pub pdf_url: Option<String>,
+    /// Open access flag.
+    pub is_open_access: Option<bool>,
+    /// References list cut by the API's reach.
+    pub references_truncated: bool,
+    /// Citations list cut by the API's reach.
+    pub citations_truncated: bool,
+    /// Last full fetch (unix seconds); `None` for stubs.
+    pub fetched_at: Option<i64>,
+    /// Last listing of its citing papers.
+    pub citations_fetched_at: Option<i64>,
+}
+
+impl StoredPaper {
+    /// Fields of study as a list (an unreadable value reads as none).
+    pub fn fields(&self) -> Vec<String> {
+        serde_json::from_str(&self.fields_of_study).unwrap_or_default()
+    }
+}
+
+/// A paper that could join a crawl's next level, with what its priority needs.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Candidate {
+    /// 40-hex S2 id.
+    pub paper_id: String,
+    /// Citation count, if known.
+    pub citation_count: Option<i64>,
+    /// Year, if known.
+    pub year: Option<i64>,
+}
+
+/// Everything one batch call brought back, written in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct FetchedBatch {
+    /// Full records.
+    pub papers: Vec<PaperRecord>,
+    /// Papers seen only in lists.
+    pub stubs: Vec<StubRecord>,
+    /// Edges.
+    pub edges: Vec<EdgeRow>,
+    /// Papers whose citing papers were listed in this batch.
+    pub citations_listed: Vec<String>,
+    /// Ids the API answered `null` (or unreadably) for, with the reason.
+    pub missing: Vec<(String, String)>,
+}
+
+const PAPER_COLUMNS: &str = "paper_id, corpus_id, doi, arxiv, external_ids, title, abstract, tldr, venue, year, \
+publication_date, journal, journal_volume, journal_pages, citation_count, reference_count, \
+influential_citation_count, fields_of_study, publication_types, pdf_url, is_open_access, \
+references_truncated, citations_truncated, fetched_at, citations_fetched_at";
+
+impl Store {
+    /// Writes a fetched batch: papers (replacing earlier versions), their authors, stubs
+    /// (never overwriting a full record), edges (keeping a known influential flag), and
+    /// marks the crawl's members as checked in `run`. Running it twice changes nothing.
+    pub async fn record_batch(
+        &self,
+        crawl_id: i64,
+        run: i64,
+        batch: &FetchedBatch,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let papers = dedup_by(&batch.papers, |p| p.paper_id.clone());
+        let stubs = dedup_by(&batch.stubs, |s| s.paper_id.clone());
+        let edges = dedup_edges(&batch.edges);
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            for chunk in papers.chunks(ROWS_PER_STATEMENT / 2) {
+                let sql = format!(
+                    "INSERT INTO papers ({PAPER_COLUMNS}, updated_at) VALUES {} \
+                     ON CONFLICT (paper_id) DO UPDATE SET corpus_id = excluded.corpus_id, doi = excluded.doi, \
+                     arxiv = excluded.arxiv, external_ids = excluded.external_ids, title = excluded.title, \
+                     abstract = excluded.abstract, tldr = excluded.tldr, venue = excluded.venue, year = excluded.year, \
+                     publication_date = excluded.publication_date, journal = excluded.journal, \
+                     journal_volume = excluded.journal_volume, journal_pages = excluded.journal_pages, \
+                     citation_count = excluded.citation_count, reference_count = excluded.reference_count, \
+                     influential_citation_count = excluded.influential_citation_count, \
+                     fields_of_study = excluded.fields_of_study, publication_types = excluded.publication_types, \
+                     pdf_url = excluded.pdf_url, is_open_access = excluded.is_open_access, \
+                     references_truncated = excluded.references_truncated, \
+                     citations_truncated = excluded.citations_truncated, fetched_at = excluded.fetched_at, \
+                     citations_fetched_at = COALESCE(excluded.citations_fetched_at, papers.citations_fetched_at), \
+                     updated_at = excluded.updated_at",
+                    placeholders(chunk.len(), 26)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for p in chunk {
+                    let listed = batch.citations_listed.contains(&p.paper_id).then_some(now);
+                    q = q
+                        .bind(p.paper_id.clone())
+                        .bind(p.corpus_id)
+                        .bind(p.doi.clone())
+                        .bind(p.arxiv.clone())
+                        .bind(p.external_ids.clone())
+                        .bind(p.title.clone())
+                        .bind(p.abstract_text.clone())
+                        .bind(p.tldr.clone())
+                        .bind(p.venue.clone())
+                        .bind(p.year)
+                        .bind(p.publication_date.clone())
+                        .bind(p.journal.clone())
+                        .bind(p.journal_volume.clone())
+                        .bind(p.journal_pages.clone())
+                        .bind(p.citation_count)
+                        .bind(p.reference_count)
+                        .bind(p.influential_citation_count)
+                        .bind(json_list(&p.fields_of_study))
+                        .bind(json_list(&p.publication_types))
+                        .bind(p.pdf_url.clone())
+                        .bind(p.is_open_access)
+                        .bind(p.references_truncated)
+                        .bind(p.citations_truncated)
+                        .bind(now)
+                        .bind(listed)
+                        .bind(now);
+                }
+                q.execute(&mut *tx).await.doing("storing papers")?;
+            }
+            for chunk in papers.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!("DELETE FROM paper_authors WHERE paper_id IN ({})", list_placeholders(chunk.len(), 1));
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for p in chunk {
+                    q = q.bind(p.paper_id.clone());
+                }
+                q.execute(&mut *tx).await.doing("replacing authors")?;
+            }
+            let rows: Vec<(&str, i64, Option<&str>, &str)> = papers
+                .iter()
+                .flat_map(|p| {
+                    p.authors.iter().enumerate().map(move |(i, (id, name))| {
+                        (p.paper_id.as_str(), i as i64, id.as_deref(), name.as_str())
+                    })
+                })
+                .collect();
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO paper_authors (paper_id, ord, author_id, name) VALUES {}",
+                    placeholders(chunk.len(), 4)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (paper, ord, id, name) in chunk {
+                    q = q.bind(paper.to_string()).bind(*ord).bind(id.map(str::to_owned)).bind(name.to_string());
+                }
+                q.execute(&mut *tx).await.doing("storing authors")?;
+            }
+            let mut named: BTreeMap<&str, &str> = BTreeMap::new();
+            for (_, _, id, name) in &rows {
+                if let Some(id) = id {
+                    named.insert(id, name);
+                }
+            }
+            let named: Vec<(&str, &str)> = named.into_iter().collect();
+            for chunk in named.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO authors (author_id, name) VALUES {} \
+                     ON CONFLICT (author_id) DO UPDATE SET name = excluded.name",
+                    placeholders(chunk.len(), 2)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (id, name) in chunk {
+                    q = q.bind(id.to_string()).bind(name.to_string());
+                }
+                q.execute(&mut *tx).await.doing("storing author names")?;
+            }
+            for chunk in stubs.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO papers (paper_id, title, year, citation_count, updated_at) VALUES {} \
+                     ON CONFLICT (paper_id) DO UPDATE SET title = excluded.title, year = excluded.year, \
+                     citation_count = excluded.citation_count, updated_at = excluded.updated_at \
+                     WHERE papers.fetched_at IS NULL",
+                    placeholders(chunk.len(), 5)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for s in chunk {
+                    q = q
+                        .bind(s.paper_id.clone())
+                        .bind(s.title.clone().unwrap_or_default())
+                        .bind(s.year)
+                        .bind(s.citation_count)
+                        .bind(now);
+                }
+                q.execute(&mut *tx).await.doing("storing listed papers")?;
+            }
+            for chunk in edges.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO citations (citing, cited, is_influential) VALUES {} \
+                     ON CONFLICT (citing, cited) DO UPDATE SET \
+                     is_influential = COALESCE(excluded.is_influential, citations.is_influential)",
+                    placeholders(chunk.len(), 3)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for e in chunk {
+                    q = q.bind(e.citing.clone()).bind(e.cited.clone()).bind(e.is_influential);
+                }
+                q.execute(&mut *tx).await.doing("storing citations")?;
+            }
+            let checked: Vec<&str> = papers.iter().map(|p| p.paper_id.as_str()).collect();
+            for chunk in checked.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "UPDATE crawl_members SET checked_run = $1, missing = NULL \
+                     WHERE crawl_id = $2 AND paper_id IN ({})",
+                    list_placeholders(chunk.len(), 3)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(run).bind(crawl_id);
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                q.execute(&mut *tx).await.doing("marking members fetched")?;
+            }
+            for (id, reason) in &batch.missing {
+                sqlx::query(
+                    "UPDATE crawl_members SET checked_run = $1, missing = $2 WHERE crawl_id = $3 AND paper_id = $4",
+                )
+                .bind(run)
+                .bind(reason.clone())
+                .bind(crawl_id)
+                .bind(id.clone())
+                .execute(&mut *tx)
+                .await
+                .doing("marking members missing")?;
+            }
+            tx.commit().await.doing("committing a batch")
+        })
+    }
+
+    /// Looks up the S2 id of a paper already stored under a DOI, arXiv or corpus id.
+    pub async fn find_paper_by(&self, id: &crate::ids::PaperId) -> Result<Option<String>, StoreError> {
+        use crate::ids::PaperId;
+        let (sql, value): (&'static str, String) = match id {
+            PaperId::S2(sha) => (
+                "SELECT paper_id FROM papers WHERE paper_id = $1 AND fetched_at IS NOT NULL",
+                sha.clone(),
+            ),
+            PaperId::Doi(doi) => (
+                "SELECT paper_id FROM papers WHERE doi = $1 AND fetched_at IS NOT NULL",
+                doi.to_lowercase(),
+            ),
+            PaperId::Arxiv(a) => (
+                "SELECT paper_id FROM papers WHERE arxiv = $1 AND fetched_at IS NOT NULL",
+                crate::crawl::strip_arxiv_version(a).to_owned(),
+            ),
+            PaperId::Corpus(n) => {
+                let found: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(
+                    "SELECT paper_id FROM papers WHERE corpus_id = $1 AND fetched_at IS NOT NULL",
+                )
+                .bind(*n as i64)
+                .fetch_optional(pool)
+                .await
+                .doing("looking up a corpus id")?);
+                return Ok(found);
+            }
+            _ => return Ok(None),
+        };
+        on_db!(&self.db, pool => sqlx::query_scalar(sql)
+            .bind(value)
+            .fetch_optional(pool)
+            .await
+            .doing("looking up a paper id"))
+    }
+
+    /// Papers by id (stubs included), in no particular order.
+    pub async fn papers(&self, ids: &[String]) -> Result<Vec<StoredPaper>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {PAPER_COLUMNS} FROM papers WHERE paper_id IN ({})",
+                list_placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<StoredPaper> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("reading papers")?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Authors of the given papers: (paper id, S2 author id, name), in author order.
+    pub async fn authors_of(&self, ids: &[String]) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT paper_id, author_id, name FROM paper_authors WHERE paper_id IN ({}) ORDER BY paper_id, ord",
+                list_placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<(String, Option<String>, String)> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("reading authors")?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Every stored edge touching one of `ids` (either end).
+    pub async fn edges_touching(&self, ids: &[String]) -> Result<Vec<EdgeRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT / 2) {
+            let list = list_placeholders(chunk.len(), 1);
+            let sql = format!(
+                "SELECT citing, cited, is_influential FROM citations WHERE citing IN ({list}) \
+                 UNION SELECT citing, cited, is_influential FROM citations WHERE cited IN ({list})"
+            );
+            let rows: Vec<EdgeRow> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("reading citations")?
+            });
+            out.extend(rows);
+        }
+        out.sort_by(|a, b| (&a.citing, &a.cited).cmp(&(&b.citing, &b.cited)));
+        out.dedup();
+        Ok(out)
+    }
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Keeps the last entry for each key (a later answer wins), in first-seen order.
+fn dedup_by<T: Clone>(items: &[T], key: impl Fn(&T) -> String) -> Vec<T> {
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        match index.get(&key(item)) {
+            Some(&i) => out[i] = item.clone(),
+            None => {
+                index.insert(key(item), out.len());
+                out.push(item.clone());
+            }
+        }
+    }
+    out
+}
+
+/// One row per (citing, cited), keeping a known influential flag over an unknown one:
+/// Postgres refuses an upsert that touches the same row twice.
+fn dedup_edges(edges: &[EdgeRow]) -> Vec<EdgeRow> {
+    let mut map: BTreeMap<(&str, &str), Option<bool>> = BTreeMap::new();
+    for e in edges {
+        let slot = map.entry((&e.citing, &e.cited)).or_insert(None);
+        if e.is_influential.is_some() {
+            *slot = e.is_influential;
+        }
+    }
+    map.into_iter()
+        .map(|((citing, cited), is_influential)| EdgeRow {
+            citing: citing.to_owned(),
+            cited: cited.to_owned(),
+            is_influential,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_edges_collapse_keeping_the_known_flag() {
+        let e = |citing: &str, cited: &str, f| EdgeRow {
+            citing: citing.into(),
+            cited: cited.into(),
+            is_influential: f,
+        };
+        let out = dedup_edges(&[
+            e("a", "b", None),
+            e("a", "b", Some(true)),
+            e("a", "b", None),
+            e("a", "c", None),
+        ]);
+        assert_eq!(out, vec![e("a", "b", Some(true)), e("a", "c", None)]);
+    }
+
+    #[test]
+    fn duplicates_keep_the_last_answer_in_first_seen_order() {
+        let out = dedup_by(&[("x", 1), ("y", 2), ("x", 3)], |p| p.0.to_string());
+        assert_eq!(out, vec![("x", 3), ("y", 2)]);
+    }
+}

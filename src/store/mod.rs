@@ -1,0 +1,236 @@
+//! Storage: the citation graph, crawls, summaries and note state, on SQLite (the
+//! embedded default, a file under `<vault>/.refnet/`) or Postgres (shared by several
+//! workers). SQL lives only in this module.
+//!
+//! One set of domain queries serves both backends: the SQL text is the same (`$n`
+//! placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`), and [`on_db!`] expands each
+//! query once per pool type. The job queues (apalis) use the same pools.
+
+mod crawls;
+mod graph;
+mod jobs;
+mod notes;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use crawls::{Crawl, CrawlStats, Direction, MemberInfo, NewCrawl};
+pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord};
+pub use jobs::{DeadJob, JobInput, QueueDepth};
+pub use notes::NoteRow;
+
+use crate::secret::redact_url;
+
+/// A pool of either backend.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// The embedded default.
+    Sqlite(SqlitePool),
+    /// The shared server.
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db`. The body is
+/// type-checked once per backend, so the same query text serves both.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+/// A storage failure, with what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Could not open or reach the database.
+    #[error("cannot open the database at {url}: {reason}; check DATABASE_URL (or the vault's .refnet folder)")]
+    Connect {
+        /// Where (password redacted).
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Schema migration failed.
+    #[error("cannot prepare the database schema: {0}")]
+    Migrate(String),
+    /// A query failed.
+    #[error("database error while {doing}: {source}")]
+    Query {
+        /// What refnet was doing.
+        doing: &'static str,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A row that refnet itself wrote cannot be read back.
+    #[error("corrupt database row while {doing}: {reason}")]
+    Corrupt {
+        /// What refnet was doing.
+        doing: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Shorthand: attach what was being done to a sqlx error.
+pub(crate) trait Doing<T> {
+    fn doing(self, doing: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> Doing<T> for Result<T, sqlx::Error> {
+    fn doing(self, doing: &'static str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Query { doing, source })
+    }
+}
+
+/// The store: domain queries over one pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://path` or `postgres://…`), creating a
+    /// SQLite file and its folder when missing, and brings both refnet's schema and the
+    /// queue's schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let connect_err = |e: &dyn std::fmt::Display| StoreError::Connect {
+            url: redact_url(url),
+            reason: e.to_string(),
+        };
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| connect_err(&e))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(|e| connect_err(&e))?;
+            Db::Postgres(pool)
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = Path::new(path);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| connect_err(&e))?;
+            }
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .map_err(|e| connect_err(&e))?;
+            Db::Sqlite(pool)
+        } else {
+            return Err(StoreError::Connect {
+                url: redact_url(url),
+                reason: "the URL must start with postgres:// or sqlite://".to_owned(),
+            });
+        };
+        Ok(Self { db })
+    }
+
+    /// Applies refnet's migrations (history in `_refnet_migrations`, apart from the
+    /// queue's) and the queue library's own.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let err = |e: &dyn std::fmt::Display| StoreError::Migrate(e.to_string());
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut migrator = sqlx::migrate!("./migrations/sqlite");
+                migrator.dangerous_set_table_name("_refnet_migrations");
+                migrator.run(pool).await.map_err(|e| err(&e))?;
+                apalis_sqlite::SqliteStorage::setup(pool).await.map_err(|e| err(&e))?;
+            }
+            Db::Postgres(pool) => {
+                let mut migrator = sqlx::migrate!("./migrations/postgres");
+                migrator.dangerous_set_table_name("_refnet_migrations");
+                migrator.run(pool).await.map_err(|e| err(&e))?;
+                apalis_postgres::PostgresStorage::setup(pool)
+                    .await
+                    .map_err(|e| err(&e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The pool, for the queue.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).doing("checking the database"))
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        on_db!(&self.db, pool => pool.close().await)
+    }
+}
+
+/// Now, as unix seconds.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `cols` values.
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// `$1, $2, …, $n`, for `IN (…)` lists.
+pub(crate) fn list_placeholders(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows per multi-row statement: well under SQLite's 32,766 and Postgres's 65,535
+/// bound parameters.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(list_placeholders(3, 2), "$2, $3, $4");
+    }
+}
