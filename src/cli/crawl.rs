@@ -1,0 +1,275 @@
+//! `refnet crawl`, `refnet render`, `refnet crawls`: the stages run in this process, on
+//! the same queues a service would use, until the run's jobs are drained.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use super::{CrawlArgs, Interrupted, UsageError, ui::Progress};
+use crate::context::{Context, api_client};
+use crate::crawl::{self, CrawlError, CrawlRequest};
+use crate::ids::PaperId;
+use crate::metrics::Counters;
+use crate::queue::worker::{StageWorkers, run_workers};
+use crate::queue::{CrawlJob, Stage, enqueue, run_prefix};
+use crate::render::{PAPERS_DIR, vault::Vault};
+use crate::s2::S2Client;
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// Deepest crawl accepted: every level multiplies the papers.
+const MAX_DEPTH: u32 = 10;
+
+/// Opens (creating and migrating) the configured database.
+pub(super) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Ok(Store::open(&settings.database_url()).await?)
+}
+
+/// Whether the store exists already (so a seed can be looked up before anything is created).
+fn store_exists(settings: &Settings) -> bool {
+    settings.database_url.is_some() || settings.default_sqlite_path().is_file()
+}
+
+pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progress) -> anyhow::Result<()> {
+    // Everything the user typed is checked before anything is written.
+    let seed: PaperId = args
+        .id
+        .parse()
+        .map_err(|e: crate::ids::ParseIdError| UsageError(e.to_string()))?;
+    if args.depth > MAX_DEPTH {
+        return Err(UsageError(format!(
+            "--depth {} is too deep: use 0 to {MAX_DEPTH} (every level multiplies the papers; --max-papers caps them)",
+            args.depth
+        ))
+        .into());
+    }
+    if args.max_papers == Some(0) {
+        return Err(UsageError("--max-papers 0 leaves nothing to crawl: give at least 1".to_owned()).into());
+    }
+    if settings.vault.exists() && !settings.vault.is_dir() {
+        return Err(UsageError(crate::render::vault::VaultError::IsFile(settings.vault.clone()).to_string()).into());
+    }
+    // A command-line run should not wait long between its own jobs.
+    settings.queue.poll = settings.queue.poll.min(Duration::from_millis(100));
+    let request = CrawlRequest {
+        seed,
+        depth: args.depth,
+        direction: args.direction.into(),
+        max_papers: args.max_papers,
+        summarize: !args.no_summarize,
+    };
+    let started = Instant::now();
+    let counters = Arc::new(Counters::default());
+    let s2 = S2Client::new(&settings.s2, api_client()?, counters.clone());
+    let existing = if store_exists(&settings) {
+        Some(open_store(&settings).await?)
+    } else {
+        None
+    };
+    let cutoff = crawl::fresh_cutoff_at(crate::store::now(), &settings);
+    let resolved = crawl::resolve_seed(&s2, existing.as_ref(), &request, cutoff)
+        .await
+        .map_err(|e| match e {
+            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } => {
+                anyhow::Error::new(UsageError(e.to_string()))
+            }
+            other => anyhow::Error::new(other).context(format!("cannot start the crawl of {}", request.seed)),
+        })?;
+    Vault::open(&settings.vault).map_err(|e| UsageError(e.to_string()))?;
+    let store = match existing {
+        Some(store) => store,
+        None => open_store(&settings).await?,
+    };
+    let crawl = crawl::begin(&store, &request, &resolved, cutoff).await?;
+    let ctx = Context::with_parts(settings, store, s2, counters)?;
+    enqueue(
+        &ctx,
+        &[CrawlJob {
+            crawl_id: crawl.crawl_id,
+            run: crawl.run,
+            depth: 0,
+        }],
+    )
+    .await?;
+
+    let outcome = drive(&ctx, crawl.crawl_id, crawl.run, &progress).await;
+    progress.finish();
+    outcome?;
+    report(&ctx, crawl.crawl_id, crawl.run, started.elapsed()).await
+}
+
+/// Runs the stages in this process until the run's jobs are drained (or Ctrl-C).
+async fn drive(ctx: &Arc<Context>, crawl_id: i64, run: i64, progress: &Progress) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let stages: Vec<StageWorkers> = Stage::ALL
+        .iter()
+        .map(|&stage| StageWorkers { stage, concurrency: 1 })
+        .collect();
+    let workers = tokio::spawn(run_workers(ctx.clone(), stages, shutdown.clone()));
+    let bar = progress.start();
+    let prefix = run_prefix(crawl_id, run);
+    let mut interrupted = false;
+    let mut ticker = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown_signal() => {
+                interrupted = true;
+                break;
+            }
+        }
+        let c = &ctx.counters;
+        bar.set_message(format!(
+            "{} papers fetched · {} requests · {} notes written",
+            c.papers_fetched.get(),
+            c.s2_requests.get(),
+            c.notes_written.get()
+        ));
+        if ctx.store.live_jobs(&prefix).await? == 0 {
+            break;
+        }
+    }
+    if interrupted {
+        bar.set_message("stopping: letting running jobs finish…");
+    }
+    shutdown.cancel();
+    let _ = workers.await;
+    if interrupted {
+        return Err(Interrupted(
+            "interrupted; what was fetched is kept: run the same command again to resume".to_owned(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// The final summary on stdout; a failed run becomes the error.
+async fn report(ctx: &Context, crawl_id: i64, run: i64, elapsed: Duration) -> anyhow::Result<()> {
+    let store = &ctx.store;
+    let crawl = store
+        .crawl(crawl_id)
+        .await?
+        .context("the crawl vanished from the store")?;
+    let dead = store.dead_jobs(Some(&run_prefix(crawl_id, run)), 5).await?;
+    if crawl.status == "failed" {
+        anyhow::bail!(
+            "the crawl of {} stopped: {}; what was fetched is kept, run the same command again to resume",
+            crawl.seed_input,
+            crawl.error.unwrap_or_default()
+        );
+    }
+    if let Some(job) = dead.first() {
+        anyhow::bail!(
+            "a {} job failed: {}; see `refnet jobs dead`",
+            job.queue,
+            job.last_result.clone().unwrap_or_default()
+        );
+    }
+    let stats = store.crawl_stats(crawl_id).await?;
+    let c = &ctx.counters;
+    let vault = ctx.settings.vault.join(PAPERS_DIR);
+    println!(
+        "crawled {} (crawl {crawl_id}, run {run}) in {:.1}s",
+        crawl.seed_input,
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "  papers     {} ({} not found on Semantic Scholar)",
+        stats.members, stats.missing
+    );
+    println!("  edges      {} between them", stats.edges);
+    println!(
+        "  requests   {} to Semantic Scholar ({} throttled)",
+        c.s2_requests.get(),
+        c.s2_throttled.get()
+    );
+    println!("  left out   {} by --max-papers", stats.left_out);
+    println!("  truncated  {} lists cut by the API's reach", stats.truncated);
+    println!(
+        "  notes      {} written, {} unchanged in {}",
+        c.notes_written.get(),
+        c.notes_unchanged.get(),
+        vault.display()
+    );
+    Ok(())
+}
+
+/// `refnet render [--crawl ID]`: notes from the store, no API call.
+pub(super) async fn render(settings: Settings, crawl: Option<i64>) -> anyhow::Result<()> {
+    Vault::open(&settings.vault).map_err(|e| UsageError(e.to_string()))?;
+    if !store_exists(&settings) {
+        return Err(UsageError(format!(
+            "no refnet data in {}: run `refnet crawl <id>` first",
+            settings.vault.display()
+        ))
+        .into());
+    }
+    let store = open_store(&settings).await?;
+    let ids: Vec<i64> = match crawl {
+        Some(id) => vec![id],
+        None => store.crawls().await?.into_iter().map(|c| c.crawl_id).collect(),
+    };
+    let ctx = Context::new(settings, store)?;
+    let mut total = crate::render::RenderReport::default();
+    for id in ids {
+        let report = crate::render::render_crawl(&ctx, id).await.map_err(|e| match e {
+            crate::render::RenderError::NoCrawl(_) => anyhow::Error::new(UsageError(e.to_string())),
+            other => anyhow::Error::new(other),
+        })?;
+        total.notes += report.notes;
+        total.written += report.written;
+        total.unchanged += report.unchanged;
+        total.skipped.extend(report.skipped);
+        total.broken.extend(report.broken);
+    }
+    println!(
+        "rendered {} notes: {} written, {} unchanged, {} skipped, {} with broken markers",
+        total.notes,
+        total.written,
+        total.unchanged,
+        total.skipped.len(),
+        total.broken.len()
+    );
+    Ok(())
+}
+
+/// `refnet crawls`.
+pub(super) async fn list(settings: Settings) -> anyhow::Result<()> {
+    if !store_exists(&settings) {
+        println!("no crawls yet");
+        return Ok(());
+    }
+    let store = open_store(&settings).await?;
+    for c in store.crawls().await? {
+        let stats = store.crawl_stats(c.crawl_id).await?;
+        println!(
+            "{:>4}  {:<28} depth {} {:<10} run {:<3} {:<8} {} papers",
+            c.crawl_id, c.seed_input, c.depth, c.direction, c.run, c.status, stats.members
+        );
+    }
+    Ok(())
+}

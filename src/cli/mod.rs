@@ -1,0 +1,144 @@
+//! The command line: flags parsed and validated, settings loaded, the library called,
+//! the outcome mapped to an exit code (0 done, 1 failed, 2 bad input, 130 interrupted).
+
+mod crawl;
+pub mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::settings::{Overrides, Settings, Sources};
+use crate::store::Direction;
+
+/// Turn a research paper into a living Obsidian vault of its citation neighbourhood.
+#[derive(Debug, Parser)]
+#[command(name = "refnet", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Settings file [default: ./refnet.toml when present] [env: REFNET_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The Obsidian vault to write into [default: ./vault] [env: REFNET_VAULT]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+    /// More log output (-v, -vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl a paper's neighbourhood and write it into the vault
+    Crawl(CrawlArgs),
+    /// Re-render notes from the store, without touching the API
+    Render {
+        /// Only this crawl [default: every crawl]
+        #[arg(long, value_name = "ID")]
+        crawl: Option<i64>,
+    },
+    /// List the crawls in the store
+    Crawls,
+    /// Create or update the database schema, then exit
+    Migrate,
+}
+
+/// `refnet crawl`.
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// The seed paper: ARXIV:1706.03762, DOI:10.…, a bare DOI, CorpusId:…, a 40-hex S2 id, …
+    pub id: String,
+    /// Levels beyond the seed (0–10)
+    #[arg(long, default_value_t = 1)]
+    pub depth: u32,
+    /// Which way to grow from each paper
+    #[arg(long, value_enum, default_value_t = DirectionArg::References)]
+    pub direction: DirectionArg,
+    /// Most papers in the crawl; the lowest-priority papers of the last level are left out
+    #[arg(long, value_name = "N")]
+    pub max_papers: Option<u32>,
+    /// Skip summaries
+    #[arg(long)]
+    pub no_summarize: bool,
+}
+
+/// `--direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    /// What each paper cites
+    References,
+    /// What cites each paper
+    Citations,
+    /// Both
+    Both,
+}
+
+impl From<DirectionArg> for Direction {
+    fn from(d: DirectionArg) -> Self {
+        match d {
+            DirectionArg::References => Direction::References,
+            DirectionArg::Citations => Direction::Citations,
+            DirectionArg::Both => Direction::Both,
+        }
+    }
+}
+
+/// Bad input: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Stopped by Ctrl-C or SIGTERM: exit code 130.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
+/// Runs a parsed command line and returns the process's exit code.
+pub async fn run(cli: Cli, progress: ui::Progress) -> ExitCode {
+    match dispatch(cli, progress.clone()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            progress.finish();
+            eprintln!("refnet: {}", one_line(&e));
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else if e.downcast_ref::<Interrupted>().is_some() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// An error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
+    let flags = Overrides {
+        vault: cli.vault.clone(),
+        ..Overrides::default()
+    };
+    let settings = Settings::load(&Sources::from_process(cli.config.clone(), flags)).map_err(|e| UsageError(e.0))?;
+    match cli.command {
+        Command::Crawl(args) => crawl::run(settings, args, progress).await,
+        Command::Render { crawl } => crawl::render(settings, crawl).await,
+        Command::Crawls => crawl::list(settings).await,
+        Command::Migrate => {
+            let store = crawl::open_store(&settings).await?;
+            store.close().await;
+            println!("database schema is up to date");
+            Ok(())
+        }
+    }
+}

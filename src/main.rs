@@ -1,0 +1,20 @@
+//! The `refnet` binary: parse the command line, set up logging, run the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use refnet::cli::{Cli, run, ui};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let progress = ui::Progress::default();
+    ui::init_tracing(cli.verbose, cli.quiet, false, progress.clone());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("refnet: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli, progress))
+}

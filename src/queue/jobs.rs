@@ -1,0 +1,117 @@
+//! The job types and their handlers: thin adapters from a queued job to a stage call and
+//! the next stage's jobs.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use super::{Job, JobError, Stage, enqueue, run_prefix};
+use crate::context::Context;
+use crate::crawl::{self, CrawlError, LevelOutcome};
+use crate::store::now;
+
+/// Fetch one level of a crawl run, then enqueue the next level (or the render).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrawlJob {
+    /// The crawl.
+    pub crawl_id: i64,
+    /// The run this job belongs to; jobs of older runs do nothing.
+    pub run: i64,
+    /// The level.
+    pub depth: i64,
+}
+
+impl Job for CrawlJob {
+    const STAGE: Stage = Stage::Crawl;
+
+    fn key(&self) -> String {
+        format!("{}crawl:{}", run_prefix(self.crawl_id, self.run), self.depth)
+    }
+
+    /// Shallow levels first: they decide what the deeper ones are.
+    fn priority(&self) -> i32 {
+        (100 - self.depth).clamp(0, 100) as i32
+    }
+
+    async fn run(&self, ctx: &Arc<Context>) -> Result<(), JobError> {
+        let outcome = crawl::run_level(ctx, self.crawl_id, self.run, self.depth)
+            .await
+            .map_err(crawl_failure)?;
+        match outcome {
+            LevelOutcome::Next(depth) => {
+                enqueue(ctx, &[CrawlJob { depth, ..self.clone() }]).await?;
+            }
+            LevelOutcome::Finished => {
+                ctx.store.finish_run(self.crawl_id, self.run, now()).await?;
+                info!(crawl_id = self.crawl_id, run = self.run, "crawl fetched");
+                enqueue(ctx, &[RenderJob::new(self.crawl_id, self.run, "crawl")]).await?;
+            }
+            LevelOutcome::Superseded => {
+                info!(crawl_id = self.crawl_id, run = self.run, "job of an older run, skipped");
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_dead(&self, ctx: &Arc<Context>, reason: &str) {
+        if let Err(e) = ctx.store.fail_run(self.crawl_id, self.run, reason).await {
+            tracing::error!(crawl_id = self.crawl_id, error = %e, "could not record a failed crawl");
+        }
+    }
+}
+
+fn crawl_failure(e: CrawlError) -> JobError {
+    if e.is_transient() {
+        JobError::Transient(e.to_string())
+    } else {
+        JobError::Permanent(e.to_string())
+    }
+}
+
+/// Render a crawl's notes into the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderJob {
+    /// The crawl.
+    pub crawl_id: i64,
+    /// The run that asked for it.
+    pub run: i64,
+    /// Why it was asked for (`crawl`, `summaries`, `refresh`, `manual`): part of the key,
+    /// so each reason renders once per run.
+    pub reason: String,
+}
+
+impl RenderJob {
+    /// A render of `crawl_id` for `run`, asked for `reason`.
+    pub fn new(crawl_id: i64, run: i64, reason: &str) -> Self {
+        Self {
+            crawl_id,
+            run,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+impl Job for RenderJob {
+    const STAGE: Stage = Stage::Render;
+
+    fn key(&self) -> String {
+        format!("{}render:{}", run_prefix(self.crawl_id, self.run), self.reason)
+    }
+
+    async fn run(&self, ctx: &Arc<Context>) -> Result<(), JobError> {
+        match crate::render::render_crawl(ctx, self.crawl_id).await {
+            Ok(report) => {
+                info!(
+                    crawl_id = self.crawl_id,
+                    written = report.written,
+                    unchanged = report.unchanged,
+                    "rendered"
+                );
+                Ok(())
+            }
+            Err(e) if e.is_transient() => Err(JobError::Transient(e.to_string())),
+            Err(e) => Err(JobError::Permanent(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Stage workers on apalis, supervised.
+//!
+//! Each worker serves one queue under a unique name (`<stage>-<host>-<ulid>`: apalis
+//! fences acks by worker name). A worker whose backend fails (the database went away) is
+//! rebuilt under a new name after a backoff, so its claimed jobs are rescued by the
+//! heartbeat timeout instead of being stranded under a live name. On shutdown a worker
+//! stops taking jobs, lets running ones finish within the grace period, then releases
+//! what is left. Handlers check the attempt count themselves: apalis's orphan rescue
+//! ignores `max_attempts`, so a job that kills its worker every time would loop forever.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apalis::prelude::*;
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::SqliteStorage;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use super::{Job, JobError, Stage};
+use crate::context::Context;
+use crate::queue::jobs::{CrawlJob, RenderJob};
+use crate::retry::Backoff;
+use crate::store::{Db, now};
+
+/// How many workers of which stage to run in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageWorkers {
+    /// The stage.
+    pub stage: Stage,
+    /// Jobs at once.
+    pub concurrency: usize,
+}
+
+/// Runs the given stage workers until `shutdown` is cancelled.
+pub async fn run_workers(ctx: Arc<Context>, stages: Vec<StageWorkers>, shutdown: CancellationToken) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for sw in stages {
+        let ctx = ctx.clone();
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            match sw.stage {
+                Stage::Crawl => supervise::<CrawlJob>(ctx, sw.concurrency, shutdown).await,
+                Stage::Render => supervise::<RenderJob>(ctx, sw.concurrency, shutdown).await,
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// A unique worker name for this process start.
+pub fn worker_name(stage: Stage) -> String {
+    format!(
+        "{}-{}-{}",
+        stage.queue(),
+        hostname(),
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect()
+        })
+        .filter(|h: &String| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned())
+}
+
+async fn supervise<J: Job>(ctx: Arc<Context>, concurrency: usize, shutdown: CancellationToken) {
+    let backoff = Backoff {
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(30),
+    };
+    let mut failures = 0u32;
+    while !shutdown.is_cancelled() {
+        let name = worker_name(J::STAGE);
+        let started = Instant::now();
+        let span = info_span!("worker", stage = %J::STAGE, worker = %name);
+        let result = run_worker::<J>(ctx.clone(), &name, concurrency, shutdown.clone())
+            .instrument(span)
+            .await;
+        match result {
+            Ok(()) => break,
+            Err(e) => {
+                if started.elapsed() > Duration::from_secs(60) {
+                    failures = 0;
+                }
+                let wait = backoff.delay(failures);
+                failures += 1;
+                warn!(stage = %J::STAGE, worker = %name, error = %e, ?wait, "worker stopped; restarting");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+        }
+    }
+}
+
+/// Runs one worker until shutdown (Ok) or a backend failure (Err).
+async fn run_worker<J: Job>(
+    ctx: Arc<Context>,
+    name: &str,
+    concurrency: usize,
+    shutdown: CancellationToken,
+) -> Result<(), WorkerError> {
+    let q = &ctx.settings.queue;
+    let signal = {
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.cancelled().await;
+            Ok::<(), std::io::Error>(())
+        }
+    };
+    // The two backends' storages are different types with the same builder calls.
+    macro_rules! run_on {
+        ($backend:ident, $storage:ident, $pool:expr) => {{
+            let config = $backend::Config::default()
+                .queue(J::STAGE.queue())
+                .batch_size(concurrency.max(1))
+                .heartbeat_interval(q.heartbeat)
+                .missed_heartbeats(q.missed_heartbeats);
+            let storage = $storage::<J>::new($pool).with_config(config).poll_with_interval(q.poll);
+            WorkerBuilder::new(name)
+                .backend(storage)
+                .concurrency(concurrency.max(1))
+                .data(ctx.clone())
+                .build(handle::<J>)
+                .run_until(signal)
+                .await
+        }};
+    }
+    let run = async {
+        match ctx.store.db() {
+            Db::Sqlite(pool) => run_on!(apalis_sqlite, SqliteStorage, pool),
+            Db::Postgres(pool) => run_on!(apalis_postgres, PostgresStorage, pool),
+        }
+    };
+    // Boxed so the worker (and the jobs it is running) can really be dropped on timeout.
+    let mut run = Box::pin(run);
+    let grace = q.shutdown_grace;
+    tokio::select! {
+        result = &mut run => result,
+        _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+            // Running jobs did not finish in time: drop them and give them back.
+            drop(run);
+            match ctx.store.release_jobs(name).await {
+                Ok(n) => info!(worker = name, released = n, "released unfinished jobs"),
+                Err(e) => error!(worker = name, error = %e, "could not release jobs; they return after the heartbeat timeout"),
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The apalis handler for every job type: checks attempts, runs the job, turns its
+/// failure into a durable delayed retry or a dead job.
+async fn handle<J: Job>(job: J, ctx: Data<Arc<Context>>, attempt: Attempt, task_id: TaskId) -> Result<(), BoxDynError> {
+    let ctx: Arc<Context> = (*ctx).clone();
+    let attempt = attempt.current().max(1);
+    let max = J::STAGE.max_attempts(&ctx);
+    let span = info_span!("job", stage = %J::STAGE, key = %job.key(), attempt);
+    async move {
+        if attempt > max {
+            // Only a job rescued from dead workers gets here: it crashed its worker every time.
+            let reason = format!("gave up after {max} attempts: its worker stopped each time");
+            job.on_dead(&ctx, &reason).await;
+            return Err(Box::new(AbortError::new(reason)) as BoxDynError);
+        }
+        let started = Instant::now();
+        let result = job.run(&ctx).await;
+        let elapsed = started.elapsed();
+        match result {
+            Ok(()) => {
+                info!(?elapsed, "job done");
+                Ok(())
+            }
+            Err(JobError::Permanent(reason)) => {
+                warn!(%reason, "job failed for good");
+                job.on_dead(&ctx, &reason).await;
+                Err(Box::new(AbortError::new(reason)) as BoxDynError)
+            }
+            Err(JobError::Transient(reason)) if attempt >= max => {
+                warn!(%reason, "job failed on its last attempt");
+                job.on_dead(&ctx, &reason).await;
+                Err(reason.into())
+            }
+            Err(JobError::Transient(reason)) => {
+                let q = &ctx.settings.queue;
+                let delay = Backoff {
+                    base: q.retry_base,
+                    max: q.retry_max,
+                }
+                .delay(attempt as u32 - 1);
+                let when = now() + delay.as_secs().max(1) as i64;
+                warn!(%reason, ?delay, "job failed; will retry");
+                if let Err(e) = ctx.store.defer_job(&task_id.to_string(), when).await {
+                    warn!(error = %e, "could not delay the retry; it runs at once");
+                }
+                Err(reason.into())
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}

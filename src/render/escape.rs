@@ -1,0 +1,222 @@
+//! Escaping untrusted text (titles, abstracts, author names, LLM output) for the three
+//! languages a note is read in: YAML (frontmatter), Markdown (body), and Templater, which
+//! executes any `<% … %>` it finds in a new file while Obsidian is open.
+
+/// A YAML double-quoted scalar that parses back to exactly `s`, on one line.
+///
+/// JSON string syntax is valid YAML; on top of it, characters YAML treats as line breaks
+/// or forbids unescaped (C1 controls, U+2028/9, BOM) are `\u` escaped, and so is the `%`
+/// of `<%`, so the file text never holds a Templater tag while the value is unchanged.
+pub fn yaml_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut prev = '\0';
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '%' if prev == '<' => out.push_str("\\u0025"),
+            c if needs_unicode_escape(c) => {
+                for unit in c.encode_utf16(&mut [0u16; 2]) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+        prev = c;
+    }
+    out.push('"');
+    out
+}
+
+fn needs_unicode_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Text for one line of a Markdown body: line breaks become spaces, and every character
+/// that could start Markdown, HTML, a wikilink, a comment (`%%`), a tag, math or a
+/// Templater tag is backslash-escaped, so it renders as the literal text.
+pub fn md_inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut last_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c.is_control() {
+            if !last_space && !out.is_empty() {
+                out.push(' ');
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if matches!(
+            c,
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '['
+                | ']'
+                | '<'
+                | '>'
+                | '#'
+                | '|'
+                | '~'
+                | '='
+                | '^'
+                | '$'
+                | '%'
+                | '&'
+                | '!'
+                | '{'
+                | '}'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    let trimmed = out.trim_end();
+    // A line starting with these would become a list, heading or quote.
+    match trimmed.chars().next() {
+        Some('-' | '+') => format!("\\{trimmed}"),
+        Some(d) if d.is_ascii_digit() && starts_ordered_list(trimmed) => escape_ordered(trimmed),
+        _ => trimmed.to_owned(),
+    }
+}
+
+fn starts_ordered_list(s: &str) -> bool {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    matches!(s.as_bytes().get(digits), Some(b'.' | b')'))
+}
+
+fn escape_ordered(s: &str) -> String {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    format!("{}\\{}", &s[..digits], &s[digits..])
+}
+
+/// Multi-line text (an abstract, a summary paragraph) as Markdown lines, each escaped
+/// with [`md_inline`]; runs of blank lines become one.
+pub fn md_lines(s: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for raw in s.lines() {
+        let line = md_inline(raw);
+        if line.is_empty() && lines.last().is_none_or(|l| l.is_empty()) {
+            continue;
+        }
+        lines.push(line);
+    }
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+/// The display part of a wikilink (`[[Target|display]]`): characters that would end or
+/// redirect the link are dropped.
+pub fn link_display(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
+        .filter(|c| !matches!(c, '[' | ']' | '|' | '#' | '^'))
+        .collect();
+    md_inline(&cleaned.replace("%%", "%"))
+}
+
+/// A URL for a Markdown link target `(…)`: spaces and parentheses percent-encoded so
+/// the link cannot be cut short. Only http(s) URLs are linked.
+pub fn md_url(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(
+        parsed
+            .as_str()
+            .replace('(', "%28")
+            .replace(')', "%29")
+            .replace(' ', "%20")
+            .replace('<', "%3C")
+            .replace('>', "%3E"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn yaml_roundtrip(s: &str) -> String {
+        let doc = format!("k: {}\n", yaml_str(s));
+        let map: std::collections::BTreeMap<String, String> =
+            serde_yaml::from_str(&doc).unwrap_or_else(|e| panic!("{doc:?}: {e}"));
+        map["k"].clone()
+    }
+
+    #[test]
+    fn hostile_titles_survive_yaml() {
+        for s in [
+            "Attention: Is All You Need",
+            "\"quoted\" and 'single'",
+            "a\nb\r\nc\td",
+            "<% tp.file.title %>",
+            "- item # not a comment",
+            "[[Link]] and {flow: map}",
+            "line\u{2028}sep\u{85}nel\u{feff}",
+            "yes",
+            "~",
+            "",
+            "🙂 emoji",
+        ] {
+            assert_eq!(yaml_roundtrip(s), s);
+            assert!(!yaml_str(s).contains("<%"), "{s}");
+            assert!(!yaml_str(s).contains('\n'), "{s}");
+        }
+    }
+
+    #[test]
+    fn markdown_specials_are_escaped_and_templater_tags_broken() {
+        assert_eq!(md_inline("a *b* [[c]]"), "a \\*b\\* \\[\\[c\\]\\]");
+        assert_eq!(md_inline("<% x %>"), "\\<\\% x \\%\\>");
+        assert_eq!(md_inline("%% hidden %%"), "\\%\\% hidden \\%\\%");
+        assert_eq!(md_inline("# not a heading"), "\\# not a heading");
+        assert_eq!(md_inline("- not a list"), "\\- not a list");
+        assert_eq!(md_inline("1. not a list"), "1\\. not a list");
+        assert_eq!(md_inline("two\nlines"), "two lines");
+        assert_eq!(
+            md_inline("<script>alert(1)</script>"),
+            "\\<script\\>alert(1)\\</script\\>"
+        );
+    }
+
+    #[test]
+    fn multi_line_text_keeps_paragraphs() {
+        assert_eq!(md_lines("one\n\n\n two \n\n"), vec!["one", "", "two"]);
+    }
+
+    #[test]
+    fn link_targets_are_http_only_and_cannot_escape_the_parentheses() {
+        assert_eq!(md_url("javascript:alert(1)"), None);
+        assert_eq!(
+            md_url("https://x.org/a (b)").as_deref(),
+            Some("https://x.org/a%20%28b%29")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_roundtrips_through_yaml(s in any::<String>()) {
+            prop_assert_eq!(yaml_roundtrip(&s), s.clone());
+            prop_assert!(!yaml_str(&s).contains("<%"));
+        }
+
+        #[test]
+        fn inline_markdown_never_holds_live_syntax(s in any::<String>()) {
+            let out = md_inline(&s);
+            prop_assert!(!out.contains('\n'));
+            for live in ["<%", "%%", "[[", "]]"] {
+                prop_assert!(!out.contains(live), "{:?} in {:?}", live, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,581 @@
+//! Re-rendering without destroying what the user wrote.
+//!
+//! refnet owns only (a) its own frontmatter keys and (b) the text between
+//! `%% refnet:begin X %%` and `%% refnet:end X %%` marker lines. Everything else — text
+//! outside the regions, sections the user added, frontmatter keys refnet does not own,
+//! tags and aliases the user added — is kept byte for byte. `tags` and `aliases` are
+//! merged as a union. A note whose markers are broken (an end without a begin, a region
+//! that never ends, a region twice) gets its frontmatter updated only.
+
+use std::collections::BTreeMap;
+
+use super::escape::yaml_str;
+
+/// A fresh rendering of a note, in parts the merge can place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fresh {
+    /// Frontmatter entries in order: (key, full entry text ending in a newline).
+    pub frontmatter: Vec<(String, String)>,
+    /// Region names and contents (each content ends in a newline, or is empty).
+    pub regions: Vec<(String, String)>,
+    /// Text written once after the regions, when the note is created (the `## Notes`).
+    pub tail: String,
+}
+
+/// What merging a fresh rendering into an existing note gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Merged {
+    /// The note would not change.
+    Unchanged,
+    /// The note's new text.
+    Changed(String),
+    /// Markers are broken: only the frontmatter was updated (the new text, which may equal
+    /// the old one), and why.
+    BrokenMarkers {
+        /// The new text (frontmatter updated, body untouched).
+        text: String,
+        /// What is wrong with the markers.
+        problem: String,
+    },
+}
+
+/// Frontmatter builder: one entry per key, every string a quoted YAML scalar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FrontmatterBuilder {
+    entries: Vec<(String, String)>,
+}
+
+impl FrontmatterBuilder {
+    /// A text property (omitted when `None` or empty).
+    pub fn text(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            self.entries.push((key.to_owned(), format!("{key}: {}\n", yaml_str(v))));
+        }
+        self
+    }
+
+    /// A text property that is always present (empty, i.e. null, when unknown), so
+    /// queries over the vault find the key on every note.
+    pub fn text_or_null(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        match value.filter(|v| !v.is_empty()) {
+            Some(v) => self.entries.push((key.to_owned(), format!("{key}: {}\n", yaml_str(v)))),
+            None => self.entries.push((key.to_owned(), format!("{key}:\n"))),
+        }
+        self
+    }
+
+    /// A number property that is always present (null when unknown).
+    pub fn number_or_null(&mut self, key: &str, value: Option<i64>) -> &mut Self {
+        match value {
+            Some(v) => self.entries.push((key.to_owned(), format!("{key}: {v}\n"))),
+            None => self.entries.push((key.to_owned(), format!("{key}:\n"))),
+        }
+        self
+    }
+
+    /// A list property that is always present (`[]` when empty).
+    pub fn list_or_empty(&mut self, key: &str, values: &[String]) -> &mut Self {
+        if values.is_empty() {
+            self.entries.push((key.to_owned(), format!("{key}: []\n")));
+        } else {
+            self.list(key, values);
+        }
+        self
+    }
+
+    /// A number property (omitted when `None`).
+    pub fn number(&mut self, key: &str, value: Option<i64>) -> &mut Self {
+        if let Some(v) = value {
+            self.entries.push((key.to_owned(), format!("{key}: {v}\n")));
+        }
+        self
+    }
+
+    /// A date property, only when `value` is a valid `YYYY-MM-DD`.
+    pub fn date(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value.filter(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok()) {
+            self.entries.push((key.to_owned(), format!("{key}: {v}\n")));
+        }
+        self
+    }
+
+    /// A list property (omitted when empty).
+    pub fn list(&mut self, key: &str, values: &[String]) -> &mut Self {
+        if !values.is_empty() {
+            let mut entry = format!("{key}:\n");
+            for v in values {
+                entry.push_str(&format!("  - {}\n", yaml_str(v)));
+            }
+            self.entries.push((key.to_owned(), entry));
+        }
+        self
+    }
+
+    /// The entries.
+    pub fn build(&self) -> Vec<(String, String)> {
+        self.entries.clone()
+    }
+}
+
+/// The marker lines of a region.
+pub fn begin_marker(name: &str) -> String {
+    format!("%% refnet:begin {name} %%")
+}
+
+/// The end marker line of a region.
+pub fn end_marker(name: &str) -> String {
+    format!("%% refnet:end {name} %%")
+}
+
+/// The text of a new note.
+pub fn compose(fresh: &Fresh) -> String {
+    let mut out = String::from("---\n");
+    for (_, entry) in &fresh.frontmatter {
+        out.push_str(entry);
+    }
+    out.push_str("---\n");
+    for (name, content) in &fresh.regions {
+        out.push_str(&begin_marker(name));
+        out.push('\n');
+        out.push_str(content);
+        out.push_str(&end_marker(name));
+        out.push_str("\n\n");
+    }
+    out.push_str(&fresh.tail);
+    out
+}
+
+/// Merges `fresh` into the `existing` note text. `owned` lists every frontmatter key
+/// refnet owns (an owned key missing from `fresh` is removed); `union` the list keys
+/// merged as a union (`tags`, `aliases`).
+pub fn merge(existing: &str, fresh: &Fresh, owned: &[&str], union: &[&str]) -> Merged {
+    let (fm_lines, body) = split_frontmatter(existing);
+    let frontmatter = merge_frontmatter(fm_lines.as_deref(), fresh, owned, union);
+    match merge_body(body, fresh) {
+        Ok(body) => {
+            let text = format!("{frontmatter}{body}");
+            if text == existing {
+                Merged::Unchanged
+            } else {
+                Merged::Changed(text)
+            }
+        }
+        Err(problem) => Merged::BrokenMarkers {
+            text: format!("{frontmatter}{body}"),
+            problem,
+        },
+    }
+}
+
+/// The value of a top-level scalar key in a note's frontmatter, unquoted.
+pub fn frontmatter_value(text: &str, key: &str) -> Option<String> {
+    let (lines, _) = split_frontmatter(text);
+    let lines = lines?;
+    entries(&lines)
+        .into_iter()
+        .find(|e| e.key.as_deref() == Some(key))
+        .and_then(|e| e.lines.first().map(|l| l.to_string()))
+        .and_then(|first| first.split_once(':').map(|(_, v)| unquote(v)))
+        .filter(|v| !v.is_empty())
+}
+
+/// Splits `---` frontmatter (as lines with their endings, without the fences) from the body.
+fn split_frontmatter(text: &str) -> (Option<Vec<&str>>, &str) {
+    let first_end = text.find('\n').map(|i| i + 1).unwrap_or(text.len());
+    if text[..first_end].trim_end() != "---" {
+        return (None, text);
+    }
+    let mut offset = first_end;
+    let mut lines = Vec::new();
+    while offset < text.len() {
+        let end = text[offset..].find('\n').map(|i| offset + i + 1).unwrap_or(text.len());
+        let line = &text[offset..end];
+        if matches!(line.trim_end(), "---" | "...") {
+            return (Some(lines), &text[end..]);
+        }
+        lines.push(line);
+        offset = end;
+    }
+    // No closing fence: not frontmatter.
+    (None, text)
+}
+
+/// One top-level frontmatter entry: its key (`None` for comments/blank lines before the
+/// first key) and its lines.
+struct Entry<'a> {
+    key: Option<String>,
+    lines: Vec<&'a str>,
+}
+
+fn entries<'a>(lines: &[&'a str]) -> Vec<Entry<'a>> {
+    let mut out: Vec<Entry<'a>> = Vec::new();
+    for line in lines {
+        match top_level_key(line) {
+            Some(key) => out.push(Entry {
+                key: Some(key),
+                lines: vec![line],
+            }),
+            None => match out.last_mut() {
+                Some(last) => last.lines.push(line),
+                None => out.push(Entry {
+                    key: None,
+                    lines: vec![line],
+                }),
+            },
+        }
+    }
+    out
+}
+
+fn top_level_key(line: &str) -> Option<String> {
+    if line.starts_with([' ', '\t', '-', '#']) || line.trim().is_empty() {
+        return None;
+    }
+    let (key, _) = line.split_once(':')?;
+    let key = key.trim().trim_matches(['"', '\'']);
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], union: &[&str]) -> String {
+    let fresh_map: BTreeMap<&str, &str> = fresh
+        .frontmatter
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let Some(lines) = existing else {
+        let mut out = String::from("---\n");
+        for (_, entry) in &fresh.frontmatter {
+            out.push_str(entry);
+        }
+        out.push_str("---\n");
+        return out;
+    };
+    let mut out = String::from("---\n");
+    let mut placed: Vec<&str> = Vec::new();
+    for entry in entries(lines) {
+        let original: String = entry.lines.concat();
+        let Some(key) = entry.key.as_deref() else {
+            out.push_str(&original);
+            continue;
+        };
+        if !owned.contains(&key) || placed.contains(&key) {
+            out.push_str(&original);
+            continue;
+        }
+        let ours = fresh_map.get(key).copied();
+        placed.push(owned.iter().find(|k| **k == key).copied().unwrap_or(""));
+        match ours {
+            Some(ours) if union.contains(&key) => out.push_str(&union_entry(key, &entry.lines, ours)),
+            Some(ours) => out.push_str(ours),
+            None if union.contains(&key) => out.push_str(&original),
+            None => {} // refnet's value is gone: drop its key
+        }
+    }
+    for (key, entry) in &fresh.frontmatter {
+        if !placed.contains(&key.as_str()) {
+            out.push_str(entry);
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str("---\n");
+    out
+}
+
+/// A union list entry: the user's entry byte for byte when it already holds every value
+/// of ours; else the user's lines with ours appended (or, for a flow or scalar value,
+/// the whole list re-emitted in block style).
+fn union_entry(key: &str, lines: &[&str], ours: &str) -> String {
+    let theirs = list_values(lines);
+    let our_values = list_values(&ours.split_inclusive('\n').collect::<Vec<_>>());
+    let missing: Vec<&String> = our_values.iter().filter(|v| !theirs.contains(v)).collect();
+    let original: String = lines.concat();
+    if missing.is_empty() {
+        return original;
+    }
+    let is_block = lines.len() > 1 && lines[0].split_once(':').is_some_and(|(_, v)| v.trim().is_empty());
+    if is_block {
+        let item_line = lines[1..].iter().find(|l| l.trim_start().starts_with("- "));
+        let indent = item_line.map(|l| &l[..l.len() - l.trim_start().len()]).unwrap_or("  ");
+        let mut out = original;
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        for v in missing {
+            out.push_str(&format!("{indent}- {}\n", yaml_str(v)));
+        }
+        return out;
+    }
+    let mut out = format!("{key}:\n");
+    for v in theirs.iter().chain(missing) {
+        out.push_str(&format!("  - {}\n", yaml_str(v)));
+    }
+    out
+}
+
+/// The values of a list entry: block items (`- x`), a flow list (`[a, "b"]`) or a scalar.
+fn list_values(lines: &[&str]) -> Vec<String> {
+    let Some(first) = lines.first() else {
+        return Vec::new();
+    };
+    let inline = first.split_once(':').map(|(_, v)| v.trim()).unwrap_or("");
+    if let Some(flow) = inline.strip_prefix('[').and_then(|s| s.trim_end().strip_suffix(']')) {
+        return split_flow(flow)
+            .into_iter()
+            .map(|v| unquote(&v))
+            .filter(|v| !v.is_empty())
+            .collect();
+    }
+    if !inline.is_empty() && !inline.starts_with('#') {
+        return vec![unquote(inline)];
+    }
+    lines[1..]
+        .iter()
+        .filter_map(|l| l.trim_start().strip_prefix("- "))
+        .map(unquote)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn split_flow(s: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in s.chars() {
+        match quote {
+            Some(q) => {
+                current.push(c);
+                if q == '"' && c == '\\' && !escaped {
+                    escaped = true;
+                    continue;
+                }
+                if c == q && !escaped {
+                    quote = None;
+                }
+                escaped = false;
+            }
+            None if c == ',' => items.push(std::mem::take(&mut current)),
+            None => {
+                if c == '"' || c == '\'' {
+                    quote = Some(c);
+                }
+                current.push(c);
+            }
+        }
+    }
+    items.push(current);
+    items
+}
+
+/// A YAML scalar's value: double-quoted (JSON escapes), single-quoted, or plain (with
+/// any trailing ` #comment` removed).
+fn unquote(raw: &str) -> String {
+    let v = raw.trim();
+    if v.starts_with('"') {
+        return serde_json::from_str::<String>(v).unwrap_or_else(|_| v.trim_matches('"').to_owned());
+    }
+    if let Some(inner) = v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return inner.replace("''", "'");
+    }
+    match v.find(" #") {
+        Some(i) => v[..i].trim_end().to_owned(),
+        None => v.to_owned(),
+    }
+}
+
+/// Replaces each region's content with the fresh content of the same name.
+fn merge_body(body: &str, fresh: &Fresh) -> Result<String, String> {
+    let fresh_regions: BTreeMap<&str, &str> = fresh.regions.iter().map(|(n, c)| (n.as_str(), c.as_str())).collect();
+    let mut out = String::with_capacity(body.len() + 256);
+    let mut open: Option<String> = None;
+    let mut seen: Vec<String> = Vec::new();
+    for line in body.split_inclusive('\n') {
+        let marker = parse_marker(line);
+        match (&open, marker) {
+            (None, Some(Marker::Begin(name))) => {
+                if seen.contains(&name) {
+                    return Err(format!("region {name:?} appears twice"));
+                }
+                out.push_str(line);
+                if !line.ends_with('\n') {
+                    out.push('\n');
+                }
+                if let Some(content) = fresh_regions.get(name.as_str()) {
+                    out.push_str(content);
+                }
+                seen.push(name.clone());
+                open = Some(name);
+            }
+            (None, Some(Marker::End(name))) => return Err(format!("region {name:?} ends but never begins")),
+            (None, None) => out.push_str(line),
+            (Some(current), Some(Marker::End(name))) if *current == name => {
+                out.push_str(line);
+                open = None;
+            }
+            (Some(current), Some(_)) => return Err(format!("region {current:?} is not closed before another marker")),
+            (Some(current), None) => {
+                if !fresh_regions.contains_key(current.as_str()) {
+                    out.push_str(line); // a region refnet no longer writes: leave it
+                }
+            }
+        }
+    }
+    match open {
+        Some(name) => Err(format!("region {name:?} never ends")),
+        None => Ok(out),
+    }
+}
+
+enum Marker {
+    Begin(String),
+    End(String),
+}
+
+fn parse_marker(line: &str) -> Option<Marker> {
+    let inner = line.trim().strip_prefix("%%")?.strip_suffix("%%")?.trim();
+    let rest = inner.strip_prefix("refnet:")?;
+    if let Some(name) = rest.strip_prefix("begin ") {
+        return Some(Marker::Begin(name.trim().to_owned()));
+    }
+    rest.strip_prefix("end ")
+        .map(|name| Marker::End(name.trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OWNED: &[&str] = &["title", "tags", "aliases", "year", "doi"];
+    const UNION: &[&str] = &["tags", "aliases"];
+
+    fn fresh(title: &str, summary: &str) -> Fresh {
+        let mut fm = FrontmatterBuilder::default();
+        fm.text("title", Some(title))
+            .number("year", Some(2017))
+            .list("tags", &["paper".to_owned(), "field/cs".to_owned()])
+            .list("aliases", &[title.to_owned()]);
+        Fresh {
+            frontmatter: fm.build(),
+            regions: vec![
+                ("header".to_owned(), format!("# {title}\n")),
+                ("summary".to_owned(), format!("{summary}\n")),
+            ],
+            tail: "## Notes\n\n".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_new_note_is_composed_in_order() {
+        let text = compose(&fresh("T", "S"));
+        assert_eq!(
+            text,
+            "---\ntitle: \"T\"\nyear: 2017\ntags:\n  - \"paper\"\n  - \"field/cs\"\naliases:\n  - \"T\"\n---\n\
+             %% refnet:begin header %%\n# T\n%% refnet:end header %%\n\n\
+             %% refnet:begin summary %%\nS\n%% refnet:end summary %%\n\n## Notes\n\n"
+        );
+        assert_eq!(merge(&text, &fresh("T", "S"), OWNED, UNION), Merged::Unchanged);
+    }
+
+    #[test]
+    fn user_text_keys_and_tags_survive_while_regions_update() {
+        let original = compose(&fresh("T", "old summary"));
+        let edited = original
+            .replace("year: 2017\n", "year: 2017\nrating: 5 # mine\n")
+            .replace("  - \"field/cs\"\n", "  - \"field/cs\"\n  - my-tag\n")
+            .replace(
+                "## Notes\n\n",
+                "## Notes\n\nMy own thoughts.\n\n## Extra section\n- [[Link]]\n",
+            )
+            .replace(
+                "%% refnet:begin summary %%",
+                "Between regions I wrote this.\n%% refnet:begin summary %%",
+            );
+        let Merged::Changed(merged) = merge(&edited, &fresh("T2", "new summary"), OWNED, UNION) else {
+            panic!("expected a change")
+        };
+        for kept in [
+            "rating: 5 # mine\n",
+            "  - my-tag\n",
+            "My own thoughts.\n\n## Extra section\n- [[Link]]\n",
+            "Between regions I wrote this.\n",
+        ] {
+            assert!(merged.contains(kept), "lost {kept:?} in\n{merged}");
+        }
+        assert!(merged.contains("title: \"T2\"\n"));
+        assert!(merged.contains("new summary\n") && !merged.contains("old summary"));
+        assert!(
+            merged.contains("  - \"T2\"\n") && merged.contains("  - \"T\"\n"),
+            "aliases are a union"
+        );
+        assert_eq!(
+            merge(&merged, &fresh("T2", "new summary"), OWNED, UNION),
+            Merged::Unchanged
+        );
+    }
+
+    #[test]
+    fn flow_style_tags_are_merged_by_value() {
+        let note = "---\ntitle: \"T\"\ntags: [mine, \"paper\"]\n---\nbody\n";
+        let Merged::Changed(merged) = merge(note, &fresh("T", "s"), OWNED, UNION) else {
+            panic!()
+        };
+        assert!(
+            merged.contains("tags:\n  - \"mine\"\n  - \"paper\"\n  - \"field/cs\"\n"),
+            "{merged}"
+        );
+        assert!(merged.ends_with("body\n"), "a body without regions is left alone");
+    }
+
+    #[test]
+    fn owned_keys_that_disappear_are_removed_and_others_kept() {
+        let note = "---\ntitle: \"T\"\ndoi: \"10.1/x\"\nmine: 1\n---\n";
+        let Merged::Changed(merged) = merge(note, &fresh("T", "s"), OWNED, UNION) else {
+            panic!()
+        };
+        assert!(!merged.contains("doi"), "{merged}");
+        assert!(merged.contains("mine: 1\n"));
+    }
+
+    #[test]
+    fn broken_markers_update_frontmatter_only() {
+        for broken in [
+            "%% refnet:begin header %%\nx\n",
+            "x\n%% refnet:end header %%\n",
+            "%% refnet:begin header %%\n%% refnet:begin summary %%\n",
+            "%% refnet:begin header %%\n%% refnet:end header %%\n%% refnet:begin header %%\n%% refnet:end header %%\n",
+        ] {
+            let note = format!("---\ntitle: \"old\"\n---\n{broken}");
+            match merge(&note, &fresh("new", "s"), OWNED, UNION) {
+                Merged::BrokenMarkers { text, .. } => {
+                    assert!(text.contains("title: \"new\""));
+                    assert!(text.ends_with(broken), "body untouched: {text}");
+                }
+                other => panic!("{broken:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn crlf_notes_keep_their_line_endings_outside_regions() {
+        let note =
+            "---\r\ntitle: \"T\"\r\n---\r\nmine\r\n%% refnet:begin header %%\r\nold\r\n%% refnet:end header %%\r\n";
+        let Merged::Changed(merged) = merge(note, &fresh("T", "s"), OWNED, UNION) else {
+            panic!()
+        };
+        assert!(
+            merged.contains("mine\r\n%% refnet:begin header %%\r\n# T\n%% refnet:end header %%\r\n"),
+            "{merged:?}"
+        );
+    }
+
+    #[test]
+    fn scalar_values_are_read_back() {
+        let note = "---\ns2_id: \"abc\"\nplain: x # c\n---\n";
+        assert_eq!(frontmatter_value(note, "s2_id").as_deref(), Some("abc"));
+        assert_eq!(frontmatter_value(note, "plain").as_deref(), Some("x"));
+        assert_eq!(frontmatter_value(note, "none"), None);
+        assert_eq!(frontmatter_value("no frontmatter", "s2_id"), None);
+    }
+}

@@ -1,0 +1,78 @@
+//! Author names: S2 gives one string per author ("Ashish Vaswani"); surnames are split
+//! here (particles such as "van der" stay with the surname), for "Vaswani et al. 2017"
+//! display text and for citekeys.
+
+const PARTICLES: [&str; 24] = [
+    "van", "von", "der", "den", "de", "del", "della", "degli", "di", "da", "du", "la", "le", "ter", "ten", "dos",
+    "das", "do", "bin", "ibn", "al", "el", "zu", "af",
+];
+const SUFFIXES: [&str; 8] = ["jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd"];
+
+/// The surname of a full name: the last word, with lower-case particles before it.
+pub fn surname(full: &str) -> String {
+    let mut tokens: Vec<&str> = full
+        .split_whitespace()
+        .map(|t| t.trim_end_matches(','))
+        .filter(|t| !t.is_empty())
+        .collect();
+    while tokens.len() > 1
+        && tokens
+            .last()
+            .is_some_and(|t| SUFFIXES.contains(&t.to_lowercase().as_str()))
+    {
+        tokens.pop();
+    }
+    if tokens.len() <= 1 {
+        return tokens.first().map(|t| (*t).to_owned()).unwrap_or_default();
+    }
+    let mut start = tokens.len() - 1;
+    while start > 1 && PARTICLES.contains(&tokens[start - 1]) {
+        start -= 1;
+    }
+    tokens[start..].join(" ")
+}
+
+/// "Vaswani et al. 2017", "Lo and Wang 2020", "Turing 1950", without the year when it
+/// is unknown; "Anonymous" without authors.
+pub fn short_cite(authors: &[String], year: Option<i64>) -> String {
+    let who = match authors {
+        [] => "Anonymous".to_owned(),
+        [one] => surname(one),
+        [a, b] => format!("{} and {}", surname(a), surname(b)),
+        [a, ..] => format!("{} et al.", surname(a)),
+    };
+    match year {
+        Some(y) => format!("{who} {y}"),
+        None => who,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surnames_keep_their_particles_and_drop_suffixes() {
+        assert_eq!(surname("Ashish Vaswani"), "Vaswani");
+        assert_eq!(surname("Ludwig van Beethoven"), "van Beethoven");
+        assert_eq!(surname("Jean de la Fontaine"), "de la Fontaine");
+        assert_eq!(surname("Martin Luther King Jr."), "King");
+        assert_eq!(surname("Plato"), "Plato");
+        assert_eq!(surname("  "), "");
+    }
+
+    #[test]
+    fn short_cites_follow_the_author_count() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(short_cite(&names(&["A. Turing"]), Some(1950)), "Turing 1950");
+        assert_eq!(
+            short_cite(&names(&["Kyle Lo", "Lucy Lu Wang"]), Some(2020)),
+            "Lo and Wang 2020"
+        );
+        assert_eq!(
+            short_cite(&names(&["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"]), Some(2017)),
+            "Vaswani et al. 2017"
+        );
+        assert_eq!(short_cite(&[], None), "Anonymous");
+    }
+}

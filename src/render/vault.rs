@@ -1,0 +1,262 @@
+//! The vault on disk: checks before anything is written, atomic writes (Obsidian watches
+//! the folder), careful reads (a note that is not UTF-8 or is huge is never overwritten),
+//! and finding notes the user moved or renamed by their `s2_id`.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::merge::frontmatter_value;
+
+/// Notes larger than this are left alone: refnet never writes one that size, so it is
+/// the user's, or something else entirely.
+pub const MAX_NOTE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A vault problem a user must fix.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The path names a file.
+    #[error("the vault path {0} is a file, not a folder: pass --vault DIR (or set REFNET_VAULT) naming a folder")]
+    IsFile(PathBuf),
+    /// Cannot create or write into the folder.
+    #[error("cannot write into the vault folder {path} ({reason}): choose a writable folder with --vault")]
+    NotWritable {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A write failed midway.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What reading a note gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Existing {
+    /// No file.
+    Missing,
+    /// The text.
+    Text(String),
+    /// Not readable as a note; never overwritten.
+    Unreadable(String),
+}
+
+/// An opened vault folder.
+#[derive(Debug, Clone)]
+pub struct Vault {
+    root: PathBuf,
+    /// A folder above the root holds `.obsidian/`: the root is inside another vault.
+    pub inside_other_vault: bool,
+    /// The root itself holds `.obsidian/` (an existing vault).
+    pub has_obsidian_dir: bool,
+}
+
+impl Vault {
+    /// Checks the folder (creating it when missing) before anything else is written.
+    pub fn open(root: &Path) -> Result<Self, VaultError> {
+        if root.exists() && !root.is_dir() {
+            return Err(VaultError::IsFile(root.to_owned()));
+        }
+        let not_writable = |e: std::io::Error| VaultError::NotWritable {
+            path: root.to_owned(),
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(root).map_err(not_writable)?;
+        let probe = root.join(format!(".refnet-write-check-{}", std::process::id()));
+        std::fs::write(&probe, b"").map_err(not_writable)?;
+        let _ = std::fs::remove_file(&probe);
+        let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_owned());
+        let inside_other_vault = absolute.ancestors().skip(1).any(|a| a.join(".obsidian").is_dir());
+        Ok(Self {
+            has_obsidian_dir: root.join(".obsidian").is_dir(),
+            inside_other_vault,
+            root: root.to_owned(),
+        })
+    }
+
+    /// The vault folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The absolute path of a vault-relative path (`/` separators), refusing any path
+    /// that would leave the vault.
+    pub fn path_of(&self, rel: &str) -> Option<PathBuf> {
+        let rel_path = Path::new(rel);
+        let safe = rel_path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        (safe && !rel.is_empty()).then(|| self.root.join(rel_path))
+    }
+
+    /// Reads a note for merging.
+    pub fn read(&self, rel: &str) -> Existing {
+        let Some(path) = self.path_of(rel) else {
+            return Existing::Unreadable(format!("{rel} is outside the vault"));
+        };
+        match std::fs::metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Existing::Missing,
+            Err(e) => return Existing::Unreadable(e.to_string()),
+            Ok(m) if !m.is_file() => return Existing::Unreadable("not a regular file".to_owned()),
+            Ok(m) if m.len() > MAX_NOTE_BYTES => {
+                return Existing::Unreadable(format!("{} bytes, more than a note refnet writes", m.len()));
+            }
+            Ok(_) => {}
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Existing::Text(text),
+                Err(_) => Existing::Unreadable("not valid UTF-8".to_owned()),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Existing::Missing,
+            Err(e) => Existing::Unreadable(e.to_string()),
+        }
+    }
+
+    /// Writes a file atomically: a hidden temp file in the same folder, then a rename,
+    /// so Obsidian never sees half a note.
+    pub fn write(&self, rel: &str, content: &str) -> Result<(), VaultError> {
+        let path = self.path_of(rel).ok_or_else(|| VaultError::Write {
+            path: PathBuf::from(rel),
+            source: std::io::Error::other("path leaves the vault"),
+        })?;
+        let err = |source| VaultError::Write {
+            path: path.clone(),
+            source,
+        };
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(err)?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{file_name}.refnet-tmp"));
+        let mut f = std::fs::File::create(&tmp).map_err(err)?;
+        f.write_all(content.as_bytes()).map_err(err)?;
+        drop(f);
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            err(e)
+        })
+    }
+
+    /// Every Markdown file in the vault (outside hidden folders), vault-relative.
+    pub fn markdown_files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let Ok(kind) = entry.file_type() else { continue };
+                let path = entry.path();
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if kind.is_file()
+                    && name.ends_with(".md")
+                    && let Some(rel) = self.relative(&path)
+                {
+                    out.push(rel);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Lower-cased basenames (without `.md`) of every note in the vault.
+    pub fn basenames(&self) -> HashSet<String> {
+        self.markdown_files()
+            .iter()
+            .filter_map(|rel| rel.rsplit('/').next())
+            .map(|name| name.trim_end_matches(".md").to_lowercase())
+            .collect()
+    }
+
+    /// Where each note with an `s2_id` in its frontmatter is, for notes the user moved.
+    pub fn notes_by_s2_id(&self) -> HashMap<String, String> {
+        let mut out = HashMap::new();
+        for rel in self.markdown_files() {
+            if let Existing::Text(text) = self.read(&rel)
+                && let Some(id) = frontmatter_value(&text, "s2_id")
+            {
+                out.entry(id).or_insert(rel);
+            }
+        }
+        out
+    }
+
+    fn relative(&self, path: &Path) -> Option<String> {
+        let rel = path.strip_prefix(&self.root).ok()?;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some(parts.join("/"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_refused_as_a_vault_and_nothing_is_written_next_to_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("vault");
+        std::fs::write(&file, "x").expect("write");
+        let err = Vault::open(&file).expect_err("refused");
+        assert!(err.to_string().contains("is a file"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+
+    #[test]
+    fn paths_that_leave_the_vault_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v = Vault::open(dir.path()).expect("open");
+        assert!(v.path_of("../x.md").is_none());
+        assert!(v.path_of("/etc/passwd").is_none());
+        assert!(v.path_of("a/../../x.md").is_none());
+        assert!(v.path_of("refnet/papers/A.md").is_some());
+        assert!(v.write("../escape.md", "x").is_err());
+    }
+
+    #[test]
+    fn writes_are_whole_and_unreadable_notes_are_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v = Vault::open(dir.path()).expect("open");
+        v.write("refnet/papers/A.md", "hello").expect("write");
+        assert_eq!(v.read("refnet/papers/A.md"), Existing::Text("hello".to_owned()));
+        assert_eq!(v.read("refnet/papers/B.md"), Existing::Missing);
+        std::fs::write(dir.path().join("bad.md"), [0xff, 0xfe, 0x00]).expect("write");
+        assert!(matches!(v.read("bad.md"), Existing::Unreadable(_)));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("refnet/papers"))
+            .expect("ls")
+            .flatten()
+            .collect();
+        assert_eq!(leftovers.len(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn moved_notes_are_found_by_their_s2_id() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v = Vault::open(dir.path()).expect("open");
+        v.write("elsewhere/Renamed.md", "---\ns2_id: \"abc\"\n---\n")
+            .expect("write");
+        v.write(".obsidian/ignored.md", "---\ns2_id: \"hidden\"\n---\n")
+            .expect("write");
+        let found = v.notes_by_s2_id();
+        assert_eq!(found.get("abc").map(String::as_str), Some("elsewhere/Renamed.md"));
+        assert!(!found.contains_key("hidden"));
+        assert!(v.basenames().contains("renamed"));
+    }
+}
