@@ -1,0 +1,23 @@
+//! Test kit (feature `testkit`): fake outside services on 127.0.0.1, port 0, and a
+//! synthetic corpus, shared by the integration tests, the benchmark and demos. Nothing
+//! here ever talks to a non-loopback address.
+
+pub mod corpus;
+pub mod fake_s2;
+
+use std::net::SocketAddr;
+
+pub use corpus::{Corpus, FakePaper, fake_id};
+pub use fake_s2::{FakeOptions, FakeS2, Logged, Scripted};
+
+/// Serves an axum app on 127.0.0.1 with a port the OS picks.
+pub async fn serve_loopback(app: axum::Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding 127.0.0.1:0 for a fake server");
+    let addr = listener.local_addr().expect("local address of a bound listener");
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, handle)
+}

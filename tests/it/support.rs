@@ -1,0 +1,343 @@
+//! The test context: a fresh database (SQLite file or a new Postgres database), a fake
+//! S2 on 127.0.0.1, a temporary vault, and `drain()` to run the queues until empty.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use refnet::context::Context;
+use refnet::crawl::{self, CrawlRequest};
+use refnet::ids::PaperId;
+use refnet::queue::worker::{StageWorkers, run_workers};
+use refnet::queue::{CrawlJob, Stage, enqueue, run_prefix};
+use refnet::settings::Settings;
+use refnet::store::{Crawl, Direction, Store, now};
+use refnet::testkit::{Corpus, FakeOptions, FakeS2};
+use tokio_util::sync::CancellationToken;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `both_backends!(name, |backend| async move { … })`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::it::support::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::it::support::pg_admin_url().is_none() {
+                    return;
+                }
+                ($body)($crate::it::support::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+/// The Postgres server tests create their databases on: `REFNET_TEST_DATABASE_URL`,
+/// else the local server at 127.0.0.1:5432. When none answers, the Postgres variants
+/// are skipped with a message, unless `REFNET_TEST_REQUIRE_PG=1` (CI) makes that a failure.
+pub fn pg_admin_url() -> Option<String> {
+    static CHECKED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            let url = std::env::var("REFNET_TEST_DATABASE_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+            let parsed = url::Url::parse(&url).expect("REFNET_TEST_DATABASE_URL is a URL");
+            let host = parsed.host_str().unwrap_or("127.0.0.1").to_owned();
+            assert!(
+                matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1" | "[::1]"),
+                "tests only talk to loopback: REFNET_TEST_DATABASE_URL names {host}"
+            );
+            let port = parsed.port().unwrap_or(5432);
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            let up = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok();
+            if up {
+                return Some(url);
+            }
+            assert!(
+                std::env::var("REFNET_TEST_REQUIRE_PG").as_deref() != Ok("1"),
+                "REFNET_TEST_REQUIRE_PG=1 but no Postgres answers at {url}"
+            );
+            eprintln!("skipping the Postgres variants: no server at 127.0.0.1:{port} (set REFNET_TEST_DATABASE_URL)");
+            None
+        })
+        .clone()
+}
+
+/// A database of its own for one test, dropped afterwards.
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        let admin = pg_admin_url().expect("Postgres configured");
+        let name = format!("refnet_t_{}", ulid::Ulid::new().to_string().to_lowercase());
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .expect("connect to the test Postgres server");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .expect("create a test database");
+        pool.close().await;
+        let mut url = url::Url::parse(&admin).expect("admin url");
+        url.set_path(&name);
+        Self {
+            admin,
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime: use a thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&pool)
+                    .await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Settings pointing at test services: fast retries, fast polling, loopback only.
+pub fn test_settings(dir: &Path, s2_url: &str, database_url: &str) -> Settings {
+    let mut s = Settings {
+        vault: dir.join("vault"),
+        database_url: Some(refnet::secret::Secret::new(database_url)),
+        ..Settings::default()
+    };
+    s.s2.url = url::Url::parse(s2_url).expect("fake url");
+    s.s2.rps = 1000.0;
+    s.s2.max_retries = 3;
+    s.s2.retry_base = Duration::from_millis(1);
+    s.s2.retry_max = Duration::from_millis(5);
+    s.s2.timeout = Duration::from_secs(5);
+    s.queue.poll = Duration::from_millis(20);
+    s.queue.heartbeat = Duration::from_secs(1);
+    s.queue.retry_base = Duration::from_secs(1);
+    s.queue.retry_max = Duration::from_secs(1);
+    s.queue.shutdown_grace = Duration::from_secs(5);
+    s
+}
+
+/// One test's world.
+pub struct TestApp {
+    pub ctx: Arc<Context>,
+    pub s2: FakeS2,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend, corpus: Corpus) -> Self {
+        Self::with(backend, corpus, FakeOptions::default(), |_| {}).await
+    }
+
+    /// With fake options and a settings tweak.
+    pub async fn with(
+        backend: Backend,
+        corpus: Corpus,
+        options: FakeOptions,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let s2 = FakeS2::start_with(corpus, options).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (url, pg) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("refnet.sqlite").display()), None),
+            Backend::Postgres => {
+                let db = PgDatabase::create().await;
+                (db.url.clone(), Some(db))
+            }
+        };
+        let mut settings = test_settings(dir.path(), &s2.url, &url);
+        tweak(&mut settings);
+        let store = Store::open(&url).await.expect("open the test store");
+        let ctx = Context::new(settings, store).expect("context");
+        Self {
+            ctx,
+            s2,
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    pub fn vault(&self) -> PathBuf {
+        self.ctx.settings.vault.clone()
+    }
+
+    /// Starts a crawl run and drains every queue; returns the crawl as stored after.
+    pub async fn crawl(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
+        let crawl = self.begin(seed, depth, direction, max_papers).await;
+        enqueue(
+            &self.ctx,
+            &[CrawlJob {
+                crawl_id: crawl.crawl_id,
+                run: crawl.run,
+                depth: 0,
+            }],
+        )
+        .await
+        .expect("enqueue");
+        self.drain(&run_prefix(crawl.crawl_id, crawl.run)).await;
+        self.ctx
+            .store
+            .crawl(crawl.crawl_id)
+            .await
+            .expect("read crawl")
+            .expect("crawl exists")
+    }
+
+    /// Resolves the seed and starts a run, without running any job.
+    pub async fn begin(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
+        let request = CrawlRequest {
+            seed: seed.parse::<PaperId>().expect("seed id"),
+            depth,
+            direction,
+            max_papers,
+            summarize: false,
+        };
+        let cutoff = crawl::fresh_cutoff_at(now(), &self.ctx.settings);
+        let resolved = crawl::resolve_seed(&self.ctx.s2, Some(&self.ctx.store), &request, cutoff)
+            .await
+            .expect("resolve seed");
+        crawl::begin(&self.ctx.store, &request, &resolved, cutoff)
+            .await
+            .expect("begin")
+    }
+
+    /// Runs the stage workers until no job whose key starts with `prefix` is left.
+    pub async fn drain(&self, prefix: &str) {
+        let shutdown = CancellationToken::new();
+        let stages = Stage::ALL
+            .iter()
+            .map(|&stage| StageWorkers { stage, concurrency: 2 })
+            .collect();
+        let workers = tokio::spawn(run_workers(self.ctx.clone(), stages, shutdown.clone()));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            if self.ctx.store.live_jobs(prefix).await.expect("live jobs") == 0 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "jobs under {prefix} did not drain in 120 s"
+            );
+        }
+        shutdown.cancel();
+        workers.await.expect("workers stop");
+    }
+
+    /// Every note file under `refnet/papers`, as (name without .md, text).
+    pub fn paper_notes(&self) -> Vec<(String, String)> {
+        let dir = self.vault().join("refnet/papers");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".md") {
+                out.push((
+                    stem.to_owned(),
+                    std::fs::read_to_string(entry.path()).expect("read note"),
+                ));
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// The frontmatter of a note, parsed by a YAML library.
+pub fn frontmatter(text: &str) -> serde_yaml::Mapping {
+    let rest = text.strip_prefix("---\n").expect("frontmatter at byte 0");
+    let end = rest.find("\n---\n").expect("closing fence");
+    serde_yaml::from_str(&rest[..end + 1]).unwrap_or_else(|e| panic!("frontmatter does not parse: {e}\n{text}"))
+}
+
+/// The body of a note (after the frontmatter).
+pub fn body(text: &str) -> &str {
+    text.strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(text, |(_, body)| body)
+}
+
+/// Wikilink targets (`[[Target|…]]` or `[[Target]]`) in a note's body.
+pub fn wikilinks(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = body(text);
+    while let Some(start) = rest.find("[[") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("]]") else { break };
+        let inner = &after[..end];
+        out.push(inner.split('|').next().unwrap_or(inner).to_owned());
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+/// `../shared/fixtures/<sub>` beside the checkout, or `None` (with a message) when absent.
+pub fn shared_fixtures(sub: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(sub);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: ../shared/fixtures/{sub} not found beside the checkout");
+        None
+    }
+}
+
+/// Member ids of a crawl and the edges among them, as stored.
+pub async fn graph(store: &Store, crawl_id: i64) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
+    let members: BTreeSet<String> = store
+        .members(crawl_id)
+        .await
+        .expect("members")
+        .into_iter()
+        .map(|m| m.paper_id)
+        .collect();
+    let ids: Vec<String> = members.iter().cloned().collect();
+    let edges = store
+        .edges_touching(&ids)
+        .await
+        .expect("edges")
+        .into_iter()
+        .filter(|e| members.contains(&e.citing) && members.contains(&e.cited))
+        .map(|e| (e.citing, e.cited))
+        .collect();
+    (members, edges)
+}
