@@ -126,7 +126,9 @@ async fn run_worker<J: Job>(
                 .batch_size(concurrency.max(1))
                 .heartbeat_interval(q.heartbeat)
                 .missed_heartbeats(q.missed_heartbeats);
-            let storage = $storage::<J>::new($pool).with_config(config).poll_with_interval(q.poll);
+            let storage = $storage::<J>::new($pool)
+                .with_config(config)
+                .poll_with_strategy(Tick::new(q.poll));
             WorkerBuilder::new(name)
                 .backend(storage)
                 .concurrency(concurrency.max(1))
@@ -155,6 +157,43 @@ async fn run_worker<J: Job>(
                 Err(e) => error!(worker = name, error = %e, "could not release jobs; they return after the heartbeat timeout"),
             }
             Ok(())
+        }
+    }
+}
+
+/// Wakes an idle worker every `poll` to look for jobs. apalis's own interval strategy
+/// arms its next timer without polling it, so after a fetch that returns at once an
+/// idle worker sleeps until its next heartbeat; here every poll leaves a timer armed.
+struct Tick {
+    timer: tokio::time::Interval,
+    every: Duration,
+}
+
+impl Tick {
+    fn new(every: Duration) -> Self {
+        let mut timer = tokio::time::interval(every);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self { timer, every }
+    }
+}
+
+impl Clone for Tick {
+    fn clone(&self) -> Self {
+        Self::new(self.every)
+    }
+}
+
+impl PollStrategy for Tick {
+    fn poll_drive(&mut self, cx: &mut std::task::Context<'_>, _: &PollSnapshot) -> std::task::Poll<Option<()>> {
+        let mut fired = false;
+        // Drain due ticks until one is pending: that one holds the waker.
+        while self.timer.poll_tick(cx).is_ready() {
+            fired = true;
+        }
+        if fired {
+            std::task::Poll::Ready(Some(()))
+        } else {
+            std::task::Poll::Pending
         }
     }
 }
