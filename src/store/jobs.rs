@@ -80,7 +80,13 @@ impl Store {
         };
         match &self.db {
             Db::Sqlite(pool) => {
-                let mut tx = pool.begin().await.doing("starting a transaction")?;
+                // IMMEDIATE takes the write lock up front: a deferred transaction that reads
+                // then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another connection
+                // wrote in between, without waiting out the busy timeout.
+                let mut tx = pool
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .doing("starting a transaction")?;
                 let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM Jobs WHERE job_type = $1")
                     .bind(queue.to_owned())
                     .fetch_one(&mut *tx)
@@ -90,9 +96,15 @@ impl Store {
                 // The insert is `ON CONFLICT (job_type, idempotency_key) DO NOTHING`.
                 apalis_sqlite::queries::push_tasks(&mut *tx, queue, &tasks)
                     .await
-                    .map_err(|e| StoreError::Corrupt {
-                        doing: "enqueueing jobs",
-                        reason: e.to_string(),
+                    .map_err(|e| match e {
+                        apalis_sqlite::Error::Database(source) => StoreError::Query {
+                            doing: "enqueueing jobs",
+                            source,
+                        },
+                        other => StoreError::Corrupt {
+                            doing: "enqueueing jobs",
+                            reason: other.to_string(),
+                        },
                     })?;
                 let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM Jobs WHERE job_type = $1")
                     .bind(queue.to_owned())
