@@ -16,10 +16,10 @@ pub mod vault;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::context::Context;
-use crate::store::{EdgeRow, NoteRow, StoreError, StoredPaper, now};
+use crate::store::{EdgeRow, NoteClaim, NoteRow, StoreError, StoredPaper, now};
 use merge::{Fresh, Merged, compose, frontmatter_value};
 use names::NoteName;
 use note::{LinkItem, PAPER_KEYS, PaperInput, UNION_KEYS};
@@ -84,6 +84,7 @@ enum Outcome {
 /// Renders every note of a crawl.
 pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, RenderError> {
     let store = &ctx.store;
+    let started = std::time::Instant::now();
     let vault = Vault::open(&ctx.settings.vault)?;
     store.crawl(crawl_id).await?.ok_or(RenderError::NoCrawl(crawl_id))?;
     let members: Vec<String> = store
@@ -112,7 +113,9 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         .into_iter()
         .map(|n| (n.note_key.clone(), n))
         .collect();
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: members loaded");
     assign_names(ctx, &vault, &members, &papers, &authors, &mut note_rows).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: names assigned");
     let noted: HashMap<String, NoteName> = note_rows
         .values()
         .filter_map(|row| {
@@ -132,12 +135,20 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let neighbours: HashMap<String, StoredPaper> = store
-        .papers(&neighbour_ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.paper_id.clone(), p))
+    // Title and year of every paper a list can show: members from their records,
+    // neighbours (often thousands, mostly stubs) with a light query.
+    let mut titles: HashMap<String, (String, Option<i64>)> = papers
+        .values()
+        .map(|p| (p.paper_id.clone(), (note::display_title(p), p.year)))
         .collect();
+    for (id, title, year) in store.paper_titles(&neighbour_ids).await? {
+        let title = if title.trim().is_empty() {
+            format!("Untitled paper {id}")
+        } else {
+            title
+        };
+        titles.insert(id, (title, year));
+    }
     let noted_neighbours: Vec<String> = neighbour_ids
         .iter()
         .filter(|id| noted.contains_key(*id))
@@ -147,16 +158,16 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         authors.entry(paper).or_default().push(name);
     }
 
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: links loaded");
     let today = chrono::Utc::now().date_naive().to_string();
-    let lookup = |id: &str| papers.get(id).or_else(|| neighbours.get(id));
     let link = |id: &str| -> Option<LinkItem> {
-        let p = lookup(id)?;
+        let (title, year) = titles.get(id)?;
         Some(LinkItem {
             paper_id: id.to_owned(),
             note: noted.get(id).cloned(),
-            cite: authors.get(id).map(|a| people::short_cite(a, p.year)),
-            title: note::display_title(p),
-            year: p.year,
+            cite: authors.get(id).map(|a| people::short_cite(a, *year)),
+            title: title.clone(),
+            year: *year,
         })
     };
     let (refs_of, cited_by_of) = adjacency(&edges);
@@ -194,6 +205,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
             fresh: note::paper_fresh(&input),
         });
     }
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: notes built");
     write_notes(ctx, vault, jobs, today).await
 }
 
@@ -220,29 +232,22 @@ async fn assign_names(
         .await
         .map_err(|e| RenderError::Worker(e.to_string()))?;
     let users: HashSet<String> = on_disk.difference(&ours).cloned().collect();
-    let now = now();
-    for id in missing {
-        let paper = &papers[id];
-        let names = authors.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
-        for candidate in name_candidates(paper, names) {
-            if users.contains(&candidate.key()) {
-                continue;
+    let wanted: Vec<NoteClaim> = missing
+        .iter()
+        .map(|id| {
+            let names = authors.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            NoteClaim {
+                note_key: format!("paper:{id}"),
+                candidates: name_candidates(&papers[id.as_str()], names)
+                    .into_iter()
+                    .filter(|c| !users.contains(&c.key()))
+                    .map(|c| (format!("{PAPERS_DIR}/{c}.md"), c.key()))
+                    .collect(),
             }
-            let key = format!("paper:{id}");
-            let path = format!("{PAPERS_DIR}/{candidate}.md");
-            if ctx.store.claim_note(&key, &path, &candidate.key(), now).await? {
-                note_rows.insert(
-                    key.clone(),
-                    NoteRow {
-                        note_key: key,
-                        path,
-                        name_key: candidate.key(),
-                        content_hash: None,
-                    },
-                );
-                break;
-            }
-        }
+        })
+        .collect();
+    for row in ctx.store.claim_notes(&wanted, now()).await? {
+        note_rows.insert(row.note_key.clone(), row);
     }
     Ok(())
 }
@@ -304,16 +309,17 @@ async fn write_notes(ctx: &Context, vault: Vault, jobs: Vec<Job>, today: String)
     })
     .await
     .map_err(|e| RenderError::Worker(e.to_string()))?;
+    debug!(files = outcomes.len(), "render: files merged and written");
 
     let mut report = RenderReport::default();
-    let now = now();
+    let mut written = Vec::new();
     for (key, path, outcome) in outcomes {
         report.notes += 1;
         match outcome {
             Outcome::Written(text) => {
                 report.written += 1;
                 ctx.counters.notes_written.inc();
-                ctx.store.record_note(&key, &path, &hash(&text), now).await?;
+                written.push((key, path, hash(&text)));
             }
             Outcome::Unchanged => {
                 report.unchanged += 1;
@@ -323,17 +329,18 @@ async fn write_notes(ctx: &Context, vault: Vault, jobs: Vec<Job>, today: String)
                 warn!(path, %reason, "note left alone");
                 report.skipped.push((path, reason));
             }
-            Outcome::Broken { problem, written } => {
+            Outcome::Broken { problem, written: text } => {
                 warn!(path, %problem, "note markers are broken: only its frontmatter was updated; fix the markers to get its sections updated");
-                if let Some(text) = written {
+                if let Some(text) = text {
                     report.written += 1;
                     ctx.counters.notes_written.inc();
-                    ctx.store.record_note(&key, &path, &hash(&text), now).await?;
+                    written.push((key, path.clone(), hash(&text)));
                 }
                 report.broken.push((path, problem));
             }
         }
     }
+    ctx.store.record_notes(&written, now()).await?;
     Ok(report)
 }
 

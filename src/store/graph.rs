@@ -406,6 +406,26 @@ impl Store {
         Ok(out)
     }
 
+    /// Titles and years of papers (stubs included), for lists of links.
+    pub async fn paper_titles(&self, ids: &[String]) -> Result<Vec<(String, String, Option<i64>)>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT paper_id, title, year FROM papers WHERE paper_id IN ({})",
+                list_placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<(String, String, Option<i64>)> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("reading titles")?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// Authors of the given papers: (paper id, S2 author id, name), in author order.
     pub async fn authors_of(&self, ids: &[String]) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
         let mut out = Vec::new();

@@ -22,7 +22,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use crawls::{Crawl, CrawlStats, Direction, MemberInfo, NewCrawl};
 pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord};
 pub use jobs::{DeadJob, JobInput, QueueDepth};
-pub use notes::NoteRow;
+pub use notes::{NoteClaim, NoteRow};
 
 use crate::secret::redact_url;
 
@@ -132,7 +132,12 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // A crawl writes tens of thousands of rows a batch: a 64 MiB page cache and
+                // rarer automatic checkpoints keep it from stalling on fsync mid-crawl.
+                .pragma("cache_size", "-65536")
+                .pragma("wal_autocheckpoint", "8192")
+                .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(options)

@@ -24,46 +24,70 @@ impl Store {
             .doing("reading note state"))
     }
 
-    /// Claims a basename for a note. Returns `false` when another note holds the name
-    /// (the unique index decides, so two processes can never both take it).
-    pub async fn claim_note(&self, note_key: &str, path: &str, name_key: &str, now: i64) -> Result<bool, StoreError> {
-        let result = on_db!(&self.db, pool => sqlx::query(
-            "INSERT INTO notes (note_key, path, name_key, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (note_key) DO UPDATE SET path = excluded.path, name_key = excluded.name_key, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(note_key.to_owned())
-        .bind(path.to_owned())
-        .bind(name_key.to_owned())
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|_| ()));
-        match result {
-            Ok(_) => Ok(true),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
-            Err(e) => Err(e).doing("claiming a note name"),
-        }
+    /// Claims a basename for each note, trying its candidates in order, in one
+    /// transaction. A candidate another note holds is skipped: the unique index decides,
+    /// so two processes can never both take one name. Returns the claimed rows.
+    pub async fn claim_notes(&self, wanted: &[NoteClaim], now: i64) -> Result<Vec<NoteRow>, StoreError> {
+        let mut claimed = Vec::new();
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            for claim in wanted {
+                for (path, name_key) in &claim.candidates {
+                    let done = sqlx::query(
+                        "INSERT INTO notes (note_key, path, name_key, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(claim.note_key.clone())
+                    .bind(path.clone())
+                    .bind(name_key.clone())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("claiming a note name")?
+                    .rows_affected();
+                    if done == 1 {
+                        claimed.push(NoteRow {
+                            note_key: claim.note_key.clone(),
+                            path: path.clone(),
+                            name_key: name_key.clone(),
+                            content_hash: None,
+                        });
+                        break;
+                    }
+                }
+            }
+            tx.commit().await.doing("committing note names")?;
+        });
+        Ok(claimed)
     }
 
-    /// Records where a note is now and what was written.
-    pub async fn record_note(
-        &self,
-        note_key: &str,
-        path: &str,
-        content_hash: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        on_db!(&self.db, pool => sqlx::query(
-            "UPDATE notes SET path = $1, content_hash = $2, updated_at = $3 WHERE note_key = $4",
-        )
-        .bind(path.to_owned())
-        .bind(content_hash.to_owned())
-        .bind(now)
-        .bind(note_key.to_owned())
-        .execute(pool)
-        .await
-        .map(|_| ())
-        .doing("recording a note"))
+    /// Records, in one transaction, where notes are now and what was written in them.
+    pub async fn record_notes(&self, written: &[(String, String, String)], now: i64) -> Result<(), StoreError> {
+        if written.is_empty() {
+            return Ok(());
+        }
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            for (note_key, path, hash) in written {
+                sqlx::query("UPDATE notes SET path = $1, content_hash = $2, updated_at = $3 WHERE note_key = $4")
+                    .bind(path.clone())
+                    .bind(hash.clone())
+                    .bind(now)
+                    .bind(note_key.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .doing("recording a note")?;
+            }
+            tx.commit().await.doing("committing note state")
+        })
     }
+}
+
+/// A note that needs a name, with the names to try in order: (path, lower-cased basename).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteClaim {
+    /// `paper:<id>`, …
+    pub note_key: String,
+    /// Candidates in order of preference.
+    pub candidates: Vec<(String, String)>,
 }
