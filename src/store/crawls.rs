@@ -387,6 +387,19 @@ impl Store {
         .doing("listing members"))
     }
 
+    /// Members with a stored record, as (paper id, depth), by depth then priority.
+    pub async fn fetched_members(&self, crawl_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT m.paper_id, m.depth FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
+             WHERE m.crawl_id = $1 AND m.missing IS NULL AND p.fetched_at IS NOT NULL \
+             ORDER BY m.depth, m.priority DESC, m.paper_id",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("listing fetched members"))
+    }
+
     /// Counts for a crawl's report.
     pub async fn crawl_stats(&self, crawl_id: i64) -> Result<CrawlStats, StoreError> {
         let row: (i64, i64, i64, i64, i64) = on_db!(&self.db, pool => sqlx::query_as(

@@ -144,6 +144,11 @@ impl StoredPaper {
     pub fn fields(&self) -> Vec<String> {
         serde_json::from_str(&self.fields_of_study).unwrap_or_default()
     }
+
+    /// Publication types as a list (`JournalArticle`, `Conference`, …).
+    pub fn types(&self) -> Vec<String> {
+        serde_json::from_str(&self.publication_types).unwrap_or_default()
+    }
 }
 
 /// A paper that could join a crawl's next level, with what its priority needs.
@@ -446,9 +451,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Every stored edge touching one of `ids` (either end).
+    /// Every stored edge touching one of `ids` (either end), sorted and without duplicates.
     pub async fn edges_touching(&self, ids: &[String]) -> Result<Vec<EdgeRow>, StoreError> {
         let mut out = Vec::new();
+        self.for_each_edge_touching(ids, |e| out.push(e)).await?;
+        out.sort_by(|a, b| (&a.citing, &a.cited).cmp(&(&b.citing, &b.cited)));
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Calls `f` with every stored edge touching one of `ids`, a chunk at a time, so a
+    /// caller can keep the graph compact (an edge touching two chunks comes twice).
+    pub async fn for_each_edge_touching(&self, ids: &[String], mut f: impl FnMut(EdgeRow)) -> Result<(), StoreError> {
         for chunk in ids.chunks(ROWS_PER_STATEMENT / 2) {
             let list = list_placeholders(chunk.len(), 1);
             let sql = format!(
@@ -462,11 +476,9 @@ impl Store {
                 }
                 q.fetch_all(pool).await.doing("reading citations")?
             });
-            out.extend(rows);
+            rows.into_iter().for_each(&mut f);
         }
-        out.sort_by(|a, b| (&a.citing, &a.cited).cmp(&(&b.citing, &b.cited)));
-        out.dedup();
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@
 mod crawls;
 mod graph;
 mod jobs;
+mod metrics;
 mod notes;
 
 use std::path::Path;
@@ -22,7 +23,8 @@ use sqlx::{PgPool, SqlitePool};
 pub use crawls::{Crawl, CrawlStats, Direction, MemberInfo, NewCrawl};
 pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord};
 pub use jobs::{DeadJob, JobInput, QueueDepth};
-pub use notes::{NoteClaim, NoteRow};
+pub use metrics::MetricRow;
+pub use notes::{Claim, NoteRow};
 
 use crate::secret::redact_url;
 

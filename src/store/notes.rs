@@ -27,38 +27,101 @@ impl Store {
     /// Claims a basename for each note, trying its candidates in order, in one
     /// transaction. A candidate another note holds is skipped: the unique index decides,
     /// so two processes can never both take one name. Returns the claimed rows.
-    pub async fn claim_notes(&self, wanted: &[NoteClaim], now: i64) -> Result<Vec<NoteRow>, StoreError> {
-        let mut claimed = Vec::new();
+    pub async fn claim_notes(&self, wanted: &[Claim], now: i64) -> Result<Vec<NoteRow>, StoreError> {
+        let won = self
+            .claim_first("notes (note_key, path, name_key, updated_at)", "note_key", wanted, now)
+            .await?;
+        Ok(won
+            .into_iter()
+            .map(|(note_key, (path, name_key))| NoteRow {
+                note_key,
+                path,
+                name_key,
+                content_hash: None,
+            })
+            .collect())
+    }
+
+    /// Claims a citekey for each paper (candidates in order, unique case-insensitively).
+    /// Returns (paper id, citekey) for the papers that got one.
+    pub async fn claim_citekeys(&self, wanted: &[Claim], now: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let won = self
+            .claim_first(
+                "citekeys (paper_id, citekey, citekey_key, updated_at)",
+                "paper_id",
+                wanted,
+                now,
+            )
+            .await?;
+        Ok(won.into_iter().map(|(paper, (key, _))| (paper, key)).collect())
+    }
+
+    /// Frozen citekeys of papers: (paper id, citekey).
+    pub async fn citekeys(&self, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(super::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT paper_id, citekey FROM citekeys WHERE paper_id IN ({})",
+                super::list_placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<(String, String)> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("reading citekeys")?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Gives each claim the first of its candidates that collides with no unique key, in
+    /// one transaction: rounds of multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`
+    /// (which never aborts the transaction), each claim moving to its next candidate
+    /// after a collision. `into` names the table and its (key, value, value key, time)
+    /// columns; `key_column` is returned for the rows that went in.
+    async fn claim_first(
+        &self,
+        into: &str,
+        key_column: &str,
+        wanted: &[Claim],
+        now: i64,
+    ) -> Result<Vec<(String, (String, String))>, StoreError> {
+        let mut next = vec![0usize; wanted.len()];
+        let mut pending: Vec<usize> = (0..wanted.len())
+            .filter(|&i| !wanted[i].candidates.is_empty())
+            .collect();
+        let mut won = Vec::new();
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
-            for claim in wanted {
-                for (path, name_key) in &claim.candidates {
-                    let done = sqlx::query(
-                        "INSERT INTO notes (note_key, path, name_key, updated_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(claim.note_key.clone())
-                    .bind(path.clone())
-                    .bind(name_key.clone())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .doing("claiming a note name")?
-                    .rows_affected();
-                    if done == 1 {
-                        claimed.push(NoteRow {
-                            note_key: claim.note_key.clone(),
-                            path: path.clone(),
-                            name_key: name_key.clone(),
-                            content_hash: None,
-                        });
-                        break;
+            while !pending.is_empty() {
+                let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+                for chunk in pending.chunks(super::ROWS_PER_STATEMENT / 2) {
+                    let sql = format!(
+                        "INSERT INTO {into} VALUES {} ON CONFLICT DO NOTHING RETURNING {key_column}",
+                        super::placeholders(chunk.len(), 4)
+                    );
+                    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+                    for &i in chunk {
+                        let (value, value_key) = &wanted[i].candidates[next[i]];
+                        q = q.bind(wanted[i].key.clone()).bind(value.clone()).bind(value_key.clone()).bind(now);
                     }
+                    let keys: Vec<String> = q.fetch_all(&mut *tx).await.doing("claiming unique names")?;
+                    inserted.extend(keys);
                 }
+                pending.retain(|&i| {
+                    if inserted.contains(&wanted[i].key) {
+                        won.push((wanted[i].key.clone(), wanted[i].candidates[next[i]].clone()));
+                        return false;
+                    }
+                    next[i] += 1;
+                    next[i] < wanted[i].candidates.len()
+                });
             }
-            tx.commit().await.doing("committing note names")?;
+            tx.commit().await.doing("committing claimed names")?;
         });
-        Ok(claimed)
+        Ok(won)
     }
 
     /// Records, in one transaction, where notes are now and what was written in them.
@@ -83,11 +146,12 @@ impl Store {
     }
 }
 
-/// A note that needs a name, with the names to try in order: (path, lower-cased basename).
+/// Something that needs a unique value (a note name, a citekey), with the values to try
+/// in order: (value, lower-cased key that must be unique).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NoteClaim {
-    /// `paper:<id>`, …
-    pub note_key: String,
+pub struct Claim {
+    /// What the value is for: `paper:<id>` for notes, the paper id for citekeys.
+    pub key: String,
     /// Candidates in order of preference.
     pub candidates: Vec<(String, String)>,
 }

@@ -1,0 +1,119 @@
+//! What the vault reads besides papers: each crawl's graph metrics, and which papers
+//! have notes (for author notes and the bibliography).
+
+use sqlx::AssertSqlSafe;
+
+use super::{Doing, ROWS_PER_STATEMENT, Store, StoreError, list_placeholders, on_db, placeholders};
+
+/// A paper's place in one crawl's graph.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MetricRow {
+    /// The crawl.
+    pub crawl_id: i64,
+    /// The paper.
+    pub paper_id: String,
+    /// Its level in the crawl.
+    pub depth: i64,
+    /// Members of the crawl citing it.
+    pub cited_in_crawl: i64,
+    /// Members of the crawl it cites.
+    pub cites_in_crawl: i64,
+    /// PageRank in the crawl's graph.
+    pub pagerank: f64,
+    /// Rank by PageRank, 1 = most central.
+    pub pagerank_rank: i64,
+}
+
+impl Store {
+    /// Replaces a crawl's metrics.
+    pub async fn save_metrics(&self, crawl_id: i64, rows: &[MetricRow]) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            sqlx::query("DELETE FROM crawl_metrics WHERE crawl_id = $1")
+                .bind(crawl_id)
+                .execute(&mut *tx)
+                .await
+                .doing("replacing crawl metrics")?;
+            for chunk in rows.chunks(ROWS_PER_STATEMENT / 2) {
+                let sql = format!(
+                    "INSERT INTO crawl_metrics (crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, \
+                     pagerank_rank) VALUES {}",
+                    placeholders(chunk.len(), 7)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q
+                        .bind(crawl_id)
+                        .bind(r.paper_id.clone())
+                        .bind(r.depth)
+                        .bind(r.cited_in_crawl)
+                        .bind(r.cites_in_crawl)
+                        .bind(r.pagerank)
+                        .bind(r.pagerank_rank);
+                }
+                q.execute(&mut *tx).await.doing("storing crawl metrics")?;
+            }
+            tx.commit().await.doing("committing crawl metrics")
+        })
+    }
+
+    /// The metrics of papers, in every crawl they belong to.
+    pub async fn metrics_of(&self, ids: &[String]) -> Result<Vec<MetricRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, pagerank_rank \
+                 FROM crawl_metrics WHERE paper_id IN ({}) ORDER BY crawl_id",
+                list_placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<MetricRow> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("reading crawl metrics")?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Number of papers with metrics, per crawl.
+    pub async fn metric_sizes(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_as("SELECT crawl_id, COUNT(*) FROM crawl_metrics GROUP BY crawl_id")
+            .fetch_all(pool)
+            .await
+            .doing("counting crawl metrics"))
+    }
+
+    /// (author id, paper id) for the papers of these authors that have notes.
+    pub async fn noted_papers_of_authors(&self, author_ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in author_ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT DISTINCT pa.author_id, pa.paper_id FROM paper_authors pa \
+                 JOIN notes n ON n.note_key = 'paper:' || pa.paper_id WHERE pa.author_id IN ({})",
+                list_placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<(String, String)> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("listing authors' papers")?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Every paper that has a note, by id.
+    pub async fn noted_paper_ids(&self) -> Result<Vec<String>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT substr(note_key, 7) FROM notes WHERE note_key LIKE 'paper:%' ORDER BY note_key",
+        )
+        .fetch_all(pool)
+        .await
+        .doing("listing papers with notes"))
+    }
+}
