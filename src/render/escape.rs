@@ -123,6 +123,35 @@ pub fn link_display(s: &str) -> String {
     md_inline(&cleaned.replace("%%", "%"))
 }
 
+/// A wikilink in a note's body: `[[Note]]`, or `[[Note|display]]` when the (escaped)
+/// display text differs from the note's name.
+pub fn body_link(note: &str, display: &str) -> String {
+    let shown = link_display(display);
+    if shown == note || shown.is_empty() {
+        format!("[[{note}]]")
+    } else {
+        format!("[[{note}|{shown}]]")
+    }
+}
+
+/// A wikilink for a frontmatter value (quoted by the YAML layer): `[[Note]]`, or
+/// `[[Note|display]]` when the display text differs. Characters that would end or
+/// redirect the link are dropped from the display text; no Markdown escaping, since
+/// property values are not Markdown.
+pub fn property_link(note: &str, display: &str) -> String {
+    let shown: String = display
+        .chars()
+        .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
+        .filter(|c| !matches!(c, '[' | ']' | '|' | '#' | '^'))
+        .collect();
+    let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    if shown == note || shown.is_empty() {
+        format!("[[{note}]]")
+    } else {
+        format!("[[{note}|{shown}]]")
+    }
+}
+
 /// A URL for a Markdown link target `(…)`: spaces and parentheses percent-encoded so
 /// the link cannot be cut short. Only http(s) URLs are linked.
 pub fn md_url(url: &str) -> Option<String> {
@@ -192,6 +221,15 @@ mod tests {
     #[test]
     fn multi_line_text_keeps_paragraphs() {
         assert_eq!(md_lines("one\n\n\n two \n\n"), vec!["one", "", "two"]);
+    }
+
+    #[test]
+    fn property_links_show_the_name_when_it_differs_from_the_note() {
+        assert_eq!(property_link("Ada Lovelace", "Ada Lovelace"), "[[Ada Lovelace]]");
+        assert_eq!(
+            property_link("Ada Lovelace (123)", "Ada [Lovelace]|x"),
+            "[[Ada Lovelace (123)|Ada Lovelacex]]"
+        );
     }
 
     #[test]

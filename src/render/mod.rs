@@ -1,32 +1,50 @@
 //! The render stage: the store's view of a crawl → notes in the vault.
 //!
-//! One `render` job renders a whole crawl: a note per paper in `refnet/papers/`, with
-//! wikilinks between papers that have notes. Names are assigned once (safe, unique
-//! vault-wide, case-insensitively) and frozen in the store; a note the user moved is found
-//! again by its `s2_id`. Existing notes are merged, never replaced (see [`merge`]), and a
-//! note whose text would not change is not written. File work runs off the async runtime.
+//! One `render` job renders a whole crawl: a note per paper (`refnet/papers/`), a note
+//! per author (`refnet/authors/`), an index note (`refnet/crawls/`), a JSON Canvas map
+//! (`refnet/maps/`), and the vault's `refnet/references.bib`. Names are assigned once and
+//! frozen in the store; a note the user moved is found again by its identity key (`s2_id`,
+//! `s2_author_id`, `refnet_crawl`). Existing notes are merged, never replaced (see
+//! [`merge`]), and a file whose text would not change is not written. Paper notes are
+//! built and written in chunks so memory stays bounded on large crawls; file work runs off
+//! the async runtime.
 
+pub mod author;
+pub mod bib;
+pub mod canvas;
+mod companions;
 pub mod escape;
+pub mod graph;
+pub mod index;
 pub mod merge;
 pub mod names;
+pub mod naming;
 pub mod note;
+pub mod obsidian;
+mod papers;
 pub mod people;
 pub mod vault;
+pub mod write;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
 
-use sha2::{Digest, Sha256};
 use tracing::{debug, warn};
 
 use crate::context::Context;
-use crate::store::{EdgeRow, NoteClaim, NoteRow, StoreError, StoredPaper, now};
-use merge::{Fresh, Merged, compose, frontmatter_value};
+use crate::store::{Claim, Crawl, Store, StoreError, StoredPaper, now};
+use graph::CrawlGraph;
 use names::NoteName;
-use note::{LinkItem, PAPER_KEYS, PaperInput, UNION_KEYS};
-use vault::{Existing, Vault, VaultError};
+use naming::{AUTHORS_DIR, CRAWLS_DIR, Names, PAPERS_DIR, Wanted};
+use papers::{AuthorsByPaper, PaperBook, Places, Titles, authors_by_paper, cites_for};
+use vault::{Vault, VaultError};
+use write::{Moved, NoteJob, Outcome};
 
-/// Where paper notes go.
-pub const PAPERS_DIR: &str = "refnet/papers";
+/// Paper notes built and written at a time.
+const CHUNK: usize = 500;
+/// Most papers on a crawl's canvas (the seed first, then by depth and PageRank).
+const MAP_NODES: usize = 300;
 
 /// What a render failed on.
 #[derive(Debug, thiserror::Error)]
@@ -57,269 +75,303 @@ impl RenderError {
 pub struct RenderReport {
     /// Notes considered.
     pub notes: usize,
-    /// Files written (created or changed).
+    /// Files written (notes created or changed, the map, the bibliography, settings).
     pub written: usize,
-    /// Files left alone because nothing changed.
+    /// Notes left alone because nothing changed.
     pub unchanged: usize,
-    /// Notes left alone because they could not be read (path, reason).
+    /// Files left alone because they could not be read (path, reason).
     pub skipped: Vec<(String, String)>,
     /// Notes whose markers are broken: frontmatter updated only (path, problem).
     pub broken: Vec<(String, String)>,
 }
 
-/// One note to write: its key, where it goes, and its fresh rendering.
-struct Job {
-    key: String,
-    path: String,
-    fresh: Fresh,
+impl RenderReport {
+    /// Adds another report's counts to this one.
+    pub fn absorb(&mut self, other: RenderReport) {
+        self.notes += other.notes;
+        self.written += other.written;
+        self.unchanged += other.unchanged;
+        self.skipped.extend(other.skipped);
+        self.broken.extend(other.broken);
+    }
 }
 
-enum Outcome {
-    Written(String),
-    Unchanged,
-    Skipped(String),
-    Broken { problem: String, written: Option<String> },
-}
-
-/// Renders every note of a crawl.
+/// Renders every note of a crawl, its map, and the vault's bibliography.
 pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, RenderError> {
+    let started = Instant::now();
     let store = &ctx.store;
-    let started = std::time::Instant::now();
     let vault = Vault::open(&ctx.settings.vault)?;
-    store.crawl(crawl_id).await?.ok_or(RenderError::NoCrawl(crawl_id))?;
-    let members: Vec<String> = store
-        .members(crawl_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.missing.is_none())
-        .map(|m| m.paper_id)
-        .collect();
-    let papers: BTreeMap<String, StoredPaper> = store
-        .papers(&members)
-        .await?
-        .into_iter()
-        .filter(|p| p.fetched_at.is_some())
-        .map(|p| (p.paper_id.clone(), p))
-        .collect();
-    let members: Vec<String> = members.into_iter().filter(|id| papers.contains_key(id)).collect();
-
-    let mut authors: HashMap<String, Vec<String>> = HashMap::new();
-    for (paper, _, name) in store.authors_of(&members).await? {
-        authors.entry(paper).or_default().push(name);
+    let crawl = store.crawl(crawl_id).await?.ok_or(RenderError::NoCrawl(crawl_id))?;
+    let mut report = RenderReport::default();
+    if blocking(&vault, obsidian::prepare_new_vault).await?? {
+        report.written += 2;
     }
-    let mut note_rows: HashMap<String, NoteRow> = store
-        .notes()
-        .await?
-        .into_iter()
-        .map(|n| (n.note_key.clone(), n))
-        .collect();
-    debug!(crawl_id, elapsed = ?started.elapsed(), "render: members loaded");
-    assign_names(ctx, &vault, &members, &papers, &authors, &mut note_rows).await?;
-    debug!(crawl_id, elapsed = ?started.elapsed(), "render: names assigned");
-    let noted: HashMap<String, NoteName> = note_rows
-        .values()
-        .filter_map(|row| {
-            let id = row.note_key.strip_prefix("paper:")?;
-            let name = row.path.rsplit('/').next()?.strip_suffix(".md")?;
-            Some((id.to_owned(), NoteName::from_stored(name)?))
-        })
-        .collect();
-
-    let edges = store.edges_touching(&members).await?;
-    let member_set: HashSet<&str> = members.iter().map(String::as_str).collect();
-    let neighbour_ids: Vec<String> = edges
-        .iter()
-        .flat_map(|e| [&e.citing, &e.cited])
-        .filter(|id| !member_set.contains(id.as_str()))
-        .cloned()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    // Title and year of every paper a list can show: members from their records,
-    // neighbours (often thousands, mostly stubs) with a light query.
-    let mut titles: HashMap<String, (String, Option<i64>)> = papers
-        .values()
-        .map(|p| (p.paper_id.clone(), (note::display_title(p), p.year)))
-        .collect();
-    for (id, title, year) in store.paper_titles(&neighbour_ids).await? {
-        let title = if title.trim().is_empty() {
-            format!("Untitled paper {id}")
-        } else {
-            title
-        };
-        titles.insert(id, (title, year));
-    }
-    let noted_neighbours: Vec<String> = neighbour_ids
-        .iter()
-        .filter(|id| noted.contains_key(*id))
-        .cloned()
-        .collect();
-    for (paper, _, name) in store.authors_of(&noted_neighbours).await? {
-        authors.entry(paper).or_default().push(name);
-    }
-
-    debug!(crawl_id, elapsed = ?started.elapsed(), "render: links loaded");
     let today = chrono::Utc::now().date_naive().to_string();
-    let link = |id: &str| -> Option<LinkItem> {
-        let (title, year) = titles.get(id)?;
-        Some(LinkItem {
-            paper_id: id.to_owned(),
-            note: noted.get(id).cloned(),
-            cite: authors.get(id).map(|a| people::short_cite(a, *year)),
-            title: title.clone(),
-            year: *year,
-        })
-    };
-    let (refs_of, cited_by_of) = adjacency(&edges);
-    let mut jobs = Vec::with_capacity(members.len());
-    for id in &members {
-        let Some(row) = note_rows.get(&format!("paper:{id}")) else {
-            continue;
-        };
-        let paper = &papers[id];
-        let mut references: Vec<LinkItem> = refs_of
-            .get(id.as_str())
-            .into_iter()
-            .flatten()
-            .filter_map(|o| link(o))
-            .collect();
-        let mut cited_by: Vec<LinkItem> = cited_by_of
-            .get(id.as_str())
-            .into_iter()
-            .flatten()
-            .filter_map(|o| link(o))
-            .collect();
-        sort_links(&mut references);
-        sort_links(&mut cited_by);
-        let input = PaperInput {
-            paper,
-            authors: authors.get(id).cloned().unwrap_or_default(),
-            references,
-            cited_by,
-            summary: Vec::new(),
-            updated: today.clone(),
-        };
-        jobs.push(Job {
-            key: row.note_key.clone(),
-            path: row.path.clone(),
-            fresh: note::paper_fresh(&input),
-        });
+
+    // The crawl's graph and its metrics.
+    let members = store.fetched_members(crawl_id).await?;
+    let mut graph = CrawlGraph::new(&members);
+    let member_ids = graph.member_ids().to_vec();
+    store
+        .for_each_edge_touching(&member_ids, |e| graph.add_edge(&e.citing, &e.cited))
+        .await?;
+    graph.finish();
+    let metrics = graph.metrics(crawl_id);
+    store.save_metrics(crawl_id, &metrics).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), papers = member_ids.len(), "render: graph ready");
+
+    // Names and citekeys, claimed once and frozen.
+    let authors = authors_by_paper(store, &member_ids).await?;
+    let titles = Titles::load(store, graph.ids()).await?;
+    let mut names = Names::load(store).await?;
+    let seed_title = titles.title(&crawl.seed_id);
+    let wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &names);
+    names.claim(store, &vault, wanted).await?;
+    names.find_moved(&vault).await?;
+    let citekeys = ensure_citekeys(store, &member_ids, &titles, &authors).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: names and citekeys ready");
+
+    // Paper notes, a chunk at a time, built and written off the runtime.
+    let book = Arc::new(
+        paper_book(
+            store,
+            &names,
+            graph,
+            titles,
+            authors,
+            citekeys,
+            &member_ids,
+            today.clone(),
+        )
+        .await?,
+    );
+    for chunk in member_ids.chunks(CHUNK) {
+        let papers = store.papers(chunk).await?;
+        let (shared, moved) = (book.clone(), names.moved());
+        let outcomes = blocking(&vault, move |v| build_and_write(v, &shared, &papers, &moved)).await?;
+        report.absorb(record(ctx, &mut names, outcomes).await?);
     }
-    debug!(crawl_id, elapsed = ?started.elapsed(), "render: notes built");
-    write_notes(ctx, vault, jobs, today).await
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
+
+    report.absorb(companions::render_authors(ctx, &vault, &mut names, &book.authors, &book.titles, &today).await?);
+    report
+        .absorb(companions::render_index(ctx, &vault, &mut names, &crawl, &seed_title, &book, &metrics, &today).await?);
+    report.absorb(companions::render_map(&vault, &names, &crawl, &book.graph, &metrics).await?);
+    report.absorb(companions::render_bibliography(ctx, &vault).await?);
+    debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written, "render: done");
+    Ok(report)
 }
 
-/// Gives every member without a note a safe, unique name, claimed in the store.
-async fn assign_names(
-    ctx: &Context,
-    vault: &Vault,
+/// Gathers what paper notes read.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the book is assembled from every part gathered so far"
+)]
+async fn paper_book(
+    store: &Store,
+    names: &Names,
+    graph: CrawlGraph,
+    titles: Titles,
+    authors: AuthorsByPaper,
+    citekeys: HashMap<String, String>,
     members: &[String],
-    papers: &BTreeMap<String, StoredPaper>,
-    authors: &HashMap<String, Vec<String>>,
-    note_rows: &mut HashMap<String, NoteRow>,
-) -> Result<(), RenderError> {
-    let missing: Vec<&String> = members
+    today: String,
+) -> Result<PaperBook, StoreError> {
+    let noted = names.paper_notes();
+    let mut cites = cites_for(&authors, &titles);
+    // Papers outside the crawl that have notes (from other crawls) are linked with
+    // their "Author et al. Year" too.
+    let outsiders: Vec<String> = graph
+        .ids()
         .iter()
-        .filter(|id| !note_rows.contains_key(&format!("paper:{id}")))
+        .filter(|id| noted.contains_key(*id) && !authors.contains_key(*id))
+        .cloned()
         .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    // Names of files refnet does not manage are the user's: never take them.
-    let ours: HashSet<String> = note_rows.values().map(|r| r.name_key.clone()).collect();
-    let vault_ = vault.clone();
-    let on_disk = tokio::task::spawn_blocking(move || vault_.basenames())
-        .await
-        .map_err(|e| RenderError::Worker(e.to_string()))?;
-    let users: HashSet<String> = on_disk.difference(&ours).cloned().collect();
-    let wanted: Vec<NoteClaim> = missing
+    cites.extend(cites_for(&authors_by_paper(store, &outsiders).await?, &titles));
+    let author_notes: HashMap<String, NoteName> = authors
+        .values()
+        .flatten()
+        .filter_map(|(id, _)| {
+            let id = id.as_ref()?;
+            Some((id.clone(), names.name(&format!("author:{id}"))?))
+        })
+        .collect();
+    let paths: HashMap<String, String> = members
         .iter()
+        .filter_map(|id| Some((id.clone(), names.row(&format!("paper:{id}"))?.path.clone())))
+        .collect();
+    let places = Places::load(store, names, &titles, members).await?;
+    Ok(PaperBook {
+        graph,
+        noted,
+        cites,
+        titles,
+        authors,
+        author_notes,
+        paths,
+        citekeys,
+        places,
+        today,
+    })
+}
+
+/// Builds and writes a chunk of paper notes on two threads (the work is CPU for the
+/// notes and kernel time for the files; both spread over cores).
+fn build_and_write(
+    vault: &Vault,
+    book: &PaperBook,
+    papers: &[StoredPaper],
+    moved: &Moved,
+) -> Vec<(String, String, Outcome)> {
+    let half = papers.len().div_ceil(2).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = papers
+            .chunks(half)
+            .map(|part| {
+                scope.spawn(move || {
+                    let jobs: Vec<NoteJob> = part.iter().filter_map(|p| book.job(p)).collect();
+                    write::write_notes(vault, &jobs, &book.today, moved)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![(
+                        String::new(),
+                        String::new(),
+                        Outcome::Skipped("a render thread panicked".to_owned()),
+                    )]
+                })
+            })
+            .collect()
+    })
+}
+
+/// Runs file work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    vault: &Vault,
+    f: impl FnOnce(&Vault) -> T + Send + 'static,
+) -> Result<T, RenderError> {
+    let vault = vault.clone();
+    tokio::task::spawn_blocking(move || f(&vault))
+        .await
+        .map_err(|e| RenderError::Worker(e.to_string()))
+}
+
+/// The names every note of this crawl still needs: papers, their authors, the index
+/// (candidates are made only for notes without a name: names are frozen once given).
+fn wanted_names(
+    crawl: &Crawl,
+    seed_title: &str,
+    members: &[String],
+    titles: &Titles,
+    authors: &AuthorsByPaper,
+    names: &Names,
+) -> Vec<Wanted> {
+    let mut wanted: Vec<Wanted> = members
+        .iter()
+        .filter(|id| !names.has(&format!("paper:{id}")))
         .map(|id| {
-            let names = authors.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
-            NoteClaim {
-                note_key: format!("paper:{id}"),
-                candidates: name_candidates(&papers[id.as_str()], names)
-                    .into_iter()
-                    .filter(|c| !users.contains(&c.key()))
-                    .map(|c| (format!("{PAPERS_DIR}/{c}.md"), c.key()))
-                    .collect(),
+            let first = authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
+            Wanted {
+                key: format!("paper:{id}"),
+                folder: PAPERS_DIR,
+                candidates: naming::paper_candidates(&titles.title(id), titles.year(id), first, id),
             }
         })
         .collect();
-    for row in ctx.store.claim_notes(&wanted, now()).await? {
-        note_rows.insert(row.note_key.clone(), row);
-    }
-    Ok(())
-}
-
-/// Names to try, in order: the title, then with the year, then with a short id.
-fn name_candidates(paper: &StoredPaper, authors: &[String]) -> Vec<NoteName> {
-    let base = NoteName::from_title(&note::display_title(paper));
-    let mut out = vec![base.clone()];
-    if let Some(year) = paper.year {
-        out.push(base.with_suffix(&year.to_string()));
-        if let Some(first) = authors.first() {
-            out.push(base.with_suffix(&format!("{} {year}", people::surname(first))));
+    let mut seen = HashSet::new();
+    for list in members.iter().filter_map(|id| authors.get(id)) {
+        for (author_id, name) in list {
+            if let Some(aid) = author_id
+                && seen.insert(aid.clone())
+                && !names.has(&format!("author:{aid}"))
+            {
+                wanted.push(Wanted {
+                    key: format!("author:{aid}"),
+                    folder: AUTHORS_DIR,
+                    candidates: naming::author_candidates(name, aid),
+                });
+            }
         }
     }
-    let short = &paper.paper_id[..paper.paper_id.len().min(8)];
-    out.push(base.with_suffix(short));
-    out.push(base.with_suffix(&paper.paper_id));
-    out
-}
-
-/// Neighbours per paper.
-type Neighbours<'a> = HashMap<&'a str, Vec<&'a str>>;
-
-/// Outgoing and incoming neighbours per paper.
-fn adjacency(edges: &[EdgeRow]) -> (Neighbours<'_>, Neighbours<'_>) {
-    let mut refs: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut cited_by: HashMap<&str, Vec<&str>> = HashMap::new();
-    for e in edges {
-        refs.entry(&e.citing).or_default().push(&e.cited);
-        cited_by.entry(&e.cited).or_default().push(&e.citing);
+    if !names.has(&format!("index:{}", crawl.crawl_id)) {
+        wanted.push(Wanted {
+            key: format!("index:{}", crawl.crawl_id),
+            folder: CRAWLS_DIR,
+            candidates: naming::index_candidates(&index::index_title(crawl.crawl_id, seed_title), crawl.crawl_id),
+        });
     }
-    (refs, cited_by)
+    wanted
 }
 
-/// Papers with notes first, then newest first, then by title.
-fn sort_links(items: &mut [LinkItem]) {
-    items.sort_by(|a, b| {
-        b.note
-            .is_some()
-            .cmp(&a.note.is_some())
-            .then_with(|| b.year.cmp(&a.year))
-            .then_with(|| a.title.cmp(&b.title))
-            .then_with(|| a.paper_id.cmp(&b.paper_id))
-    });
+/// Frozen citekeys of the members, assigning the missing ones.
+async fn ensure_citekeys(
+    store: &Store,
+    members: &[String],
+    titles: &Titles,
+    authors: &AuthorsByPaper,
+) -> Result<HashMap<String, String>, StoreError> {
+    let mut keys: HashMap<String, String> = store.citekeys(members).await?.into_iter().collect();
+    let claims: Vec<Claim> = members
+        .iter()
+        .filter(|id| !keys.contains_key(*id))
+        .map(|id| {
+            let first = authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
+            let base = bib::base_citekey(first, &titles.title(id), titles.year(id));
+            let mut candidates: Vec<(String, String)> = bib::citekey_candidates(&base)
+                .take(60)
+                .map(|k| (k.clone(), k.to_lowercase()))
+                .collect();
+            let last = format!("{base}{}", &id[..id.len().min(8)]);
+            candidates.push((last.clone(), last.to_lowercase()));
+            Claim {
+                key: id.clone(),
+                candidates,
+            }
+        })
+        .collect();
+    if !claims.is_empty() {
+        keys.extend(store.claim_citekeys(&claims, now()).await?);
+    }
+    Ok(keys)
 }
 
-/// Merges and writes the notes off the runtime, then records what was written.
-async fn write_notes(ctx: &Context, vault: Vault, jobs: Vec<Job>, today: String) -> Result<RenderReport, RenderError> {
-    let vault_ = vault.clone();
-    let outcomes = tokio::task::spawn_blocking(move || {
-        let mut moved: Option<HashMap<String, String>> = None;
-        jobs.into_iter()
-            .map(|job| {
-                let path = locate(&vault_, &job, &mut moved);
-                let outcome = write_one(&vault_, &path, &job.fresh, &today);
-                (job.key, path, outcome)
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|e| RenderError::Worker(e.to_string()))?;
-    debug!(files = outcomes.len(), "render: files merged and written");
+/// Writes notes off the runtime and records what was written.
+async fn write_jobs(
+    ctx: &Context,
+    vault: &Vault,
+    names: &mut Names,
+    jobs: Vec<NoteJob>,
+    today: &str,
+) -> Result<RenderReport, RenderError> {
+    let today = today.to_owned();
+    let moved = names.moved();
+    let outcomes = blocking(vault, move |v| write::write_notes(v, &jobs, &today, &moved)).await?;
+    record(ctx, names, outcomes).await
+}
 
+/// Counts what happened to each note, warns about the ones left alone, and records the
+/// notes written (and where they are now) in the store.
+async fn record(
+    ctx: &Context,
+    names: &mut Names,
+    outcomes: Vec<(String, String, Outcome)>,
+) -> Result<RenderReport, RenderError> {
     let mut report = RenderReport::default();
     let mut written = Vec::new();
     for (key, path, outcome) in outcomes {
         report.notes += 1;
+        if names.row(&key).is_some_and(|r| r.path != path) {
+            names.set_path(&key, &path);
+        }
         match outcome {
-            Outcome::Written(text) => {
+            Outcome::Written(hash) => {
                 report.written += 1;
                 ctx.counters.notes_written.inc();
-                written.push((key, path, hash(&text)));
+                written.push((key, path, hash));
             }
             Outcome::Unchanged => {
                 report.unchanged += 1;
@@ -329,12 +381,12 @@ async fn write_notes(ctx: &Context, vault: Vault, jobs: Vec<Job>, today: String)
                 warn!(path, %reason, "note left alone");
                 report.skipped.push((path, reason));
             }
-            Outcome::Broken { problem, written: text } => {
+            Outcome::Broken { problem, written: hash } => {
                 warn!(path, %problem, "note markers are broken: only its frontmatter was updated; fix the markers to get its sections updated");
-                if let Some(text) = text {
+                if let Some(hash) = hash {
                     report.written += 1;
                     ctx.counters.notes_written.inc();
-                    written.push((key, path.clone(), hash(&text)));
+                    written.push((key, path.clone(), hash));
                 }
                 report.broken.push((path, problem));
             }
@@ -342,64 +394,4 @@ async fn write_notes(ctx: &Context, vault: Vault, jobs: Vec<Job>, today: String)
     }
     ctx.store.record_notes(&written, now()).await?;
     Ok(report)
-}
-
-/// Where a note is now: its recorded path, or wherever the user moved it (found by
-/// `s2_id`, scanning the vault once per render and only if some note went missing).
-fn locate(vault: &Vault, job: &Job, moved: &mut Option<HashMap<String, String>>) -> String {
-    if vault.path_of(&job.path).is_some_and(|p| p.exists()) {
-        return job.path.clone();
-    }
-    let Some(s2_id) = job.key.strip_prefix("paper:") else {
-        return job.path.clone();
-    };
-    let found = moved.get_or_insert_with(|| vault.notes_by_s2_id());
-    found.get(s2_id).cloned().unwrap_or_else(|| job.path.clone())
-}
-
-fn write_one(vault: &Vault, path: &str, fresh: &Fresh, today: &str) -> Outcome {
-    let result = match vault.read(path) {
-        Existing::Unreadable(reason) => return Outcome::Skipped(reason),
-        Existing::Missing => {
-            let text = compose(&with_date(fresh, today));
-            vault.write(path, &text).map(|()| Outcome::Written(text))
-        }
-        Existing::Text(old) => {
-            // Merge with the old date first: if nothing else changed, nothing is written.
-            let previous = frontmatter_value(&old, "refnet_updated").unwrap_or_else(|| today.to_owned());
-            match merge::merge(&old, &with_date(fresh, &previous), PAPER_KEYS, UNION_KEYS) {
-                Merged::Unchanged => Ok(Outcome::Unchanged),
-                Merged::Changed(_) | Merged::BrokenMarkers { .. } => {
-                    match merge::merge(&old, &with_date(fresh, today), PAPER_KEYS, UNION_KEYS) {
-                        Merged::Unchanged => Ok(Outcome::Unchanged),
-                        Merged::Changed(text) => vault.write(path, &text).map(|()| Outcome::Written(text)),
-                        Merged::BrokenMarkers { text, problem } if text != old => {
-                            vault.write(path, &text).map(|()| Outcome::Broken {
-                                problem,
-                                written: Some(text),
-                            })
-                        }
-                        Merged::BrokenMarkers { problem, .. } => Ok(Outcome::Broken { problem, written: None }),
-                    }
-                }
-            }
-        }
-    };
-    result.unwrap_or_else(|e| Outcome::Skipped(e.to_string()))
-}
-
-/// `fresh` with its `refnet_updated` set to `date`.
-fn with_date(fresh: &Fresh, date: &str) -> Fresh {
-    let mut out = fresh.clone();
-    for (key, entry) in &mut out.frontmatter {
-        if key == "refnet_updated" {
-            *entry = format!("refnet_updated: {date}\n");
-        }
-    }
-    out
-}
-
-fn hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 
-use super::escape::{link_display, md_inline, md_lines, md_url};
+use super::escape::{body_link, md_inline, md_lines, md_url, property_link};
 use super::merge::{Fresh, FrontmatterBuilder};
 use super::names::NoteName;
 use super::people::short_cite;
@@ -14,6 +14,7 @@ use crate::store::StoredPaper;
 pub const PAPER_KEYS: &[&str] = &[
     "title",
     "aliases",
+    "citekey",
     "authors",
     "year",
     "date",
@@ -28,16 +29,14 @@ pub const PAPER_KEYS: &[&str] = &[
     "reference_count",
     "fields_of_study",
     "tags",
+    "summary_source",
     "refnet_updated",
 ];
-
-/// Keys merged as a union with what the user added.
-pub const UNION_KEYS: &[&str] = &["tags", "aliases"];
 
 /// Most entries listed in References or Cited by; the rest is counted.
 pub const MAX_LISTED: usize = 500;
 
-/// A paper at the other end of an edge.
+/// A paper at the other end of an edge (or in a list).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkItem {
     /// Its S2 id.
@@ -52,19 +51,55 @@ pub struct LinkItem {
     pub year: Option<i64>,
 }
 
+/// An author as a paper note names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorLink {
+    /// The name as S2 gives it.
+    pub name: String,
+    /// The author's note, when they have one.
+    pub note: Option<NoteName>,
+}
+
+/// The paper's place in one crawl.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrawlPlace {
+    /// The crawl's index note.
+    pub index: Option<NoteName>,
+    /// How to name the crawl ("crawl 3 of Attention Is All You Need").
+    pub label: String,
+    /// Level in the crawl.
+    pub depth: i64,
+    /// Members citing the paper.
+    pub cited: i64,
+    /// Members the paper cites.
+    pub cites: i64,
+    /// PageRank position, 1 = most central.
+    pub rank: i64,
+    /// Papers in the crawl.
+    pub of: i64,
+}
+
 /// Everything a paper note shows.
 #[derive(Debug, Clone)]
 pub struct PaperInput<'a> {
     /// The paper.
     pub paper: &'a StoredPaper,
-    /// Author names in order.
-    pub authors: Vec<String>,
+    /// Authors in order.
+    pub authors: Vec<AuthorLink>,
+    /// Frozen citekey.
+    pub citekey: Option<String>,
     /// What it cites.
     pub references: Vec<LinkItem>,
     /// What cites it.
     pub cited_by: Vec<LinkItem>,
-    /// Summary text, as Markdown lines already escaped, when there is one.
+    /// Its place in each crawl it belongs to.
+    pub places: Vec<CrawlPlace>,
+    /// Summary as Markdown lines, already escaped (empty: none yet).
     pub summary: Vec<String>,
+    /// Where the summary's text came from (`pdf`, `abstract`, `tldr`).
+    pub summary_source: Option<String>,
+    /// The BibTeX entry.
+    pub bibtex: Option<String>,
     /// Value of `refnet_updated` (`YYYY-MM-DD`).
     pub updated: String,
 }
@@ -79,19 +114,37 @@ struct HeaderTemplate<'a> {
     abstract_lines: Vec<String>,
 }
 
+/// A heading and a bulleted list (References, Cited by, an author's papers, …).
 #[derive(Template)]
-#[template(path = "paper_links.md", escape = "none")]
-struct LinksTemplate<'a> {
-    heading: &'a str,
-    empty: &'a str,
-    items: Vec<String>,
-    hidden: usize,
+#[template(path = "list.md", escape = "none")]
+pub struct ListTemplate<'a> {
+    /// The heading.
+    pub heading: &'a str,
+    /// What to say when the list is empty.
+    pub empty: &'a str,
+    /// Entries, already escaped.
+    pub items: Vec<String>,
+    /// Entries not shown.
+    pub hidden: usize,
 }
 
 #[derive(Template)]
 #[template(path = "paper_summary.md", escape = "none")]
 struct SummaryTemplate<'a> {
     lines: &'a [String],
+}
+
+#[derive(Template)]
+#[template(path = "paper_crawl.md", escape = "none")]
+struct CrawlTemplate {
+    places: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "paper_bibtex.md", escape = "none")]
+struct BibtexTemplate<'a> {
+    fence: String,
+    entry: &'a str,
 }
 
 /// The S2 page of a paper.
@@ -117,17 +170,32 @@ pub fn field_tag(field: &str) -> Option<String> {
 pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
     let p = input.paper;
     let title = display_title(p);
-    let cite = short_cite(&input.authors, p.year);
+    let names: Vec<String> = input.authors.iter().map(|a| a.name.clone()).collect();
+    let cite = short_cite(&names, p.year);
     let mut tags = vec!["paper".to_owned()];
     tags.extend(p.fields().iter().filter_map(|f| field_tag(f)));
     tags.dedup();
+    let mut aliases = vec![title.clone()];
+    if let Some(key) = &input.citekey {
+        aliases.push(format!("@{key}"));
+    }
+    aliases.push(cite.clone());
+    let author_values: Vec<String> = input
+        .authors
+        .iter()
+        .map(|a| match &a.note {
+            Some(note) => property_link(note.as_str(), &a.name),
+            None => a.name.clone(),
+        })
+        .collect();
     let doi_url = p.doi.as_ref().map(|d| format!("https://doi.org/{d}"));
     let arxiv_url = p.arxiv.as_ref().map(|a| format!("https://arxiv.org/abs/{a}"));
 
     let mut fm = FrontmatterBuilder::default();
     fm.text("title", Some(&title))
-        .list("aliases", &[title.clone(), cite.clone()])
-        .list_or_empty("authors", &input.authors)
+        .list("aliases", &aliases)
+        .text("citekey", input.citekey.as_deref())
+        .list_or_empty("authors", &author_values)
         .number_or_null("year", p.year)
         .date("date", p.publication_date.as_deref())
         .text_or_null("venue", p.venue.as_deref().or(p.journal.as_deref()))
@@ -141,6 +209,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .number_or_null("reference_count", p.reference_count)
         .list("fields_of_study", &p.fields())
         .list("tags", &tags)
+        .text("summary_source", input.summary_source.as_deref())
         .date("refnet_updated", Some(&input.updated));
 
     let mut links = Vec::new();
@@ -166,42 +235,80 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         abstract_lines: p.abstract_text.as_deref().map(md_lines).unwrap_or_default(),
     };
     let summary = SummaryTemplate { lines: &input.summary };
-    let references = links_region("References", "No references known.", &input.references);
-    let cited_by = links_region("Cited by", "No citing papers known.", &input.cited_by);
-
+    let crawl = CrawlTemplate {
+        places: input.places.iter().map(place_line).collect(),
+    };
+    let mut regions = vec![
+        ("header".to_owned(), finish(header.render())),
+        ("summary".to_owned(), finish(summary.render())),
+        (
+            "references".to_owned(),
+            links_region("References", "No references known.", &input.references),
+        ),
+        (
+            "cited_by".to_owned(),
+            links_region("Cited by", "No citing papers known.", &input.cited_by),
+        ),
+        ("crawl".to_owned(), finish(crawl.render())),
+    ];
+    if let Some(entry) = &input.bibtex {
+        let bib = BibtexTemplate {
+            fence: fence_for(entry),
+            entry: entry.trim_end(),
+        };
+        regions.push(("bibtex".to_owned(), finish(bib.render())));
+    }
     Fresh {
         frontmatter: fm.build(),
-        regions: vec![
-            ("header".to_owned(), finish(header.render())),
-            ("summary".to_owned(), finish(summary.render())),
-            ("references".to_owned(), references),
-            ("cited_by".to_owned(), cited_by),
-        ],
+        regions,
         tail: "## Notes\n\n".to_owned(),
     }
 }
 
-fn links_region(heading: &str, empty: &str, items: &[LinkItem]) -> String {
+/// A code fence longer than any run of backticks in the text, so the text cannot close it.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
+}
+
+fn place_line(place: &CrawlPlace) -> String {
+    let crawl = match &place.index {
+        Some(note) => body_link(note.as_str(), &place.label),
+        None => md_inline(&place.label),
+    };
+    format!(
+        "{crawl}: depth {} · cited by {} and citing {} papers of the crawl · PageRank #{} of {}",
+        place.depth, place.cited, place.cites, place.rank, place.of
+    )
+}
+
+/// A heading and a list of links, at most [`MAX_LISTED`] shown.
+pub fn links_region(heading: &str, empty: &str, items: &[LinkItem]) -> String {
     let shown: Vec<String> = items.iter().take(MAX_LISTED).map(link_line).collect();
+    list_region(heading, empty, shown, items.len().saturating_sub(MAX_LISTED))
+}
+
+/// A heading and a list of already-escaped entries.
+pub fn list_region(heading: &str, empty: &str, items: Vec<String>, hidden: usize) -> String {
     finish(
-        LinksTemplate {
+        ListTemplate {
             heading,
             empty,
-            hidden: items.len().saturating_sub(MAX_LISTED),
-            items: shown,
+            items,
+            hidden,
         }
         .render(),
     )
 }
 
 /// One list entry: a wikilink to the paper's note, or its title with an S2 link.
-fn link_line(item: &LinkItem) -> String {
+pub fn link_line(item: &LinkItem) -> String {
     let title = md_inline(&item.title);
     match &item.note {
-        Some(note) => {
-            let display = link_display(item.cite.as_deref().unwrap_or(&item.title));
-            format!("[[{note}|{display}]] — {title}")
-        }
+        Some(note) => format!(
+            "{} — {title}",
+            body_link(note.as_str(), item.cite.as_deref().unwrap_or(&item.title))
+        ),
         None => {
             let year = item.year.map(|y| format!(" ({y})")).unwrap_or_default();
             format!("{title}{year} · [S2]({})", s2_url(&item.paper_id))
@@ -211,9 +318,14 @@ fn link_line(item: &LinkItem) -> String {
 
 /// The title to show: S2's, or a stand-in naming the id.
 pub fn display_title(p: &StoredPaper) -> String {
-    let t = p.title.trim();
+    title_or_id(&p.title, &p.paper_id)
+}
+
+/// A title, or a stand-in naming the id when there is none.
+pub fn title_or_id(title: &str, paper_id: &str) -> String {
+    let t = title.trim();
     if t.is_empty() {
-        format!("Untitled paper {}", &p.paper_id)
+        format!("Untitled paper {paper_id}")
     } else {
         t.to_owned()
     }
@@ -240,5 +352,11 @@ mod tests {
         assert_eq!(field_tag("1984"), None);
         assert_eq!(field_tag("  "), None);
         assert_eq!(field_tag("Art & Design!").as_deref(), Some("field/art-design"));
+    }
+
+    #[test]
+    fn fences_outgrow_any_backticks_in_the_entry() {
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("a ```` b"), "`````");
     }
 }

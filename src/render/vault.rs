@@ -182,14 +182,18 @@ impl Vault {
             .collect()
     }
 
-    /// Where each note with an `s2_id` in its frontmatter is, for notes the user moved.
-    pub fn notes_by_s2_id(&self) -> HashMap<String, String> {
+    /// Where each note carrying one of `keys` in its frontmatter is, as `key:value` →
+    /// path: how notes the user moved or renamed are found again.
+    pub fn notes_by_identity(&self, keys: &[&str]) -> HashMap<String, String> {
         let mut out = HashMap::new();
         for rel in self.markdown_files() {
-            if let Existing::Text(text) = self.read(&rel)
-                && let Some(id) = frontmatter_value(&text, "s2_id")
-            {
-                out.entry(id).or_insert(rel);
+            let Existing::Text(text) = self.read(&rel) else {
+                continue;
+            };
+            for key in keys {
+                if let Some(value) = frontmatter_value(&text, key) {
+                    out.entry(format!("{key}:{value}")).or_insert_with(|| rel.clone());
+                }
             }
         }
         out
@@ -254,9 +258,9 @@ mod tests {
             .expect("write");
         v.write(".obsidian/ignored.md", "---\ns2_id: \"hidden\"\n---\n")
             .expect("write");
-        let found = v.notes_by_s2_id();
-        assert_eq!(found.get("abc").map(String::as_str), Some("elsewhere/Renamed.md"));
-        assert!(!found.contains_key("hidden"));
+        let found = v.notes_by_identity(&["s2_id"]);
+        assert_eq!(found.get("s2_id:abc").map(String::as_str), Some("elsewhere/Renamed.md"));
+        assert!(!found.contains_key("s2_id:hidden"));
         assert!(v.basenames().contains("renamed"));
     }
 }

@@ -1,0 +1,240 @@
+//! The files around the paper notes: a note per author, the crawl's index note, its
+//! JSON Canvas map, and the vault's bibliography.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use tracing::warn;
+
+use super::graph::CrawlGraph;
+use super::naming::{BIB_PATH, MAPS_DIR, Names};
+use super::note::LinkItem;
+use super::papers::{AuthorsByPaper, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
+use super::vault::{self, Vault, VaultError};
+use super::write::{self, NoteJob};
+use super::{CHUNK, MAP_NODES, RenderError, RenderReport, author, bib, blocking, canvas, index, note, write_jobs};
+use crate::context::Context;
+use crate::store::{Crawl, MetricRow};
+
+/// A note per author of the crawl's papers, listing all their papers that have notes.
+pub(super) async fn render_authors(
+    ctx: &Context,
+    vault: &Vault,
+    names: &mut Names,
+    authors: &AuthorsByPaper,
+    titles: &Titles,
+    today: &str,
+) -> Result<RenderReport, RenderError> {
+    let mut people: BTreeMap<String, String> = BTreeMap::new();
+    for (id, name) in authors.values().flatten() {
+        if let Some(id) = id {
+            people.entry(id.clone()).or_insert_with(|| name.clone());
+        }
+    }
+    let ids: Vec<String> = people.keys().cloned().collect();
+    let mut papers_of: HashMap<String, Vec<String>> = HashMap::new();
+    for (author, paper) in ctx.store.noted_papers_of_authors(&ids).await? {
+        papers_of.entry(author).or_default().push(paper);
+    }
+    let all_papers: Vec<String> = papers_of
+        .values()
+        .flatten()
+        .cloned()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let their_titles = Titles::load(&ctx.store, &all_papers).await?;
+    let their_authors = authors_by_paper(&ctx.store, &all_papers).await?;
+    let cites = cites_for(&their_authors, &their_titles);
+    let noted = names.paper_notes();
+    let people: Vec<(String, String)> = people.into_iter().collect();
+    let mut report = RenderReport::default();
+    for chunk in people.chunks(CHUNK) {
+        let mut jobs = Vec::with_capacity(chunk.len());
+        for (author_id, name) in chunk {
+            let key = format!("author:{author_id}");
+            let Some(row) = names.row(&key) else { continue };
+            let papers = papers_of
+                .get(author_id)
+                .into_iter()
+                .flatten()
+                .map(|p| LinkItem {
+                    paper_id: p.clone(),
+                    note: noted.get(p).cloned(),
+                    cite: cites.get(p).cloned(),
+                    title: their_titles.title(p),
+                    year: their_titles.year(p).or_else(|| titles.year(p)),
+                })
+                .collect();
+            let input = author::AuthorInput {
+                author_id: author_id.clone(),
+                name: name.clone(),
+                papers,
+                updated: today.to_owned(),
+            };
+            jobs.push(NoteJob {
+                key,
+                path: row.path.clone(),
+                fresh: author::author_fresh(&input),
+                owned: author::AUTHOR_KEYS,
+                identity: ("s2_author_id", author_id.clone()),
+            });
+        }
+        report.absorb(write_jobs(ctx, vault, names, jobs, today).await?);
+    }
+    Ok(report)
+}
+
+/// The crawl's index note.
+#[expect(clippy::too_many_arguments, reason = "the index draws on every part of the render")]
+pub(super) async fn render_index(
+    ctx: &Context,
+    vault: &Vault,
+    names: &mut Names,
+    crawl: &Crawl,
+    seed_title: &str,
+    book: &PaperBook,
+    metrics: &[MetricRow],
+    today: &str,
+) -> Result<RenderReport, RenderError> {
+    let key = format!("index:{}", crawl.crawl_id);
+    let Some(row) = names.row(&key) else {
+        return Ok(RenderReport::default());
+    };
+    let stats = ctx.store.crawl_stats(crawl.crawl_id).await?;
+    let mut by_depth: BTreeMap<i64, usize> = BTreeMap::new();
+    for m in metrics {
+        *by_depth.entry(m.depth).or_insert(0) += 1;
+    }
+    let mut most_cited: Vec<&MetricRow> = metrics.iter().filter(|m| m.cited_in_crawl > 0).collect();
+    most_cited.sort_by(|a, b| {
+        b.cited_in_crawl
+            .cmp(&a.cited_in_crawl)
+            .then_with(|| a.paper_id.cmp(&b.paper_id))
+    });
+    let mut central: Vec<&MetricRow> = metrics.iter().collect();
+    central.sort_by_key(|m| m.pagerank_rank);
+    let input = index::IndexInput {
+        crawl,
+        seed_title: seed_title.to_owned(),
+        seed_note: names.name(&format!("paper:{}", crawl.seed_id)),
+        stats,
+        by_depth: by_depth.into_iter().collect(),
+        most_cited: most_cited
+            .iter()
+            .take(index::TOP)
+            .map(|m| (book.link(&m.paper_id), m.cited_in_crawl))
+            .collect(),
+        central: central
+            .iter()
+            .take(index::TOP)
+            .map(|m| (book.link(&m.paper_id), m.pagerank_rank))
+            .collect(),
+        canvas: map_path(names, crawl.crawl_id),
+        bibliography: BIB_PATH.to_owned(),
+        updated: today.to_owned(),
+    };
+    let job = NoteJob {
+        key,
+        path: row.path.clone(),
+        fresh: index::index_fresh(&input),
+        owned: index::INDEX_KEYS,
+        identity: ("refnet_crawl", crawl.crawl_id.to_string()),
+    };
+    write_jobs(ctx, vault, names, vec![job], today).await
+}
+
+/// The canvas of a crawl sits beside its index note's name, in the maps folder.
+fn map_path(names: &Names, crawl_id: i64) -> String {
+    let base = names
+        .name(&format!("index:{crawl_id}"))
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| format!("Crawl {crawl_id}"));
+    format!("{MAPS_DIR}/{base}.canvas")
+}
+
+/// The crawl's JSON Canvas map, merged into the existing one.
+pub(super) async fn render_map(
+    vault: &Vault,
+    names: &Names,
+    crawl: &Crawl,
+    graph: &CrawlGraph,
+    metrics: &[MetricRow],
+) -> Result<RenderReport, RenderError> {
+    let papers: Vec<canvas::MapPaper> = metrics
+        .iter()
+        .filter_map(|m| {
+            let row = names.row(&format!("paper:{}", m.paper_id))?;
+            Some(canvas::MapPaper {
+                paper_id: m.paper_id.clone(),
+                file: row.path.clone(),
+                depth: m.depth.max(0) as u32,
+                weight: m.pagerank,
+            })
+        })
+        .collect();
+    let edges: Vec<(String, String)> = graph
+        .member_edges()
+        .map(|(a, b)| (graph.id(a).to_owned(), graph.id(b).to_owned()))
+        .collect();
+    let fresh = canvas::layout(&canvas::MapInput {
+        papers,
+        edges,
+        max_nodes: MAP_NODES,
+    });
+    let path = map_path(names, crawl.crawl_id);
+    let outcome = blocking(vault, move |v| -> Result<Option<bool>, VaultError> {
+        let existing = match v.read(&path) {
+            vault::Existing::Text(t) => Some(t),
+            vault::Existing::Missing => None,
+            vault::Existing::Unreadable(_) => return Ok(None),
+        };
+        match canvas::merge(existing.as_deref(), &fresh) {
+            Ok(text) => write::write_if_changed(v, &path, &text).map(Some),
+            Err(_) => Ok(None),
+        }
+    })
+    .await??;
+    let mut report = RenderReport::default();
+    match outcome {
+        Some(true) => report.written += 1,
+        Some(false) => {}
+        None => {
+            let path = map_path(names, crawl.crawl_id);
+            warn!(path, "the crawl's map is not a readable canvas: left alone");
+            report
+                .skipped
+                .push((path, "not a readable JSON Canvas file".to_owned()));
+        }
+    }
+    Ok(report)
+}
+
+/// `refnet/references.bib`: every paper with a note, sorted by citekey.
+pub(super) async fn render_bibliography(ctx: &Context, vault: &Vault) -> Result<RenderReport, RenderError> {
+    let store = &ctx.store;
+    let ids = store.noted_paper_ids().await?;
+    let keys: HashMap<String, String> = store.citekeys(&ids).await?.into_iter().collect();
+    let mut entries = Vec::with_capacity(keys.len());
+    for chunk in ids.chunks(CHUNK) {
+        let papers = store.papers(chunk).await?;
+        let authors = authors_by_paper(store, chunk).await?;
+        for p in &papers {
+            let Some(key) = keys.get(&p.paper_id) else { continue };
+            let names: Vec<String> = authors
+                .get(&p.paper_id)
+                .into_iter()
+                .flatten()
+                .map(|(_, n)| n.clone())
+                .collect();
+            let types = p.types();
+            let url = note::s2_url(&p.paper_id);
+            entries.push((key.clone(), bib::bibtex_entry(key, &bib_input(p, &names, &types, &url))));
+        }
+    }
+    let text = bib::bib_file(&entries);
+    let written = blocking(vault, move |v| write::write_if_changed(v, BIB_PATH, &text)).await??;
+    Ok(RenderReport {
+        written: usize::from(written),
+        ..RenderReport::default()
+    })
+}

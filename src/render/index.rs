@@ -1,0 +1,170 @@
+//! The index note of a crawl: seed, parameters, dates, sizes, and its most important
+//! papers by citations within the crawl and by PageRank, with links to the map and the
+//! bibliography.
+
+use askama::Template;
+
+use super::escape::{body_link, md_inline};
+use super::merge::{Fresh, FrontmatterBuilder};
+use super::names::NoteName;
+use super::note::{LinkItem, finish, link_line, list_region};
+use crate::store::{Crawl, CrawlStats};
+
+/// Frontmatter keys refnet owns in index notes.
+pub const INDEX_KEYS: &[&str] = &[
+    "title",
+    "aliases",
+    "refnet_crawl",
+    "seed",
+    "depth",
+    "direction",
+    "max_papers",
+    "papers",
+    "citations",
+    "left_out",
+    "truncated",
+    "created",
+    "crawled",
+    "tags",
+    "refnet_updated",
+];
+
+/// How many papers each ranking lists.
+pub const TOP: usize = 20;
+
+/// Everything an index note shows.
+#[derive(Debug, Clone)]
+pub struct IndexInput<'a> {
+    /// The crawl.
+    pub crawl: &'a Crawl,
+    /// The seed's title.
+    pub seed_title: String,
+    /// The seed's note.
+    pub seed_note: Option<NoteName>,
+    /// Counts.
+    pub stats: CrawlStats,
+    /// Papers per depth.
+    pub by_depth: Vec<(i64, usize)>,
+    /// Most cited within the crawl: (paper, citations from members).
+    pub most_cited: Vec<(LinkItem, i64)>,
+    /// Most central by PageRank: (paper, rank).
+    pub central: Vec<(LinkItem, i64)>,
+    /// Vault path of the crawl's canvas.
+    pub canvas: String,
+    /// Vault path of the bibliography.
+    pub bibliography: String,
+    /// Value of `refnet_updated`.
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "index_header.md", escape = "none")]
+struct HeaderTemplate<'a> {
+    title: &'a str,
+    summary: &'a str,
+    links: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "index_levels.md", escape = "none")]
+struct LevelsTemplate {
+    lines: Vec<String>,
+}
+
+/// The title of a crawl's index note.
+pub fn index_title(crawl_id: i64, seed_title: &str) -> String {
+    format!("Crawl {crawl_id} of {seed_title}")
+}
+
+fn date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|d| d.date_naive().to_string())
+        .unwrap_or_default()
+}
+
+/// Renders an index note.
+pub fn index_fresh(input: &IndexInput<'_>) -> Fresh {
+    let c = input.crawl;
+    let title = index_title(c.crawl_id, &input.seed_title);
+    let seed_value = match &input.seed_note {
+        Some(note) => super::escape::property_link(note.as_str(), &input.seed_title),
+        None => input.seed_title.clone(),
+    };
+    let mut fm = FrontmatterBuilder::default();
+    fm.text("title", Some(&title))
+        .list("aliases", std::slice::from_ref(&title))
+        .number("refnet_crawl", Some(c.crawl_id))
+        .text("seed", Some(&seed_value))
+        .number("depth", Some(c.depth))
+        .text("direction", Some(&c.direction))
+        .number("max_papers", (c.max_papers > 0).then_some(c.max_papers))
+        .number("papers", Some(input.stats.members))
+        .number("citations", Some(input.stats.edges))
+        .number("left_out", Some(input.stats.left_out))
+        .number("truncated", Some(input.stats.truncated))
+        .date("created", Some(&date(c.created_at)))
+        .date("crawled", c.finished_at.map(date).as_deref())
+        .list("tags", &["refnet/index".to_owned()])
+        .date("refnet_updated", Some(&input.updated));
+
+    let seed = match &input.seed_note {
+        Some(note) => body_link(note.as_str(), &input.seed_title),
+        None => md_inline(&input.seed_title),
+    };
+    let summary = format!(
+        "Seed {seed} · depth {} · {} · {} papers · {} citations between them",
+        c.depth, c.direction, input.stats.members, input.stats.edges
+    );
+    let links = format!(
+        "[[{}|Citation map]] · Bibliography: `{}`",
+        input.canvas,
+        input.bibliography.replace('`', "")
+    );
+    let header = HeaderTemplate {
+        title: &md_inline(&title),
+        summary: &summary,
+        links: &links,
+    };
+    let most_cited: Vec<String> = input
+        .most_cited
+        .iter()
+        .map(|(item, n)| format!("{} · cited by {n} in the crawl", link_line(item)))
+        .collect();
+    let central: Vec<String> = input
+        .central
+        .iter()
+        .map(|(item, rank)| format!("rank {rank} · {}", link_line(item)))
+        .collect();
+    let mut levels: Vec<String> = input
+        .by_depth
+        .iter()
+        .map(|(d, n)| format!("depth {d}: {n} {}", if *n == 1 { "paper" } else { "papers" }))
+        .collect();
+    levels.push(format!("left out by the budget: {}", input.stats.left_out));
+    levels.push(format!("not found on Semantic Scholar: {}", input.stats.missing));
+    levels.push(format!(
+        "reference or citation lists cut by the API: {}",
+        input.stats.truncated
+    ));
+    Fresh {
+        frontmatter: fm.build(),
+        regions: vec![
+            ("header".to_owned(), finish(header.render())),
+            (
+                "most_cited".to_owned(),
+                list_region(
+                    "Most cited within the crawl",
+                    "No citations between papers of the crawl.",
+                    most_cited,
+                    0,
+                ),
+            ),
+            (
+                "central".to_owned(),
+                list_region("Most central (PageRank)", "No papers yet.", central, 0),
+            ),
+            ("levels".to_owned(), finish(LevelsTemplate { lines: levels }.render())),
+        ],
+        tail: "## Notes\n\n".to_owned(),
+    }
+}

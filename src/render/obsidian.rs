@@ -1,0 +1,98 @@
+//! Obsidian settings for a vault refnet creates: graph colour groups (papers, authors,
+//! crawl indexes) and property types. Written only when the vault has no `.obsidian/`
+//! and is not inside another vault; an existing `.obsidian/` is never touched, since
+//! Obsidian rewrites these files itself.
+
+use super::vault::{Vault, VaultError};
+
+/// `.obsidian/graph.json`: one colour per kind of refnet note (`rgb` = R<<16 | G<<8 | B).
+const GRAPH: &str = r##"{
+  "colorGroups": [
+    {"query": "path:\"refnet/papers\"", "color": {"a": 1, "rgb": 5142951}},
+    {"query": "path:\"refnet/authors\"", "color": {"a": 1, "rgb": 15105570}},
+    {"query": "path:\"refnet/crawls\"", "color": {"a": 1, "rgb": 10181046}}
+  ]
+}
+"##;
+
+/// `.obsidian/types.json`: the types of refnet's properties, so they never flip type.
+const TYPES: &str = r##"{
+  "types": {
+    "aliases": "aliases",
+    "tags": "tags",
+    "title": "text",
+    "citekey": "text",
+    "authors": "multitext",
+    "year": "number",
+    "date": "date",
+    "venue": "text",
+    "doi": "text",
+    "arxiv": "text",
+    "s2_id": "text",
+    "url": "text",
+    "pdf": "text",
+    "citation_count": "number",
+    "influential_citation_count": "number",
+    "reference_count": "number",
+    "fields_of_study": "multitext",
+    "summary_source": "text",
+    "refnet_updated": "date",
+    "name": "text",
+    "s2_author_id": "text",
+    "paper_count": "number",
+    "refnet_crawl": "number",
+    "seed": "text",
+    "depth": "number",
+    "direction": "text",
+    "max_papers": "number",
+    "papers": "number",
+    "citations": "number",
+    "left_out": "number",
+    "truncated": "number",
+    "created": "date",
+    "crawled": "date"
+  }
+}
+"##;
+
+/// Writes `.obsidian/` settings into a vault that has none. Returns whether it did.
+pub fn prepare_new_vault(vault: &Vault) -> Result<bool, VaultError> {
+    if vault.has_obsidian_dir || vault.inside_other_vault {
+        return Ok(false);
+    }
+    vault.write(".obsidian/graph.json", GRAPH)?;
+    vault.write(".obsidian/types.json", TYPES)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_are_json() {
+        for text in [GRAPH, TYPES] {
+            serde_json::from_str::<serde_json::Value>(text).expect("valid JSON");
+        }
+    }
+
+    #[test]
+    fn settings_are_written_once_and_never_inside_another_vault() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("v");
+        let vault = Vault::open(&root).expect("open");
+        assert!(prepare_new_vault(&vault).expect("write"));
+        std::fs::write(root.join(".obsidian/graph.json"), "{\"mine\": true}").expect("user edit");
+        let reopened = Vault::open(&root).expect("open");
+        assert!(!prepare_new_vault(&reopened).expect("no write"));
+        assert_eq!(
+            std::fs::read_to_string(root.join(".obsidian/graph.json")).expect("read"),
+            "{\"mine\": true}"
+        );
+
+        let nested = Vault::open(&root.join("sub/inner")).expect("open");
+        assert!(nested.inside_other_vault);
+        assert!(!prepare_new_vault(&nested).expect("no write"));
+        assert!(!root.join("sub/inner/.obsidian").exists());
+    }
+}

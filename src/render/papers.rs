@@ -1,0 +1,230 @@
+//! What paper notes are built from, gathered once per render ([`PaperBook`]), and the
+//! building itself: pure CPU work, run on blocking threads a chunk at a time.
+
+use std::collections::HashMap;
+
+use super::graph::CrawlGraph;
+use super::names::NoteName;
+use super::naming::Names;
+use super::note::{self, AuthorLink, CrawlPlace, LinkItem, PaperInput};
+use super::write::NoteJob;
+use super::{bib, index, people};
+use crate::store::{Crawl, Store, StoreError, StoredPaper};
+
+/// Authors per paper: (S2 author id, name), in order.
+pub(super) type AuthorsByPaper = HashMap<String, Vec<(Option<String>, String)>>;
+
+/// Authors of the given papers.
+pub(super) async fn authors_by_paper(store: &Store, ids: &[String]) -> Result<AuthorsByPaper, StoreError> {
+    let mut out: AuthorsByPaper = HashMap::new();
+    for (paper, id, name) in store.authors_of(ids).await? {
+        out.entry(paper).or_default().push((id, name));
+    }
+    Ok(out)
+}
+
+/// Title and year of papers.
+#[derive(Debug, Default)]
+pub(super) struct Titles(HashMap<String, (String, Option<i64>)>);
+
+impl Titles {
+    /// Reads the titles and years of `ids` (stubs included).
+    pub(super) async fn load(store: &Store, ids: &[String]) -> Result<Self, StoreError> {
+        let rows = store.paper_titles(ids).await?;
+        Ok(Self(
+            rows.into_iter()
+                .map(|(id, title, year)| {
+                    let title = note::title_or_id(&title, &id);
+                    (id, (title, year))
+                })
+                .collect(),
+        ))
+    }
+
+    /// Whether the paper's title is known.
+    pub(super) fn knows(&self, id: &str) -> bool {
+        self.0.contains_key(id)
+    }
+
+    /// The title to show.
+    pub(super) fn title(&self, id: &str) -> String {
+        self.0
+            .get(id)
+            .map(|(t, _)| t.clone())
+            .unwrap_or_else(|| note::title_or_id("", id))
+    }
+
+    /// The year.
+    pub(super) fn year(&self, id: &str) -> Option<i64> {
+        self.0.get(id).and_then(|(_, y)| *y)
+    }
+}
+
+/// "Author et al. Year" for each paper whose authors are known.
+pub(super) fn cites_for(authors: &AuthorsByPaper, titles: &Titles) -> HashMap<String, String> {
+    authors
+        .iter()
+        .map(|(paper, list)| {
+            let names: Vec<String> = list.iter().map(|(_, n)| n.clone()).collect();
+            (paper.clone(), people::short_cite(&names, titles.year(paper)))
+        })
+        .collect()
+}
+
+/// Each member's place in every crawl it belongs to.
+#[derive(Debug, Default)]
+pub(super) struct Places(HashMap<String, Vec<CrawlPlace>>);
+
+impl Places {
+    /// Reads the stored metrics of `members` in every crawl.
+    pub(super) async fn load(
+        store: &Store,
+        names: &Names,
+        titles: &Titles,
+        members: &[String],
+    ) -> Result<Self, StoreError> {
+        let sizes: HashMap<i64, i64> = store.metric_sizes().await?.into_iter().collect();
+        let crawls: HashMap<i64, Crawl> = store.crawls().await?.into_iter().map(|c| (c.crawl_id, c)).collect();
+        let unknown: Vec<String> = crawls
+            .values()
+            .map(|c| c.seed_id.clone())
+            .filter(|s| !titles.knows(s))
+            .collect();
+        let seed_titles = Titles::load(store, &unknown).await?;
+        let mut out: HashMap<String, Vec<CrawlPlace>> = HashMap::new();
+        for m in store.metrics_of(members).await? {
+            let seed = crawls.get(&m.crawl_id).map(|c| c.seed_id.as_str()).unwrap_or("");
+            let seed_title = if titles.knows(seed) {
+                titles.title(seed)
+            } else {
+                seed_titles.title(seed)
+            };
+            out.entry(m.paper_id.clone()).or_default().push(CrawlPlace {
+                index: names.name(&format!("index:{}", m.crawl_id)),
+                label: index::index_title(m.crawl_id, &seed_title),
+                depth: m.depth,
+                cited: m.cited_in_crawl,
+                cites: m.cites_in_crawl,
+                rank: m.pagerank_rank,
+                of: sizes.get(&m.crawl_id).copied().unwrap_or(0),
+            });
+        }
+        Ok(Self(out))
+    }
+}
+
+/// Everything paper notes are built from, read-only once gathered.
+#[derive(Debug)]
+pub(super) struct PaperBook {
+    /// The crawl's graph.
+    pub graph: CrawlGraph,
+    /// Papers with notes (any crawl), by id.
+    pub noted: HashMap<String, NoteName>,
+    /// "Author et al. Year" by paper id.
+    pub cites: HashMap<String, String>,
+    /// Titles and years of every paper in the graph.
+    pub titles: Titles,
+    /// Authors of the members.
+    pub authors: AuthorsByPaper,
+    /// Author notes by S2 author id.
+    pub author_notes: HashMap<String, NoteName>,
+    /// Where each member's note is, by paper id.
+    pub paths: HashMap<String, String>,
+    /// Frozen citekeys by paper id.
+    pub citekeys: HashMap<String, String>,
+    /// Members' places in their crawls.
+    pub places: Places,
+    /// The date for `refnet_updated`.
+    pub today: String,
+}
+
+impl PaperBook {
+    /// A link to a paper of the graph.
+    pub fn link(&self, id: &str) -> LinkItem {
+        LinkItem {
+            paper_id: id.to_owned(),
+            note: self.noted.get(id).cloned(),
+            cite: self.cites.get(id).cloned(),
+            title: self.titles.title(id),
+            year: self.titles.year(id),
+        }
+    }
+
+    /// Links to graph nodes: papers with notes first, then newest first, then by title.
+    fn links(&self, nodes: &[u32]) -> Vec<LinkItem> {
+        let mut items: Vec<LinkItem> = nodes.iter().map(|&n| self.link(self.graph.id(n))).collect();
+        items.sort_by(|a, b| {
+            b.note
+                .is_some()
+                .cmp(&a.note.is_some())
+                .then_with(|| b.year.cmp(&a.year))
+                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.paper_id.cmp(&b.paper_id))
+        });
+        items
+    }
+
+    /// The note of a member, ready to write (`None` when it has no name).
+    pub fn job(&self, p: &StoredPaper) -> Option<NoteJob> {
+        let path = self.paths.get(&p.paper_id)?;
+        let node = self.graph.node(&p.paper_id);
+        let authors: Vec<AuthorLink> = self
+            .authors
+            .get(&p.paper_id)
+            .into_iter()
+            .flatten()
+            .map(|(id, name)| AuthorLink {
+                name: name.clone(),
+                note: id.as_ref().and_then(|id| self.author_notes.get(id).cloned()),
+            })
+            .collect();
+        let names: Vec<String> = authors.iter().map(|a| a.name.clone()).collect();
+        let citekey = self.citekeys.get(&p.paper_id).cloned();
+        let types = p.types();
+        let url = note::s2_url(&p.paper_id);
+        let bibtex = citekey
+            .as_ref()
+            .map(|key| bib::bibtex_entry(key, &bib_input(p, &names, &types, &url)));
+        let input = PaperInput {
+            paper: p,
+            authors,
+            citekey,
+            references: node.map(|n| self.links(self.graph.references(n))).unwrap_or_default(),
+            cited_by: node.map(|n| self.links(self.graph.cited_by(n))).unwrap_or_default(),
+            places: self.places.0.get(&p.paper_id).cloned().unwrap_or_default(),
+            summary: Vec::new(),
+            summary_source: None,
+            bibtex,
+            updated: self.today.clone(),
+        };
+        Some(NoteJob {
+            key: format!("paper:{}", p.paper_id),
+            path: path.clone(),
+            fresh: note::paper_fresh(&input),
+            owned: note::PAPER_KEYS,
+            identity: ("s2_id", p.paper_id.clone()),
+        })
+    }
+}
+
+/// What a BibTeX entry is made from.
+pub(super) fn bib_input<'a>(
+    p: &'a StoredPaper,
+    authors: &'a [String],
+    types: &'a [String],
+    url: &'a str,
+) -> bib::BibInput<'a> {
+    bib::BibInput {
+        title: &p.title,
+        authors,
+        year: p.year,
+        venue: p.venue.as_deref(),
+        journal: p.journal.as_deref(),
+        volume: p.journal_volume.as_deref(),
+        pages: p.journal_pages.as_deref(),
+        doi: p.doi.as_deref(),
+        arxiv: p.arxiv.as_deref(),
+        url: Some(url),
+        publication_types: types,
+    }
+}
