@@ -3,6 +3,10 @@
 //! - `crawl`: a depth-2 crawl of a 20,000-paper synthetic corpus through a fake S2
 //!   limited to 1 request/second, by the real `refnet` binary; then the same crawl again.
 //!
+//! - `render`: 10,000 and 100,000 synthetic papers (with authors and edges) stored as one
+//!   crawl, rendered by `refnet render` into an empty vault, then again unchanged, beside
+//!   `cp -r` of the same files (`render 10000` for one size).
+//!
 //! Results are printed as Markdown rows for BENCHMARKS.md. Everything runs on 127.0.0.1.
 
 use std::path::Path;
@@ -17,6 +21,12 @@ async fn main() {
     if all || which.iter().any(|w| w == "crawl") {
         crawl().await;
     }
+    if all || which.iter().any(|w| w == "render") {
+        let sizes: Vec<usize> = which.iter().filter_map(|w| w.parse().ok()).collect();
+        for n in if sizes.is_empty() { vec![10_000, 100_000] } else { sizes } {
+            render(n).await;
+        }
+    }
 }
 
 /// Peak resident memory of the largest child process waited for so far, in MiB.
@@ -28,6 +38,152 @@ fn children_peak_mib() -> f64 {
         return f64::NAN;
     }
     usage.ru_maxrss as f64 / 1024.0 // kilobytes on Linux
+}
+
+/// Bytes and files under `dir`.
+fn tree_size(dir: &Path) -> (u64, usize) {
+    let mut bytes = 0;
+    let mut files = 0;
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                bytes += meta.len();
+                files += 1;
+            }
+        }
+    }
+    (bytes, files)
+}
+
+async fn render(n: usize) {
+    use refnet::store::{Direction, NewCrawl, Store};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pristine = dir.path().join("pristine.sqlite");
+    let url = format!("sqlite://{}", pristine.display());
+    let corpus = Corpus::synthetic(n, 10, 7);
+    let store = Store::open(&url).await.expect("store");
+    let fill = Instant::now();
+    for start in (0..n).step_by(1000) {
+        let batch = corpus.stored_batch(start..(start + 1000).min(n));
+        store
+            .record_batch(0, 0, &batch, 1_763_769_600)
+            .await
+            .expect("store papers");
+    }
+    let seed = corpus.paper(n - 1).id.clone();
+    let crawl = store
+        .begin_run(
+            &NewCrawl {
+                seed_id: seed.clone(),
+                seed_input: seed.clone(),
+                depth: 1,
+                direction: Direction::References,
+                max_papers: 0,
+                summarize: false,
+            },
+            0,
+            5,
+            1_763_769_600,
+        )
+        .await
+        .expect("crawl");
+    let others: Vec<(String, i64)> = (0..n - 1).map(|i| (corpus.paper(i).id.clone(), 5)).collect();
+    store
+        .add_level(crawl.crawl_id, crawl.run, 1, &others, &[])
+        .await
+        .expect("members");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(match store.db() {
+            refnet::store::Db::Sqlite(pool) => pool,
+            refnet::store::Db::Postgres(_) => unreachable!("the bench uses SQLite"),
+        })
+        .await
+        .expect("checkpoint");
+    store.close().await;
+    let filled = fill.elapsed();
+    let edges: usize = (0..n)
+        .map(|i| corpus.paper(i).references.iter().flatten().count())
+        .sum();
+    drop(corpus);
+
+    // Three rounds, each: a fresh vault from a copy of the pristine store, rendered, then
+    // `cp -r` of the notes it wrote. Nothing is deleted until the end: ext4 is slow to
+    // create files among inodes freed in the last minutes, which would skew either side.
+    let id = crawl.crawl_id.to_string();
+    let mut renders = Vec::new();
+    let mut copies = Vec::new();
+    let mut notes = 0;
+    let mut size = (0, 0);
+    let mut unchanged = (Duration::ZERO, String::new());
+    for round in 0..3 {
+        let home = dir.path().join(format!("round{round}"));
+        std::fs::create_dir_all(home.join("vault/.refnet")).expect("mkdir");
+        std::fs::copy(&pristine, home.join("vault/.refnet/refnet.sqlite")).expect("copy store");
+        let (elapsed, out) = run_refnet(&home, "http://127.0.0.1:9/unused", &["render", "--crawl", &id]).await;
+        renders.push(elapsed);
+        notes = out.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        size = tree_size(&home.join("vault/refnet"));
+        let started = Instant::now();
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(home.join("vault/refnet"))
+            .arg(home.join("copy"))
+            .status()
+            .expect("cp");
+        assert!(status.success());
+        copies.push(started.elapsed());
+        if round == 2 {
+            unchanged = run_refnet(&home, "http://127.0.0.1:9/unused", &["render", "--crawl", &id]).await;
+        }
+    }
+    let peak = children_peak_mib();
+    renders.sort();
+    copies.sort();
+    let (render, cp) = (renders[1], copies[1]);
+    println!(
+        "## render: {n} papers, {edges} citation edges (store filled in {:.1} s)",
+        filled.as_secs_f64()
+    );
+    println!("| measure | value | target |");
+    println!("|---|---|---|");
+    println!("| notes rendered (papers, authors, index) | {notes} | |");
+    println!(
+        "| files written, first render | {} ({:.1} MiB) | |",
+        size.1,
+        size.0 as f64 / 1048576.0
+    );
+    println!(
+        "| wall time, render into an empty vault (median of 3: {:.2} / {:.2} / {:.2} s) | {:.2} s | |",
+        renders[0].as_secs_f64(),
+        renders[1].as_secs_f64(),
+        renders[2].as_secs_f64(),
+        render.as_secs_f64()
+    );
+    println!("| notes per second | {:.0} | |", notes as f64 / render.as_secs_f64());
+    println!(
+        "| `cp -r` of the same files (median of 3: {:.2} / {:.2} / {:.2} s) | {:.2} s | |",
+        copies[0].as_secs_f64(),
+        copies[1].as_secs_f64(),
+        copies[2].as_secs_f64(),
+        cp.as_secs_f64()
+    );
+    println!(
+        "| render ÷ `cp -r` | {:.2} | ≤ 2 |",
+        render.as_secs_f64() / cp.as_secs_f64()
+    );
+    println!("| peak memory of `refnet` (largest child so far) | {peak:.1} MiB | |");
+    println!(
+        "| unchanged re-render: {} | {:.2} s | 0 written |",
+        unchanged.1.trim(),
+        unchanged.0.as_secs_f64()
+    );
+    if std::env::var_os("REFNET_BENCH_KEEP").is_some() {
+        eprintln!("kept {}", dir.keep().display());
+    }
 }
 
 async fn run_refnet(dir: &Path, url: &str, args: &[&str]) -> (Duration, String) {

@@ -83,6 +83,27 @@ const SURNAMES: [&str; 12] = [
 ];
 const GIVEN: [&str; 8] = ["Ada", "Alan", "Grace", "Kyle", "Lucy", "Noam", "Chen", "Amara"];
 
+/// The name of synthetic author `a`: the first 96 from fixed lists, then invented surnames.
+fn author_name(a: usize) -> String {
+    let given = GIVEN[a % GIVEN.len()];
+    if a < 96 {
+        return format!("{given} {}", SURNAMES[a % SURNAMES.len()]);
+    }
+    const SYLLABLES: [&str; 10] = ["ka", "lo", "mi", "ra", "ten", "vo", "zu", "bel", "dor", "fin"];
+    let mut surname = String::new();
+    let mut rest = a;
+    while rest > 0 {
+        surname.push_str(SYLLABLES[rest % 10]);
+        rest /= 10;
+    }
+    let mut chars = surname.chars();
+    let capitalised: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    format!("{given} {capitalised}")
+}
+
 impl Corpus {
     /// An empty corpus to add papers to.
     pub fn new() -> Self {
@@ -115,11 +136,12 @@ impl Corpus {
 
     fn generated(i: usize, n: usize, rng: &mut fastrand::Rng) -> FakePaper {
         let year = 1990 + (i * 35 / n.max(1)) as i64;
+        // About one author per three papers, as in real fields; small corpora share 96.
+        let pool = (n / 3).max(96);
         let authors: Vec<(Option<String>, String)> = (0..1 + i % 4)
             .map(|k| {
-                let a = (i * 7 + k * 3) % 96;
-                let name = format!("{} {}", GIVEN[a % GIVEN.len()], SURNAMES[a % SURNAMES.len()]);
-                (Some(format!("{}", 1000 + a)), name)
+                let a = (i * 7 + k * 3) % pool;
+                (Some(format!("{}", 1000 + a)), author_name(a))
             })
             .collect();
         FakePaper {
@@ -227,6 +249,42 @@ impl Corpus {
     /// Citation count as S2 reports it.
     pub fn citation_count(&self, idx: usize) -> i64 {
         self.citers[idx].len() as i64 + self.papers[idx].extra_citation_count
+    }
+
+    /// Papers `range` as one stored batch (records, authors and reference edges), as a
+    /// crawl would store them: for filling a store without the API (benchmarks).
+    pub fn stored_batch(&self, range: std::ops::Range<usize>) -> crate::store::FetchedBatch {
+        let mut batch = crate::store::FetchedBatch::default();
+        for idx in range {
+            let p = &self.papers[idx];
+            batch.papers.push(crate::store::PaperRecord {
+                paper_id: p.id.clone(),
+                corpus_id: Some(p.corpus_id),
+                doi: p.doi.clone(),
+                arxiv: p.arxiv.clone(),
+                external_ids: "{}".to_owned(),
+                title: p.title.clone(),
+                abstract_text: p.abstract_text.clone(),
+                tldr: p.tldr.clone(),
+                venue: p.venue.clone(),
+                year: p.year,
+                publication_date: p.year.map(|y| format!("{y}-06-01")),
+                citation_count: Some(self.citation_count(idx)),
+                reference_count: Some(p.references.len() as i64),
+                fields_of_study: p.fields.clone(),
+                publication_types: vec!["JournalArticle".to_owned()],
+                authors: p.authors.clone(),
+                ..crate::store::PaperRecord::default()
+            });
+            for r in p.references.iter().flatten() {
+                batch.edges.push(crate::store::EdgeRow {
+                    citing: p.id.clone(),
+                    cited: self.papers[*r].id.clone(),
+                    is_influential: None,
+                });
+            }
+        }
+        batch
     }
 
     /// The papers reachable from `seed` within `depth` steps along references (the

@@ -4,4 +4,6 @@ pub mod support;
 
 mod cli;
 mod crawl;
+mod notes;
 mod s2_client;
+mod vault;

@@ -221,6 +221,35 @@ impl TestApp {
             .expect("crawl exists")
     }
 
+    /// Starts a run of an existing crawl that fetches every paper again (as a refresh
+    /// does), and drains the queues.
+    pub async fn refetch(&self, crawl_id: i64) -> Crawl {
+        let crawl = self
+            .ctx
+            .store
+            .begin_refresh(crawl_id, now() + 1, now())
+            .await
+            .expect("begin refresh")
+            .expect("crawl exists");
+        enqueue(
+            &self.ctx,
+            &[CrawlJob {
+                crawl_id,
+                run: crawl.run,
+                depth: 0,
+            }],
+        )
+        .await
+        .expect("enqueue");
+        self.drain(&run_prefix(crawl_id, crawl.run)).await;
+        self.ctx
+            .store
+            .crawl(crawl_id)
+            .await
+            .expect("read crawl")
+            .expect("crawl exists")
+    }
+
     /// Resolves the seed and starts a run, without running any job.
     pub async fn begin(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
         let request = CrawlRequest {
@@ -294,10 +323,31 @@ pub fn body(text: &str) -> &str {
         .map_or(text, |(_, body)| body)
 }
 
-/// Wikilink targets (`[[Target|…]]` or `[[Target]]`) in a note's body.
+/// The body of a note without its fenced code blocks (where Obsidian sees no links).
+fn prose(text: &str) -> String {
+    let mut out = String::new();
+    let mut fence: Option<String> = None;
+    for line in body(text).lines() {
+        let trimmed = line.trim_start();
+        let ticks: String = trimmed.chars().take_while(|c| *c == '`').collect();
+        match &fence {
+            Some(open) if ticks.len() >= open.len() && trimmed.trim_end() == ticks => fence = None,
+            Some(_) => {}
+            None if ticks.len() >= 3 => fence = Some(ticks),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Wikilink targets (`[[Target|…]]` or `[[Target]]`) in a note's body, outside code blocks.
 pub fn wikilinks(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut rest = body(text);
+    let prose = prose(text);
+    let mut rest = prose.as_str();
     while let Some(start) = rest.find("[[") {
         let after = &rest[start + 2..];
         let Some(end) = after.find("]]") else { break };

@@ -1,0 +1,287 @@
+//! Note layouts: snapshots of each kind of note (and a canvas), and property tests that
+//! any title, abstract or author name gives frontmatter that parses back to the same
+//! values and links that resolve.
+
+use proptest::prelude::*;
+use refnet::render::author::{AuthorInput, author_fresh};
+use refnet::render::index::{IndexInput, index_fresh};
+use refnet::render::merge::compose;
+use refnet::render::names::NoteName;
+use refnet::render::naming::paper_candidates;
+use refnet::render::note::{AuthorLink, CrawlPlace, LinkItem, PaperInput, link_line, paper_fresh};
+use refnet::store::{Crawl, CrawlStats, StoredPaper};
+
+use super::support::{body, frontmatter, wikilinks};
+
+fn paper(id: &str, title: &str) -> StoredPaper {
+    StoredPaper {
+        paper_id: id.to_owned(),
+        corpus_id: Some(13756489),
+        doi: Some("10.48550/arxiv.1706.03762".to_owned()),
+        arxiv: Some("1706.03762".to_owned()),
+        external_ids: "{}".to_owned(),
+        title: title.to_owned(),
+        abstract_text: Some("The dominant sequence transduction models are based on complex recurrent or convolutional neural networks.\n\nWe propose the Transformer.".to_owned()),
+        tldr: Some("A new simple network architecture, the Transformer, based solely on attention mechanisms.".to_owned()),
+        venue: Some("Neural Information Processing Systems".to_owned()),
+        year: Some(2017),
+        publication_date: Some("2017-06-12".to_owned()),
+        journal: None,
+        journal_volume: None,
+        journal_pages: Some("5998-6008".to_owned()),
+        citation_count: Some(120000),
+        reference_count: Some(41),
+        influential_citation_count: Some(15000),
+        fields_of_study: "[\"Computer Science\"]".to_owned(),
+        publication_types: "[\"JournalArticle\", \"Conference\"]".to_owned(),
+        pdf_url: Some("https://arxiv.org/pdf/1706.03762".to_owned()),
+        is_open_access: Some(true),
+        references_truncated: false,
+        citations_truncated: false,
+        fetched_at: Some(1_700_000_000),
+        citations_fetched_at: None,
+    }
+}
+
+fn item(id: &str, note: Option<&str>, cite: &str, title: &str, year: i64) -> LinkItem {
+    LinkItem {
+        paper_id: id.to_owned(),
+        note: note.map(NoteName::from_title),
+        cite: Some(cite.to_owned()),
+        title: title.to_owned(),
+        year: Some(year),
+    }
+}
+
+fn vaswani() -> (StoredPaper, Vec<AuthorLink>) {
+    let p = paper(&"2".repeat(40), "Attention Is All You Need");
+    let authors = vec![
+        AuthorLink {
+            name: "Ashish Vaswani".to_owned(),
+            note: Some(NoteName::from_title("Ashish Vaswani")),
+        },
+        AuthorLink {
+            name: "Noam Shazeer".to_owned(),
+            note: Some(NoteName::from_title("Noam Shazeer (1846258)")),
+        },
+        AuthorLink {
+            name: "Niki Parmar".to_owned(),
+            note: None,
+        },
+    ];
+    (p, authors)
+}
+
+#[test]
+fn a_paper_note_snapshot() {
+    let (p, authors) = vaswani();
+    let input = PaperInput {
+        paper: &p,
+        authors,
+        citekey: Some("vaswaniAttentionAllYou2017".to_owned()),
+        references: vec![
+            item(
+                &"a".repeat(40),
+                Some("Neural Machine Translation by Jointly Learning to Align and Translate"),
+                "Bahdanau et al. 2014",
+                "Neural Machine Translation by Jointly Learning to Align and Translate",
+                2014,
+            ),
+            item(&"b".repeat(40), None, "", "Long Short-Term Memory", 1997),
+        ],
+        cited_by: vec![item(
+            &"c".repeat(40),
+            Some("BERT Pre-training of Deep Bidirectional Transformers"),
+            "Devlin et al. 2019",
+            "BERT: Pre-training of Deep Bidirectional Transformers",
+            2019,
+        )],
+        places: vec![CrawlPlace {
+            index: Some(NoteName::from_title("Crawl 1 of Attention Is All You Need")),
+            label: "Crawl 1 of Attention Is All You Need".to_owned(),
+            depth: 0,
+            cited: 0,
+            cites: 2,
+            rank: 3,
+            of: 4,
+        }],
+        summary: Vec::new(),
+        summary_source: None,
+        bibtex: Some(
+            "@inproceedings{vaswaniAttentionAllYou2017,\n  title = {Attention Is All You Need},\n}\n".to_owned(),
+        ),
+        updated: "2026-11-22".to_owned(),
+    };
+    insta::assert_snapshot!("paper_note", compose(&paper_fresh(&input)));
+}
+
+#[test]
+fn an_author_note_snapshot() {
+    let input = AuthorInput {
+        author_id: "40348417".to_owned(),
+        name: "Ashish Vaswani".to_owned(),
+        papers: vec![
+            item(
+                &"2".repeat(40),
+                Some("Attention Is All You Need"),
+                "Vaswani et al. 2017",
+                "Attention Is All You Need",
+                2017,
+            ),
+            item(
+                &"3".repeat(40),
+                Some("Tensor2Tensor for Neural Machine Translation"),
+                "Vaswani et al. 2018",
+                "Tensor2Tensor for Neural Machine Translation",
+                2018,
+            ),
+        ],
+        updated: "2026-11-22".to_owned(),
+    };
+    insta::assert_snapshot!("author_note", compose(&author_fresh(&input)));
+}
+
+#[test]
+fn an_index_note_snapshot() {
+    let crawl = Crawl {
+        crawl_id: 1,
+        seed_id: "2".repeat(40),
+        seed_input: "ARXIV:1706.03762".to_owned(),
+        depth: 2,
+        direction: "references".to_owned(),
+        max_papers: 0,
+        summarize: true,
+        run: 1,
+        status: "done".to_owned(),
+        fetch_cutoff: 0,
+        error: None,
+        created_at: 1_763_769_600,
+        run_started_at: 1_763_769_600,
+        finished_at: Some(1_763_769_660),
+    };
+    let attention = item(
+        &"2".repeat(40),
+        Some("Attention Is All You Need"),
+        "Vaswani et al. 2017",
+        "Attention Is All You Need",
+        2017,
+    );
+    let lstm = item(
+        &"b".repeat(40),
+        Some("Long Short-Term Memory"),
+        "Hochreiter and Schmidhuber 1997",
+        "Long Short-Term Memory",
+        1997,
+    );
+    let input = IndexInput {
+        crawl: &crawl,
+        seed_title: "Attention Is All You Need".to_owned(),
+        seed_note: Some(NoteName::from_title("Attention Is All You Need")),
+        stats: CrawlStats {
+            members: 3,
+            missing: 0,
+            edges: 2,
+            left_out: 5,
+            truncated: 1,
+        },
+        by_depth: vec![(0, 1), (1, 2)],
+        most_cited: vec![(lstm.clone(), 2)],
+        central: vec![(lstm, 1), (attention, 2)],
+        canvas: "refnet/maps/Crawl 1 of Attention Is All You Need.canvas".to_owned(),
+        bibliography: "refnet/references.bib".to_owned(),
+        updated: "2026-11-22".to_owned(),
+    };
+    insta::assert_snapshot!("index_note", compose(&index_fresh(&input)));
+}
+
+#[test]
+fn a_canvas_snapshot() {
+    use refnet::render::canvas::{MapInput, MapPaper, layout, merge, validate};
+    let papers = ["seed", "left", "right", "far"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| MapPaper {
+            paper_id: format!("{i:040x}"),
+            file: format!("refnet/papers/{name}.md"),
+            depth: [0, 1, 1, 2][i],
+            weight: [0.4, 0.3, 0.2, 0.1][i],
+        })
+        .collect();
+    let edges = vec![
+        (format!("{:040x}", 0), format!("{:040x}", 1)),
+        (format!("{:040x}", 1), format!("{:040x}", 3)),
+    ];
+    let text = merge(
+        None,
+        &layout(&MapInput {
+            papers,
+            edges,
+            max_nodes: 100,
+        }),
+    )
+    .expect("merges");
+    assert!(validate(&text).is_empty(), "{:?}", validate(&text));
+    insta::assert_snapshot!("canvas", text);
+}
+
+fn arb_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[ -~]{0,40}",
+        Just("CON: <% tp.file.title %> [[Link]] #tag %% hidden %% ../../etc\n---\nkey: value".to_owned()),
+        Just("\"quoted\" 'single' & <b>html</b> | pipe ^ caret ~ tilde".to_owned()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_title_abstract_and_author_give_frontmatter_that_parses_back(
+        title in arb_text(),
+        abstract_text in arb_text(),
+        author in arb_text(),
+    ) {
+        let mut p = paper(&"9".repeat(40), &title);
+        p.abstract_text = Some(abstract_text.clone());
+        let input = PaperInput {
+            paper: &p,
+            authors: vec![AuthorLink { name: author.clone(), note: None }],
+            citekey: None,
+            references: Vec::new(),
+            cited_by: Vec::new(),
+            places: Vec::new(),
+            summary: Vec::new(),
+            summary_source: None,
+            bibtex: None,
+            updated: "2026-11-22".to_owned(),
+        };
+        let text = compose(&paper_fresh(&input));
+        let fm = frontmatter(&text);
+        let shown_title = if title.trim().is_empty() { format!("Untitled paper {}", "9".repeat(40)) } else { title.trim().to_owned() };
+        prop_assert_eq!(fm.get("title").and_then(|v| v.as_str()), Some(shown_title.as_str()));
+        let authors: Vec<&str> = fm.get("authors").and_then(|v| v.as_sequence()).expect("authors").iter().filter_map(|v| v.as_str()).collect();
+        prop_assert_eq!(authors, vec![author.as_str()]);
+        prop_assert!(!text.contains("<%"));
+        prop_assert!(wikilinks(&text).is_empty(), "no link appears from untrusted text: {:?}", wikilinks(&text));
+        let rest = body(&text);
+        for marker in ["%% refnet:begin header %%", "%% refnet:end header %%", "%% refnet:end cited_by %%"] {
+            prop_assert_eq!(rest.matches(marker).count(), 1, "{} in {}", marker, rest);
+        }
+    }
+
+    #[test]
+    fn links_to_papers_resolve_to_their_own_notes_even_with_shared_titles(titles in proptest::collection::vec(arb_text(), 1..20)) {
+        let mut taken = std::collections::HashSet::new();
+        let mut notes = std::collections::HashMap::new();
+        for (i, title) in titles.iter().enumerate() {
+            let id = format!("{i:040x}");
+            let name = paper_candidates(title, Some(2001), None, &id).into_iter().find(|c| taken.insert(c.key())).expect("a free name");
+            notes.insert(name.as_str().to_owned(), id.clone());
+            let line = link_line(&LinkItem { paper_id: id.clone(), note: Some(name.clone()), cite: Some(title.clone()), title: title.clone(), year: Some(2001) });
+            let targets = wikilinks(&format!("---\n---\n{line}"));
+            prop_assert_eq!(targets.len(), 1, "{}", line);
+            prop_assert_eq!(notes.get(&targets[0]), Some(&id));
+        }
+    }
+}
