@@ -14,7 +14,7 @@ use crate::ids::PaperId;
 use crate::metrics::Counters;
 use crate::queue::worker::{StageWorkers, run_workers};
 use crate::queue::{CrawlJob, Stage, enqueue, run_prefix};
-use crate::render::{PAPERS_DIR, vault::Vault};
+use crate::render::{naming::PAPERS_DIR, vault::Vault};
 use crate::s2::S2Client;
 use crate::settings::Settings;
 use crate::store::Store;
