@@ -8,9 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use refnet::summarize::pdf_text::{
-    Limits, Rejection, extract_blocking, extract_isolated, judge, word_f1,
-};
+use refnet::summarize::pdf_text::{Limits, Rejection, extract_blocking, extract_isolated, judge, word_f1};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/pdf");
 
@@ -53,11 +51,8 @@ fn file_stem(path: &Path) -> String {
 }
 
 fn reference_text(dir: &Path, pdf: &Path) -> String {
-    let reference = dir
-        .join("reference/default")
-        .join(format!("{}.txt", file_stem(pdf)));
-    std::fs::read_to_string(&reference)
-        .unwrap_or_else(|e| panic!("read {}: {e}", reference.display()))
+    let reference = dir.join("reference/default").join(format!("{}.txt", file_stem(pdf)));
+    std::fs::read_to_string(&reference).unwrap_or_else(|e| panic!("read {}: {e}", reference.display()))
 }
 
 fn read(path: &Path) -> Vec<u8> {
@@ -81,21 +76,14 @@ fn text_papers_match_pdftotext() {
     scores.sort_by(f64::total_cmp);
     let median = (scores[2] + scores[3]) / 2.0;
     eprintln!("median word F1 {median:.4}");
-    assert!(
-        median >= 0.9,
-        "median word F1 {median:.4} < 0.9: {scores:?}"
-    );
+    assert!(median >= 0.9, "median word F1 {median:.4} < 0.9: {scores:?}");
 }
 
 #[test]
 fn every_fixture_is_extracted_or_rejected_without_panic() {
     let Some(dir) = fixture_dir() else { return };
     let pdfs = all_fixtures(dir);
-    assert!(
-        pdfs.len() >= 11,
-        "expected the 11 fixtures 01–21, found {}",
-        pdfs.len()
-    );
+    assert!(pdfs.len() >= 11, "expected the 11 fixtures 01–21, found {}", pdfs.len());
     for pdf in pdfs {
         let name = file_stem(&pdf);
         let bytes = read(&pdf);
@@ -110,11 +98,7 @@ fn every_fixture_is_extracted_or_rejected_without_panic() {
                     Ok(&extracted.quality),
                     "{name}: Ok text must pass judge"
                 );
-                eprintln!(
-                    "{name}: ok, {:?} in {:?}",
-                    extracted.quality,
-                    started.elapsed()
-                );
+                eprintln!("{name}: ok, {:?} in {:?}", extracted.quality, started.elapsed());
             }
             Err(rejection) => eprintln!("{name}: {rejection} in {:?}", started.elapsed()),
         }
@@ -123,17 +107,10 @@ fn every_fixture_is_extracted_or_rejected_without_panic() {
 }
 
 /// The outcomes SOURCES.md prescribes for the problem files.
-fn check_expected_outcome(
-    dir: &Path,
-    pdf: &Path,
-    result: &Result<refnet::summarize::pdf_text::Extracted, Rejection>,
-) {
+fn check_expected_outcome(dir: &Path, pdf: &Path, result: &Result<refnet::summarize::pdf_text::Extracted, Rejection>) {
     let name = file_stem(pdf);
     match &name[..2] {
-        "18" => assert!(
-            matches!(result, Err(Rejection::ImageOnly { .. })),
-            "{name}: {result:?}"
-        ),
+        "18" => assert!(matches!(result, Err(Rejection::ImageOnly { .. })), "{name}: {result:?}"),
         "19" => assert!(
             matches!(result, Ok(_) | Err(Rejection::Encrypted)),
             "{name}: {result:?}"
@@ -143,10 +120,7 @@ fn check_expected_outcome(
                 let f1 = word_f1(&extracted.text, &reference_text(dir, pdf));
                 assert!(f1 >= 0.5, "{name}: word F1 {f1:.3} < 0.5");
             }
-            Err(rejection) => assert!(
-                matches!(rejection, Rejection::Damaged(_)),
-                "{name}: {rejection}"
-            ),
+            Err(rejection) => assert!(matches!(rejection, Rejection::Damaged(_)), "{name}: {rejection}"),
         },
         "21" => assert!(
             matches!(result, Err(Rejection::Truncated | Rejection::Damaged(_))),
@@ -165,9 +139,7 @@ async fn isolated_extraction_matches_in_process_extraction() {
         timeout: Duration::from_secs(60),
         max_memory_bytes: 2 << 30,
     };
-    let isolated = extract_isolated(exe, &pdf, &limits)
-        .await
-        .expect("isolated extraction");
+    let isolated = extract_isolated(exe, &pdf, &limits).await.expect("isolated extraction");
     let in_process = extract_blocking(&read(&pdf)).expect("in-process extraction");
     assert_eq!(isolated.text, in_process.text);
     assert_eq!(isolated.quality.pages, in_process.quality.pages);
@@ -183,10 +155,7 @@ async fn isolated_extraction_times_out() {
         timeout: Duration::from_millis(1),
         max_memory_bytes: 2 << 30,
     };
-    assert_eq!(
-        extract_isolated(exe, &pdf, &limits).await,
-        Err(Rejection::Timeout)
-    );
+    assert_eq!(extract_isolated(exe, &pdf, &limits).await, Err(Rejection::Timeout));
 }
 
 #[tokio::test]
@@ -198,8 +167,5 @@ async fn isolated_extraction_reports_rejections() {
         timeout: Duration::from_secs(60),
         max_memory_bytes: 2 << 30,
     };
-    assert_eq!(
-        extract_isolated(exe, &pdf, &limits).await,
-        Err(Rejection::Truncated)
-    );
+    assert_eq!(extract_isolated(exe, &pdf, &limits).await, Err(Rejection::Truncated));
 }
