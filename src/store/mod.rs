@@ -11,6 +11,7 @@ mod graph;
 mod jobs;
 mod metrics;
 mod notes;
+mod summaries;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -25,6 +26,7 @@ pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, Stub
 pub use jobs::{DeadJob, JobInput, QueueDepth};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRow};
+pub use summaries::{PdfRow, SummaryRow};
 
 use crate::secret::redact_url;
 

@@ -1,0 +1,198 @@
+//! Summaries (cached by paper, text hash, model and prompt version), each paper's PDF
+//! state, and which members of a run have had their summary job.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Doing, ROWS_PER_STATEMENT, Store, StoreError, list_placeholders, on_db};
+
+/// A stored summary.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SummaryRow {
+    /// The paper.
+    pub paper_id: String,
+    /// SHA-256 of the text summarized.
+    pub text_hash: String,
+    /// The model (or `refnet-extractive`).
+    pub model: String,
+    /// The prompt version.
+    pub prompt_version: String,
+    /// `pdf`, `abstract` or `tldr`.
+    pub source: String,
+    /// The summary's fields as JSON.
+    pub body: String,
+    /// When it was made.
+    pub created_at: i64,
+}
+
+/// What became of a paper's PDF.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PdfRow {
+    /// The paper.
+    pub paper_id: String,
+    /// The URL it was fetched from.
+    pub url: String,
+    /// `text`, `rejected` (a PDF without usable text) or `failed` (no PDF came).
+    pub status: String,
+    /// Why there is no text.
+    pub reason: Option<String>,
+    /// Where it is kept, vault-relative.
+    pub file: Option<String>,
+    /// Pages.
+    pub pages: Option<i64>,
+    /// Characters of text.
+    pub chars: Option<i64>,
+    /// SHA-256 of the extracted text.
+    pub text_hash: Option<String>,
+    /// When it was fetched.
+    pub fetched_at: i64,
+}
+
+impl Store {
+    /// The cached summary for exactly this input, if any.
+    pub async fn cached_summary(
+        &self,
+        paper_id: &str,
+        text_hash: &str,
+        model: &str,
+        prompt_version: &str,
+    ) -> Result<Option<SummaryRow>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT paper_id, text_hash, model, prompt_version, source, body, created_at FROM summaries \
+             WHERE paper_id = $1 AND text_hash = $2 AND model = $3 AND prompt_version = $4",
+        )
+        .bind(paper_id.to_owned())
+        .bind(text_hash.to_owned())
+        .bind(model.to_owned())
+        .bind(prompt_version.to_owned())
+        .fetch_optional(pool)
+        .await
+        .doing("reading a cached summary"))
+    }
+
+    /// Stores a summary (a second store of the same input changes nothing).
+    pub async fn save_summary(&self, row: &SummaryRow) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO summaries (paper_id, text_hash, model, prompt_version, source, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(row.paper_id.clone())
+        .bind(row.text_hash.clone())
+        .bind(row.model.clone())
+        .bind(row.prompt_version.clone())
+        .bind(row.source.clone())
+        .bind(row.body.clone())
+        .bind(row.created_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .doing("storing a summary"))
+    }
+
+    /// The newest summary of each paper.
+    pub async fn latest_summaries(&self, ids: &[String]) -> Result<Vec<SummaryRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT s.paper_id, s.text_hash, s.model, s.prompt_version, s.source, s.body, s.created_at \
+                 FROM summaries s WHERE s.paper_id IN ({}) AND s.created_at = \
+                 (SELECT MAX(t.created_at) FROM summaries t WHERE t.paper_id = s.paper_id) \
+                 ORDER BY s.paper_id, s.model, s.prompt_version",
+                list_placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<SummaryRow> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("reading summaries")?
+            });
+            // Two summaries made in the same second: keep one, the same one every time.
+            let mut last: Option<String> = None;
+            for row in rows {
+                if last.as_deref() != Some(row.paper_id.as_str()) {
+                    last = Some(row.paper_id.clone());
+                    out.push(row);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A paper's PDF state.
+    pub async fn pdf_state(&self, paper_id: &str) -> Result<Option<PdfRow>, StoreError> {
+        Ok(self.pdf_states(&[paper_id.to_owned()]).await?.pop())
+    }
+
+    /// PDF states of papers.
+    pub async fn pdf_states(&self, ids: &[String]) -> Result<Vec<PdfRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT paper_id, url, status, reason, file, pages, chars, text_hash, fetched_at FROM pdfs \
+                 WHERE paper_id IN ({})",
+                list_placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<PdfRow> = on_db!(&self.db, pool => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.fetch_all(pool).await.doing("reading PDF states")?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Records what became of a paper's PDF.
+    pub async fn save_pdf_state(&self, row: &PdfRow) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO pdfs (paper_id, url, status, reason, file, pages, chars, text_hash, fetched_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (paper_id) DO UPDATE SET \
+             url = excluded.url, status = excluded.status, reason = excluded.reason, file = excluded.file, \
+             pages = excluded.pages, chars = excluded.chars, text_hash = excluded.text_hash, \
+             fetched_at = excluded.fetched_at",
+        )
+        .bind(row.paper_id.clone())
+        .bind(row.url.clone())
+        .bind(row.status.clone())
+        .bind(row.reason.clone())
+        .bind(row.file.clone())
+        .bind(row.pages)
+        .bind(row.chars)
+        .bind(row.text_hash.clone())
+        .bind(row.fetched_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .doing("recording a PDF"))
+    }
+
+    /// Marks a member's summary job of `run` finished and returns how many members of
+    /// the run still wait for theirs. Each job counts after its own commit, so the last
+    /// one to finish always sees zero, whatever the interleaving.
+    pub async fn finish_summary(&self, crawl_id: i64, run: i64, paper_id: &str) -> Result<i64, StoreError> {
+        on_db!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE crawl_members SET summarized_run = $1 \
+                 WHERE crawl_id = $2 AND paper_id = $3 AND (summarized_run IS NULL OR summarized_run < $1)",
+            )
+            .bind(run)
+            .bind(crawl_id)
+            .bind(paper_id.to_owned())
+            .execute(pool)
+            .await
+            .doing("marking a summary done")?;
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
+                 WHERE m.crawl_id = $1 AND m.missing IS NULL AND p.fetched_at IS NOT NULL \
+                 AND (m.summarized_run IS NULL OR m.summarized_run < $2)",
+            )
+            .bind(crawl_id)
+            .bind(run)
+            .fetch_one(pool)
+            .await
+            .doing("counting summaries left")
+        })
+    }
+}
