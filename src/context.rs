@@ -8,6 +8,11 @@ use crate::metrics::Counters;
 use crate::s2::S2Client;
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::summarize::Extractor;
+use crate::summarize::extractive::Extractive;
+use crate::summarize::fetch::PdfFetcher;
+use crate::summarize::llm::LlmSummarizer;
+use crate::summarize::summary::Summarizer;
 
 /// What the stages share.
 #[derive(Debug)]
@@ -22,6 +27,12 @@ pub struct Context {
     pub http: reqwest::Client,
     /// Process-wide counters.
     pub counters: Arc<Counters>,
+    /// The LLM when one is configured, else the extractive summarizer.
+    pub summarizer: Arc<dyn Summarizer>,
+    /// Downloads PDFs behind SSRF guards.
+    pub pdf_fetcher: PdfFetcher,
+    /// How PDF text is extracted.
+    pub extractor: Extractor,
 }
 
 /// refnet's user agent, so API operators can tell who is calling.
@@ -43,11 +54,23 @@ impl Context {
         s2: S2Client,
         counters: Arc<Counters>,
     ) -> anyhow::Result<Arc<Self>> {
+        let http = api_client()?;
+        let summarizer: Arc<dyn Summarizer> = match LlmSummarizer::new(&settings.llm, http.clone(), counters.clone()) {
+            Some(llm) => Arc::new(llm),
+            None => Arc::new(Extractive),
+        };
+        let extractor = match &settings.pdf.extractor {
+            Some(exe) => Extractor::Child(exe.clone()),
+            None => Extractor::InProcess,
+        };
         Ok(Arc::new(Self {
+            pdf_fetcher: PdfFetcher::new(&settings.pdf)?,
+            extractor,
+            summarizer,
             settings,
             store,
             s2,
-            http: api_client()?,
+            http,
             counters,
         }))
     }

@@ -9,7 +9,9 @@
 //! - [`store`]: SQLite/Postgres storage of papers, edges, crawls and note state; the
 //!   only place with SQL.
 //! - [`crawl`]: the crawl stage (a level at a time, priority and budget).
-//! - [`queue`]: job types on the `crawl` and `render` queues (apalis), supervised workers.
+//! - [`queue`]: job types on the `crawl`, `summarize` and `render` queues (apalis), supervised workers.
+//! - [`summarize`]: the summarize stage (PDF download behind SSRF guards, isolated text
+//!   extraction, an LLM or the offline extractive summarizer, a cache).
 //! - [`render`]: the render stage (safe names, escaping, merging into existing notes).
 //! - [`cli`]: the command line (the binary is a thin wrapper around it).
 //! - [`context`]: what every stage shares, built once per process.
@@ -30,5 +32,6 @@ pub mod s2;
 pub mod secret;
 pub mod settings;
 pub mod store;
+pub mod summarize;
 #[cfg(feature = "testkit")]
 pub mod testkit;

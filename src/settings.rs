@@ -98,6 +98,12 @@ pub struct PdfSettings {
     pub extract_timeout: Duration,
     /// Address-space limit of the extraction process.
     pub extract_memory_bytes: u64,
+    /// Hosts (`host` or `host:port`) allowed even on private addresses: for a lab's own
+    /// mirror, or a test's fake server.
+    pub allow_hosts: Vec<String>,
+    /// The program that extracts PDF text in a child process (`<it> pdf-text --json`);
+    /// `None` = the running `refnet` binary, or in-process extraction when there is none.
+    pub extractor: Option<PathBuf>,
 }
 
 /// Job queue settings (apalis).
@@ -179,6 +185,8 @@ impl Default for Settings {
                 save_pdfs: false,
                 extract_timeout: Duration::from_secs(60),
                 extract_memory_bytes: 2 * 1024 * 1024 * 1024,
+                allow_hosts: Vec::new(),
+                extractor: None,
             },
             queue: QueueSettings {
                 heartbeat: Duration::from_secs(10),
@@ -494,6 +502,8 @@ mod file {
         save_pdfs: Option<bool>,
         extract_timeout_secs: Option<u64>,
         extract_memory_mb: Option<u64>,
+        allow_hosts: Option<Vec<String>>,
+        extractor: Option<PathBuf>,
     }
 
     #[derive(Deserialize, Default)]
@@ -600,6 +610,10 @@ mod file {
         secs(f.pdf.extract_timeout_secs, &mut s.pdf.extract_timeout);
         if let Some(mb) = f.pdf.extract_memory_mb {
             s.pdf.extract_memory_bytes = mb * 1024 * 1024;
+        }
+        set(f.pdf.allow_hosts, &mut s.pdf.allow_hosts);
+        if f.pdf.extractor.is_some() {
+            s.pdf.extractor = f.pdf.extractor;
         }
         secs(f.queue.heartbeat_secs, &mut s.queue.heartbeat);
         set(f.queue.missed_heartbeats, &mut s.queue.missed_heartbeats);

@@ -122,6 +122,11 @@ impl Vault {
     /// Writes a file atomically: a hidden temp file in the same folder, then a rename,
     /// so Obsidian never sees half a note.
     pub fn write(&self, rel: &str, content: &str) -> Result<(), VaultError> {
+        self.write_bytes(rel, content.as_bytes())
+    }
+
+    /// Writes bytes atomically, as [`Vault::write`] does text.
+    pub fn write_bytes(&self, rel: &str, content: &[u8]) -> Result<(), VaultError> {
         let path = self.path_of(rel).ok_or_else(|| VaultError::Write {
             path: PathBuf::from(rel),
             source: std::io::Error::other("path leaves the vault"),
@@ -138,7 +143,7 @@ impl Vault {
             .unwrap_or_default();
         let tmp = dir.join(format!(".{file_name}.refnet-tmp"));
         let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(content.as_bytes()).map_err(err)?;
+        f.write_all(content).map_err(err)?;
         drop(f);
         std::fs::rename(&tmp, &path).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);

@@ -1,0 +1,303 @@
+//! The summarize stage: a paper's best text → a structured summary, cached.
+//!
+//! The text is the open-access PDF's full text when there is one and it is usable, else
+//! the abstract, else S2's TLDR; the note says which, and why a PDF was not used. PDFs are
+//! downloaded with SSRF guards ([`fetch`]), kept under `<vault>/.refnet/pdf/` (or in the
+//! vault's attachments with `--save-pdfs`), and read by a child process (`refnet pdf-text
+//! --json`) under a time and memory limit ([`pdf_text`]), so no PDF can crash or hang a
+//! worker. Summaries are cached by (paper, text hash, model, prompt version): running
+//! again never summarizes the same input twice. One `summarize` job carries one paper.
+
+pub mod extractive;
+pub mod fetch;
+pub mod llm;
+pub mod pdf_text;
+pub mod summary;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tracing::{debug, info};
+
+use crate::context::Context;
+use crate::render::names::NoteName;
+use crate::render::vault::Vault;
+use crate::store::{PdfRow, StoreError, StoredPaper, SummaryRow, now};
+use summary::{Request, Source, SummarizeError, Summarizer};
+
+/// Folder of kept PDFs, inside the vault's state folder.
+pub const PDF_DIR: &str = ".refnet/pdf";
+/// Folder of PDFs kept as attachments (`--save-pdfs`).
+pub const ATTACHMENTS_DIR: &str = "refnet/attachments";
+/// Shortest abstract worth summarizing on its own (shorter ones are S2 stubs).
+const MIN_ABSTRACT_CHARS: usize = 200;
+
+/// How PDF text is extracted.
+#[derive(Debug, Clone)]
+pub enum Extractor {
+    /// In a child process (`<exe> pdf-text --json FILE`): a PDF that crashes or hangs the
+    /// parser takes down only the child.
+    Child(PathBuf),
+    /// In this process, on a blocking thread, with panics caught (for library users and
+    /// benches that run without the `refnet` binary).
+    InProcess,
+}
+
+/// What summarizing a paper did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new summary was made from this source.
+    Written(&'static str),
+    /// The same input was summarized before: nothing was called.
+    Cached(&'static str),
+    /// Nothing to summarize (no PDF text, no abstract, no TLDR).
+    NoText,
+}
+
+/// Why a paper could not be summarized now.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The summarizer failed.
+    #[error(transparent)]
+    Summarize(#[from] SummarizeError),
+    /// The paper is not in the store.
+    #[error("paper {0} is not in the store: crawl it first")]
+    NoPaper(String),
+}
+
+/// Summarizes one paper (unless the cache already holds this input, or `force`).
+pub async fn summarize_paper(ctx: &Context, paper_id: &str, force: bool) -> Result<Outcome, StageError> {
+    let store = &ctx.store;
+    let paper = store
+        .papers(&[paper_id.to_owned()])
+        .await?
+        .pop()
+        .ok_or_else(|| StageError::NoPaper(paper_id.to_owned()))?;
+    let summarizer: &Arc<dyn Summarizer> = &ctx.summarizer;
+    // The PDF read on an earlier run, already summarized with this model: nothing to do,
+    // not even reading the PDF again.
+    if !force
+        && let Some(pdf) = store.pdf_state(paper_id).await?
+        && pdf.status == "text"
+        && paper.pdf_url.as_deref() == Some(pdf.url.as_str())
+        && let Some(hash) = &pdf.text_hash
+        && store
+            .cached_summary(paper_id, hash, summarizer.model(), summarizer.prompt_version())
+            .await?
+            .is_some()
+    {
+        return Ok(Outcome::Cached(Source::Pdf.as_str()));
+    }
+    let Some((source, text)) = best_text(ctx, &paper, force).await? else {
+        return Ok(Outcome::NoText);
+    };
+    let hash = text_hash(&text);
+    if !force
+        && store
+            .cached_summary(paper_id, &hash, summarizer.model(), summarizer.prompt_version())
+            .await?
+            .is_some()
+    {
+        debug!(paper_id, "summary cached");
+        return Ok(Outcome::Cached(source.as_str()));
+    }
+    let summary = summarizer
+        .summarize(Request {
+            title: &paper.title,
+            text: &text,
+            source,
+        })
+        .await?;
+    store
+        .save_summary(&SummaryRow {
+            paper_id: paper_id.to_owned(),
+            text_hash: hash,
+            model: summarizer.model().to_owned(),
+            prompt_version: summarizer.prompt_version().to_owned(),
+            source: source.as_str().to_owned(),
+            body: serde_json::to_string(&summary).unwrap_or_default(),
+            created_at: now(),
+        })
+        .await?;
+    ctx.counters.summaries_written.inc();
+    info!(
+        paper_id,
+        source = source.as_str(),
+        model = summarizer.model(),
+        "summarized"
+    );
+    Ok(Outcome::Written(source.as_str()))
+}
+
+/// The best text there is: the PDF's, else the abstract, else the TLDR.
+async fn best_text(ctx: &Context, paper: &StoredPaper, force: bool) -> Result<Option<(Source, String)>, StoreError> {
+    if let Some(url) = &paper.pdf_url
+        && let Some(text) = pdf_text_of(ctx, paper, url, force).await?
+    {
+        return Ok(Some((Source::Pdf, format!("{}\n\n{text}", paper.title))));
+    }
+    if let Some(abstract_text) = paper
+        .abstract_text
+        .as_deref()
+        .filter(|a| a.trim().len() >= MIN_ABSTRACT_CHARS)
+    {
+        return Ok(Some((Source::Abstract, format!("{}\n\n{abstract_text}", paper.title))));
+    }
+    if let Some(tldr) = paper
+        .tldr
+        .as_deref()
+        .or(paper.abstract_text.as_deref())
+        .filter(|t| !t.trim().is_empty())
+    {
+        return Ok(Some((Source::Tldr, format!("{}\n\n{tldr}", paper.title))));
+    }
+    Ok(None)
+}
+
+/// The PDF's text: from the PDF kept on an earlier run when the URL is the same, else
+/// downloaded. What went wrong (refused, not a PDF, an image-only scan…) is recorded.
+async fn pdf_text_of(ctx: &Context, paper: &StoredPaper, url: &str, force: bool) -> Result<Option<String>, StoreError> {
+    let store = &ctx.store;
+    let vault = ctx.settings.vault.clone();
+    let previous = store.pdf_state(&paper.paper_id).await?;
+    let kept = previous
+        .as_ref()
+        .filter(|p| p.url == url && !force)
+        .and_then(|p| p.file.clone())
+        .map(|f| vault.join(&f))
+        .filter(|p| p.is_file());
+    if let Some(prev) = previous
+        .as_ref()
+        .filter(|p| p.url == url && !force && p.status != "text")
+    {
+        debug!(paper_id = %paper.paper_id, reason = ?prev.reason, "PDF unusable before; not tried again (--force does)");
+        return Ok(None);
+    }
+    let (path, rel) = match kept {
+        Some(path) => {
+            let rel = previous.as_ref().and_then(|p| p.file.clone()).unwrap_or_default();
+            (path, rel)
+        }
+        None => match download(ctx, paper, url).await {
+            Ok(kept) => kept,
+            Err(reason) => {
+                record_pdf(ctx, paper, url, "failed", Some(reason), None, None).await?;
+                return Ok(None);
+            }
+        },
+    };
+    match extract(ctx, &path).await {
+        Ok(extracted) => {
+            let hash = text_hash(&extracted.text);
+            let row = PdfRow {
+                paper_id: paper.paper_id.clone(),
+                url: url.to_owned(),
+                status: "text".to_owned(),
+                reason: None,
+                file: Some(rel),
+                pages: Some(extracted.quality.pages as i64),
+                chars: Some(extracted.quality.chars as i64),
+                text_hash: Some(hash),
+                fetched_at: now(),
+            };
+            store.save_pdf_state(&row).await?;
+            Ok(Some(extracted.text))
+        }
+        Err(rejection) => {
+            record_pdf(
+                ctx,
+                paper,
+                url,
+                "rejected",
+                Some(rejection.to_string()),
+                Some(rel),
+                None,
+            )
+            .await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn record_pdf(
+    ctx: &Context,
+    paper: &StoredPaper,
+    url: &str,
+    status: &str,
+    reason: Option<String>,
+    file: Option<String>,
+    text_hash: Option<String>,
+) -> Result<(), StoreError> {
+    info!(paper_id = %paper.paper_id, status, reason = reason.as_deref().unwrap_or(""), "PDF not used");
+    ctx.store
+        .save_pdf_state(&PdfRow {
+            paper_id: paper.paper_id.clone(),
+            url: url.to_owned(),
+            status: status.to_owned(),
+            reason,
+            file,
+            pages: None,
+            chars: None,
+            text_hash,
+            fetched_at: now(),
+        })
+        .await
+}
+
+/// Downloads the PDF into the vault; returns (absolute path, vault-relative path).
+async fn download(ctx: &Context, paper: &StoredPaper, url: &str) -> Result<(PathBuf, String), String> {
+    let bytes = ctx.pdf_fetcher.fetch(url).await.map_err(|e| e.to_string())?;
+    ctx.counters.pdf_downloads.inc();
+    let rel = if ctx.settings.pdf.save_pdfs {
+        let name = NoteName::from_title(&crate::render::note::display_title(paper))
+            .with_suffix(&paper.paper_id[..8.min(paper.paper_id.len())]);
+        format!("{ATTACHMENTS_DIR}/{name}.pdf")
+    } else {
+        format!("{PDF_DIR}/{}.pdf", paper.paper_id)
+    };
+    let vault = Vault::open(&ctx.settings.vault).map_err(|e| e.to_string())?;
+    let path = vault
+        .path_of(&rel)
+        .ok_or_else(|| format!("{rel} is outside the vault"))?;
+    let write = {
+        let vault = vault.clone();
+        let rel = rel.clone();
+        tokio::task::spawn_blocking(move || vault.write_bytes(&rel, &bytes))
+    };
+    write.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    Ok((path, rel))
+}
+
+/// Extracts a kept PDF's text with the configured extractor.
+async fn extract(ctx: &Context, path: &std::path::Path) -> Result<pdf_text::Extracted, pdf_text::Rejection> {
+    let limits = pdf_text::Limits {
+        timeout: ctx.settings.pdf.extract_timeout,
+        max_memory_bytes: ctx.settings.pdf.extract_memory_bytes,
+    };
+    match &ctx.extractor {
+        Extractor::Child(exe) => pdf_text::extract_isolated(exe, path, &limits).await,
+        Extractor::InProcess => {
+            let bytes = tokio::fs::read(path)
+                .await
+                .map_err(|e| pdf_text::Rejection::Damaged(format!("cannot read the kept PDF: {e}")))?;
+            let work = tokio::task::spawn_blocking(move || pdf_text::extract_blocking(&bytes));
+            match tokio::time::timeout(limits.timeout, work).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(e)) => Err(pdf_text::Rejection::Crashed(e.to_string())),
+                Err(_) => Err(pdf_text::Rejection::Timeout),
+            }
+        }
+    }
+}
+
+/// Hex SHA-256 of a text: the cache key of what was summarized.
+pub fn text_hash(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
