@@ -7,6 +7,9 @@ use refnet::cli::{Cli, run, ui};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(code) = refnet::cli::run_pdf_text(&cli) {
+        return code;
+    }
     let progress = ui::Progress::default();
     ui::init_tracing(cli.verbose, cli.quiet, false, progress.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -28,7 +28,7 @@ pub(super) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 }
 
 /// Whether the store exists already (so a seed can be looked up before anything is created).
-fn store_exists(settings: &Settings) -> bool {
+pub(super) fn store_exists(settings: &Settings) -> bool {
     settings.database_url.is_some() || settings.default_sqlite_path().is_file()
 }
 

@@ -2,6 +2,7 @@
 //! the outcome mapped to an exit code (0 done, 1 failed, 2 bad input, 130 interrupted).
 
 mod crawl;
+mod summarize;
 pub mod ui;
 
 use std::path::PathBuf;
@@ -46,6 +47,29 @@ pub enum Command {
     },
     /// List the crawls in the store
     Crawls,
+    /// Summarize papers again (new ones, or all with --force), then re-render their notes
+    Summarize {
+        /// Only the papers of this crawl [default: every crawl]
+        #[arg(long, value_name = "ID", conflicts_with = "paper")]
+        crawl: Option<i64>,
+        /// Only this paper (an S2 id, DOI:, ARXIV:, …, already in the store)
+        #[arg(long, value_name = "ID")]
+        paper: Option<String>,
+        /// Summarize even what the cache already holds, and retry PDFs that failed
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the text refnet extracts from a PDF (exit 0), or why it was rejected (exit 1)
+    PdfText {
+        /// The PDF file
+        file: PathBuf,
+        /// Print one JSON line (what the summarize stage reads)
+        #[arg(long)]
+        json: bool,
+        /// Address-space limit of the extraction, in MiB
+        #[arg(long, value_name = "MIB", default_value_t = 2048)]
+        max_memory_mb: u64,
+    },
     /// Create or update the database schema, then exit
     Migrate,
 }
@@ -67,6 +91,9 @@ pub struct CrawlArgs {
     /// Skip summaries
     #[arg(long)]
     pub no_summarize: bool,
+    /// Keep PDFs in the vault (refnet/attachments) and link them from the notes
+    #[arg(long)]
+    pub save_pdfs: bool,
 }
 
 /// `--direction`.
@@ -100,6 +127,22 @@ pub struct UsageError(pub String);
 #[error("{0}")]
 pub struct Interrupted(pub String);
 
+/// `refnet pdf-text`: runs before any runtime or thread starts, since its memory limit
+/// counts the address space every thread reserves. Returns the exit code, or `None` for
+/// every other command.
+pub fn run_pdf_text(cli: &Cli) -> Option<ExitCode> {
+    let Command::PdfText {
+        file,
+        json,
+        max_memory_mb,
+    } = &cli.command
+    else {
+        return None;
+    };
+    let code = crate::summarize::pdf_text::run_child_main(file, max_memory_mb.saturating_mul(1024 * 1024), *json);
+    Some(ExitCode::from(code.clamp(0, 255) as u8))
+}
+
 /// Runs a parsed command line and returns the process's exit code.
 pub async fn run(cli: Cli, progress: ui::Progress) -> ExitCode {
     match dispatch(cli, progress.clone()).await {
@@ -127,13 +170,21 @@ fn one_line(e: &anyhow::Error) -> String {
 async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
     let flags = Overrides {
         vault: cli.vault.clone(),
+        save_pdfs: matches!(&cli.command, Command::Crawl(args) if args.save_pdfs),
         ..Overrides::default()
     };
-    let settings = Settings::load(&Sources::from_process(cli.config.clone(), flags)).map_err(|e| UsageError(e.0))?;
+    let mut settings =
+        Settings::load(&Sources::from_process(cli.config.clone(), flags)).map_err(|e| UsageError(e.0))?;
+    // PDFs are read by this very binary in a child process (`refnet pdf-text --json`).
+    if settings.pdf.extractor.is_none() {
+        settings.pdf.extractor = std::env::current_exe().ok();
+    }
     match cli.command {
         Command::Crawl(args) => crawl::run(settings, args, progress).await,
         Command::Render { crawl } => crawl::render(settings, crawl).await,
         Command::Crawls => crawl::list(settings).await,
+        Command::Summarize { crawl, paper, force } => summarize::run(settings, crawl, paper, force).await,
+        Command::PdfText { .. } => Err(UsageError("pdf-text runs before the runtime starts".to_owned()).into()),
         Command::Migrate => {
             let store = crawl::open_store(&settings).await?;
             store.close().await;

@@ -45,7 +45,26 @@ impl Job for CrawlJob {
             LevelOutcome::Finished => {
                 ctx.store.finish_run(self.crawl_id, self.run, now()).await?;
                 info!(crawl_id = self.crawl_id, run = self.run, "crawl fetched");
+                // The notes first (without new summaries), then a summary job per paper;
+                // the last one to finish asks for the render that shows them.
                 enqueue(ctx, &[RenderJob::new(self.crawl_id, self.run, "crawl")]).await?;
+                let wanted = ctx.store.crawl(self.crawl_id).await?.is_some_and(|c| c.summarize);
+                if wanted {
+                    let jobs: Vec<SummarizeJob> = ctx
+                        .store
+                        .members(self.crawl_id)
+                        .await?
+                        .into_iter()
+                        .filter(|m| m.missing.is_none())
+                        .map(|m| SummarizeJob {
+                            crawl_id: self.crawl_id,
+                            run: self.run,
+                            paper_id: m.paper_id,
+                            priority: m.priority,
+                        })
+                        .collect();
+                    enqueue(ctx, &jobs).await?;
+                }
             }
             LevelOutcome::Superseded => {
                 info!(crawl_id = self.crawl_id, run = self.run, "job of an older run, skipped");
@@ -112,6 +131,66 @@ impl Job for RenderJob {
             }
             Err(e) if e.is_transient() => Err(JobError::Transient(e.to_string())),
             Err(e) => Err(JobError::Permanent(e.to_string())),
+        }
+    }
+}
+
+/// Summarize one paper of a crawl run; the run's last summary asks for a render.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummarizeJob {
+    /// The crawl.
+    pub crawl_id: i64,
+    /// The run.
+    pub run: i64,
+    /// The paper.
+    pub paper_id: String,
+    /// The paper's priority in the crawl (0–10): important papers are summarized first.
+    pub priority: i64,
+}
+
+impl SummarizeJob {
+    /// Marks this paper's summary job of the run finished; the last one asks for a render.
+    async fn finish(&self, ctx: &Arc<Context>) -> Result<(), JobError> {
+        let left = ctx
+            .store
+            .finish_summary(self.crawl_id, self.run, &self.paper_id)
+            .await?;
+        if left == 0 {
+            enqueue(ctx, &[RenderJob::new(self.crawl_id, self.run, "summaries")]).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Job for SummarizeJob {
+    const STAGE: Stage = Stage::Summarize;
+
+    fn key(&self) -> String {
+        format!("{}summarize:{}", run_prefix(self.crawl_id, self.run), self.paper_id)
+    }
+
+    fn priority(&self) -> i32 {
+        self.priority.clamp(0, 10) as i32
+    }
+
+    async fn run(&self, ctx: &Arc<Context>) -> Result<(), JobError> {
+        use crate::summarize::{StageError, summarize_paper, summary::SummarizeError};
+        match summarize_paper(ctx, &self.paper_id, false).await {
+            Ok(outcome) => info!(paper_id = %self.paper_id, ?outcome, "summary"),
+            // The LLM or the database is unwell: try again later.
+            Err(StageError::Summarize(SummarizeError::Unavailable(reason))) => return Err(JobError::Transient(reason)),
+            Err(StageError::Store(e)) => return Err(JobError::Transient(e.to_string())),
+            // Paused by a configuration error (already reported once), or this input
+            // cannot be summarized: the paper goes without a summary; the run goes on.
+            Err(e) => info!(paper_id = %self.paper_id, reason = %e, "no summary"),
+        }
+        self.finish(ctx).await
+    }
+
+    async fn on_dead(&self, ctx: &Arc<Context>, reason: &str) {
+        tracing::warn!(paper_id = %self.paper_id, %reason, "summary given up");
+        if let Err(e) = self.finish(ctx).await {
+            tracing::error!(paper_id = %self.paper_id, error = %e, "could not record a given-up summary");
         }
     }
 }

@@ -20,26 +20,29 @@ use serde::de::DeserializeOwned;
 use crate::context::Context;
 use crate::store::{JobInput, StoreError};
 
-pub use jobs::{CrawlJob, RenderJob};
+pub use jobs::{CrawlJob, RenderJob, SummarizeJob};
 
 /// A pipeline stage, with its queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stage {
     /// Fetch papers from Semantic Scholar.
     Crawl,
+    /// PDF → text → summary.
+    Summarize,
     /// Write notes into the vault.
     Render,
 }
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 2] = [Stage::Crawl, Stage::Render];
+    pub const ALL: [Stage; 3] = [Stage::Crawl, Stage::Summarize, Stage::Render];
 
     /// The queue's name. Set explicitly: apalis would otherwise use the Rust type name,
     /// and renaming a type would orphan its queued jobs.
     pub fn queue(self) -> &'static str {
         match self {
             Self::Crawl => "crawl",
+            Self::Summarize => "summarize",
             Self::Render => "render",
         }
     }
@@ -49,6 +52,7 @@ impl Stage {
         let n = &ctx.settings.queue.max_attempts;
         match self {
             Self::Crawl => n.crawl,
+            Self::Summarize => n.summarize,
             Self::Render => n.render,
         }
         .max(1)
@@ -67,8 +71,9 @@ impl std::str::FromStr for Stage {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "crawl" => Ok(Self::Crawl),
+            "summarize" => Ok(Self::Summarize),
             "render" => Ok(Self::Render),
-            _ => Err(format!("unknown stage {s:?}: use crawl or render")),
+            _ => Err(format!("unknown stage {s:?}: use crawl, summarize or render")),
         }
     }
 }

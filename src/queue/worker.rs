@@ -19,7 +19,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use super::{Job, JobError, Stage};
 use crate::context::Context;
-use crate::queue::jobs::{CrawlJob, RenderJob};
+use crate::queue::jobs::{CrawlJob, RenderJob, SummarizeJob};
 use crate::retry::Backoff;
 use crate::store::{Db, now};
 
@@ -41,6 +41,7 @@ pub async fn run_workers(ctx: Arc<Context>, stages: Vec<StageWorkers>, shutdown:
         tasks.spawn(async move {
             match sw.stage {
                 Stage::Crawl => supervise::<CrawlJob>(ctx, sw.concurrency, shutdown).await,
+                Stage::Summarize => supervise::<SummarizeJob>(ctx, sw.concurrency, shutdown).await,
                 Stage::Render => supervise::<RenderJob>(ctx, sw.concurrency, shutdown).await,
             }
         });

@@ -33,7 +33,7 @@ use std::time::Instant;
 use tracing::{debug, warn};
 
 use crate::context::Context;
-use crate::store::{Claim, Crawl, Store, StoreError, StoredPaper, now};
+use crate::store::{Claim, Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow, now};
 use graph::CrawlGraph;
 use names::NoteName;
 use naming::{AUTHORS_DIR, CRAWLS_DIR, Names, PAPERS_DIR, Wanted};
@@ -147,8 +147,23 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     );
     for chunk in member_ids.chunks(CHUNK) {
         let papers = store.papers(chunk).await?;
+        let summaries: HashMap<String, SummaryRow> = store
+            .latest_summaries(chunk)
+            .await?
+            .into_iter()
+            .map(|s| (s.paper_id.clone(), s))
+            .collect();
+        let pdfs: HashMap<String, PdfRow> = store
+            .pdf_states(chunk)
+            .await?
+            .into_iter()
+            .map(|p| (p.paper_id.clone(), p))
+            .collect();
         let (shared, moved) = (book.clone(), names.moved());
-        let outcomes = blocking(&vault, move |v| build_and_write(v, &shared, &papers, &moved)).await?;
+        let outcomes = blocking(&vault, move |v| {
+            build_and_write(v, &shared, &papers, &summaries, &pdfs, &moved)
+        })
+        .await?;
         report.absorb(record(ctx, &mut names, outcomes).await?);
     }
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
@@ -221,6 +236,8 @@ fn build_and_write(
     vault: &Vault,
     book: &PaperBook,
     papers: &[StoredPaper],
+    summaries: &HashMap<String, SummaryRow>,
+    pdfs: &HashMap<String, PdfRow>,
     moved: &Moved,
 ) -> Vec<(String, String, Outcome)> {
     let half = papers.len().div_ceil(2).max(1);
@@ -229,7 +246,10 @@ fn build_and_write(
             .chunks(half)
             .map(|part| {
                 scope.spawn(move || {
-                    let jobs: Vec<NoteJob> = part.iter().filter_map(|p| book.job(p)).collect();
+                    let jobs: Vec<NoteJob> = part
+                        .iter()
+                        .filter_map(|p| book.job(p, summaries.get(&p.paper_id), pdfs.get(&p.paper_id)))
+                        .collect();
                     write::write_notes(vault, &jobs, &book.today, moved)
                 })
             })

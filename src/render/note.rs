@@ -98,6 +98,8 @@ pub struct PaperInput<'a> {
     pub summary: Vec<String>,
     /// Where the summary's text came from (`pdf`, `abstract`, `tldr`).
     pub summary_source: Option<String>,
+    /// The PDF kept in the vault's attachments (`--save-pdfs`), vault-relative.
+    pub local_pdf: Option<String>,
     /// The BibTeX entry.
     pub bibtex: Option<String>,
     /// Value of `refnet_updated` (`YYYY-MM-DD`).
@@ -213,6 +215,12 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .date("refnet_updated", Some(&input.updated));
 
     let mut links = Vec::new();
+    if let Some(file) = &input.local_pdf {
+        links.push(format!(
+            "[[{}|PDF in the vault]]",
+            file.replace(['[', ']', '|', '#', '^'], "")
+        ));
+    }
     for (label, url) in [
         ("DOI", doi_url),
         ("arXiv", arxiv_url),

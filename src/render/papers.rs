@@ -3,13 +3,16 @@
 
 use std::collections::HashMap;
 
+use super::escape::md_inline;
 use super::graph::CrawlGraph;
 use super::names::NoteName;
 use super::naming::Names;
 use super::note::{self, AuthorLink, CrawlPlace, LinkItem, PaperInput};
 use super::write::NoteJob;
 use super::{bib, index, people};
-use crate::store::{Crawl, Store, StoreError, StoredPaper};
+use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow};
+use crate::summarize::ATTACHMENTS_DIR;
+use crate::summarize::summary::{Source, Summary};
 
 /// Authors per paper: (S2 author id, name), in order.
 pub(super) type AuthorsByPaper = HashMap<String, Vec<(Option<String>, String)>>;
@@ -164,8 +167,9 @@ impl PaperBook {
         items
     }
 
-    /// The note of a member, ready to write (`None` when it has no name).
-    pub fn job(&self, p: &StoredPaper) -> Option<NoteJob> {
+    /// The note of a member, ready to write (`None` when it has no name), with its
+    /// summary and PDF state when there are any.
+    pub fn job(&self, p: &StoredPaper, summary: Option<&SummaryRow>, pdf: Option<&PdfRow>) -> Option<NoteJob> {
         let path = self.paths.get(&p.paper_id)?;
         let node = self.graph.node(&p.paper_id);
         let authors: Vec<AuthorLink> = self
@@ -192,8 +196,11 @@ impl PaperBook {
             references: node.map(|n| self.links(self.graph.references(n))).unwrap_or_default(),
             cited_by: node.map(|n| self.links(self.graph.cited_by(n))).unwrap_or_default(),
             places: self.places.0.get(&p.paper_id).cloned().unwrap_or_default(),
-            summary: Vec::new(),
-            summary_source: None,
+            summary: summary_lines(summary, pdf),
+            summary_source: summary.map(|s| s.source.clone()),
+            local_pdf: pdf
+                .and_then(|p| p.file.clone())
+                .filter(|f| f.starts_with(ATTACHMENTS_DIR)),
             bibtex,
             updated: self.today.clone(),
         };
@@ -227,4 +234,44 @@ pub(super) fn bib_input<'a>(
         url: Some(url),
         publication_types: types,
     }
+}
+
+/// The Summary region's lines (escaped Markdown): the summary's parts, where its text
+/// came from, and why the PDF was not used when it was not.
+pub(super) fn summary_lines(summary: Option<&SummaryRow>, pdf: Option<&PdfRow>) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(row) = summary {
+        let parts: Summary = serde_json::from_str(&row.body).unwrap_or_default();
+        if !parts.tldr.trim().is_empty() {
+            lines.push("> [!summary] TL;DR".to_owned());
+            lines.push(format!("> {}", md_inline(&parts.tldr)));
+            lines.push(String::new());
+        }
+        for (label, text) in [
+            ("Problem", &parts.problem),
+            ("Method", &parts.method),
+            ("Results", &parts.results),
+            ("Limitations", &parts.limitations),
+        ] {
+            if !text.trim().is_empty() {
+                lines.push(format!("**{label}.** {}", md_inline(text)));
+                lines.push(String::new());
+            }
+        }
+        let date = chrono::DateTime::from_timestamp(row.created_at, 0)
+            .map(|d| d.date_naive().to_string())
+            .unwrap_or_default();
+        lines.push(format!(
+            "_Summarized from {} by {} ({}), {date}._",
+            Source::describe(&row.source),
+            md_inline(&row.model),
+            md_inline(&row.prompt_version)
+        ));
+    }
+    if let Some(pdf) = pdf.filter(|p| p.status != "text")
+        && let Some(reason) = &pdf.reason
+    {
+        lines.push(format!("_The open-access PDF was not used: {}._", md_inline(reason)));
+    }
+    lines
 }
