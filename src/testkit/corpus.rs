@@ -150,9 +150,12 @@ impl Corpus {
             title: format!("Synthetic Study {i} of Topic {}", i % 97),
             year: Some(year),
             abstract_text: Some(format!(
-                "We study topic {} in paper {i}. Our method improves results by {}%. Experiments confirm the findings.",
-                i % 97,
-                rng.u32(1..50)
+                "Progress on topic {t} remains limited because existing methods are costly to train and hard to \
+                 evaluate. We propose method {i}, a simple approach based on shared representations for topic {t}. \
+                 Experiments on three benchmarks show that it improves results by {}% over strong baselines. \
+                 However, it does not handle very long inputs, which we leave to future work.",
+                rng.u32(1..50),
+                t = i % 97,
             )),
             tldr: i
                 .is_multiple_of(2)

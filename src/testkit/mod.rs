@@ -3,12 +3,17 @@
 //! here ever talks to a non-loopback address.
 
 pub mod corpus;
+pub mod fake_llm;
 pub mod fake_s2;
+pub mod fake_web;
+pub mod pdf;
 
 use std::net::SocketAddr;
 
 pub use corpus::{Corpus, FakePaper, fake_id};
+pub use fake_llm::{FakeLlm, LlmCall, LlmOptions};
 pub use fake_s2::{FakeOptions, FakeS2, Logged, Scripted};
+pub use fake_web::{FakeWeb, Route};
 
 /// Serves an axum app on 127.0.0.1 with a port the OS picks.
 pub async fn serve_loopback(app: axum::Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {

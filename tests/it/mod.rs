@@ -5,5 +5,7 @@ pub mod support;
 mod cli;
 mod crawl;
 mod notes;
+mod pdf_fixtures;
 mod s2_client;
+mod summarize;
 mod vault;

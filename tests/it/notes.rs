@@ -107,6 +107,7 @@ fn a_paper_note_snapshot() {
         }],
         summary: Vec::new(),
         summary_source: None,
+        local_pdf: None,
         bibtex: Some(
             "@inproceedings{vaswaniAttentionAllYou2017,\n  title = {Attention Is All You Need},\n}\n".to_owned(),
         ),
@@ -253,6 +254,7 @@ proptest! {
             places: Vec::new(),
             summary: Vec::new(),
             summary_source: None,
+            local_pdf: None,
             bibtex: None,
             updated: "2026-11-22".to_owned(),
         };

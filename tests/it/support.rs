@@ -151,6 +151,11 @@ pub fn test_settings(dir: &Path, s2_url: &str, database_url: &str) -> Settings {
     s.queue.retry_base = Duration::from_secs(1);
     s.queue.retry_max = Duration::from_secs(1);
     s.queue.shutdown_grace = Duration::from_secs(5);
+    // PDFs are read by the refnet binary in a child process, as in production.
+    s.pdf.extractor = Some(PathBuf::from(env!("CARGO_BIN_EXE_refnet")));
+    s.pdf.timeout = Duration::from_secs(5);
+    s.llm.retry_base = Duration::from_millis(5);
+    s.llm.timeout = Duration::from_secs(5);
     s
 }
 
@@ -201,7 +206,19 @@ impl TestApp {
 
     /// Starts a crawl run and drains every queue; returns the crawl as stored after.
     pub async fn crawl(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
-        let crawl = self.begin(seed, depth, direction, max_papers).await;
+        self.crawl_with(seed, depth, direction, max_papers, false).await
+    }
+
+    /// Like [`TestApp::crawl`], summarizing the papers when `summarize` is set.
+    pub async fn crawl_with(
+        &self,
+        seed: &str,
+        depth: u32,
+        direction: Direction,
+        max_papers: Option<u32>,
+        summarize: bool,
+    ) -> Crawl {
+        let crawl = self.begin_with(seed, depth, direction, max_papers, summarize).await;
         enqueue(
             &self.ctx,
             &[CrawlJob {
@@ -252,12 +269,23 @@ impl TestApp {
 
     /// Resolves the seed and starts a run, without running any job.
     pub async fn begin(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
+        self.begin_with(seed, depth, direction, max_papers, false).await
+    }
+
+    async fn begin_with(
+        &self,
+        seed: &str,
+        depth: u32,
+        direction: Direction,
+        max_papers: Option<u32>,
+        summarize: bool,
+    ) -> Crawl {
         let request = CrawlRequest {
             seed: seed.parse::<PaperId>().expect("seed id"),
             depth,
             direction,
             max_papers,
-            summarize: false,
+            summarize,
         };
         let cutoff = crawl::fresh_cutoff_at(now(), &self.ctx.settings);
         let resolved = crawl::resolve_seed(&self.ctx.s2, Some(&self.ctx.store), &request, cutoff)
