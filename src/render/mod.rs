@@ -45,6 +45,8 @@ use write::{Moved, NoteJob, Outcome};
 const CHUNK: usize = 500;
 /// Most papers on a crawl's canvas (the seed first, then by depth and PageRank).
 const MAP_NODES: usize = 300;
+/// Citekeys tried before falling back to the paper's id: the base, then `a` to `e`.
+const CITEKEY_SUFFIXES: usize = 6;
 
 /// What a render failed on.
 #[derive(Debug, thiserror::Error)]
@@ -341,12 +343,17 @@ async fn ensure_citekeys(
         .map(|id| {
             let first = authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
             let base = bib::base_citekey(first, &titles.title(id), titles.year(id));
+            // Better BibTeX's a, b, c… suffixes for the rare clashes, then the paper's id,
+            // which no other paper has: a few candidates each keep 100k claims small.
             let mut candidates: Vec<(String, String)> = bib::citekey_candidates(&base)
-                .take(60)
-                .map(|k| (k.clone(), k.to_lowercase()))
+                .take(CITEKEY_SUFFIXES)
+                .chain([format!("{base}{}", &id[..id.len().min(8)]), format!("{base}{id}")])
+                .map(|k| {
+                    let lower = k.to_lowercase();
+                    (k, lower)
+                })
                 .collect();
-            let last = format!("{base}{}", &id[..id.len().min(8)]);
-            candidates.push((last.clone(), last.to_lowercase()));
+            candidates.dedup();
             Claim {
                 key: id.clone(),
                 candidates,

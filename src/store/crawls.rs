@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Doing, ROWS_PER_STATEMENT, Store, StoreError, graph::Candidate, on_db, placeholders};
+use super::{Doing, Store, StoreError, graph::Candidate, on_db, placeholders, rows_per_statement};
 
 /// Which way a crawl grows from each paper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -347,7 +347,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
-            for chunk in admitted.chunks(ROWS_PER_STATEMENT) {
+            for chunk in admitted.chunks(rows_per_statement(5)) {
                 let sql = format!(
                     "INSERT INTO crawl_members (crawl_id, paper_id, depth, priority, added_run) VALUES {} \
                      ON CONFLICT (crawl_id, paper_id) DO NOTHING",
@@ -359,7 +359,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await.doing("adding members")?;
             }
-            for chunk in left_out.chunks(ROWS_PER_STATEMENT) {
+            for chunk in left_out.chunks(rows_per_statement(4)) {
                 let sql = format!(
                     "INSERT INTO crawl_left_out (crawl_id, paper_id, depth, priority) VALUES {} \
                      ON CONFLICT (crawl_id, paper_id) DO NOTHING",

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Doing, ROWS_PER_STATEMENT, Store, StoreError, list_placeholders, on_db, placeholders};
+use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db, placeholders, rows_per_statement};
 
 /// A paper's full record, ready to store.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -196,9 +196,15 @@ impl Store {
         let papers = dedup_by(&batch.papers, |p| p.paper_id.clone());
         let stubs = dedup_by(&batch.stubs, |s| s.paper_id.clone());
         let edges = dedup_edges(&batch.edges);
+        let fetched: Vec<&str> = papers.iter().map(|p| p.paper_id.as_str()).collect();
+        let delete_authors = format!("DELETE FROM paper_authors WHERE paper_id IN ({})", self.id_set(1));
+        let mark_checked = format!(
+            "UPDATE crawl_members SET checked_run = $1, missing = NULL WHERE crawl_id = $2 AND paper_id IN ({})",
+            self.id_set(3)
+        );
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
-            for chunk in papers.chunks(ROWS_PER_STATEMENT / 2) {
+            for chunk in papers.chunks(rows_per_statement(26)) {
                 let sql = format!(
                     "INSERT INTO papers ({PAPER_COLUMNS}, updated_at) VALUES {} \
                      ON CONFLICT (paper_id) DO UPDATE SET corpus_id = excluded.corpus_id, doi = excluded.doi, \
@@ -249,13 +255,12 @@ impl Store {
                 }
                 q.execute(&mut *tx).await.doing("storing papers")?;
             }
-            for chunk in papers.chunks(ROWS_PER_STATEMENT) {
-                let sql = format!("DELETE FROM paper_authors WHERE paper_id IN ({})", list_placeholders(chunk.len(), 1));
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for p in chunk {
-                    q = q.bind(p.paper_id.clone());
-                }
-                q.execute(&mut *tx).await.doing("replacing authors")?;
+            for chunk in fetched.chunks(IDS_PER_QUERY) {
+                sqlx::query(AssertSqlSafe(delete_authors.clone()))
+                    .bind(ids_json(chunk))
+                    .execute(&mut *tx)
+                    .await
+                    .doing("replacing authors")?;
             }
             let rows: Vec<(&str, i64, Option<&str>, &str)> = papers
                 .iter()
@@ -265,7 +270,7 @@ impl Store {
                     })
                 })
                 .collect();
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            for chunk in rows.chunks(rows_per_statement(4)) {
                 let sql = format!(
                     "INSERT INTO paper_authors (paper_id, ord, author_id, name) VALUES {}",
                     placeholders(chunk.len(), 4)
@@ -283,7 +288,7 @@ impl Store {
                 }
             }
             let named: Vec<(&str, &str)> = named.into_iter().collect();
-            for chunk in named.chunks(ROWS_PER_STATEMENT) {
+            for chunk in named.chunks(rows_per_statement(2)) {
                 let sql = format!(
                     "INSERT INTO authors (author_id, name) VALUES {} \
                      ON CONFLICT (author_id) DO UPDATE SET name = excluded.name",
@@ -295,7 +300,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await.doing("storing author names")?;
             }
-            for chunk in stubs.chunks(ROWS_PER_STATEMENT) {
+            for chunk in stubs.chunks(rows_per_statement(5)) {
                 let sql = format!(
                     "INSERT INTO papers (paper_id, title, year, citation_count, updated_at) VALUES {} \
                      ON CONFLICT (paper_id) DO UPDATE SET title = excluded.title, year = excluded.year, \
@@ -314,7 +319,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await.doing("storing listed papers")?;
             }
-            for chunk in edges.chunks(ROWS_PER_STATEMENT) {
+            for chunk in edges.chunks(rows_per_statement(3)) {
                 let sql = format!(
                     "INSERT INTO citations (citing, cited, is_influential) VALUES {} \
                      ON CONFLICT (citing, cited) DO UPDATE SET \
@@ -327,18 +332,14 @@ impl Store {
                 }
                 q.execute(&mut *tx).await.doing("storing citations")?;
             }
-            let checked: Vec<&str> = papers.iter().map(|p| p.paper_id.as_str()).collect();
-            for chunk in checked.chunks(ROWS_PER_STATEMENT) {
-                let sql = format!(
-                    "UPDATE crawl_members SET checked_run = $1, missing = NULL \
-                     WHERE crawl_id = $2 AND paper_id IN ({})",
-                    list_placeholders(chunk.len(), 3)
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(run).bind(crawl_id);
-                for id in chunk {
-                    q = q.bind(id.to_string());
-                }
-                q.execute(&mut *tx).await.doing("marking members fetched")?;
+            for chunk in fetched.chunks(IDS_PER_QUERY) {
+                sqlx::query(AssertSqlSafe(mark_checked.clone()))
+                    .bind(run)
+                    .bind(crawl_id)
+                    .bind(ids_json(chunk))
+                    .execute(&mut *tx)
+                    .await
+                    .doing("marking members fetched")?;
             }
             for (id, reason) in &batch.missing {
                 sqlx::query(
@@ -393,62 +394,36 @@ impl Store {
 
     /// Papers by id (stubs included), in no particular order.
     pub async fn papers(&self, ids: &[String]) -> Result<Vec<StoredPaper>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT {PAPER_COLUMNS} FROM papers WHERE paper_id IN ({})",
-                list_placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<StoredPaper> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("reading papers")?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        self.select_by_ids(
+            ids,
+            |set| format!("SELECT {PAPER_COLUMNS} FROM papers WHERE paper_id IN ({set})"),
+            "reading papers",
+        )
+        .await
     }
 
     /// Titles and years of papers (stubs included), for lists of links.
     pub async fn paper_titles(&self, ids: &[String]) -> Result<Vec<(String, String, Option<i64>)>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT paper_id, title, year FROM papers WHERE paper_id IN ({})",
-                list_placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<(String, String, Option<i64>)> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("reading titles")?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        self.select_by_ids(
+            ids,
+            |set| format!("SELECT paper_id, title, year FROM papers WHERE paper_id IN ({set})"),
+            "reading titles",
+        )
+        .await
     }
 
     /// Authors of the given papers: (paper id, S2 author id, name), in author order.
     pub async fn authors_of(&self, ids: &[String]) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT paper_id, author_id, name FROM paper_authors WHERE paper_id IN ({}) ORDER BY paper_id, ord",
-                list_placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<(String, Option<String>, String)> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("reading authors")?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        self.select_by_ids(
+            ids,
+            |set| {
+                format!(
+                    "SELECT paper_id, author_id, name FROM paper_authors WHERE paper_id IN ({set}) ORDER BY paper_id, ord"
+                )
+            },
+            "reading authors",
+        )
+        .await
     }
 
     /// Every stored edge touching one of `ids` (either end), sorted and without duplicates.
@@ -463,19 +438,19 @@ impl Store {
     /// Calls `f` with every stored edge touching one of `ids`, a chunk at a time, so a
     /// caller can keep the graph compact (an edge touching two chunks comes twice).
     pub async fn for_each_edge_touching(&self, ids: &[String], mut f: impl FnMut(EdgeRow)) -> Result<(), StoreError> {
-        for chunk in ids.chunks(ROWS_PER_STATEMENT / 2) {
-            let list = list_placeholders(chunk.len(), 1);
-            let sql = format!(
-                "SELECT citing, cited, is_influential FROM citations WHERE citing IN ({list}) \
-                 UNION SELECT citing, cited, is_influential FROM citations WHERE cited IN ({list})"
-            );
-            let rows: Vec<EdgeRow> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("reading citations")?
-            });
+        for chunk in ids.chunks(super::IDS_PER_QUERY) {
+            let rows: Vec<EdgeRow> = self
+                .select_by_ids(
+                    chunk,
+                    |set| {
+                        format!(
+                            "SELECT citing, cited, is_influential FROM citations WHERE citing IN ({set}) \
+                             UNION SELECT citing, cited, is_influential FROM citations WHERE cited IN ({set})"
+                        )
+                    },
+                    "reading citations",
+                )
+                .await?;
             rows.into_iter().for_each(&mut f);
         }
         Ok(())

@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Doing, ROWS_PER_STATEMENT, Store, StoreError, list_placeholders, on_db, placeholders};
+use super::{Doing, Store, StoreError, on_db, placeholders, rows_per_statement};
 
 /// A paper's place in one crawl's graph.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -34,7 +34,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .doing("replacing crawl metrics")?;
-            for chunk in rows.chunks(ROWS_PER_STATEMENT / 2) {
+            for chunk in rows.chunks(rows_per_statement(7)) {
                 let sql = format!(
                     "INSERT INTO crawl_metrics (crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, \
                      pagerank_rank) VALUES {}",
@@ -59,23 +59,17 @@ impl Store {
 
     /// The metrics of papers, in every crawl they belong to.
     pub async fn metrics_of(&self, ids: &[String]) -> Result<Vec<MetricRow>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, pagerank_rank \
-                 FROM crawl_metrics WHERE paper_id IN ({}) ORDER BY crawl_id",
-                list_placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<MetricRow> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("reading crawl metrics")?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        self.select_by_ids(
+            ids,
+            |set| {
+                format!(
+                    "SELECT crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, pagerank_rank \
+                     FROM crawl_metrics WHERE paper_id IN ({set}) ORDER BY crawl_id"
+                )
+            },
+            "reading crawl metrics",
+        )
+        .await
     }
 
     /// Number of papers with metrics, per crawl.
@@ -88,23 +82,17 @@ impl Store {
 
     /// (author id, paper id) for the papers of these authors that have notes.
     pub async fn noted_papers_of_authors(&self, author_ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in author_ids.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT DISTINCT pa.author_id, pa.paper_id FROM paper_authors pa \
-                 JOIN notes n ON n.note_key = 'paper:' || pa.paper_id WHERE pa.author_id IN ({})",
-                list_placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<(String, String)> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("listing authors' papers")?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        self.select_by_ids(
+            author_ids,
+            |set| {
+                format!(
+                    "SELECT DISTINCT pa.author_id, pa.paper_id FROM paper_authors pa \
+                     JOIN notes n ON n.note_key = 'paper:' || pa.paper_id WHERE pa.author_id IN ({set})"
+                )
+            },
+            "listing authors' papers",
+        )
+        .await
     }
 
     /// Every paper that has a note, by id.

@@ -58,22 +58,12 @@ impl Store {
 
     /// Frozen citekeys of papers: (paper id, citekey).
     pub async fn citekeys(&self, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(super::ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT paper_id, citekey FROM citekeys WHERE paper_id IN ({})",
-                super::list_placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<(String, String)> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("reading citekeys")?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        self.select_by_ids(
+            ids,
+            |set| format!("SELECT paper_id, citekey FROM citekeys WHERE paper_id IN ({set})"),
+            "reading citekeys",
+        )
+        .await
     }
 
     /// Gives each claim the first of its candidates that collides with no unique key, in
@@ -97,7 +87,7 @@ impl Store {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
             while !pending.is_empty() {
                 let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
-                for chunk in pending.chunks(super::ROWS_PER_STATEMENT / 2) {
+                for chunk in pending.chunks(super::rows_per_statement(4)) {
                     let sql = format!(
                         "INSERT INTO {into} VALUES {} ON CONFLICT DO NOTHING RETURNING {key_column}",
                         super::placeholders(chunk.len(), 4)

@@ -1,9 +1,7 @@
 //! Summaries (cached by paper, text hash, model and prompt version), each paper's PDF
 //! state, and which members of a run have had their summary job.
 
-use sqlx::AssertSqlSafe;
-
-use super::{Doing, ROWS_PER_STATEMENT, Store, StoreError, list_placeholders, on_db};
+use super::{Doing, Store, StoreError, on_db};
 
 /// A stored summary.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -90,32 +88,25 @@ impl Store {
 
     /// The newest summary of each paper.
     pub async fn latest_summaries(&self, ids: &[String]) -> Result<Vec<SummaryRow>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT s.paper_id, s.text_hash, s.model, s.prompt_version, s.source, s.body, s.created_at \
-                 FROM summaries s WHERE s.paper_id IN ({}) AND s.created_at = \
-                 (SELECT MAX(t.created_at) FROM summaries t WHERE t.paper_id = s.paper_id) \
-                 ORDER BY s.paper_id, s.model, s.prompt_version",
-                list_placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<SummaryRow> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("reading summaries")?
-            });
-            // Two summaries made in the same second: keep one, the same one every time.
-            let mut last: Option<String> = None;
-            for row in rows {
-                if last.as_deref() != Some(row.paper_id.as_str()) {
-                    last = Some(row.paper_id.clone());
-                    out.push(row);
-                }
-            }
-        }
-        Ok(out)
+        let mut rows: Vec<SummaryRow> = self
+            .select_by_ids(
+                ids,
+                |set| {
+                    format!(
+                        "SELECT s.paper_id, s.text_hash, s.model, s.prompt_version, s.source, s.body, s.created_at \
+                         FROM summaries s WHERE s.paper_id IN ({set}) AND s.created_at = \
+                         (SELECT MAX(t.created_at) FROM summaries t WHERE t.paper_id = s.paper_id)"
+                    )
+                },
+                "reading summaries",
+            )
+            .await?;
+        // Two summaries made in the same second: keep one, the same one every time.
+        rows.sort_by(|a, b| {
+            (&a.paper_id, &a.model, &a.prompt_version).cmp(&(&b.paper_id, &b.model, &b.prompt_version))
+        });
+        rows.dedup_by(|later, first| later.paper_id == first.paper_id);
+        Ok(rows)
     }
 
     /// A paper's PDF state.
@@ -125,23 +116,17 @@ impl Store {
 
     /// PDF states of papers.
     pub async fn pdf_states(&self, ids: &[String]) -> Result<Vec<PdfRow>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT paper_id, url, status, reason, file, pages, chars, text_hash, fetched_at FROM pdfs \
-                 WHERE paper_id IN ({})",
-                list_placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<PdfRow> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.fetch_all(pool).await.doing("reading PDF states")?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+        self.select_by_ids(
+            ids,
+            |set| {
+                format!(
+                    "SELECT paper_id, url, status, reason, file, pages, chars, text_hash, fetched_at FROM pdfs \
+                     WHERE paper_id IN ({set})"
+                )
+            },
+            "reading PDF states",
+        )
+        .await
     }
 
     /// Records what became of a paper's PDF.
