@@ -750,6 +750,99 @@ mod tests {
             (s.queue.retry_base, s.queue.retry_max, s.queue.shutdown_grace),
             (d.queue.retry_base, d.queue.retry_max, d.queue.shutdown_grace)
         );
+        assert_eq!(
+            (
+                s.llm.url,
+                s.llm.model,
+                s.llm.requests_per_minute,
+                s.llm.tokens_per_minute
+            ),
+            (
+                d.llm.url,
+                d.llm.model,
+                d.llm.requests_per_minute,
+                d.llm.tokens_per_minute
+            )
+        );
+        assert_eq!(
+            (s.llm.context_tokens, s.llm.max_retries, s.llm.timeout),
+            (d.llm.context_tokens, d.llm.max_retries, d.llm.timeout)
+        );
+        assert_eq!(
+            (
+                s.pdf.allow_private_hosts,
+                s.pdf.max_bytes,
+                s.pdf.timeout,
+                s.pdf.save_pdfs
+            ),
+            (
+                d.pdf.allow_private_hosts,
+                d.pdf.max_bytes,
+                d.pdf.timeout,
+                d.pdf.save_pdfs
+            )
+        );
+        assert_eq!(
+            (
+                s.pdf.extract_timeout,
+                s.pdf.extract_memory_bytes,
+                s.pdf.allow_hosts,
+                s.pdf.extractor
+            ),
+            (
+                d.pdf.extract_timeout,
+                d.pdf.extract_memory_bytes,
+                d.pdf.allow_hosts,
+                d.pdf.extractor
+            )
+        );
+        assert_eq!(
+            (s.serve.bind, s.serve.refresh_cron),
+            (d.serve.bind, d.serve.refresh_cron)
+        );
+    }
+
+    #[test]
+    fn the_example_file_names_every_key() {
+        let text = include_str!("../refnet.example.toml");
+        // (section, key); commented-out keys count: they are documented, just not set.
+        let mut section = String::new();
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.to_owned();
+            } else if let Some((key, _)) = line.trim_start_matches(['#', ' ']).split_once(" = ") {
+                documented.push((section.clone(), key.trim().to_owned()));
+            }
+        }
+        // The keys the file layer reads: the fields of its structs, by section.
+        let source = include_str!("settings.rs");
+        let file_layer = &source[source.find("mod file {").expect("file layer")..];
+        let file_layer = &file_layer[..file_layer.find("fn secs(").expect("end of the file structs")];
+        let mut section = String::new();
+        let mut checked = 0;
+        for line in file_layer.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix("struct ").and_then(|l| l.strip_suffix(" {")) {
+                section = if name == "File" {
+                    String::new()
+                } else {
+                    name.to_lowercase()
+                };
+                continue;
+            }
+            let Some((key, ty)) = line.split_once(": ") else {
+                continue;
+            };
+            if !ty.starts_with("Option<") || section == "stages" {
+                continue;
+            }
+            checked += 1;
+            assert!(
+                documented.contains(&(section.clone(), key.to_owned())),
+                "refnet.example.toml does not document `{key}` in [{section}]"
+            );
+        }
+        assert!(checked > 30, "read only {checked} keys from the file layer");
     }
 
     #[test]
