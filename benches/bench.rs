@@ -7,12 +7,19 @@
 //!   crawl, rendered by `refnet render` into an empty vault, then again unchanged, beside
 //!   `cp -r` of the same files (`render 10000` for one size).
 //!
+//! - `extract`: `refnet pdf-text --json` on each PDF of `../shared/fixtures/pdf` (or
+//!   `$REFNET_SHARED/fixtures/pdf`), one child process per file as the summarize stage
+//!   runs it: pages per second and each child's peak memory.
+//!
+//! - `summarize`: a depth-1 crawl whose papers are summarized through a fake LLM that
+//!   allows 60 requests a minute, with refnet's limit set to the same; then the crawl again.
+//!
 //! Results are printed as Markdown rows for BENCHMARKS.md. Everything runs on 127.0.0.1.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use refnet::testkit::{Corpus, FakeOptions, FakeS2};
+use refnet::testkit::{Corpus, FakeLlm, FakeOptions, FakeS2, LlmOptions};
 
 #[tokio::main]
 async fn main() {
@@ -20,6 +27,12 @@ async fn main() {
     let all = which.is_empty();
     if all || which.iter().any(|w| w == "crawl") {
         crawl().await;
+    }
+    if all || which.iter().any(|w| w == "extract") {
+        extract();
+    }
+    if all || which.iter().any(|w| w == "summarize") {
+        summarize().await;
     }
     if all || which.iter().any(|w| w == "render") {
         let sizes: Vec<usize> = which.iter().filter_map(|w| w.parse().ok()).collect();
@@ -187,6 +200,10 @@ async fn render(n: usize) {
 }
 
 async fn run_refnet(dir: &Path, url: &str, args: &[&str]) -> (Duration, String) {
+    run_refnet_with(dir, url, &[], args).await
+}
+
+async fn run_refnet_with(dir: &Path, url: &str, env: &[(&str, &str)], args: &[&str]) -> (Duration, String) {
     let started = Instant::now();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_refnet"))
         .env_clear()
@@ -194,6 +211,7 @@ async fn run_refnet(dir: &Path, url: &str, args: &[&str]) -> (Duration, String) 
         .env("HOME", dir)
         .env("REFNET_S2_URL", url)
         .env("REFNET_S2_RPS", "1")
+        .envs(env.iter().copied())
         .current_dir(dir)
         .args(args)
         .output()
@@ -271,4 +289,157 @@ async fn crawl() {
     println!("| requests on a second run | {second_requests} | ≤ 2 |");
     println!("| wall time, second run | {:.2} s | |", second.as_secs_f64());
     println!("| peak memory of `refnet` | {peak:.1} MiB | |");
+}
+
+/// The fixture PDFs, or `None` (with a message) when `../shared` is not beside the checkout.
+fn fixture_pdfs() -> Option<Vec<std::path::PathBuf>> {
+    let shared = std::env::var("REFNET_SHARED").unwrap_or_else(|_| "../shared".to_owned());
+    let dir = Path::new(&shared).join("fixtures/pdf");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!(
+            "## extract: skipped, no fixture PDFs at {} (set REFNET_SHARED)",
+            dir.display()
+        );
+        return None;
+    };
+    let mut pdfs: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .collect();
+    pdfs.sort();
+    Some(pdfs)
+}
+
+/// Runs `refnet pdf-text --json` on one file: (wall time, peak memory in MiB, the report).
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also gives its own resource usage"
+)]
+fn pdf_text_child(pdf: &Path) -> (Duration, f64, serde_json::Value) {
+    use std::os::unix::process::ExitStatusExt;
+    let started = Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_refnet"))
+        .args(["pdf-text", "--json"])
+        .arg(pdf)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn refnet pdf-text");
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.expect("stdout");
+    let mut report = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut report).expect("read report");
+    // wait4 rather than Child::wait: it gives this child's own resource usage.
+    let mut status = 0;
+    // SAFETY: wait4 writes only into the two out-parameters it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid, "wait4");
+    let elapsed = started.elapsed();
+    let status = std::process::ExitStatus::from_raw(status);
+    let report = serde_json::from_str(report.trim())
+        .unwrap_or_else(|_| serde_json::json!({"rejected": format!("no report ({status})")}));
+    (elapsed, usage.ru_maxrss as f64 / 1024.0, report)
+}
+
+fn extract() {
+    let Some(pdfs) = fixture_pdfs() else { return };
+    println!(
+        "## extract: {} fixture PDFs, one `refnet pdf-text --json` child each",
+        pdfs.len()
+    );
+    println!("| file | verdict | pages | time (median of 3) | pages/s | peak memory |");
+    println!("|---|---|---|---|---|---|");
+    let (mut pages_total, mut time_total, mut peak) = (0u64, Duration::ZERO, 0f64);
+    for pdf in &pdfs {
+        let mut runs: Vec<(Duration, f64, serde_json::Value)> = (0..3).map(|_| pdf_text_child(pdf)).collect();
+        runs.sort_by_key(|r| r.0);
+        let (elapsed, mib, report) = runs.swap_remove(1);
+        peak = peak.max(mib);
+        let name = pdf
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (verdict, pages) = match report.get("ok") {
+            Some(ok) => ("text".to_owned(), ok["quality"]["pages"].as_u64().unwrap_or(0)),
+            None => {
+                let why = report.get("rejected").map(|r| match r {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Object(o) => o.keys().next().cloned().unwrap_or_default(),
+                    other => other.to_string(),
+                });
+                (format!("rejected: {}", why.unwrap_or_default()), 0)
+            }
+        };
+        let rate = if pages > 0 {
+            pages_total += pages;
+            time_total += elapsed;
+            format!("{:.1}", pages as f64 / elapsed.as_secs_f64())
+        } else {
+            "—".to_owned()
+        };
+        println!(
+            "| {name} | {verdict} | {pages} | {:.3} s | {rate} | {mib:.1} MiB |",
+            elapsed.as_secs_f64()
+        );
+    }
+    println!(
+        "| **all PDFs with text** | | {pages_total} | {:.3} s | {:.1} | {peak:.1} MiB (largest) |",
+        time_total.as_secs_f64(),
+        pages_total as f64 / time_total.as_secs_f64()
+    );
+}
+
+async fn summarize() {
+    let corpus = Corpus::synthetic(3_000, 120, 11);
+    let seed = corpus.len() - 1;
+    let members = corpus.reachable(seed, 1).len();
+    let seed_id = corpus.paper(seed).id.clone();
+    let s2 = FakeS2::start(corpus).await;
+    let llm = FakeLlm::start(LlmOptions {
+        rpm_limit: Some(60),
+        latency: Duration::from_millis(300),
+        ..LlmOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [
+        ("REFNET_LLM_URL", llm.url.as_str()),
+        ("REFNET_LLM_MODEL", "bench-model"),
+        ("REFNET_LLM_RPM", "60"),
+    ];
+    let args = ["crawl", seed_id.as_str(), "--depth", "1"];
+    let (first, _) = run_refnet_with(dir.path(), &s2.url, &env, &args).await;
+    let calls = llm.calls();
+    let answered: Vec<_> = calls.iter().filter(|c| c.status == 200).collect();
+    let throttled = calls.iter().filter(|c| c.status == 429).count();
+    let span = match (answered.first(), answered.last()) {
+        (Some(a), Some(b)) if answered.len() > 1 => b.at - a.at,
+        _ => Duration::ZERO,
+    };
+    let per_minute = (answered.len() - 1) as f64 * 60.0 / span.as_secs_f64();
+    let filled = std::fs::read_dir(dir.path().join("vault/refnet/papers"))
+        .expect("papers folder")
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path())
+                .is_ok_and(|t| t.contains("## Summary") && !t.contains("_No summary yet._"))
+        })
+        .count();
+    let before = calls.len();
+    let (second, _) = run_refnet_with(dir.path(), &s2.url, &env, &args).await;
+    let second_calls = llm.calls().len() - before;
+    println!("## summarize: depth-1 crawl of {members} papers (abstracts), fake LLM allowing 60 requests/minute");
+    println!("| measure | value | target |");
+    println!("|---|---|---|");
+    println!("| notes with a filled Summary | {filled} of {members} | |");
+    println!("| LLM calls answered (429s) | {} ({throttled}) | |", answered.len());
+    println!(
+        "| summaries per minute, first to last call ({:.1} s) | {per_minute:.1} | ≥ 54 (0.9 × 60) |",
+        span.as_secs_f64()
+    );
+    println!("| wall time of the crawl | {:.1} s | |", first.as_secs_f64());
+    println!("| LLM calls on a second run | {second_calls} | 0 |");
+    println!("| wall time of the second run | {:.1} s | |", second.as_secs_f64());
 }

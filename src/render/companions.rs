@@ -8,7 +8,7 @@ use tracing::warn;
 use super::graph::CrawlGraph;
 use super::naming::{BIB_PATH, MAPS_DIR, Names};
 use super::note::LinkItem;
-use super::papers::{AuthorsByPaper, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
+use super::papers::{PaperBook, Titles, authors_by_paper, bib_input, cites_for};
 use super::vault::{self, Vault, VaultError};
 use super::write::{self, NoteJob};
 use super::{CHUNK, MAP_NODES, RenderError, RenderReport, author, bib, blocking, canvas, index, note, write_jobs};
@@ -20,12 +20,11 @@ pub(super) async fn render_authors(
     ctx: &Context,
     vault: &Vault,
     names: &mut Names,
-    authors: &AuthorsByPaper,
-    titles: &Titles,
+    book: &PaperBook,
     today: &str,
 ) -> Result<RenderReport, RenderError> {
     let mut people: BTreeMap<String, String> = BTreeMap::new();
-    for (id, name) in authors.values().flatten() {
+    for (id, name) in book.authors.values().flatten() {
         if let Some(id) = id {
             people.entry(id.clone()).or_insert_with(|| name.clone());
         }
@@ -35,17 +34,17 @@ pub(super) async fn render_authors(
     for (author, paper) in ctx.store.noted_papers_of_authors(&ids).await? {
         papers_of.entry(author).or_default().push(paper);
     }
-    let all_papers: Vec<String> = papers_of
+    // Their papers from other crawls: the book has only this crawl's.
+    let others: Vec<String> = papers_of
         .values()
         .flatten()
+        .filter(|p| !book.authors.contains_key(*p))
         .cloned()
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let their_titles = Titles::load(&ctx.store, &all_papers).await?;
-    let their_authors = authors_by_paper(&ctx.store, &all_papers).await?;
-    let cites = cites_for(&their_authors, &their_titles);
-    let noted = names.paper_notes();
+    let other_titles = Titles::load(&ctx.store, &others).await?;
+    let other_cites = cites_for(&authors_by_paper(&ctx.store, &others).await?, &other_titles);
     let people: Vec<(String, String)> = people.into_iter().collect();
     let mut report = RenderReport::default();
     for chunk in people.chunks(CHUNK) {
@@ -57,12 +56,19 @@ pub(super) async fn render_authors(
                 .get(author_id)
                 .into_iter()
                 .flatten()
-                .map(|p| LinkItem {
-                    paper_id: p.clone(),
-                    note: noted.get(p).cloned(),
-                    cite: cites.get(p).cloned(),
-                    title: their_titles.title(p),
-                    year: their_titles.year(p).or_else(|| titles.year(p)),
+                .map(|p| {
+                    let titles = if book.titles.knows(p) {
+                        &book.titles
+                    } else {
+                        &other_titles
+                    };
+                    LinkItem {
+                        paper_id: p.clone(),
+                        note: book.noted.get(p).cloned(),
+                        cite: book.cites.get(p).or_else(|| other_cites.get(p)).cloned(),
+                        title: titles.title(p),
+                        year: titles.year(p),
+                    }
                 })
                 .collect();
             let input = author::AuthorInput {

@@ -170,10 +170,12 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     }
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
 
-    report.absorb(companions::render_authors(ctx, &vault, &mut names, &book.authors, &book.titles, &today).await?);
+    report.absorb(companions::render_authors(ctx, &vault, &mut names, &book, &today).await?);
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: author notes written");
     report
         .absorb(companions::render_index(ctx, &vault, &mut names, &crawl, &seed_title, &book, &metrics, &today).await?);
     report.absorb(companions::render_map(&vault, &names, &crawl, &book.graph, &metrics).await?);
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
     report.absorb(companions::render_bibliography(ctx, &vault).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written, "render: done");
     Ok(report)
@@ -232,8 +234,9 @@ async fn paper_book(
     })
 }
 
-/// Builds and writes a chunk of paper notes on two threads (the work is CPU for the
-/// notes and kernel time for the files; both spread over cores).
+/// Builds and writes a chunk of paper notes on two threads: one builds notes (CPU work)
+/// while this one writes them (mostly kernel time). One writer, because threads creating
+/// files in the same folder only queue for its lock.
 fn build_and_write(
     vault: &Vault,
     book: &PaperBook,
@@ -242,32 +245,29 @@ fn build_and_write(
     pdfs: &HashMap<String, PdfRow>,
     moved: &Moved,
 ) -> Vec<(String, String, Outcome)> {
-    let half = papers.len().div_ceil(2).max(1);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = papers
-            .chunks(half)
-            .map(|part| {
-                scope.spawn(move || {
-                    let jobs: Vec<NoteJob> = part
-                        .iter()
-                        .filter_map(|p| book.job(p, summaries.get(&p.paper_id), pdfs.get(&p.paper_id)))
-                        .collect();
-                    write::write_notes(vault, &jobs, &book.today, moved)
-                })
-            })
-            .collect();
-        handles
+        let (built, jobs) = std::sync::mpsc::sync_channel::<NoteJob>(64);
+        let builder = scope.spawn(move || {
+            for p in papers {
+                if let Some(job) = book.job(p, summaries.get(&p.paper_id), pdfs.get(&p.paper_id))
+                    && built.send(job).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let mut out: Vec<(String, String, Outcome)> = jobs
             .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![(
-                        String::new(),
-                        String::new(),
-                        Outcome::Skipped("a render thread panicked".to_owned()),
-                    )]
-                })
-            })
-            .collect()
+            .flat_map(|job| write::write_notes(vault, std::slice::from_ref(&job), &book.today, moved))
+            .collect();
+        if builder.join().is_err() {
+            out.push((
+                String::new(),
+                String::new(),
+                Outcome::Skipped("a render thread panicked".to_owned()),
+            ));
+        }
+        out
     })
 }
 

@@ -12,6 +12,45 @@ use super::merge::frontmatter_value;
 /// the user's, or something else entirely.
 pub const MAX_NOTE_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Writes `content` into an unnamed file in `dir` and links it as `path`: `Ok(false)` when
+/// `path` exists.
+#[cfg(target_os = "linux")]
+fn link_new(dir: &Path, path: &Path, content: &[u8]) -> std::io::Result<bool> {
+    use std::ffi::CString;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(0o666)
+        .open(dir)?;
+    file.write_all(content)?;
+    let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    let to = CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: both arguments are NUL-terminated strings that live across the call, and
+    // the descriptor `from` names stays open until `file` drops after it.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let error = std::io::Error::last_os_error();
+    if error.kind() == std::io::ErrorKind::AlreadyExists {
+        Ok(false)
+    } else {
+        Err(error)
+    }
+}
+
 /// A vault problem a user must fix.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -151,6 +190,27 @@ impl Vault {
         })
     }
 
+    /// Creates a file that is not there yet, atomically, and never over one that appeared
+    /// in the meantime (the user's): `Ok(false)` then, with nothing written.
+    ///
+    /// On Linux the text goes into an unnamed file that is linked into place whole
+    /// (`O_TMPFILE` + `linkat`): one change to the folder instead of a temp file's two,
+    /// and `linkat` refuses to replace anything. Elsewhere, or where the filesystem cannot
+    /// do that, it is a [`Vault::write`].
+    pub fn create(&self, rel: &str, content: &str) -> Result<bool, VaultError> {
+        #[cfg(target_os = "linux")]
+        if let Some(path) = self.path_of(rel)
+            && let Some(dir) = path.parent()
+            && std::fs::create_dir_all(dir).is_ok()
+        {
+            match link_new(dir, &path, content.as_bytes()) {
+                Ok(created) => return Ok(created),
+                Err(e) => tracing::trace!(error = %e, "no O_TMPFILE here: a temp file and a rename"),
+            }
+        }
+        self.write(rel, content).map(|()| true)
+    }
+
     /// Every Markdown file in the vault (outside hidden folders), vault-relative.
     pub fn markdown_files(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -253,6 +313,27 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(leftovers.len(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn create_makes_new_files_whole_and_never_replaces_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v = Vault::open(dir.path()).expect("open");
+        assert!(v.create("refnet/papers/New.md", "fresh").expect("create"));
+        assert_eq!(v.read("refnet/papers/New.md"), Existing::Text("fresh".to_owned()));
+        std::fs::write(dir.path().join("refnet/papers/Theirs.md"), "the user's").expect("write");
+        assert!(!v.create("refnet/papers/Theirs.md", "refnet's").expect("create"));
+        assert_eq!(
+            v.read("refnet/papers/Theirs.md"),
+            Existing::Text("the user's".to_owned())
+        );
+        let mut names: Vec<String> = std::fs::read_dir(dir.path().join("refnet/papers"))
+            .expect("list")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["New.md", "Theirs.md"], "no temporary files are left");
     }
 
     #[test]

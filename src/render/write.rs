@@ -78,7 +78,8 @@ pub fn find_moved(vault: &Vault, paths: &[String]) -> Moved {
 
 /// Where a note is now: its recorded path, or wherever the user moved it.
 fn locate(vault: &Vault, job: &NoteJob, moved: &Moved) -> String {
-    if vault.path_of(&job.path).is_some_and(|p| p.exists()) {
+    // Nothing moved (the usual case): no need to look.
+    if moved.is_empty() || vault.path_of(&job.path).is_some_and(|p| p.exists()) {
         return job.path.clone();
     }
     let (key, value) = &job.identity;
@@ -93,7 +94,15 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
         Existing::Unreadable(reason) => return Outcome::Skipped(reason),
         Existing::Missing => {
             let text = compose(&with_date(&job.fresh, today));
-            vault.write(path, &text).map(|()| Outcome::Written(hash(&text)))
+            match vault.create(path, &text) {
+                Ok(true) => Ok(Outcome::Written(hash(&text))),
+                // Someone wrote it meanwhile: merge into theirs, as into any note.
+                Ok(false) if matches!(vault.read(path), Existing::Text(_)) => {
+                    return write_one(vault, path, job, today);
+                }
+                Ok(false) => Ok(Outcome::Skipped("it appeared while refnet wrote it".to_owned())),
+                Err(e) => Err(e),
+            }
         }
         Existing::Text(old) => {
             // Merge with the old date first: if nothing else changed, nothing is written.
