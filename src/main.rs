@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use refnet::cli::{Cli, run, ui};
+use refnet::cli::{Cli, Command, run, ui};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -11,7 +11,15 @@ fn main() -> ExitCode {
         return code;
     }
     let progress = ui::Progress::default();
-    ui::init_tracing(cli.verbose, cli.quiet, false, progress.clone());
+    // Services log what they do by default; a command line only warns.
+    let service = matches!(cli.command, Command::Worker(_) | Command::Serve(_));
+    ui::init_tracing(
+        cli.verbose + u8::from(service),
+        cli.quiet,
+        ui::json_logs(),
+        service,
+        progress.clone(),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

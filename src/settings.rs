@@ -151,6 +151,13 @@ pub struct ServeSettings {
     pub refresh_cron: String,
 }
 
+impl QueueSettings {
+    /// How long a worker may go without a heartbeat before it counts as gone.
+    pub fn liveness(&self) -> Duration {
+        (self.heartbeat * self.missed_heartbeats.max(1) as u32).max(Duration::from_secs(1))
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {

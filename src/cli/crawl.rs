@@ -19,12 +19,20 @@ use crate::s2::S2Client;
 use crate::settings::Settings;
 use crate::store::Store;
 
-/// Deepest crawl accepted: every level multiplies the papers.
-const MAX_DEPTH: u32 = 10;
-
 /// Opens (creating and migrating) the configured database.
 pub(super) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(Store::open(&settings.database_url()).await?)
+}
+
+/// Refuses a command that needs data when the vault has none yet.
+pub(super) fn require_store(settings: &Settings) -> Result<(), UsageError> {
+    if store_exists(settings) {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "no refnet data in {}: run `refnet crawl <id>` first",
+        settings.vault.display()
+    )))
 }
 
 /// Whether the store exists already (so a seed can be looked up before anything is created).
@@ -38,21 +46,6 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         .id
         .parse()
         .map_err(|e: crate::ids::ParseIdError| UsageError(e.to_string()))?;
-    if args.depth > MAX_DEPTH {
-        return Err(UsageError(format!(
-            "--depth {} is too deep: use 0 to {MAX_DEPTH} (every level multiplies the papers; --max-papers caps them)",
-            args.depth
-        ))
-        .into());
-    }
-    if args.max_papers == Some(0) {
-        return Err(UsageError("--max-papers 0 leaves nothing to crawl: give at least 1".to_owned()).into());
-    }
-    if settings.vault.exists() && !settings.vault.is_dir() {
-        return Err(UsageError(crate::render::vault::VaultError::IsFile(settings.vault.clone()).to_string()).into());
-    }
-    // A command-line run should not wait long between its own jobs.
-    settings.queue.poll = settings.queue.poll.min(Duration::from_millis(100));
     let request = CrawlRequest {
         seed,
         depth: args.depth,
@@ -60,6 +53,14 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         max_papers: args.max_papers,
         summarize: !args.no_summarize,
     };
+    request
+        .check()
+        .map_err(|bad| UsageError(format!("--{} {}", bad.field.replace('_', "-"), bad.reason)))?;
+    if settings.vault.exists() && !settings.vault.is_dir() {
+        return Err(UsageError(crate::render::vault::VaultError::IsFile(settings.vault.clone()).to_string()).into());
+    }
+    // A command-line run should not wait long between its own jobs.
+    settings.queue.poll = settings.queue.poll.min(Duration::from_millis(100));
     let started = Instant::now();
     let counters = Arc::new(Counters::default());
     let s2 = S2Client::new(&settings.s2, api_client()?, counters.clone());
@@ -94,14 +95,15 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
     )
     .await?;
 
-    let outcome = drive(&ctx, crawl.crawl_id, crawl.run, &progress).await;
+    let outcome = drive(&ctx, &[run_prefix(crawl.crawl_id, crawl.run)], &progress).await;
     progress.finish();
     outcome?;
     report(&ctx, crawl.crawl_id, crawl.run, started.elapsed()).await
 }
 
-/// Runs the stages in this process until the run's jobs are drained (or Ctrl-C).
-async fn drive(ctx: &Arc<Context>, crawl_id: i64, run: i64, progress: &Progress) -> anyhow::Result<()> {
+/// Runs the stages in this process until the jobs of the given runs (key prefixes) are
+/// drained, or Ctrl-C.
+pub(super) async fn drive(ctx: &Arc<Context>, prefixes: &[String], progress: &Progress) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let stages: Vec<StageWorkers> = Stage::ALL
         .iter()
@@ -109,7 +111,6 @@ async fn drive(ctx: &Arc<Context>, crawl_id: i64, run: i64, progress: &Progress)
         .collect();
     let workers = tokio::spawn(run_workers(ctx.clone(), stages, shutdown.clone()));
     let bar = progress.start();
-    let prefix = run_prefix(crawl_id, run);
     let mut interrupted = false;
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
     loop {
@@ -127,7 +128,11 @@ async fn drive(ctx: &Arc<Context>, crawl_id: i64, run: i64, progress: &Progress)
             c.s2_requests.get(),
             c.notes_written.get()
         ));
-        if ctx.store.live_jobs(&prefix).await? == 0 {
+        let mut live = 0;
+        for prefix in prefixes {
+            live += ctx.store.live_jobs(prefix).await?;
+        }
+        if live == 0 {
             break;
         }
     }
@@ -221,13 +226,7 @@ async fn report(ctx: &Context, crawl_id: i64, run: i64, elapsed: Duration) -> an
 /// `refnet render [--crawl ID]`: notes from the store, no API call.
 pub(super) async fn render(settings: Settings, crawl: Option<i64>) -> anyhow::Result<()> {
     Vault::open(&settings.vault).map_err(|e| UsageError(e.to_string()))?;
-    if !store_exists(&settings) {
-        return Err(UsageError(format!(
-            "no refnet data in {}: run `refnet crawl <id>` first",
-            settings.vault.display()
-        ))
-        .into());
-    }
+    require_store(&settings)?;
     let store = open_store(&settings).await?;
     let ids: Vec<i64> = match crawl {
         Some(id) => vec![id],

@@ -2,6 +2,7 @@
 //! the outcome mapped to an exit code (0 done, 1 failed, 2 bad input, 130 interrupted).
 
 mod crawl;
+mod service;
 mod summarize;
 pub mod ui;
 
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::queue::Stage;
 use crate::settings::{Overrides, Settings, Sources};
 use crate::store::Direction;
 
@@ -72,6 +74,85 @@ pub enum Command {
     },
     /// Create or update the database schema, then exit
     Migrate,
+    /// Run stage workers until stopped (Ctrl-C or SIGTERM)
+    Worker(WorkerArgs),
+    /// Serve the HTTP API, dashboard and metrics; run the refresh schedule and every stage's workers
+    Serve(ServeArgs),
+    /// Refresh crawls now: fetch their papers again, add what is new, write a what's-new note
+    Refresh {
+        /// Only this crawl [default: every crawl]
+        #[arg(long, value_name = "ID")]
+        crawl: Option<i64>,
+        /// Only queue the refresh for running workers (`refnet serve`, `refnet worker`)
+        #[arg(long)]
+        enqueue: bool,
+    },
+    /// Dead jobs: list them, run them again, prune old jobs
+    Jobs {
+        /// What to do
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+    /// Exit 0 when the database answers with a current schema (and the workers or URL
+    /// given are alive): for container healthchecks
+    Check {
+        /// Also require a recent heartbeat from a worker of this stage
+        #[arg(long = "stage", value_name = "STAGE")]
+        stages: Vec<Stage>,
+        /// Also require this URL to answer 2xx (e.g. http://127.0.0.1:8080/healthz)
+        #[arg(long, value_name = "URL")]
+        http: Option<String>,
+    },
+}
+
+/// `refnet worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// A stage to work on: crawl, summarize or render (repeat for several)
+    #[arg(long = "stage", value_name = "STAGE", required = true)]
+    pub stages: Vec<Stage>,
+    /// Jobs at once per stage [default: queue.concurrency of the settings]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Serve /metrics and /healthz of this worker on this address
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_bind: Option<std::net::SocketAddr>,
+}
+
+/// `refnet serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080] [env: REFNET_BIND]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub bind: Option<std::net::SocketAddr>,
+    /// HTTP and the schedule only: the stages run in `refnet worker` processes
+    #[arg(long)]
+    pub no_workers: bool,
+}
+
+/// `refnet jobs`.
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// List dead jobs (out of attempts, or failed for good), newest first
+    Dead {
+        /// How many
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put dead jobs back in their queue with fresh attempts
+    Retry {
+        /// The job's id (from `refnet jobs dead`)
+        id: Option<String>,
+        /// Every dead job
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Delete finished and dead jobs (and departed workers) older than the retention
+    Prune {
+        /// Older than this many days [default: queue.retention_days of the settings]
+        #[arg(long, value_name = "DAYS")]
+        older_than_days: Option<u64>,
+    },
 }
 
 /// `refnet crawl`.
@@ -171,7 +252,10 @@ async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
     let flags = Overrides {
         vault: cli.vault.clone(),
         save_pdfs: matches!(&cli.command, Command::Crawl(args) if args.save_pdfs),
-        ..Overrides::default()
+        bind: match &cli.command {
+            Command::Serve(args) => args.bind,
+            _ => None,
+        },
     };
     let mut settings =
         Settings::load(&Sources::from_process(cli.config.clone(), flags)).map_err(|e| UsageError(e.0))?;
@@ -185,6 +269,11 @@ async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
         Command::Crawls => crawl::list(settings).await,
         Command::Summarize { crawl, paper, force } => summarize::run(settings, crawl, paper, force).await,
         Command::PdfText { .. } => Err(UsageError("pdf-text runs before the runtime starts".to_owned()).into()),
+        Command::Worker(args) => service::worker(settings, args).await,
+        Command::Serve(args) => service::serve(settings, args).await,
+        Command::Refresh { crawl, enqueue } => service::refresh(settings, crawl, enqueue, progress).await,
+        Command::Jobs { action } => service::jobs(settings, action).await,
+        Command::Check { stages, http } => service::check(settings, stages, http).await,
         Command::Migrate => {
             let store = crawl::open_store(&settings).await?;
             store.close().await;

@@ -65,9 +65,14 @@ impl<'a> MakeWriter<'a> for Progress {
     }
 }
 
+/// Whether logs should be JSON lines (`REFNET_LOG_FORMAT=json`), for log collectors.
+pub fn json_logs() -> bool {
+    std::env::var("REFNET_LOG_FORMAT").is_ok_and(|v| v.trim().eq_ignore_ascii_case("json"))
+}
+
 /// Sets up logging: compact lines for people, JSON for services (`json`). `RUST_LOG` or
 /// `REFNET_LOG` override the level chosen by `-v`/`-q`.
-pub fn init_tracing(verbose: u8, quiet: bool, json: bool, progress: Progress) {
+pub fn init_tracing(verbose: u8, quiet: bool, json: bool, timestamps: bool, progress: Progress) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -76,11 +81,14 @@ pub fn init_tracing(verbose: u8, quiet: bool, json: bool, progress: Progress) {
     };
     let from_env = std::env::var("REFNET_LOG").or_else(|_| std::env::var("RUST_LOG")).ok();
     let filter = EnvFilter::try_new(from_env.as_deref().unwrap_or(default)).unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(progress);
-    let result = if json {
-        builder.json().try_init()
-    } else {
-        builder.compact().without_time().try_init()
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(progress);
+    let result = match (json, timestamps) {
+        (true, _) => builder.json().try_init(),
+        (false, true) => builder.compact().try_init(),
+        (false, false) => builder.compact().without_time().try_init(),
     };
     // A second init (tests) keeps the first subscriber.
     let _ = result;

@@ -57,6 +57,20 @@ impl CrawlError {
     }
 }
 
+/// Deepest crawl accepted: every level multiplies the papers.
+pub const MAX_DEPTH: u32 = 10;
+
+/// A crawl request that cannot be crawled: the field, and why (starting with the value,
+/// ending with the fix).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {reason}")]
+pub struct BadRequest {
+    /// The field, as the API names it (`depth`, `max_papers`).
+    pub field: &'static str,
+    /// Why, e.g. "11 is too deep: use 0 to 10 …".
+    pub reason: String,
+}
+
 /// What a user asks to crawl.
 #[derive(Debug, Clone)]
 pub struct CrawlRequest {
@@ -70,6 +84,28 @@ pub struct CrawlRequest {
     pub max_papers: Option<u32>,
     /// Summarize the crawl's papers.
     pub summarize: bool,
+}
+
+impl CrawlRequest {
+    /// Checks the numbers before anything is fetched or written.
+    pub fn check(&self) -> Result<(), BadRequest> {
+        if self.depth > MAX_DEPTH {
+            return Err(BadRequest {
+                field: "depth",
+                reason: format!(
+                    "{} is too deep: use 0 to {MAX_DEPTH} (every level multiplies the papers; a budget caps them)",
+                    self.depth
+                ),
+            });
+        }
+        if self.max_papers == Some(0) {
+            return Err(BadRequest {
+                field: "max_papers",
+                reason: "0 leaves nothing to crawl: give at least 1".to_owned(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A seed resolved to its S2 id, with its record when it had to be fetched.

@@ -50,10 +50,14 @@ impl Job for CrawlJob {
                 enqueue(ctx, &[RenderJob::new(self.crawl_id, self.run, "crawl")]).await?;
                 let wanted = ctx.store.crawl(self.crawl_id).await?.is_some_and(|c| c.summarize);
                 if wanted {
-                    let jobs: Vec<SummarizeJob> = ctx
-                        .store
-                        .members(self.crawl_id)
-                        .await?
+                    // A refresh summarizes what is new; a crawl asks for every summary
+                    // (the cache answers for those made before).
+                    let members = if ctx.store.refresh(self.crawl_id, self.run).await?.is_some() {
+                        ctx.store.refresh_summary_targets(self.crawl_id, self.run).await?
+                    } else {
+                        ctx.store.members(self.crawl_id).await?
+                    };
+                    let jobs: Vec<SummarizeJob> = members
                         .into_iter()
                         .filter(|m| m.missing.is_none())
                         .map(|m| SummarizeJob {

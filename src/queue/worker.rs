@@ -210,12 +210,20 @@ async fn handle<J: Job>(job: J, ctx: Data<Arc<Context>>, attempt: Attempt, task_
         if attempt > max {
             // Only a job rescued from dead workers gets here: it crashed its worker every time.
             let reason = format!("gave up after {max} attempts: its worker stopped each time");
+            ctx.counters.jobs(J::STAGE).dead.inc();
             job.on_dead(&ctx, &reason).await;
             return Err(Box::new(AbortError::new(reason)) as BoxDynError);
         }
         let started = Instant::now();
         let result = job.run(&ctx).await;
         let elapsed = started.elapsed();
+        let metrics = ctx.counters.jobs(J::STAGE);
+        metrics.duration.observe(elapsed);
+        match &result {
+            Ok(()) => metrics.done.inc(),
+            Err(JobError::Transient(_)) if attempt < max => metrics.retried.inc(),
+            Err(_) => metrics.dead.inc(),
+        }
         match result {
             Ok(()) => {
                 info!(?elapsed, "job done");

@@ -6,14 +6,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use tracing::warn;
 
 use super::graph::CrawlGraph;
-use super::naming::{BIB_PATH, MAPS_DIR, Names};
+use super::naming::{self, BIB_PATH, MAPS_DIR, NEWS_DIR, Names, Wanted};
 use super::note::LinkItem;
 use super::papers::{PaperBook, Titles, authors_by_paper, bib_input, cites_for};
 use super::vault::{self, Vault, VaultError};
 use super::write::{self, NoteJob};
-use super::{CHUNK, MAP_NODES, RenderError, RenderReport, author, bib, blocking, canvas, index, note, write_jobs};
+use super::{
+    CHUNK, MAP_NODES, RenderError, RenderReport, author, bib, blocking, canvas, index, news, note, write_jobs,
+};
 use crate::context::Context;
-use crate::store::{Crawl, MetricRow};
+use crate::store::{Crawl, MetricRow, NewsRow, RefreshRow, Store, StoreError};
 
 /// A note per author of the crawl's papers, listing all their papers that have notes.
 pub(super) async fn render_authors(
@@ -135,6 +137,17 @@ pub(super) async fn render_index(
             .take(index::TOP)
             .map(|m| (book.link(&m.paper_id), m.pagerank_rank))
             .collect(),
+        news: names
+            .news_notes(crawl.crawl_id)
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect(),
+        refreshed: ctx
+            .store
+            .refreshes_of(crawl.crawl_id)
+            .await?
+            .first()
+            .map(|r| index::date(r.started_at)),
         canvas: map_path(names, crawl.crawl_id),
         bibliography: BIB_PATH.to_owned(),
         updated: today.to_owned(),
@@ -145,6 +158,90 @@ pub(super) async fn render_index(
         fresh: index::index_fresh(&input),
         owned: index::INDEX_KEYS,
         identity: ("refnet_crawl", crawl.crawl_id.to_string()),
+    };
+    write_jobs(ctx, vault, names, vec![job], today).await
+}
+
+/// A refresh that brought something, for its what's-new note.
+#[derive(Debug)]
+pub(super) struct NewsPlan {
+    /// The note's key, `news:<crawl>:<run>`.
+    pub key: String,
+    /// The refresh.
+    pub refresh: RefreshRow,
+    /// What it brought.
+    pub rows: Vec<NewsRow>,
+    /// The title of the crawl's index note.
+    pub index_title: String,
+}
+
+impl NewsPlan {
+    /// The plan for the crawl's current run, if it is a finished refresh with news.
+    pub async fn of(store: &Store, crawl: &Crawl, seed_title: &str) -> Result<Option<Self>, StoreError> {
+        if crawl.status != "done" {
+            return Ok(None);
+        }
+        let Some(refresh) = store.refresh(crawl.crawl_id, crawl.run).await? else {
+            return Ok(None);
+        };
+        let rows = store.news(crawl.crawl_id, crawl.run).await?;
+        if !news::is_news(&rows) {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            key: format!("news:{}:{}", crawl.crawl_id, crawl.run),
+            refresh,
+            rows,
+            index_title: index::index_title(crawl.crawl_id, seed_title),
+        }))
+    }
+
+    /// The names the note may take.
+    pub fn wanted(&self) -> Wanted {
+        let title = news::news_title(&self.index_title, &index::date(self.refresh.started_at));
+        Wanted {
+            key: self.key.clone(),
+            folder: NEWS_DIR,
+            candidates: naming::news_candidates(&title, self.refresh.crawl_id, self.refresh.run),
+        }
+    }
+}
+
+/// The what's-new note of a refresh.
+pub(super) async fn render_news(
+    ctx: &Context,
+    vault: &Vault,
+    names: &mut Names,
+    plan: &NewsPlan,
+    book: &PaperBook,
+    today: &str,
+) -> Result<RenderReport, RenderError> {
+    let Some(row) = names.row(&plan.key) else {
+        return Ok(RenderReport::default());
+    };
+    let (crawl_id, run) = (plan.refresh.crawl_id, plan.refresh.run);
+    let input = news::NewsInput {
+        crawl_id,
+        run,
+        index: (names.name(&format!("index:{crawl_id}")), plan.index_title.clone()),
+        refreshed: index::date(plan.refresh.started_at),
+        since: plan.refresh.previous_at.map(index::date),
+        items: plan
+            .rows
+            .iter()
+            .map(|r| news::NewsItem {
+                link: book.link(&r.paper_id),
+                row: r.clone(),
+            })
+            .collect(),
+        updated: today.to_owned(),
+    };
+    let job = NoteJob {
+        key: plan.key.clone(),
+        path: row.path.clone(),
+        fresh: news::news_fresh(&input),
+        owned: news::NEWS_KEYS,
+        identity: ("refnet_news", news::news_identity(crawl_id, run)),
     };
     write_jobs(ctx, vault, names, vec![job], today).await
 }

@@ -25,12 +25,16 @@ pub const INDEX_KEYS: &[&str] = &[
     "truncated",
     "created",
     "crawled",
+    "refreshed",
     "tags",
     "refnet_updated",
 ];
 
 /// How many papers each ranking lists.
 pub const TOP: usize = 20;
+
+/// How many what's-new notes the index links.
+const NEWS_LISTED: usize = 10;
 
 /// Everything an index note shows.
 #[derive(Debug, Clone)]
@@ -49,6 +53,10 @@ pub struct IndexInput<'a> {
     pub most_cited: Vec<(LinkItem, i64)>,
     /// Most central by PageRank: (paper, rank).
     pub central: Vec<(LinkItem, i64)>,
+    /// The crawl's what's-new notes, newest first.
+    pub news: Vec<NoteName>,
+    /// When it was last refreshed (a date), if ever.
+    pub refreshed: Option<String>,
     /// Vault path of the crawl's canvas.
     pub canvas: String,
     /// Vault path of the bibliography.
@@ -76,7 +84,7 @@ pub fn index_title(crawl_id: i64, seed_title: &str) -> String {
     format!("Crawl {crawl_id} of {seed_title}")
 }
 
-fn date(unix: i64) -> String {
+pub fn date(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|d| d.date_naive().to_string())
         .unwrap_or_default()
@@ -104,6 +112,7 @@ pub fn index_fresh(input: &IndexInput<'_>) -> Fresh {
         .number("truncated", Some(input.stats.truncated))
         .date("created", Some(&date(c.created_at)))
         .date("crawled", c.finished_at.map(date).as_deref())
+        .date("refreshed", input.refreshed.as_deref())
         .list("tags", &["refnet/index".to_owned()])
         .date("refnet_updated", Some(&input.updated));
 
@@ -146,10 +155,27 @@ pub fn index_fresh(input: &IndexInput<'_>) -> Fresh {
         "reference or citation lists cut by the API: {}",
         input.stats.truncated
     ));
+    let mut news: Vec<String> = input
+        .news
+        .iter()
+        .take(NEWS_LISTED)
+        .map(|note| body_link(note.as_str(), note.as_str()))
+        .collect();
+    if input.news.len() > NEWS_LISTED {
+        news.push(format!(
+            "…and {} older, in `refnet/news`",
+            input.news.len() - NEWS_LISTED
+        ));
+    }
+    let news_empty = match &input.refreshed {
+        Some(date) => format!("Nothing new since the crawl; last refreshed {date}."),
+        None => "Not refreshed yet: `refnet refresh`, or `refnet serve` nightly.".to_owned(),
+    };
     Fresh {
         frontmatter: fm.build(),
         regions: vec![
             ("header".to_owned(), finish(header.render())),
+            ("news".to_owned(), list_region("What's new", &news_empty, news, 0)),
             (
                 "most_cited".to_owned(),
                 list_region(

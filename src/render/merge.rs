@@ -117,6 +117,10 @@ impl FrontmatterBuilder {
     }
 }
 
+/// Regions that notes written by an earlier refnet lack, added to them on merge: the
+/// index's list of what's-new notes.
+pub const LATER_REGIONS: &[&str] = &["news"];
+
 /// The marker lines of a region.
 pub fn begin_marker(name: &str) -> String {
     format!("%% refnet:begin {name} %%")
@@ -388,6 +392,26 @@ fn unquote(raw: &str) -> String {
 /// Replaces each region's content with the fresh content of the same name.
 fn merge_body(body: &str, fresh: &Fresh) -> Result<String, String> {
     let fresh_regions: BTreeMap<&str, &str> = fresh.regions.iter().map(|(n, c)| (n.as_str(), c.as_str())).collect();
+    // Regions added in a later refnet ([`LATER_REGIONS`]) that this note predates go in
+    // after the region before them. Any other missing region the user deleted: it stays
+    // deleted.
+    let present: Vec<String> = body
+        .lines()
+        .filter_map(|l| match parse_marker(l) {
+            Some(Marker::Begin(name)) => Some(name),
+            _ => None,
+        })
+        .collect();
+    let newcomers_after = |name: &str| -> Vec<&(String, String)> {
+        let Some(at) = fresh.regions.iter().position(|(n, _)| n == name) else {
+            return Vec::new();
+        };
+        fresh.regions[at + 1..]
+            .iter()
+            .take_while(|(n, _)| !present.contains(n))
+            .filter(|(n, _)| LATER_REGIONS.contains(&n.as_str()))
+            .collect()
+    };
     let mut out = String::with_capacity(body.len() + 256);
     let mut open: Option<String> = None;
     let mut seen: Vec<String> = Vec::new();
@@ -412,6 +436,17 @@ fn merge_body(body: &str, fresh: &Fresh) -> Result<String, String> {
             (None, None) => out.push_str(line),
             (Some(current), Some(Marker::End(name))) if *current == name => {
                 out.push_str(line);
+                for (new_name, content) in newcomers_after(&name) {
+                    if !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out.push('\n');
+                    out.push_str(&begin_marker(new_name));
+                    out.push('\n');
+                    out.push_str(content);
+                    out.push_str(&end_marker(new_name));
+                    out.push('\n');
+                }
                 open = None;
             }
             (Some(current), Some(_)) => return Err(format!("region {current:?} is not closed before another marker")),
@@ -446,6 +481,32 @@ fn parse_marker(line: &str) -> Option<Marker> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_the_note_predates_goes_in_after_the_one_before_it() {
+        let fresh = |regions: &[(&str, &str)]| Fresh {
+            frontmatter: vec![("title".to_owned(), "title: \"T\"\n".to_owned())],
+            regions: regions.iter().map(|(n, c)| (n.to_string(), c.to_string())).collect(),
+            tail: "## Notes\n\n".to_owned(),
+        };
+        let old = compose(&fresh(&[("header", "# T\n"), ("levels", "- one\n")]));
+        let user = format!("{old}my own words\n");
+        let trimmed = fresh(&[("header", "# T\n"), ("central", "- x\n"), ("levels", "- one\n")]);
+        assert!(
+            !matches!(merge(&user, &trimmed, &["title"], &[]), Merged::Changed(t) if t.contains("central")),
+            "a region the user deleted stays deleted"
+        );
+        let newer = fresh(&[("header", "# T\n"), ("news", "- fresh\n"), ("levels", "- one\n")]);
+        let Merged::Changed(text) = merge(&user, &newer, &["title"], &[]) else {
+            panic!("the new region changes the note");
+        };
+        assert_eq!(text, format!("{}my own words\n", compose(&newer)));
+        assert_eq!(
+            merge(&text, &newer, &["title"], &[]),
+            Merged::Unchanged,
+            "and only once"
+        );
+    }
 
     const OWNED: &[&str] = &["title", "tags", "aliases", "year", "doi"];
     const UNION: &[&str] = &["tags", "aliases"];

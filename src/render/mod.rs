@@ -19,6 +19,7 @@ pub mod index;
 pub mod merge;
 pub mod names;
 pub mod naming;
+pub mod news;
 pub mod note;
 pub mod obsidian;
 mod papers;
@@ -127,7 +128,13 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let titles = Titles::load(store, graph.ids()).await?;
     let mut names = Names::load(store).await?;
     let seed_title = titles.title(&crawl.seed_id);
-    let wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &names);
+    let news_plan = companions::NewsPlan::of(store, &crawl, &seed_title).await?;
+    let mut wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &names);
+    if let Some(plan) = &news_plan
+        && !names.has(&plan.key)
+    {
+        wanted.push(plan.wanted());
+    }
     names.claim(store, &vault, wanted).await?;
     names.find_moved(&vault).await?;
     let citekeys = ensure_citekeys(store, &member_ids, &titles, &authors).await?;
@@ -174,6 +181,9 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: author notes written");
     report
         .absorb(companions::render_index(ctx, &vault, &mut names, &crawl, &seed_title, &book, &metrics, &today).await?);
+    if let Some(plan) = &news_plan {
+        report.absorb(companions::render_news(ctx, &vault, &mut names, plan, &book, &today).await?);
+    }
     report.absorb(companions::render_map(&vault, &names, &crawl, &book.graph, &metrics).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
     report.absorb(companions::render_bibliography(ctx, &vault).await?);

@@ -19,6 +19,8 @@ pub const AUTHORS_DIR: &str = "refnet/authors";
 pub const CRAWLS_DIR: &str = "refnet/crawls";
 /// Canvas maps.
 pub const MAPS_DIR: &str = "refnet/maps";
+/// Where what's-new notes go.
+pub const NEWS_DIR: &str = "refnet/news";
 /// The vault's bibliography.
 pub const BIB_PATH: &str = "refnet/references.bib";
 
@@ -63,6 +65,18 @@ impl Names {
             None => self.names.remove(&row.note_key),
         };
         self.rows.insert(row.note_key.clone(), row);
+    }
+
+    /// The what's-new notes of a crawl, newest refresh first: (run, name).
+    pub fn news_notes(&self, crawl_id: i64) -> Vec<(i64, NoteName)> {
+        let prefix = format!("news:{crawl_id}:");
+        let mut out: Vec<(i64, NoteName)> = self
+            .names
+            .iter()
+            .filter_map(|(key, name)| Some((key.strip_prefix(&prefix)?.parse().ok()?, name.clone())))
+            .collect();
+        out.sort_by_key(|n| std::cmp::Reverse(n.0));
+        out
     }
 
     /// Whether the note has a name already.
@@ -182,6 +196,16 @@ pub fn index_candidates(title: &str, crawl_id: i64) -> Vec<NoteName> {
         base.clone(),
         base.with_suffix(&format!("crawl {crawl_id}")),
         base.with_suffix(&format!("refnet crawl {crawl_id}")),
+    ]
+}
+
+/// Names for a refresh's what's-new note.
+pub fn news_candidates(title: &str, crawl_id: i64, run: i64) -> Vec<NoteName> {
+    let base = NoteName::from_title(title);
+    vec![
+        base.clone(),
+        base.with_suffix(&format!("run {run}")),
+        base.with_suffix(&format!("crawl {crawl_id} run {run}")),
     ]
 }
 

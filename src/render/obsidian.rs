@@ -1,5 +1,5 @@
 //! Obsidian settings for a vault refnet creates: graph colour groups (papers, authors,
-//! crawl indexes) and property types. Written only when the vault has no `.obsidian/`
+//! crawl indexes, what's-new notes) and property types. Written only when the vault has no `.obsidian/`
 //! and is not inside another vault; an existing `.obsidian/` is never touched, since
 //! Obsidian rewrites these files itself.
 
@@ -10,7 +10,8 @@ const GRAPH: &str = r##"{
   "colorGroups": [
     {"query": "path:\"refnet/papers\"", "color": {"a": 1, "rgb": 5142951}},
     {"query": "path:\"refnet/authors\"", "color": {"a": 1, "rgb": 15105570}},
-    {"query": "path:\"refnet/crawls\"", "color": {"a": 1, "rgb": 10181046}}
+    {"query": "path:\"refnet/crawls\"", "color": {"a": 1, "rgb": 10181046}},
+    {"query": "path:\"refnet/news\"", "color": {"a": 1, "rgb": 3066993}}
   ]
 }
 "##;
@@ -50,7 +51,13 @@ const TYPES: &str = r##"{
     "left_out": "number",
     "truncated": "number",
     "created": "date",
-    "crawled": "date"
+    "crawled": "date",
+    "refreshed": "date",
+    "refnet_news": "text",
+    "crawl": "text",
+    "since": "date",
+    "new_papers": "number",
+    "cited_more": "number"
   }
 }
 "##;
@@ -73,6 +80,19 @@ mod tests {
     fn the_settings_are_json() {
         for text in [GRAPH, TYPES] {
             serde_json::from_str::<serde_json::Value>(text).expect("valid JSON");
+        }
+    }
+
+    #[test]
+    fn every_property_refnet_writes_has_a_type() {
+        let types: serde_json::Value = serde_json::from_str(TYPES).expect("valid JSON");
+        let keys = super::super::note::PAPER_KEYS
+            .iter()
+            .chain(super::super::author::AUTHOR_KEYS)
+            .chain(super::super::index::INDEX_KEYS)
+            .chain(super::super::news::NEWS_KEYS);
+        for key in keys {
+            assert!(types["types"].get(key).is_some(), "{key} has no type in types.json");
         }
     }
 

@@ -190,6 +190,17 @@ impl Vault {
         })
     }
 
+    /// Whether the file holds exactly `content` (read only when the sizes agree).
+    pub fn same_content(&self, rel: &str, content: &[u8]) -> bool {
+        let Some(path) = self.path_of(rel) else { return false };
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() && m.len() == content.len() as u64 => {
+                std::fs::read(&path).is_ok_and(|bytes| bytes == content)
+            }
+            _ => false,
+        }
+    }
+
     /// Creates a file that is not there yet, atomically, and never over one that appeared
     /// in the meantime (the user's): `Ok(false)` then, with nothing written.
     ///
@@ -313,6 +324,17 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(leftovers.len(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn files_larger_than_a_note_are_still_compared() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v = Vault::open(dir.path()).expect("open");
+        let big = "x".repeat(MAX_NOTE_BYTES as usize + 10);
+        v.write("refnet/references.bib", &big).expect("write");
+        assert!(v.same_content("refnet/references.bib", big.as_bytes()));
+        assert!(!v.same_content("refnet/references.bib", &big.as_bytes()[1..]));
+        assert!(!v.same_content("refnet/missing.bib", b""));
     }
 
     #[test]

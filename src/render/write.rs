@@ -62,7 +62,7 @@ pub fn write_notes(vault: &Vault, jobs: &[NoteJob], today: &str, moved: &Moved) 
 pub type Moved = HashMap<String, String>;
 
 /// Frontmatter keys that identify each kind of note.
-const IDENTITY_KEYS: [&str; 3] = ["s2_id", "s2_author_id", "refnet_crawl"];
+const IDENTITY_KEYS: [&str; 4] = ["s2_id", "s2_author_id", "refnet_crawl", "refnet_news"];
 
 /// Finds notes refnet wrote before (`paths`) that are no longer where it wrote them, by
 /// scanning the vault's frontmatter once — and only if one is missing, so a render of an
@@ -131,9 +131,9 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
 /// Writes a whole file refnet owns (a canvas, the bibliography) when its text changes.
 /// Returns whether it was written.
 pub fn write_if_changed(vault: &Vault, path: &str, text: &str) -> Result<bool, super::vault::VaultError> {
-    if let Existing::Text(old) = vault.read(path)
-        && old == text
-    {
+    // Compared byte for byte, whatever the size: a vault's bibliography outgrows any
+    // note (about 300 bytes a paper).
+    if vault.same_content(path, text.as_bytes()) {
         return Ok(false);
     }
     vault.write(path, text)?;

@@ -146,7 +146,7 @@ pub struct CrawlStats {
     pub truncated: i64,
 }
 
-const CRAWL_COLUMNS: &str = "crawl_id, seed_id, seed_input, depth, direction, max_papers, summarize, run, status, \
+pub(super) const CRAWL_COLUMNS: &str = "crawl_id, seed_id, seed_input, depth, direction, max_papers, summarize, run, status, \
 fetch_cutoff, error, created_at, run_started_at, finished_at";
 
 impl Store {
@@ -213,6 +213,27 @@ impl Store {
             .fetch_optional(pool)
             .await
             .doing("starting a refresh"))
+    }
+
+    /// The crawl with these parameters, if there is one.
+    pub async fn find_crawl(
+        &self,
+        seed_id: &str,
+        depth: i64,
+        direction: Direction,
+        max_papers: i64,
+    ) -> Result<Option<Crawl>, StoreError> {
+        let sql = format!(
+            "SELECT {CRAWL_COLUMNS} FROM crawls WHERE seed_id = $1 AND depth = $2 AND direction = $3 AND max_papers = $4"
+        );
+        on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(seed_id.to_owned())
+            .bind(depth)
+            .bind(direction.as_str())
+            .bind(max_papers)
+            .fetch_optional(pool)
+            .await
+            .doing("finding a crawl"))
     }
 
     /// A crawl by id.

@@ -308,6 +308,21 @@ impl Store {
 
     /// Counts per queue. Cheap enough for a Prometheus scrape: one grouped pass.
     pub async fn queue_depths(&self) -> Result<Vec<QueueDepth>, StoreError> {
+        self.depths(None).await
+    }
+
+    /// Counts per queue of the jobs whose key starts with `prefix` (one crawl run's).
+    pub async fn run_progress(&self, prefix: &str) -> Result<Vec<QueueDepth>, StoreError> {
+        self.depths(Some(prefix)).await
+    }
+
+    async fn depths(&self, prefix: Option<&str>) -> Result<Vec<QueueDepth>, StoreError> {
+        let pattern = prefix.map(|p| format!("{}%", like_escape(p)));
+        let filter = if pattern.is_some() {
+            "WHERE idempotency_key LIKE $1 ESCAPE '\\'"
+        } else {
+            "WHERE $1 IS NULL"
+        };
         let (table, now) = match &self.db {
             Db::Sqlite(_) => ("Jobs", "strftime('%s', 'now')"),
             Db::Postgres(_) => ("apalis.jobs", "now()"),
@@ -320,14 +335,24 @@ impl Store {
              SUM(CASE WHEN status = 'Failed' AND attempts < max_attempts THEN 1 ELSE 0 END) AS retrying, \
              SUM(CASE WHEN {DEAD} THEN 1 ELSE 0 END) AS dead, \
              SUM(CASE WHEN status = 'Done' THEN 1 ELSE 0 END) AS done \
-             FROM {table} GROUP BY job_type ORDER BY job_type"
+             FROM {table} {filter} GROUP BY job_type ORDER BY job_type"
         );
         match &self.db {
-            Db::Sqlite(pool) => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await,
+            Db::Sqlite(pool) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(pattern)
+                    .fetch_all(pool)
+                    .await
+            }
             Db::Postgres(pool) => {
                 // SUM over integers is numeric on Postgres: cast the whole row's sums.
-                let sql = sql.replace("END) AS", "END)::BIGINT AS");
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await
+                let sql = sql
+                    .replace("END) AS", "END)::BIGINT AS")
+                    .replace("$1 IS NULL", "$1::TEXT IS NULL");
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(pattern)
+                    .fetch_all(pool)
+                    .await
             }
         }
         .doing("counting queues")

@@ -11,6 +11,7 @@ mod graph;
 mod jobs;
 mod metrics;
 mod notes;
+mod refresh;
 mod summaries;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, Stub
 pub use jobs::{DeadJob, JobInput, QueueDepth};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRow};
+pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
 pub use summaries::{PdfRow, SummaryRow};
 
 use crate::secret::redact_url;
@@ -155,6 +157,24 @@ impl Store {
             });
         };
         Ok(Self { db })
+    }
+
+    /// Whether every migration this build has is applied (false when some are missing,
+    /// or the database has never been migrated).
+    pub async fn schema_current(&self) -> Result<bool, StoreError> {
+        let newest = match &self.db {
+            Db::Sqlite(_) => sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).max(),
+            Db::Postgres(_) => sqlx::migrate!("./migrations/postgres").iter().map(|m| m.version).max(),
+        };
+        let sql = "SELECT MAX(version) FROM _refnet_migrations WHERE success";
+        let applied: Result<Option<i64>, sqlx::Error> =
+            on_db!(&self.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await);
+        match applied {
+            Ok(applied) => Ok(applied.is_some() && applied >= newest),
+            // No history table: never migrated.
+            Err(sqlx::Error::Database(_)) => Ok(false),
+            Err(e) => Err(e).doing("reading the schema version"),
+        }
     }
 
     /// Applies refnet's migrations (history in `_refnet_migrations`, apart from the

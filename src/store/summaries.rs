@@ -153,6 +153,36 @@ impl Store {
         .doing("recording a PDF"))
     }
 
+    /// For a refresh run: marks the members that need no new summary (already summarized,
+    /// and not new in this run) as done for `run`, and returns the others.
+    pub async fn refresh_summary_targets(&self, crawl_id: i64, run: i64) -> Result<Vec<super::MemberInfo>, StoreError> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            sqlx::query(
+                "UPDATE crawl_members SET summarized_run = $2 WHERE crawl_id = $1 AND added_run < $2 \
+                 AND (summarized_run IS NULL OR summarized_run < $2) \
+                 AND EXISTS (SELECT 1 FROM summaries s WHERE s.paper_id = crawl_members.paper_id)",
+            )
+            .bind(crawl_id)
+            .bind(run)
+            .execute(&mut *tx)
+            .await
+            .doing("marking summaries that stay")?;
+            let rows = sqlx::query_as(
+                "SELECT paper_id, depth, priority, added_run, missing FROM crawl_members \
+                 WHERE crawl_id = $1 AND missing IS NULL AND (summarized_run IS NULL OR summarized_run < $2) \
+                 ORDER BY depth, priority DESC, paper_id",
+            )
+            .bind(crawl_id)
+            .bind(run)
+            .fetch_all(&mut *tx)
+            .await
+            .doing("listing papers to summarize")?;
+            tx.commit().await.doing("committing summary targets")?;
+            Ok(rows)
+        })
+    }
+
     /// Marks a member's summary job of `run` finished and returns how many members of
     /// the run still wait for theirs. Each job counts after its own commit, so the last
     /// one to finish always sees zero, whatever the interleaving.

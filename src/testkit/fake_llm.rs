@@ -56,6 +56,8 @@ pub struct LlmCall {
     pub status: u16,
     /// When it came, from the fake's start.
     pub at: Duration,
+    /// The user message (title and text).
+    pub prompt: String,
 }
 
 struct Inner {
@@ -69,6 +71,8 @@ struct Inner {
 struct Shared {
     inner: Arc<Mutex<Inner>>,
     options: LlmOptions,
+    /// The delay before answers, changeable while the fake runs (milliseconds).
+    latency_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Shared {
@@ -95,6 +99,7 @@ impl FakeLlm {
                 recent: VecDeque::new(),
                 script: VecDeque::new(),
             })),
+            latency_ms: Arc::new(std::sync::atomic::AtomicU64::new(options.latency.as_millis() as u64)),
             options,
         };
         let app = axum::Router::new()
@@ -116,6 +121,14 @@ impl FakeLlm {
     /// Calls answered 200.
     pub fn answered(&self) -> usize {
         self.shared.lock().calls.iter().filter(|c| c.status == 200).count()
+    }
+
+    /// Changes the delay before every answer from now on (a call already waiting keeps
+    /// its delay).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared
+            .latency_ms
+            .store(latency.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Forces the next answers: (status, JSON body).
@@ -148,10 +161,12 @@ async fn complete(State(shared): State<Shared>, headers: HeaderMap, Json(body): 
             map,
             status: answer.as_ref().map_or(200, |(status, _, _)| *status),
             at,
+            prompt: user.clone(),
         });
     }
-    if !shared.options.latency.is_zero() {
-        tokio::time::sleep(shared.options.latency).await;
+    let latency = shared.latency_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     if let Some((status, body, retry_after)) = answer {
         let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -7,5 +7,6 @@ mod crawl;
 mod notes;
 mod pdf_fixtures;
 mod s2_client;
+mod service;
 mod summarize;
 mod vault;

@@ -188,6 +188,10 @@ fn an_index_note_snapshot() {
         by_depth: vec![(0, 1), (1, 2)],
         most_cited: vec![(lstm.clone(), 2)],
         central: vec![(lstm, 1), (attention, 2)],
+        news: vec![NoteName::from_title(
+            "New in Crawl 1 of Attention Is All You Need on 2026-11-22",
+        )],
+        refreshed: Some("2026-11-22".to_owned()),
         canvas: "refnet/maps/Crawl 1 of Attention Is All You Need.canvas".to_owned(),
         bibliography: "refnet/references.bib".to_owned(),
         updated: "2026-11-22".to_owned(),

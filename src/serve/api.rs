@@ -1,0 +1,505 @@
+//! The JSON API, `/metrics` and `/healthz`. Every failure is JSON: `{"error": "…"}`, with
+//! `"field"` naming the part of the request at fault.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::{AppState, prometheus};
+use crate::context::Context;
+use crate::crawl::{self, CrawlError, CrawlRequest};
+use crate::ids::PaperId;
+use crate::queue::{CrawlJob, Stage, enqueue, run_prefix};
+use crate::refresh::{self, RefreshStart};
+use crate::store::{Crawl, Direction, QueueDepth, StoreError, WorkerSeen, now};
+
+/// A failed request: its status, the field at fault, and a message with the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The request field at fault, if one is.
+    pub field: Option<String>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.message });
+        if let Some(field) = self.field {
+            body["field"] = json!(field);
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// A JSON error response.
+pub fn error(status: StatusCode, field: Option<&str>, message: &str) -> Response {
+    failure(status, field, message).into_response()
+}
+
+fn failure(status: StatusCode, field: Option<&str>, message: &str) -> ApiError {
+    ApiError {
+        status,
+        field: field.map(str::to_owned),
+        message: message.to_owned(),
+    }
+}
+
+fn bad(field: &str, message: impl Display) -> ApiError {
+    failure(StatusCode::BAD_REQUEST, Some(field), &message.to_string())
+}
+
+/// The database failed: 503, the request can be tried again.
+pub fn unavailable(e: &StoreError) -> ApiError {
+    failure(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        &format!("the database is unavailable ({e}); try again shortly"),
+    )
+}
+
+/// Unknown paths.
+pub async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        None,
+        "no such page: the API is /api/crawls, /api/crawls/{id}, /api/queues, /api/jobs/dead, /metrics, /healthz",
+    )
+}
+
+/// A time as RFC 3339, for JSON.
+fn time(unix: i64) -> Value {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+        .unwrap_or(Value::Null)
+}
+
+fn crawl_json(c: &Crawl) -> Value {
+    json!({
+        "id": c.crawl_id,
+        "seed": c.seed_input,
+        "seed_id": c.seed_id,
+        "depth": c.depth,
+        "direction": c.direction,
+        "max_papers": (c.max_papers > 0).then_some(c.max_papers),
+        "summarize": c.summarize,
+        "run": c.run,
+        "status": c.status,
+        "error": c.error,
+        "created_at": time(c.created_at),
+        "run_started_at": time(c.run_started_at),
+        "finished_at": c.finished_at.map(time),
+        "url": format!("/api/crawls/{}", c.crawl_id),
+    })
+}
+
+/// Depths of every stage's queue, zeros included, in pipeline order.
+pub fn every_queue(depths: Vec<QueueDepth>) -> Vec<QueueDepth> {
+    Stage::ALL
+        .iter()
+        .map(|stage| {
+            depths
+                .iter()
+                .find(|d| d.queue == stage.queue())
+                .cloned()
+                .unwrap_or_else(|| QueueDepth {
+                    queue: stage.queue().to_owned(),
+                    ..QueueDepth::default()
+                })
+        })
+        .collect()
+}
+
+/// The fields `POST /api/crawls` takes.
+const CRAWL_FIELDS: &str = "seed, depth, direction, max_papers, summarize";
+
+/// Reads a crawl request from a JSON object; the error names the field.
+pub fn crawl_request(body: &Map<String, Value>) -> Result<CrawlRequest, ApiError> {
+    if let Some(unknown) = body
+        .keys()
+        .find(|k| !["seed", "depth", "direction", "max_papers", "summarize"].contains(&k.as_str()))
+    {
+        return Err(bad(unknown, format!("unknown field {unknown:?}: use {CRAWL_FIELDS}")));
+    }
+    let seed = match body.get("seed") {
+        Some(Value::String(s)) => PaperId::from_str(s).map_err(|e| bad("seed", e))?,
+        Some(_) => return Err(bad("seed", "seed must be a string, e.g. \"ARXIV:1706.03762\"")),
+        None => {
+            return Err(bad(
+                "seed",
+                "seed is missing: give a paper id, e.g. \"ARXIV:1706.03762\"",
+            ));
+        }
+    };
+    let whole = |field: &str, v: &Value| -> Result<u32, ApiError> {
+        v.as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| bad(field, format!("{field} must be a whole number ≥ 0, not {v}")))
+    };
+    let depth = match body.get("depth") {
+        None | Some(Value::Null) => 1,
+        Some(v) => whole("depth", v)?,
+    };
+    let direction = match body.get("direction") {
+        None | Some(Value::Null) => Direction::References,
+        Some(Value::String(s)) => Direction::from_str(s).map_err(|e| bad("direction", e))?,
+        Some(v) => return Err(bad("direction", format!("direction must be a string, not {v}"))),
+    };
+    let max_papers = match body.get("max_papers") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(whole("max_papers", v)?),
+    };
+    let summarize = match body.get("summarize") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => return Err(bad("summarize", format!("summarize must be true or false, not {v}"))),
+    };
+    let request = CrawlRequest {
+        seed,
+        depth,
+        direction,
+        max_papers,
+        summarize,
+    };
+    request.check().map_err(|e| bad(e.field, e))?;
+    Ok(request)
+}
+
+/// What starting a crawl did.
+pub enum Submitted {
+    /// A new run began.
+    Started(Crawl),
+    /// The same crawl is still running.
+    AlreadyRunning(Crawl),
+}
+
+/// Starts a crawl (or finds it running): resolve the seed, begin a run, enqueue its
+/// first level. Shared by the API and the dashboard.
+pub async fn submit(ctx: &Context, request: &CrawlRequest) -> Result<Submitted, ApiError> {
+    let store = &ctx.store;
+    let cutoff = crawl::fresh_cutoff_at(now(), &ctx.settings);
+    let resolved = crawl::resolve_seed(&ctx.s2, Some(store), request, cutoff)
+        .await
+        .map_err(|e| match e {
+            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } => {
+                failure(StatusCode::UNPROCESSABLE_ENTITY, Some("seed"), &e.to_string())
+            }
+            CrawlError::Store(e) => unavailable(&e),
+            other => failure(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                &format!("cannot reach Semantic Scholar to resolve the seed ({other}); try again later"),
+            ),
+        })?;
+    let existing = store
+        .find_crawl(
+            &resolved.paper_id,
+            i64::from(request.depth),
+            request.direction,
+            request.max_papers.map(i64::from).unwrap_or(0),
+        )
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if let Some(c) = existing
+        && c.status == "running"
+        && store
+            .live_jobs(&run_prefix(c.crawl_id, c.run))
+            .await
+            .map_err(|e| unavailable(&e))?
+            > 0
+    {
+        return Ok(Submitted::AlreadyRunning(c));
+    }
+    let started = crawl::begin(store, request, &resolved, cutoff)
+        .await
+        .map_err(|e| match e {
+            CrawlError::Store(e) => unavailable(&e),
+            other => failure(StatusCode::SERVICE_UNAVAILABLE, None, &other.to_string()),
+        })?;
+    enqueue(
+        ctx,
+        &[CrawlJob {
+            crawl_id: started.crawl_id,
+            run: started.run,
+            depth: 0,
+        }],
+    )
+    .await
+    .map_err(|e| unavailable(&e))?;
+    Ok(Submitted::Started(started))
+}
+
+/// `POST /api/crawls`.
+pub async fn create_crawl(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if !json_body {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            "send the crawl as JSON with `Content-Type: application/json`",
+        );
+    }
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                None,
+                &format!("the body is not JSON ({e}): send {{\"seed\": \"ARXIV:1706.03762\", \"depth\": 1}}"),
+            );
+        }
+    };
+    let Value::Object(fields) = value else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            None,
+            "the body must be a JSON object: {\"seed\": \"ARXIV:1706.03762\", \"depth\": 1}",
+        );
+    };
+    let request = match crawl_request(&fields) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match submit(&state.ctx, &request).await {
+        Ok(Submitted::Started(c)) => (
+            StatusCode::CREATED,
+            [(header::LOCATION, format!("/api/crawls/{}", c.crawl_id))],
+            Json(json!({ "id": c.crawl_id, "run": c.run, "status": c.status, "url": format!("/api/crawls/{}", c.crawl_id) })),
+        )
+            .into_response(),
+        Ok(Submitted::AlreadyRunning(c)) => (
+            StatusCode::OK,
+            Json(json!({ "id": c.crawl_id, "run": c.run, "status": c.status, "url": format!("/api/crawls/{}", c.crawl_id) })),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /api/crawls`.
+pub async fn list_crawls(State(state): State<AppState>) -> Response {
+    match state.ctx.store.crawls().await {
+        Ok(crawls) => Json(json!({ "crawls": crawls.iter().map(crawl_json).collect::<Vec<_>>() })).into_response(),
+        Err(e) => unavailable(&e).into_response(),
+    }
+}
+
+fn crawl_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        bad(
+            "id",
+            format!("crawl id {raw:?} is not a number: see /api/crawls for the ids"),
+        )
+    })
+}
+
+/// `GET /api/crawls/{id}`: the crawl and its current run's progress per stage.
+pub async fn get_crawl(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
+    let id = match crawl_id(&raw) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    match crawl_progress(&state.ctx, id).await {
+        Ok(Some(body)) => Json(body).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            Some("id"),
+            &format!("no crawl {id}: see /api/crawls for the ids"),
+        ),
+        Err(e) => unavailable(&e).into_response(),
+    }
+}
+
+/// A crawl with its counts and its current run's jobs per stage.
+pub async fn crawl_progress(ctx: &Context, id: i64) -> Result<Option<Value>, StoreError> {
+    let store = &ctx.store;
+    let Some(c) = store.crawl(id).await? else {
+        return Ok(None);
+    };
+    let stats = store.crawl_stats(id).await?;
+    let stages = every_queue(store.run_progress(&run_prefix(id, c.run)).await?);
+    let refreshes = store.refreshes_of(id).await?;
+    let mut body = crawl_json(&c);
+    body["papers"] = json!({
+        "members": stats.members,
+        "missing": stats.missing,
+        "edges": stats.edges,
+        "left_out": stats.left_out,
+        "truncated": stats.truncated,
+    });
+    body["stages"] = Value::Object(
+        stages
+            .into_iter()
+            .map(|d| {
+                let counts = json!({
+                    "pending": d.pending,
+                    "scheduled": d.scheduled,
+                    "running": d.running,
+                    "retrying": d.retrying,
+                    "dead": d.dead,
+                    "done": d.done,
+                });
+                (d.queue, counts)
+            })
+            .collect(),
+    );
+    body["refreshes"] = json!(
+        refreshes
+            .iter()
+            .map(|r| json!({ "run": r.run, "trigger": r.trigger, "started_at": time(r.started_at) }))
+            .collect::<Vec<_>>()
+    );
+    Ok(Some(body))
+}
+
+/// `GET /api/queues`.
+pub async fn queues(State(state): State<AppState>) -> Response {
+    match state.ctx.store.queue_depths().await {
+        Ok(depths) => Json(json!({ "queues": every_queue(depths) })).into_response(),
+        Err(e) => unavailable(&e).into_response(),
+    }
+}
+
+/// Dead jobs listed at most.
+pub const DEAD_LISTED: i64 = 100;
+
+/// `GET /api/jobs/dead`.
+pub async fn dead_jobs(State(state): State<AppState>) -> Response {
+    match state.ctx.store.dead_jobs(None, DEAD_LISTED).await {
+        Ok(jobs) => Json(json!({ "jobs": jobs })).into_response(),
+        Err(e) => unavailable(&e).into_response(),
+    }
+}
+
+/// `POST /api/jobs/{id}/retry`.
+pub async fn retry_job(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.ctx.store.retry_dead(Some(&id)).await {
+        Ok(0) => error(
+            StatusCode::NOT_FOUND,
+            Some("id"),
+            &format!("no dead job {id}: see /api/jobs/dead"),
+        ),
+        Ok(_) => Json(json!({ "retried": id })).into_response(),
+        Err(e) => unavailable(&e).into_response(),
+    }
+}
+
+/// `POST /api/refresh` with `{"crawl": id}` for one crawl, or no body for all.
+pub async fn refresh(State(state): State<AppState>, body: Bytes) -> Response {
+    let crawl = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(fields)) => {
+                if let Some(unknown) = fields.keys().find(|k| k.as_str() != "crawl") {
+                    return bad(unknown, format!("unknown field {unknown:?}: use crawl")).into_response();
+                }
+                match fields.get("crawl") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => match v.as_i64() {
+                        Some(id) => Some(id),
+                        None => return bad("crawl", format!("crawl must be a crawl id, not {v}")).into_response(),
+                    },
+                }
+            }
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    "the body must be empty (all crawls) or {\"crawl\": ID}",
+                );
+            }
+        }
+    };
+    let result = match crawl {
+        Some(id) => refresh::refresh_crawl(&state.ctx, id, "api").await.map(|r| vec![r]),
+        None => refresh::refresh_all(&state.ctx, "api").await,
+    };
+    match result {
+        Ok(started) if matches!(started.as_slice(), [RefreshStart::Missing { .. }]) => error(
+            StatusCode::NOT_FOUND,
+            Some("crawl"),
+            &format!("no crawl {}: see /api/crawls for the ids", crawl.unwrap_or_default()),
+        ),
+        Ok(started) => (StatusCode::ACCEPTED, Json(json!({ "refreshes": started }))).into_response(),
+        Err(e) => unavailable(&e).into_response(),
+    }
+}
+
+/// How long a worker may go without a heartbeat before it counts as gone, in seconds.
+fn liveness_window(ctx: &Context) -> i64 {
+    ctx.settings.queue.liveness().as_secs() as i64
+}
+
+/// Workers seen within the liveness window.
+pub async fn live_workers(ctx: &Context) -> Result<Vec<WorkerSeen>, StoreError> {
+    ctx.store.workers_seen(now() - liveness_window(ctx)).await
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let ctx = &state.ctx;
+    let depths = match ctx.store.queue_depths().await {
+        Ok(d) => every_queue(d),
+        Err(e) => return unavailable(&e).into_response(),
+    };
+    let workers = match live_workers(ctx).await {
+        Ok(w) => w,
+        Err(e) => return unavailable(&e).into_response(),
+    };
+    (
+        [(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)],
+        prometheus::render(&ctx.counters, &depths, &workers),
+    )
+        .into_response()
+}
+
+/// `GET /healthz`: 200 when the database answers and a worker was seen recently.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    let ctx = &state.ctx;
+    let database = ctx.store.ping().await;
+    let workers = match &database {
+        Ok(()) => live_workers(ctx).await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let per_queue: Map<String, Value> = Stage::ALL
+        .iter()
+        .map(|s| {
+            let n = workers.iter().filter(|w| w.queue == s.queue()).count();
+            (s.queue().to_owned(), json!(n))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    if let Err(e) = &database {
+        problems.push(format!("database: {e}"));
+    }
+    if database.is_ok() && workers.is_empty() {
+        problems.push(format!(
+            "no worker heartbeat in the last {} s: start `refnet worker` or `refnet serve`",
+            liveness_window(ctx)
+        ));
+    }
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if problems.is_empty() { "ok" } else { "unhealthy" },
+        "database": if database.is_ok() { "ok" } else { "unreachable" },
+        "workers": per_queue,
+        "problems": problems,
+    });
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,239 @@
+//! `refnet serve`'s HTTP side: the JSON API, `/metrics`, `/healthz` and the dashboard.
+//!
+//! Bound to loopback by default. A bearer token (`REFNET_API_TOKEN`) guards everything
+//! but `/healthz` when it is set, and must be set for any other address (see
+//! [`check_bind`]). Browsers reach the dashboard with the same token, typed once into
+//! a login form that sets an HttpOnly cookie. Without a token, requests whose `Host` is
+//! not a loopback name are refused (DNS rebinding), and every `POST` whose `Origin` is
+//! another site is refused (cross-site requests) — with or without one.
+
+pub mod api;
+pub mod dashboard;
+pub mod prometheus;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use crate::context::Context;
+use crate::secret::Secret;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The process's context.
+    pub ctx: Arc<Context>,
+    /// The bearer token, when one is required.
+    pub token: Option<Secret>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refuses an address other than loopback without a token: one line naming the fix.
+pub fn check_bind(addr: &SocketAddr, token: Option<&Secret>) -> Result<(), String> {
+    if token.is_some_and(|t| t.expose().trim().is_empty()) {
+        return Err(
+            "REFNET_API_TOKEN is set but empty: give it a long random value, e.g. `openssl rand -hex 32`".to_owned(),
+        );
+    }
+    if !addr.ip().is_loopback() && token.is_none() {
+        return Err(format!(
+            "refusing to serve on {addr} without a token: set REFNET_API_TOKEN (e.g. `openssl rand -hex 32`), or bind 127.0.0.1"
+        ));
+    }
+    Ok(())
+}
+
+/// The whole HTTP side of `refnet serve`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/login", get(dashboard::login_page).post(dashboard::login))
+        .route("/logout", post(dashboard::logout))
+        .route("/crawls", post(dashboard::start_crawl))
+        .route("/crawls/{id}/refresh", post(dashboard::refresh))
+        .route("/jobs/{id}/retry", post(dashboard::retry))
+        .route("/jobs/retry-all", post(dashboard::retry_all))
+        .route("/api/crawls", get(api::list_crawls).post(api::create_crawl))
+        .route("/api/crawls/{id}", get(api::get_crawl))
+        .route("/api/queues", get(api::queues))
+        .route("/api/jobs/dead", get(api::dead_jobs))
+        .route("/api/jobs/{id}/retry", post(api::retry_job))
+        .route("/api/refresh", post(api::refresh))
+        .merge(observability())
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+/// `/metrics` and `/healthz` alone, for a worker's `--metrics-bind`.
+pub fn metrics_router(state: AppState) -> Router {
+    observability()
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+fn observability() -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(api::metrics))
+        .route("/healthz", get(api::healthz))
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+/// The cookie a browser holds after logging in: a hash of the token, not the token.
+const SESSION_COOKIE: &str = "refnet_session";
+
+fn session_value(token: &Secret) -> String {
+    let digest = Sha256::digest(format!("refnet-session:{}", token.expose()).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Equal, in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether the request carries the token (header) or the session cookie.
+fn authorized(headers: &HeaderMap, token: &Secret) -> bool {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| same(given.trim(), token.expose()));
+    let session = session_value(token);
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(name, value)| name == SESSION_COOKIE && same(value, &session));
+    bearer || cookie
+}
+
+/// The host part of a `Host` or `Origin` value.
+fn host_name(value: &str) -> &str {
+    let value = value.split("://").nth(1).unwrap_or(value);
+    let value = value.split('/').next().unwrap_or(value);
+    if let Some(rest) = value.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    value.rsplit_once(':').map(|(h, _)| h).unwrap_or(value)
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Host, origin and token checks in front of every route.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let path = request.uri().path().to_owned();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if state.token.is_none() && !host.is_empty() && !is_loopback_name(host_name(host)) {
+        return api::error(
+            StatusCode::MISDIRECTED_REQUEST,
+            None,
+            &format!("this refnet serves loopback only, not {host}: set REFNET_API_TOKEN to serve other names"),
+        );
+    }
+    if request.method() == Method::POST
+        && let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+        && origin.split("://").nth(1).unwrap_or(origin) != host
+    {
+        return api::error(
+            StatusCode::FORBIDDEN,
+            None,
+            "cross-site request refused: post from refnet's own pages or without an Origin header",
+        );
+    }
+    let open = matches!(path.as_str(), "/healthz" | "/login");
+    if let Some(token) = &state.token
+        && !open
+        && !authorized(headers, token)
+    {
+        let browser = request.method() == Method::GET && !path.starts_with("/api/") && path != "/metrics";
+        if browser {
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+        }
+        let mut response = api::error(
+            StatusCode::UNAUTHORIZED,
+            None,
+            "missing or wrong token: send `Authorization: Bearer <REFNET_API_TOKEN>`",
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_loopback_needs_a_token() {
+        let lo: SocketAddr = "127.0.0.1:8080".parse().expect("addr");
+        let any: SocketAddr = "0.0.0.0:8080".parse().expect("addr");
+        assert!(check_bind(&lo, None).is_ok());
+        let err = check_bind(&any, None).expect_err("refused");
+        assert!(err.contains("REFNET_API_TOKEN"), "{err}");
+        assert!(check_bind(&any, Some(&Secret::new("t0ken"))).is_ok());
+        assert!(check_bind(&any, Some(&Secret::new(" "))).is_err());
+    }
+
+    #[test]
+    fn hosts_and_origins_are_read_for_their_names() {
+        assert_eq!(host_name("127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(host_name("[::1]:8080"), "::1");
+        assert_eq!(host_name("http://localhost:8080"), "localhost");
+        assert_eq!(host_name("evil.example"), "evil.example");
+        assert!(is_loopback_name("LOCALHOST"));
+        assert!(is_loopback_name("::1"));
+        assert!(!is_loopback_name("127.0.0.1.evil.example"));
+    }
+
+    #[test]
+    fn tokens_come_as_bearer_or_as_the_session_cookie() {
+        let token = Secret::new("s3cret");
+        let mut headers = HeaderMap::new();
+        assert!(!authorized(&headers, &token));
+        headers.insert(header::AUTHORIZATION, "Bearer s3cret".parse().expect("value"));
+        assert!(authorized(&headers, &token));
+        headers.insert(header::AUTHORIZATION, "Bearer wrong".parse().expect("value"));
+        assert!(!authorized(&headers, &token));
+        let mut headers = HeaderMap::new();
+        let cookie = format!("theme=dark; {SESSION_COOKIE}={}", session_value(&token));
+        headers.insert(header::COOKIE, cookie.parse().expect("value"));
+        assert!(authorized(&headers, &token));
+        assert!(!session_value(&token).contains("s3cret"));
+    }
+}
