@@ -13,6 +13,9 @@
 //! - [`summarize`]: the summarize stage (PDF download behind SSRF guards, isolated text
 //!   extraction, an LLM or the offline extractive summarizer, a cache).
 //! - [`render`]: the render stage (safe names, escaping, merging into existing notes).
+//! - [`refresh`]: refreshing crawls by hand or on a schedule (once per occurrence across
+//!   replicas), and what's-new notes.
+//! - [`serve`]: the HTTP API, `/metrics`, `/healthz` and the dashboard of `refnet serve`.
 //! - [`cli`]: the command line (the binary is a thin wrapper around it).
 //! - [`context`]: what every stage shares, built once per process.
 //! - [`retry`], [`metrics`], [`secret`]: backoff timing, counters, secrets that never print.
