@@ -233,6 +233,9 @@ pub async fn run_level(ctx: &Context, crawl_id: i64, run: i64, depth: i64) -> Re
         ctx.counters.papers_fetched.add(batch.papers.len() as u64);
         store.record_batch(crawl_id, run, &batch, now()).await?;
     }
+    if !todo.is_empty() {
+        store.refresh_statistics().await?;
+    }
     if !expand {
         return Ok(LevelOutcome::Finished);
     }

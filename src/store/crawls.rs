@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Doing, Store, StoreError, graph::Candidate, on_db, placeholders, rows_per_statement};
+use super::{Db, Doing, Store, StoreError, graph::Candidate, on_db, placeholders, rows_per_statement};
 
 /// Which way a crawl grows from each paper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -393,7 +393,23 @@ impl Store {
                 q.execute(&mut *tx).await.doing("recording papers left out")?;
             }
             tx.commit().await.doing("committing a level")
-        })
+        })?;
+        self.refresh_statistics().await
+    }
+
+    /// Postgres plans from table statistics that autovacuum refreshes only after a while;
+    /// a crawl's levels grow its tables by orders of magnitude in seconds, and stale
+    /// statistics turn joins over them into cross products (seconds instead of
+    /// milliseconds). Refreshed after each level's fetch and admission (skipping a table another
+    /// worker is analysing); SQLite needs none.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if let Db::Postgres(pool) = &self.db {
+            sqlx::query("ANALYZE (SKIP_LOCKED) crawl_members, citations, papers, paper_authors")
+                .execute(pool)
+                .await
+                .doing("refreshing table statistics")?;
+        }
+        Ok(())
     }
 
     /// Every member of a crawl, by depth then priority.
@@ -427,9 +443,9 @@ impl Store {
             "SELECT \
                (SELECT COUNT(*) FROM crawl_members WHERE crawl_id = $1), \
                (SELECT COUNT(*) FROM crawl_members WHERE crawl_id = $1 AND missing IS NOT NULL), \
-               (SELECT COUNT(*) FROM citations c \
-                  JOIN crawl_members a ON a.paper_id = c.citing AND a.crawl_id = $1 \
-                  JOIN crawl_members b ON b.paper_id = c.cited AND b.crawl_id = $1), \
+               (SELECT COUNT(*) FROM crawl_members a JOIN citations c ON c.citing = a.paper_id \
+                  WHERE a.crawl_id = $1 AND EXISTS \
+                  (SELECT 1 FROM crawl_members b WHERE b.crawl_id = $1 AND b.paper_id = c.cited)), \
                (SELECT COUNT(*) FROM crawl_left_out WHERE crawl_id = $1), \
                (SELECT COUNT(*) FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
                   WHERE m.crawl_id = $1 AND (p.references_truncated OR p.citations_truncated))",
