@@ -14,11 +14,20 @@
 //! - `summarize`: a depth-1 crawl whose papers are summarized through a fake LLM that
 //!   allows 60 requests a minute, with refnet's limit set to the same; then the crawl again.
 //!
+//! - `queue`: no-op jobs per second through refnet's queue (apalis with refnet's workers)
+//!   on SQLite and on Postgres (when one answers on 127.0.0.1:5432, or at
+//!   `REFNET_BENCH_DATABASE_URL`), with 1 and 2 workers, beside a plain claim-and-ack loop
+//!   on the same database (`FOR UPDATE SKIP LOCKED` on Postgres): the floor.
+//!
+//! - `serve`: papers per minute end to end through `refnet serve`: a crawl posted to its
+//!   API, crawled from a fake S2, summarized and rendered by its workers.
+//!
 //! Results are printed as Markdown rows for BENCHMARKS.md. Everything runs on 127.0.0.1.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use refnet::testkit::pg::ScratchDb;
 use refnet::testkit::{Corpus, FakeLlm, FakeOptions, FakeS2, LlmOptions};
 
 #[tokio::main]
@@ -33,6 +42,12 @@ async fn main() {
     }
     if all || which.iter().any(|w| w == "summarize") {
         summarize().await;
+    }
+    if all || which.iter().any(|w| w == "queue") {
+        queue().await;
+    }
+    if all || which.iter().any(|w| w == "serve") {
+        serve().await;
     }
     if all || which.iter().any(|w| w == "render") {
         let sizes: Vec<usize> = which.iter().filter_map(|w| w.parse().ok()).collect();
@@ -226,20 +241,24 @@ async fn run_refnet_with(dir: &Path, url: &str, env: &[(&str, &str)], args: &[&s
     (elapsed, String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-async fn crawl() {
+/// The synthetic corpus the crawl and serve benches share (20,000 papers, a seed with
+/// over a thousand in reach at depth 2) behind a fake S2 answering `rps` requests/s:
+/// (the fake, the seed's id, papers in the corpus, papers in reach at depth 2).
+async fn depth2_corpus(rps: f64) -> (FakeS2, String, usize, usize) {
     let papers = 20_000;
     let corpus = Corpus::synthetic(papers, 40, 2026);
     let seed = corpus.len() - 1;
     let reach = corpus.reachable(seed, 2).len();
     let seed_id = corpus.paper(seed).id.clone();
-    let fake = FakeS2::start_with(
-        corpus,
-        FakeOptions {
-            rate_limit: Some(1.0),
-            ..FakeOptions::default()
-        },
-    )
-    .await;
+    let options = FakeOptions {
+        rate_limit: Some(rps),
+        ..FakeOptions::default()
+    };
+    (FakeS2::start_with(corpus, options).await, seed_id, papers, reach)
+}
+
+async fn crawl() {
+    let (fake, seed_id, papers, reach) = depth2_corpus(1.0).await;
     // Three first runs, each into an empty vault; the median is reported.
     let mut firsts = Vec::new();
     let mut stdout = String::new();
@@ -442,4 +461,289 @@ async fn summarize() {
     println!("| wall time of the crawl | {:.1} s | |", first.as_secs_f64());
     println!("| LLM calls on a second run | {second_calls} | 0 |");
     println!("| wall time of the second run | {:.1} s | |", second.as_secs_f64());
+}
+
+/// A job that does nothing, on a queue of its own.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct NoopJob {
+    n: u64,
+}
+
+impl refnet::queue::Job for NoopJob {
+    const STAGE: refnet::queue::Stage = refnet::queue::Stage::Render;
+
+    fn queue_name() -> &'static str {
+        "bench-noop"
+    }
+
+    fn key(&self) -> String {
+        format!("bench:noop:{}", self.n)
+    }
+
+    async fn run(&self, _: &std::sync::Arc<refnet::context::Context>) -> Result<(), refnet::queue::JobError> {
+        Ok(())
+    }
+}
+
+/// A Postgres server for the bench: `REFNET_BENCH_DATABASE_URL`, else the local default,
+/// when it answers on loopback.
+fn bench_pg_admin() -> Option<String> {
+    let url = std::env::var("REFNET_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    refnet::testkit::pg::loopback_server(&url)
+}
+
+/// A fresh database: its url, and for Postgres a guard that drops it.
+async fn fresh_database(kind: &str, dir: &Path, label: &str) -> (String, Option<ScratchDb>) {
+    if kind == "SQLite" {
+        return (
+            format!("sqlite://{}", dir.join(format!("{label}.sqlite")).display()),
+            None,
+        );
+    }
+    let db = ScratchDb::create(&bench_pg_admin().expect("Postgres"), "refnet_bench").await;
+    (db.url.clone(), Some(db))
+}
+
+/// No-op jobs per second through refnet's queue with `workers` workers of `concurrency`.
+async fn noop_throughput(kind: &str, jobs: u64, workers: usize, concurrency: usize) -> f64 {
+    use refnet::queue::worker::supervise;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, guard) = fresh_database(kind, dir.path(), "queue").await;
+    let store = refnet::store::Store::open(&url).await.expect("store");
+    let settings = refnet::settings::Settings {
+        vault: dir.path().join("vault"),
+        database_url: Some(refnet::secret::Secret::new(url.clone())),
+        ..refnet::settings::Settings::default()
+    };
+    let ctx = refnet::context::Context::new(settings, store).expect("context");
+    let all: Vec<NoopJob> = (0..jobs).map(|n| NoopJob { n }).collect();
+    for chunk in all.chunks(500) {
+        refnet::queue::enqueue(&ctx, chunk).await.expect("enqueue");
+    }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let started = Instant::now();
+    let running: Vec<_> = (0..workers)
+        .map(|_| tokio::spawn(supervise::<NoopJob>(ctx.clone(), concurrency, shutdown.clone())))
+        .collect();
+    while ctx.store.live_jobs("bench:noop:").await.expect("live") > 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let elapsed = started.elapsed();
+    shutdown.cancel();
+    for r in running {
+        let _ = r.await;
+    }
+    ctx.store.close().await;
+    drop(guard);
+    jobs as f64 / elapsed.as_secs_f64()
+}
+
+/// Creates the `floor` table on `$pool` with `$schema`, fills it with `$jobs` rows by
+/// `$fill`, then times `$tasks` loops that each claim one row with `$claim` and mark it
+/// done, until none is left.
+macro_rules! claim_and_ack {
+    ($pool:expr, $tasks:expr, $jobs:expr, $schema:expr, $fill:expr, $claim:expr) => {{
+        for statement in $schema {
+            sqlx::query(statement).execute(&$pool).await.expect("schema");
+        }
+        sqlx::query($fill)
+            .bind($jobs as i64)
+            .execute(&$pool)
+            .await
+            .expect("rows");
+        let started = Instant::now();
+        let loops: Vec<_> = (0..$tasks)
+            .map(|_| {
+                let pool = $pool.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let claimed: Option<i64> =
+                            sqlx::query_scalar($claim).fetch_optional(&pool).await.expect("claim");
+                        let Some(id) = claimed else { break };
+                        sqlx::query("UPDATE floor SET status = 'done' WHERE id = $1")
+                            .bind(id)
+                            .execute(&pool)
+                            .await
+                            .expect("ack");
+                    }
+                })
+            })
+            .collect();
+        for l in loops {
+            let _ = l.await;
+        }
+        let elapsed = started.elapsed();
+        $pool.close().await;
+        elapsed
+    }};
+}
+
+/// The floor: `tasks` loops that claim one row and mark it done, with nothing else.
+async fn floor_throughput(kind: &str, jobs: u64, tasks: usize) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, guard) = fresh_database(kind, dir.path(), "floor").await;
+    let elapsed = if kind == "SQLite" {
+        let options = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .expect("url")
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(tasks as u32 + 1)
+            .connect_with(options)
+            .await
+            .expect("sqlite");
+        claim_and_ack!(
+            pool,
+            tasks,
+            jobs,
+            ["CREATE TABLE floor (id INTEGER PRIMARY KEY, status TEXT NOT NULL DEFAULT 'pending')"],
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+             INSERT INTO floor (id) SELECT i FROM n",
+            "UPDATE floor SET status = 'running' WHERE id = \
+             (SELECT id FROM floor WHERE status = 'pending' ORDER BY id LIMIT 1) RETURNING id"
+        )
+    } else {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(tasks as u32 + 1)
+            .connect(&url)
+            .await
+            .expect("pg");
+        claim_and_ack!(
+            pool,
+            tasks,
+            jobs,
+            [
+                "CREATE TABLE floor (id BIGSERIAL PRIMARY KEY, status TEXT NOT NULL DEFAULT 'pending')",
+                "CREATE INDEX floor_pending ON floor (id) WHERE status = 'pending'",
+            ],
+            "INSERT INTO floor (status) SELECT 'pending' FROM generate_series(1, $1)",
+            "UPDATE floor SET status = 'running' WHERE id = (SELECT id FROM floor \
+             WHERE status = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+        )
+    };
+    drop(guard);
+    jobs as f64 / elapsed.as_secs_f64()
+}
+
+async fn queue() {
+    let jobs = 3_000;
+    let mut kinds = vec!["SQLite"];
+    if bench_pg_admin().is_some() {
+        kinds.push("Postgres");
+    } else {
+        println!("(Postgres skipped: nothing answers on 127.0.0.1:5432; set REFNET_BENCH_DATABASE_URL)");
+    }
+    println!("## queue: {jobs} no-op jobs, median of 3 runs each");
+    println!("| database | workers × jobs at once | refnet's queue | claim-and-ack loop (floor) | queue ÷ floor |");
+    println!("|---|---|---|---|---|");
+    for kind in kinds {
+        for (workers, concurrency) in [(1, 1), (1, 4), (2, 4)] {
+            let mut queue_runs = Vec::new();
+            let mut floor_runs = Vec::new();
+            for _ in 0..3 {
+                queue_runs.push(noop_throughput(kind, jobs, workers, concurrency).await);
+                floor_runs.push(floor_throughput(kind, jobs, workers * concurrency).await);
+            }
+            queue_runs.sort_by(f64::total_cmp);
+            floor_runs.sort_by(f64::total_cmp);
+            let (q, f) = (queue_runs[1], floor_runs[1]);
+            println!(
+                "| {kind} | {workers} × {concurrency} | {q:.0} jobs/s | {f:.0} jobs/s ({} loops) | {:.2} |",
+                workers * concurrency,
+                q / f
+            );
+        }
+    }
+}
+
+async fn serve() {
+    let (fake, seed_id, papers, reach) = depth2_corpus(10.0).await;
+    let mut kinds = vec!["SQLite"];
+    if bench_pg_admin().is_some() {
+        kinds.push("Postgres");
+    }
+    println!(
+        "## serve: a depth-2 crawl of {reach} papers (of {papers}) posted to `refnet serve` (fake S2 at 10 requests/s, extractive summaries)"
+    );
+    println!("| database | wall time, POST to every stage drained | papers per minute | S2 requests |");
+    println!("|---|---|---|---|");
+    for kind in kinds {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (url, guard) = fresh_database(kind, dir.path(), "serve").await;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refnet"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("DATABASE_URL", &url)
+            .env("REFNET_VAULT", dir.path().join("vault"))
+            .env("REFNET_S2_URL", &fake.url)
+            .env("REFNET_S2_RPS", "10")
+            .env("REFNET_LOG", "warn")
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn refnet serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        let first = lines.next_line().await.expect("read").expect("a line");
+        let base = first
+            .strip_prefix("serving on ")
+            .expect("serving line")
+            .trim_end_matches('/')
+            .to_owned();
+        let http = reqwest::Client::new();
+        let before = fake.request_count();
+        let started = Instant::now();
+        let created: serde_json::Value = http
+            .post(format!("{base}/api/crawls"))
+            .header("content-type", "application/json")
+            .body(serde_json::json!({"seed": seed_id, "depth": 2}).to_string())
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json");
+        let id = created["id"].as_i64().expect("crawl id");
+        let members = loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let crawl: serde_json::Value = http
+                .get(format!("{base}/api/crawls/{id}"))
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            let drained = ["crawl", "summarize", "render"].iter().all(|s| {
+                let st = &crawl["stages"][s];
+                st["pending"] == 0 && st["running"] == 0 && st["scheduled"] == 0 && st["retrying"] == 0
+            });
+            let render_done = crawl["stages"]["render"]["done"].as_i64().unwrap_or(0) >= 2;
+            if crawl["status"] == "done" && drained && render_done {
+                break crawl["papers"]["members"].as_i64().unwrap_or(0);
+            }
+        };
+        let elapsed = started.elapsed();
+        let requests = fake.request_count() - before;
+        println!(
+            "| {kind} | {:.1} s | {:.0} | {requests} |",
+            elapsed.as_secs_f64(),
+            members as f64 * 60.0 / elapsed.as_secs_f64()
+        );
+        // SAFETY: kill only signals the child this bench started.
+        if let Some(pid) = child.id() {
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGTERM);
+            }
+        }
+        let _ = child.wait().await;
+        drop(guard);
+    }
 }

@@ -100,6 +100,11 @@ pub trait Job: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync +
     /// The stage (and queue) of this job type.
     const STAGE: Stage;
 
+    /// The queue: the stage's, unless a job type needs one of its own (a benchmark's).
+    fn queue_name() -> &'static str {
+        Self::STAGE.queue()
+    }
+
     /// The idempotency key, unique per queue forever.
     fn key(&self) -> String;
 
@@ -135,7 +140,7 @@ pub async fn enqueue<J: Job>(ctx: &Context, jobs: &[J]) -> Result<usize, StoreEr
             max_attempts,
         })
         .collect();
-    ctx.store.push_jobs(J::STAGE.queue(), &inputs).await
+    ctx.store.push_jobs(J::queue_name(), &inputs).await
 }
 
 #[cfg(test)]

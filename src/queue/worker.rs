@@ -73,7 +73,9 @@ fn hostname() -> String {
         .unwrap_or_else(|| "host".to_owned())
 }
 
-async fn supervise<J: Job>(ctx: Arc<Context>, concurrency: usize, shutdown: CancellationToken) {
+/// Runs workers of one job type (under new names after backend failures) until
+/// `shutdown` is cancelled.
+pub async fn supervise<J: Job>(ctx: Arc<Context>, concurrency: usize, shutdown: CancellationToken) {
     let backoff = Backoff {
         base: Duration::from_secs(1),
         max: Duration::from_secs(30),
@@ -123,7 +125,7 @@ async fn run_worker<J: Job>(
     macro_rules! run_on {
         ($backend:ident, $storage:ident, $pool:expr) => {{
             let config = $backend::Config::default()
-                .queue(J::STAGE.queue())
+                .queue(J::queue_name())
                 .batch_size(concurrency.max(1))
                 .heartbeat_interval(q.heartbeat)
                 .missed_heartbeats(q.missed_heartbeats);

@@ -7,6 +7,7 @@ pub mod fake_llm;
 pub mod fake_s2;
 pub mod fake_web;
 pub mod pdf;
+pub mod pg;
 
 use std::net::SocketAddr;
 

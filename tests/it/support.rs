@@ -58,78 +58,32 @@ pub fn pg_admin_url() -> Option<String> {
                 .ok()
                 .filter(|u| !u.is_empty())
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-            let parsed = url::Url::parse(&url).expect("REFNET_TEST_DATABASE_URL is a URL");
-            let host = parsed.host_str().unwrap_or("127.0.0.1").to_owned();
-            assert!(
-                matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1" | "[::1]"),
-                "tests only talk to loopback: REFNET_TEST_DATABASE_URL names {host}"
-            );
-            let port = parsed.port().unwrap_or(5432);
-            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            let up = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok();
-            if up {
-                return Some(url);
+            if let Some(up) = refnet::testkit::pg::loopback_server(&url) {
+                return Some(up);
             }
             assert!(
                 std::env::var("REFNET_TEST_REQUIRE_PG").as_deref() != Ok("1"),
-                "REFNET_TEST_REQUIRE_PG=1 but no Postgres answers at {url}"
+                "REFNET_TEST_REQUIRE_PG=1 but no Postgres answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)"
             );
-            eprintln!("skipping the Postgres variants: no server at 127.0.0.1:{port} (set REFNET_TEST_DATABASE_URL)");
+            eprintln!(
+                "skipping the Postgres variants: no server answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)"
+            );
             None
         })
         .clone()
 }
 
 /// A database of its own for one test, dropped afterwards.
-pub struct PgDatabase {
-    admin: String,
-    name: String,
-    pub url: String,
-}
+pub struct PgDatabase(refnet::testkit::pg::ScratchDb);
 
 impl PgDatabase {
     pub async fn create() -> Self {
         let admin = pg_admin_url().expect("Postgres configured");
-        let name = format!("refnet_t_{}", ulid::Ulid::new().to_string().to_lowercase());
-        let pool = sqlx::PgPool::connect(&admin)
-            .await
-            .expect("connect to the test Postgres server");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&pool)
-            .await
-            .expect("create a test database");
-        pool.close().await;
-        let mut url = url::Url::parse(&admin).expect("admin url");
-        url.set_path(&name);
-        Self {
-            admin,
-            name,
-            url: url.to_string(),
-        }
+        Self(refnet::testkit::pg::ScratchDb::create(&admin, "refnet_t").await)
     }
-}
 
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin = self.admin.clone();
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime: use a thread with a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&pool)
-                    .await;
-                    pool.close().await;
-                }
-            });
-        })
-        .join();
+    pub fn url(&self) -> &str {
+        &self.0.url
     }
 }
 
@@ -185,7 +139,7 @@ impl TestApp {
             Backend::Sqlite => (format!("sqlite://{}", dir.path().join("refnet.sqlite").display()), None),
             Backend::Postgres => {
                 let db = PgDatabase::create().await;
-                (db.url.clone(), Some(db))
+                (db.url().to_owned(), Some(db))
             }
         };
         let mut settings = test_settings(dir.path(), &s2.url, &url);

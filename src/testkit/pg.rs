@@ -1,0 +1,73 @@
+//! Scratch Postgres databases on a loopback server, one per test or benchmark run.
+
+use std::time::Duration;
+
+/// `url` if it names a Postgres server on loopback that accepts a connection within a
+/// second; `None` if nothing answers. Panics on a non-loopback host: tests and benchmarks
+/// only talk to servers on this machine.
+pub fn loopback_server(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("{url} is not a URL: {e}"));
+    let host = parsed.host_str().unwrap_or("127.0.0.1").to_owned();
+    assert!(
+        matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1" | "[::1]"),
+        "tests and benchmarks only talk to loopback, not {host}"
+    );
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], parsed.port().unwrap_or(5432)));
+    std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+        .is_ok()
+        .then(|| url.to_owned())
+}
+
+/// A database of its own on the server at `admin`, dropped (with its connections) when
+/// this value is.
+pub struct ScratchDb {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl ScratchDb {
+    /// Creates `<prefix>_<ulid>` on the server at `admin`.
+    pub async fn create(admin: &str, prefix: &str) -> Self {
+        let name = format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase());
+        let pool = sqlx::PgPool::connect(admin)
+            .await
+            .expect("connect to the local Postgres server");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .expect("create a scratch database");
+        pool.close().await;
+        let mut url = url::Url::parse(admin).expect("admin url");
+        url.set_path(&name);
+        Self {
+            admin: admin.to_owned(),
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        // Drop may run inside a runtime: use a thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&pool)
+                    .await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
