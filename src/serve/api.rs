@@ -465,10 +465,17 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// How long `/healthz` waits for the database.
+const HEALTH_DB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// `GET /healthz`: 200 when the database answers and a worker was seen recently.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let ctx = &state.ctx;
-    let database = ctx.store.ping().await;
+    // A probe must answer quickly: a database that does not answer in time is down.
+    let database = match tokio::time::timeout(HEALTH_DB_TIMEOUT, ctx.store.ping()).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", HEALTH_DB_TIMEOUT.as_secs())),
+    };
     let workers = match &database {
         Ok(()) => live_workers(ctx).await.unwrap_or_default(),
         Err(_) => Vec::new(),

@@ -1,7 +1,8 @@
 //! The service: refreshes and their what's-new notes, one refresh per scheduled
 //! occurrence however many schedulers fire, worker processes sharing a queue (no job run
 //! twice, a killed worker's job run again), the HTTP API and its token, `/metrics` as
-//! Prometheus text, and `refnet serve` end to end with its dashboard in headless Chromium.
+//! Prometheus text, `refnet serve` end to end with its dashboard in headless Chromium, and
+//! serve riding out Postgres going away.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -763,6 +764,25 @@ async fn chromium_dom(url: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Starts `refnet serve` on 127.0.0.1, port 0: the process and its base URL, read from
+/// the first line it prints.
+async fn start_serve(dir: &Path, env: &[(&str, String)]) -> (tokio::process::Child, String) {
+    let mut server = refnet_process(dir, env, &["serve", "--bind", "127.0.0.1:0"]);
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("serve starts")
+        .expect("read")
+        .expect("a line");
+    let base = first
+        .strip_prefix("serving on ")
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    // Keep reading, so that anything serve prints later has somewhere to go.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (server, base)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refnet_serve_takes_a_crawl_over_http_shows_it_and_refreshes_on_schedule() {
     let (corpus, seed) = small_corpus();
@@ -774,17 +794,7 @@ async fn refnet_serve_takes_a_crawl_over_http_shows_it_and_refreshes_on_schedule
         ("REFNET_S2_URL", app.ctx.settings.s2.url.to_string()),
         ("REFNET_REFRESH_CRON", "*/3 * * * * *".to_owned()),
     ];
-    let mut server = refnet_process(dir.path(), &env, &["serve", "--bind", "127.0.0.1:0"]);
-    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("serve starts")
-        .expect("read")
-        .expect("a line");
-    let base = first
-        .strip_prefix("serving on ")
-        .map(|u| u.trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let (server, base) = start_serve(dir.path(), &env).await;
     let http = client();
 
     let response = http
@@ -865,4 +875,159 @@ async fn refnet_serve_takes_a_crawl_over_http_shows_it_and_refreshes_on_schedule
     assert_eq!(code, Some(0), "{err}");
     let index = notes_in(&app.vault().join("refnet/crawls"));
     assert_eq!(index.len(), 1, "the crawl wrote its notes");
+}
+
+/// A TCP forwarder on 127.0.0.1 in front of the test Postgres that can be cut (every
+/// connection dropped, new ones closed at once) and restored: Postgres going away.
+struct CutProxy {
+    addr: std::net::SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl CutProxy {
+    async fn start(target: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let accept = {
+            let (up, links) = (up.clone(), links.clone());
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !up.load(Ordering::SeqCst) {
+                        continue; // dropped: the connection closes at once
+                    }
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    links.lock().expect("links").push(link);
+                }
+            })
+        };
+        Self {
+            addr,
+            up,
+            links,
+            accept,
+        }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().expect("links").drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for CutProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}
+
+async fn healthz_until(http: &reqwest::Client, base: &str, want: u16, within: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let (status, health) = json_of(http.get(format!("{base}/healthz")).send().await.expect("get")).await;
+        if status == want {
+            return health;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/healthz did not answer {want} within {within:?}: {status} {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_going_away_fails_healthz_and_the_work_resumes_when_it_returns() {
+    if super::support::pg_admin_url().is_none() {
+        return;
+    }
+    let (corpus, seed) = small_corpus();
+    let app = TestApp::new(Backend::Postgres, corpus).await;
+    let mut direct = url::Url::parse(&database_url(&app)).expect("url");
+    let target = std::net::SocketAddr::from(([127, 0, 0, 1], direct.port().unwrap_or(5432)));
+    let proxy = CutProxy::start(target).await;
+    direct.set_port(Some(proxy.addr.port())).expect("port");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = vec![
+        ("DATABASE_URL", direct.to_string()),
+        ("REFNET_VAULT", app.vault().display().to_string()),
+        ("REFNET_S2_URL", app.ctx.settings.s2.url.to_string()),
+    ];
+    let (mut server, base) = start_serve(dir.path(), &env).await;
+    let http = client();
+    healthz_until(&http, &base, 200, Duration::from_secs(30)).await;
+
+    // Postgres goes away: the probe says so, quickly, and serve keeps running.
+    proxy.cut();
+    let started = tokio::time::Instant::now();
+    let health = healthz_until(&http, &base, 503, Duration::from_secs(20)).await;
+    assert_eq!(health["database"], "unreachable", "{health}");
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    // A crawl is queued meanwhile (through the database directly), and time passes.
+    let crawl = app.begin(&seed, 1, Direction::References, None).await;
+    enqueue(
+        &app.ctx,
+        &[refnet::queue::CrawlJob {
+            crawl_id: crawl.crawl_id,
+            run: crawl.run,
+            depth: 0,
+        }],
+    )
+    .await
+    .expect("enqueue");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        server.try_wait().expect("try_wait").is_none(),
+        "serve exited while the database was away"
+    );
+    assert!(
+        app.paper_notes().is_empty(),
+        "nothing could be rendered without the database"
+    );
+
+    // It comes back: the workers reconnect and the queued crawl runs to its notes.
+    proxy.restore();
+    healthz_until(&http, &base, 200, Duration::from_secs(60)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while app
+        .ctx
+        .store
+        .live_jobs(&run_prefix(crawl.crawl_id, crawl.run))
+        .await
+        .expect("live")
+        > 0
+        || app.paper_notes().len() < 4
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the crawl queued while Postgres was away did not finish after it returned"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let done = app
+        .ctx
+        .store
+        .crawl(crawl.crawl_id)
+        .await
+        .expect("crawl")
+        .expect("exists");
+    assert_eq!(done.status, "done", "{done:?}");
+    assert!(app.ctx.store.dead_jobs(None, 10).await.expect("dead").is_empty());
+    let (code, err) = terminate(server).await;
+    assert_eq!(code, Some(0), "{err}");
 }
