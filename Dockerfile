@@ -5,7 +5,7 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 # Cargo.toml declares a [[bench]] and an [[example]]: their files must exist for Cargo to
 # read the manifest, so the skeleton has stand-ins for them too. Afterwards the skeleton's
 # own fingerprints are removed, so the real sources are compiled whatever their mtimes.

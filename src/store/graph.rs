@@ -1,6 +1,6 @@
 //! Papers, authors and citation edges.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use sqlx::AssertSqlSafe;
 
@@ -435,23 +435,25 @@ impl Store {
         Ok(out)
     }
 
-    /// Calls `f` with every stored edge touching one of `ids`, a chunk at a time, so a
-    /// caller can keep the graph compact (an edge touching two chunks comes twice).
+    /// Calls `f` once with every stored edge touching one of `ids`, a chunk at a time, so a
+    /// caller can keep the graph compact: first the edges out of `ids`, then the edges into
+    /// `ids` from papers outside them (the others came with the first).
     pub async fn for_each_edge_touching(&self, ids: &[String], mut f: impl FnMut(EdgeRow)) -> Result<(), StoreError> {
-        for chunk in ids.chunks(super::IDS_PER_QUERY) {
-            let rows: Vec<EdgeRow> = self
-                .select_by_ids(
-                    chunk,
-                    |set| {
-                        format!(
-                            "SELECT citing, cited, is_influential FROM citations WHERE citing IN ({set}) \
-                             UNION SELECT citing, cited, is_influential FROM citations WHERE cited IN ({set})"
-                        )
-                    },
-                    "reading citations",
-                )
-                .await?;
-            rows.into_iter().for_each(&mut f);
+        let inside: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        for into in [false, true] {
+            let end = if into { "cited" } else { "citing" };
+            for chunk in ids.chunks(IDS_PER_QUERY) {
+                let rows: Vec<EdgeRow> = self
+                    .select_by_ids(
+                        chunk,
+                        |set| format!("SELECT citing, cited, is_influential FROM citations WHERE {end} IN ({set})"),
+                        "reading citations",
+                    )
+                    .await?;
+                rows.into_iter()
+                    .filter(|e| !into || !inside.contains(e.citing.as_str()))
+                    .for_each(&mut f);
+            }
         }
         Ok(())
     }
@@ -514,6 +516,40 @@ mod tests {
             e("a", "c", None),
         ]);
         assert_eq!(out, vec![e("a", "b", Some(true)), e("a", "c", None)]);
+    }
+
+    #[tokio::test]
+    async fn every_edge_touching_the_ids_comes_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("s.sqlite").display()))
+            .await
+            .expect("store");
+        let crate::store::Db::Sqlite(pool) = &store.db else {
+            unreachable!("a sqlite url")
+        };
+        // Inside: a, b, c (and fillers). Outside: x cites a; a cites y; x cites y (touches nothing).
+        for (citing, cited) in [("a", "b"), ("b", "c"), ("c", "a"), ("x", "a"), ("a", "y"), ("x", "y")] {
+            sqlx::query("INSERT INTO citations (citing, cited) VALUES ($1, $2)")
+                .bind(citing)
+                .bind(cited)
+                .execute(pool)
+                .await
+                .expect("insert");
+        }
+        // a and b, c in different chunks of the query: an edge between chunks still comes once.
+        let mut ids = vec!["a".to_owned()];
+        ids.extend((0..IDS_PER_QUERY).map(|i| format!("filler{i}")));
+        ids.extend(["b".to_owned(), "c".to_owned()]);
+        let mut seen = Vec::new();
+        store
+            .for_each_edge_touching(&ids, |e| seen.push((e.citing, e.cited)))
+            .await
+            .expect("edges");
+        seen.sort();
+        let want: Vec<(String, String)> = [("a", "b"), ("a", "y"), ("b", "c"), ("c", "a"), ("x", "a")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .to_vec();
+        assert_eq!(seen, want);
     }
 
     #[test]
