@@ -119,7 +119,9 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         .for_each_edge_touching(&member_ids, |e| graph.add_edge(&e.citing, &e.cited))
         .await?;
     graph.finish();
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     let metrics = graph.metrics(crawl_id);
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), papers = member_ids.len(), "render: graph ready");
 
