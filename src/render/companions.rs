@@ -8,7 +8,7 @@ use tracing::warn;
 use super::graph::CrawlGraph;
 use super::naming::{self, BIB_PATH, MAPS_DIR, NEWS_DIR, Names, Wanted};
 use super::note::LinkItem;
-use super::papers::{PaperBook, Titles, authors_by_paper, bib_input, cites_for};
+use super::papers::{BibEntry, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
 use super::vault::{self, Vault, VaultError};
 use super::write::{self, NoteJob};
 use super::{
@@ -312,12 +312,24 @@ pub(super) async fn render_map(
     Ok(report)
 }
 
-/// `refnet/references.bib`: every paper with a note, sorted by citekey.
-pub(super) async fn render_bibliography(ctx: &Context, vault: &Vault) -> Result<RenderReport, RenderError> {
+/// `refnet/references.bib`: every paper with a note, sorted by citekey; `known` holds the
+/// entries the paper notes just built (by paper id), the rest are read from the store.
+pub(super) async fn render_bibliography(
+    ctx: &Context,
+    vault: &Vault,
+    mut known: HashMap<String, BibEntry>,
+) -> Result<RenderReport, RenderError> {
     let store = &ctx.store;
-    let ids = store.noted_paper_ids().await?;
+    let mut ids = store.noted_paper_ids().await?;
+    let mut entries = Vec::with_capacity(ids.len());
+    ids.retain(|id| match known.remove(id) {
+        Some(entry) => {
+            entries.push(entry);
+            false
+        }
+        None => true,
+    });
     let keys: HashMap<String, String> = store.citekeys(&ids).await?.into_iter().collect();
-    let mut entries = Vec::with_capacity(keys.len());
     for chunk in ids.chunks(CHUNK) {
         let papers = store.papers(chunk).await?;
         let authors = authors_by_paper(store, chunk).await?;

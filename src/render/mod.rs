@@ -38,9 +38,9 @@ use crate::store::{Claim, Crawl, PdfRow, Store, StoreError, StoredPaper, Summary
 use graph::CrawlGraph;
 use names::NoteName;
 use naming::{AUTHORS_DIR, CRAWLS_DIR, Names, PAPERS_DIR, Wanted};
-use papers::{AuthorsByPaper, PaperBook, Places, Titles, authors_by_paper, cites_for};
+use papers::{AuthorsByPaper, BibEntry, PaperBook, Places, Titles, authors_by_paper, cites_for};
 use vault::{Vault, VaultError};
-use write::{Moved, NoteJob, Outcome};
+use write::{Moved, NoteJob, NoteOutcome, Outcome};
 
 /// Paper notes built and written at a time.
 const CHUNK: usize = 500;
@@ -156,6 +156,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         )
         .await?,
     );
+    let mut bib_entries: HashMap<String, BibEntry> = HashMap::with_capacity(member_ids.len());
     for chunk in member_ids.chunks(CHUNK) {
         let papers = store.papers(chunk).await?;
         let summaries: HashMap<String, SummaryRow> = store
@@ -171,10 +172,11 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
             .map(|p| (p.paper_id.clone(), p))
             .collect();
         let (shared, moved) = (book.clone(), names.moved());
-        let outcomes = blocking(&vault, move |v| {
+        let (outcomes, entries) = blocking(&vault, move |v| {
             build_and_write(v, &shared, &papers, &summaries, &pdfs, &moved)
         })
         .await?;
+        bib_entries.extend(entries);
         report.absorb(record(ctx, &mut names, outcomes).await?);
     }
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
@@ -188,7 +190,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     }
     report.absorb(companions::render_map(&vault, &names, &crawl, &book.graph, &metrics).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
-    report.absorb(companions::render_bibliography(ctx, &vault).await?);
+    report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written, "render: done");
     Ok(report)
 }
@@ -256,30 +258,35 @@ fn build_and_write(
     summaries: &HashMap<String, SummaryRow>,
     pdfs: &HashMap<String, PdfRow>,
     moved: &Moved,
-) -> Vec<(String, String, Outcome)> {
+) -> (Vec<NoteOutcome>, Vec<(String, BibEntry)>) {
     std::thread::scope(|scope| {
         let (built, jobs) = std::sync::mpsc::sync_channel::<NoteJob>(64);
         let builder = scope.spawn(move || {
+            let mut entries = Vec::with_capacity(papers.len());
             for p in papers {
-                if let Some(job) = book.job(p, summaries.get(&p.paper_id), pdfs.get(&p.paper_id))
-                    && built.send(job).is_err()
-                {
-                    return;
+                let Some((job, entry)) = book.job(p, summaries.get(&p.paper_id), pdfs.get(&p.paper_id)) else {
+                    continue;
+                };
+                entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
+                if built.send(job).is_err() {
+                    break;
                 }
             }
+            entries
         });
-        let mut out: Vec<(String, String, Outcome)> = jobs
+        let mut out: Vec<NoteOutcome> = jobs
             .into_iter()
             .flat_map(|job| write::write_notes(vault, std::slice::from_ref(&job), &book.today, moved))
             .collect();
-        if builder.join().is_err() {
+        let entries = builder.join().unwrap_or_else(|_| {
             out.push((
                 String::new(),
                 String::new(),
                 Outcome::Skipped("a render thread panicked".to_owned()),
             ));
-        }
-        out
+            Vec::new()
+        });
+        (out, entries)
     })
 }
 
@@ -394,11 +401,7 @@ async fn write_jobs(
 
 /// Counts what happened to each note, warns about the ones left alone, and records the
 /// notes written (and where they are now) in the store.
-async fn record(
-    ctx: &Context,
-    names: &mut Names,
-    outcomes: Vec<(String, String, Outcome)>,
-) -> Result<RenderReport, RenderError> {
+async fn record(ctx: &Context, names: &mut Names, outcomes: Vec<NoteOutcome>) -> Result<RenderReport, RenderError> {
     let mut report = RenderReport::default();
     let mut written = Vec::new();
     for (key, path, outcome) in outcomes {

@@ -168,8 +168,14 @@ impl PaperBook {
     }
 
     /// The note of a member, ready to write (`None` when it has no name), with its
-    /// summary and PDF state when there are any.
-    pub fn job(&self, p: &StoredPaper, summary: Option<&SummaryRow>, pdf: Option<&PdfRow>) -> Option<NoteJob> {
+    /// summary and PDF state when there are any; and its BibTeX entry (citekey, entry),
+    /// which `references.bib` reuses.
+    pub fn job(
+        &self,
+        p: &StoredPaper,
+        summary: Option<&SummaryRow>,
+        pdf: Option<&PdfRow>,
+    ) -> Option<(NoteJob, Option<BibEntry>)> {
         let path = self.paths.get(&p.paper_id)?;
         let node = self.graph.node(&p.paper_id);
         let authors: Vec<AuthorLink> = self
@@ -204,17 +210,22 @@ impl PaperBook {
             bibtex,
             updated: self.today.clone(),
         };
-        Some(NoteJob {
+        let job = NoteJob {
             key: format!("paper:{}", p.paper_id),
             path: path.clone(),
             fresh: note::paper_fresh(&input),
             owned: note::PAPER_KEYS,
             identity: ("s2_id", p.paper_id.clone()),
-        })
+        };
+        let entry = input.citekey.zip(input.bibtex);
+        Some((job, entry))
     }
 }
 
 /// What a BibTeX entry is made from.
+/// A paper's BibTeX entry: (citekey, entry text).
+pub(super) type BibEntry = (String, String);
+
 pub(super) fn bib_input<'a>(
     p: &'a StoredPaper,
     authors: &'a [String],

@@ -45,10 +45,13 @@ pub enum Outcome {
 /// Keys merged as a union with what the user added, in every kind of note.
 pub const UNION_KEYS: &[&str] = &["tags", "aliases"];
 
+/// What became of one note: (key, path now, outcome).
+pub type NoteOutcome = (String, String, Outcome);
+
 /// Writes the notes; `today` fills `refnet_updated` for notes whose text changes, and
 /// `moved` (from [`find_moved`]) says where missing notes went. Returns (key, path now,
 /// outcome) per note.
-pub fn write_notes(vault: &Vault, jobs: &[NoteJob], today: &str, moved: &Moved) -> Vec<(String, String, Outcome)> {
+pub fn write_notes(vault: &Vault, jobs: &[NoteJob], today: &str, moved: &Moved) -> Vec<NoteOutcome> {
     jobs.iter()
         .map(|job| {
             let path = locate(vault, job, moved);

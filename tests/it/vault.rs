@@ -371,3 +371,33 @@ async fn a_vault_path_that_cannot_be_a_folder_fails_before_writing() {
     assert!(err.to_string().contains("cannot write into the vault folder"), "{err}");
     assert!(!err.is_transient());
 }
+
+both_backends!(
+    the_bibliography_holds_every_note_of_every_crawl_as_the_note_shows_it,
+    |backend: Backend| async move {
+        let (corpus, seed) = small_corpus();
+        let other = corpus.paper(60).id.clone();
+        let app = TestApp::new(backend, corpus).await;
+        app.crawl(&seed, 1, Direction::References, None).await;
+        // The second crawl's render writes the bibliography: its own papers' entries come
+        // from the notes it just built, the first crawl's from the store.
+        app.crawl(&other, 1, Direction::References, None).await;
+        let vault = app.vault();
+        let bib = std::fs::read_to_string(vault.join("refnet/references.bib")).expect("bib");
+        let notes = markdown(&vault.join("refnet/papers"));
+        assert!(notes.len() >= 8, "two crawls' papers: {}", notes.len());
+        for (path, text) in &notes {
+            let block = text
+                .split_once("```bibtex\n")
+                .and_then(|(_, rest)| rest.split_once("\n```"))
+                .map(|(entry, _)| entry)
+                .unwrap_or_else(|| panic!("{} has no BibTeX block", path.display()));
+            assert!(
+                bib.contains(block),
+                "{}'s entry is not in references.bib:\n{block}",
+                path.display()
+            );
+        }
+        assert_eq!(bib.lines().filter(|l| l.starts_with('@')).count(), notes.len());
+    }
+);
