@@ -1,7 +1,8 @@
 //! refnet's benchmarks, one binary: `cargo bench --bench bench -- <name>`.
 //!
 //! - `crawl`: a depth-2 crawl of a 20,000-paper synthetic corpus through a fake S2
-//!   limited to 1 request/second, by the real `refnet` binary; then the same crawl again.
+//!   limited to 1 request/second, by the real `refnet` binary, with `--no-summarize` and
+//!   as by default; then the same crawl again.
 //!
 //! - `render`: 10,000 and 100,000 synthetic papers (with authors and edges) stored as one
 //!   crawl, rendered by `refnet render` into an empty vault, then again unchanged, beside
@@ -259,15 +260,33 @@ async fn depth2_corpus(rps: f64) -> (FakeS2, String, usize, usize) {
 
 async fn crawl() {
     let (fake, seed_id, papers, reach) = depth2_corpus(1.0).await;
-    // Three first runs, each into an empty vault; the median is reported.
+    println!("## crawl: {papers} papers in the corpus, {reach} in reach at depth 2, fake S2 at 1 request/s");
+    let mut kept = Vec::new();
+    for (label, extra) in [
+        ("the crawl stage alone (`--no-summarize`)", Some("--no-summarize")),
+        ("as by default (then a summary job per paper, extractive)", None),
+    ] {
+        let mut args = vec!["crawl", seed_id.as_str(), "--depth", "2"];
+        args.extend(extra);
+        kept.extend(crawl_variant(&fake, label, &args, reach).await);
+    }
+}
+
+/// Three first runs of `args`, each into an empty vault (the median is reported), then the
+/// same again in the last vault; returns the vaults' folders, for the caller to delete.
+async fn crawl_variant(fake: &FakeS2, label: &str, args: &[&str], reach: usize) -> Vec<tempfile::TempDir> {
     let mut firsts = Vec::new();
     let mut stdout = String::new();
-    let mut dir = tempfile::tempdir().expect("tempdir");
+    // Every vault is kept until the end: ext4 is slow to create files among inodes freed
+    // in the last minutes, which would slow the next run's notes (see BENCHMARKS.md).
+    let mut dirs = Vec::new();
     let mut first_requests = 0;
+    let throttled_before = fake.requests().iter().filter(|r| r.status == 429).count();
     for _ in 0..3 {
-        dir = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir().expect("tempdir");
         let before = fake.request_count();
-        let (elapsed, out) = run_refnet(dir.path(), &fake.url, &["crawl", &seed_id, "--depth", "2"]).await;
+        let (elapsed, out) = run_refnet(dir.path(), &fake.url, args).await;
+        dirs.push(dir);
         first_requests = fake.request_count() - before;
         firsts.push(elapsed);
         stdout = out;
@@ -275,10 +294,11 @@ async fn crawl() {
     }
     firsts.sort();
     let first = firsts[1];
-    let throttled = fake.requests().iter().filter(|r| r.status == 429).count();
+    let throttled = fake.requests().iter().filter(|r| r.status == 429).count() - throttled_before;
     let peak = children_peak_mib();
     let before = fake.request_count();
-    let (second, _) = run_refnet(dir.path(), &fake.url, &["crawl", &seed_id, "--depth", "2"]).await;
+    let last = dirs.last().expect("three runs").path();
+    let (second, _) = run_refnet(last, &fake.url, args).await;
     let second_requests = fake.request_count() - before;
     let crawled: usize = stdout
         .lines()
@@ -288,7 +308,7 @@ async fn crawl() {
         .expect("papers line in the summary");
     assert_eq!(crawled, reach, "every reachable paper was crawled");
     let floor = first_requests as f64 / 1.0;
-    println!("## crawl: {papers} papers in the corpus, {reach} in reach at depth 2, fake S2 at 1 request/s");
+    println!("### {label}: `refnet {}`", args.join(" "));
     println!("| measure | value | target |");
     println!("|---|---|---|");
     println!("| papers crawled | {crawled} | ≥ 1,000 |");
@@ -307,7 +327,8 @@ async fn crawl() {
     println!("| wall time ÷ floor | {:.2} | ≤ 1.2 |", first.as_secs_f64() / floor);
     println!("| requests on a second run | {second_requests} | ≤ 2 |");
     println!("| wall time, second run | {:.2} s | |", second.as_secs_f64());
-    println!("| peak memory of `refnet` | {peak:.1} MiB | |");
+    println!("| peak memory of `refnet` (largest child so far) | {peak:.1} MiB | |");
+    dirs
 }
 
 /// The fixture PDFs, or `None` (with a message) when `../shared` is not beside the checkout.
