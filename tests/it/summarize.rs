@@ -199,6 +199,32 @@ async fn a_refused_key_pauses_summaries_with_one_clear_error_and_no_more_calls()
     assert_eq!(llm.calls().len(), refused);
 }
 
+/// Gives the fake S2's record of `seed` an open-access PDF at `url`.
+fn give_pdf(app: &TestApp, seed: &str, url: &str) {
+    app.s2.with_corpus(|c| {
+        let idx = c.resolve(seed).expect("seed");
+        c.paper_mut(idx).pdf_url = Some(url.to_owned());
+    });
+}
+
+/// A started seed whose open-access PDF holds the long test text, summarized through
+/// `llm` with `context_tokens` configured: the app, the seed, and the PDF's host (kept
+/// alive by the caller).
+async fn long_pdf_paper(llm: &FakeLlm, context_tokens: usize) -> (TestApp, String, FakeWeb) {
+    let web = FakeWeb::start().await;
+    let pdf_url = web.pdf("paper.pdf", text_pdf(&paper_text()));
+    let (corpus, seed) = small();
+    let app = TestApp::with(Backend::Sqlite, corpus, Default::default(), |s| {
+        configure_llm(s, &llm.url);
+        s.llm.context_tokens = context_tokens;
+        s.pdf.allow_hosts = vec![web.host.clone()];
+    })
+    .await;
+    give_pdf(&app, &seed, &pdf_url);
+    app.begin(&seed, 0, Direction::References, None).await;
+    (app, seed, web)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_context_too_small_makes_smaller_chunks_and_every_prompt_fits() {
     let llm = FakeLlm::start(LlmOptions {
@@ -206,20 +232,8 @@ async fn a_context_too_small_makes_smaller_chunks_and_every_prompt_fits() {
         ..LlmOptions::default()
     })
     .await;
-    let web = FakeWeb::start().await;
-    let pdf_url = web.pdf("paper.pdf", text_pdf(&paper_text()));
-    let (corpus, seed) = small();
-    let app = TestApp::with(Backend::Sqlite, corpus, Default::default(), |s| {
-        configure_llm(s, &llm.url);
-        s.llm.context_tokens = 8_192; // the setting overstates the model's real window
-        s.pdf.allow_hosts = vec![web.host.clone()];
-    })
-    .await;
-    app.s2.with_corpus(|c| {
-        let idx = c.resolve(&seed).expect("seed");
-        c.paper_mut(idx).pdf_url = Some(pdf_url.clone());
-    });
-    app.begin(&seed, 0, Direction::References, None).await;
+    // The setting overstates the model's real window.
+    let (app, seed, _web) = long_pdf_paper(&llm, 8_192).await;
 
     let outcome = summarize_paper(&app.ctx, &seed, false).await.expect("summarized");
 
@@ -249,20 +263,7 @@ async fn prompts_stay_within_the_configured_context() {
         ..LlmOptions::default()
     })
     .await;
-    let web = FakeWeb::start().await;
-    let pdf_url = web.pdf("paper.pdf", text_pdf(&paper_text()));
-    let (corpus, seed) = small();
-    let app = TestApp::with(Backend::Sqlite, corpus, Default::default(), |s| {
-        configure_llm(s, &llm.url);
-        s.llm.context_tokens = 2_000;
-        s.pdf.allow_hosts = vec![web.host.clone()];
-    })
-    .await;
-    app.s2.with_corpus(|c| {
-        let idx = c.resolve(&seed).expect("seed");
-        c.paper_mut(idx).pdf_url = Some(pdf_url.clone());
-    });
-    app.begin(&seed, 0, Direction::References, None).await;
+    let (app, seed, _web) = long_pdf_paper(&llm, 2_000).await;
 
     summarize_paper(&app.ctx, &seed, false).await.expect("summarized");
 
@@ -285,10 +286,7 @@ both_backends!(
             s.pdf.save_pdfs = true;
         })
         .await;
-        app.s2.with_corpus(|c| {
-            let idx = c.resolve(&seed).expect("seed");
-            c.paper_mut(idx).pdf_url = Some(pdf_url.clone());
-        });
+        give_pdf(&app, &seed, &pdf_url);
 
         let crawl = app.crawl_with(&seed, 1, Direction::References, None, true).await;
 
