@@ -491,7 +491,7 @@ struct NoopJob {
 }
 
 impl refnet::queue::Job for NoopJob {
-    const STAGE: refnet::queue::Stage = refnet::queue::Stage::Render;
+    const STAGE: refnet::stage::Stage = refnet::stage::Stage::Render;
 
     fn queue_name() -> &'static str {
         "bench-noop"

@@ -2,8 +2,8 @@
 //! counters, built once per process. No globals.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use crate::http::api_client;
 use crate::metrics::Counters;
 use crate::s2::S2Client;
 use crate::settings::Settings;
@@ -34,9 +34,6 @@ pub struct Context {
     /// How PDF text is extracted.
     pub extractor: Extractor,
 }
-
-/// refnet's user agent, so API operators can tell who is calling.
-pub const USER_AGENT: &str = concat!("refnet/", env!("CARGO_PKG_VERSION"), " (citation vault builder)");
 
 impl Context {
     /// Builds the context around an open store.
@@ -74,13 +71,4 @@ impl Context {
             counters,
         }))
     }
-}
-
-/// The HTTP client for API calls.
-pub fn api_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .connect_timeout(Duration::from_secs(15))
-        .pool_idle_timeout(Duration::from_secs(60))
-        .build()?)
 }

@@ -26,6 +26,8 @@
 pub mod cli;
 pub mod context;
 pub mod crawl;
+pub mod graph;
+pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod queue;
@@ -36,6 +38,7 @@ pub mod s2;
 pub mod secret;
 pub mod serve;
 pub mod settings;
+pub mod stage;
 pub mod store;
 pub mod summarize;
 #[cfg(feature = "testkit")]

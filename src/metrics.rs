@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::queue::Stage;
+use crate::stage::Stage;
 
 /// A monotonically increasing count.
 #[derive(Debug, Default)]

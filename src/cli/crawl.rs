@@ -8,15 +8,17 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use super::{CrawlArgs, Interrupted, UsageError, ui::Progress};
-use crate::context::{Context, api_client};
+use crate::context::Context;
 use crate::crawl::{self, CrawlError, CrawlRequest};
+use crate::http::api_client;
 use crate::ids::PaperId;
 use crate::metrics::Counters;
 use crate::queue::worker::{StageWorkers, run_workers};
-use crate::queue::{CrawlJob, Stage, enqueue, run_prefix};
+use crate::queue::{CrawlJob, enqueue, run_prefix};
 use crate::render::{naming::PAPERS_DIR, vault::Vault};
 use crate::s2::S2Client;
 use crate::settings::Settings;
+use crate::stage::Stage;
 use crate::store::Store;
 
 /// Opens (creating and migrating) the configured database.

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::queue::Stage;
 use crate::settings::{Overrides, Settings, Sources};
+use crate::stage::Stage;
 use crate::store::Direction;
 
 /// Turn a research paper into a living Obsidian vault of its citation neighbourhood.

@@ -11,12 +11,12 @@ use tracing::info;
 use super::crawl::{drive, open_store, require_store, shutdown_signal};
 use super::{JobsAction, ServeArgs, UsageError, WorkerArgs, ui::Progress};
 use crate::context::Context;
-use crate::queue::Stage;
 use crate::queue::worker::{StageWorkers, run_workers, worker_name};
 use crate::refresh::{self, RefreshStart};
 use crate::render::vault::Vault;
 use crate::serve::{self, AppState};
 use crate::settings::Settings;
+use crate::stage::Stage;
 use crate::store::{Store, now};
 
 /// The configured concurrency of a stage.

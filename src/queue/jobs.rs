@@ -6,9 +6,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use super::{Job, JobError, Stage, enqueue, run_prefix};
+use super::{Job, JobError, enqueue, run_prefix};
 use crate::context::Context;
 use crate::crawl::{self, CrawlError, LevelOutcome};
+use crate::stage::Stage;
 use crate::store::now;
 
 /// Fetch one level of a crawl run, then enqueue the next level (or the render).

@@ -17,10 +17,11 @@ use apalis_sqlite::SqliteStorage;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use super::{Job, JobError, Stage};
+use super::{Job, JobError};
 use crate::context::Context;
 use crate::queue::jobs::{CrawlJob, RenderJob, SummarizeJob};
 use crate::retry::Backoff;
+use crate::stage::Stage;
 use crate::store::{Db, now};
 
 /// How many workers of which stage to run in this process.
@@ -206,7 +207,7 @@ impl PollStrategy for Tick {
 async fn handle<J: Job>(job: J, ctx: Data<Arc<Context>>, attempt: Attempt, task_id: TaskId) -> Result<(), BoxDynError> {
     let ctx: Arc<Context> = (*ctx).clone();
     let attempt = attempt.current().max(1);
-    let max = J::STAGE.max_attempts(&ctx);
+    let max = J::STAGE.max_attempts(&ctx.settings.queue);
     let span = info_span!("job", stage = %J::STAGE, key = %job.key(), attempt);
     async move {
         if attempt > max {

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tracing::warn;
 
-use super::graph::CrawlGraph;
 use super::naming::{self, BIB_PATH, MAPS_DIR, NEWS_DIR, Names, Wanted};
 use super::note::LinkItem;
 use super::papers::{BibEntry, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
@@ -15,6 +14,7 @@ use super::{
     CHUNK, MAP_NODES, RenderError, RenderReport, author, bib, blocking, canvas, index, news, note, write_jobs,
 };
 use crate::context::Context;
+use crate::graph::CrawlGraph;
 use crate::store::{Crawl, MetricRow, NewsRow, RefreshRow, Store, StoreError};
 
 /// A note per author of the crawl's papers, listing all their papers that have notes.

@@ -14,7 +14,6 @@ pub mod bib;
 pub mod canvas;
 mod companions;
 pub mod escape;
-pub mod graph;
 pub mod index;
 pub mod merge;
 pub mod names;
@@ -34,8 +33,8 @@ use std::time::Instant;
 use tracing::{debug, warn};
 
 use crate::context::Context;
+use crate::graph::CrawlGraph;
 use crate::store::{Claim, Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow, now};
-use graph::CrawlGraph;
 use names::NoteName;
 use naming::{AUTHORS_DIR, CRAWLS_DIR, Names, PAPERS_DIR, Wanted};
 use papers::{AuthorsByPaper, BibEntry, PaperBook, Places, Titles, authors_by_paper, cites_for};

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use super::escape::md_inline;
-use super::graph::CrawlGraph;
 use super::names::NoteName;
 use super::naming::Names;
 use super::note::{self, AuthorLink, CrawlPlace, LinkItem, PaperInput};
 use super::write::NoteJob;
 use super::{bib, index, people};
+use crate::graph::CrawlGraph;
 use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow};
 use crate::summarize::ATTACHMENTS_DIR;
 use crate::summarize::summary::{Source, Summary};

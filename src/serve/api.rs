@@ -15,8 +15,9 @@ use super::{AppState, prometheus};
 use crate::context::Context;
 use crate::crawl::{self, CrawlError, CrawlRequest};
 use crate::ids::PaperId;
-use crate::queue::{CrawlJob, Stage, enqueue, run_prefix};
+use crate::queue::{CrawlJob, enqueue, run_prefix};
 use crate::refresh::{self, RefreshStart};
+use crate::stage::Stage;
 use crate::store::{Crawl, Direction, QueueDepth, StoreError, WorkerSeen, now};
 
 /// A failed request: its status, the field at fault, and a message with the fix.

@@ -13,8 +13,9 @@ use serde_json::{Map, Value};
 use super::api::{self, Submitted};
 use super::{AppState, SESSION_COOKIE, same, session_value};
 use crate::context::Context;
-use crate::queue::{Stage, run_prefix};
+use crate::queue::run_prefix;
 use crate::refresh::{self, RefreshStart};
+use crate::stage::Stage;
 use crate::store::{Db, QueueDepth, StoreError};
 
 /// One crawl's row.

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::metrics::{Counter, Counters};
-use crate::queue::Stage;
+use crate::stage::Stage;
 use crate::store::{QueueDepth, WorkerSeen};
 
 /// The content type of the text format.

@@ -21,7 +21,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use url::Url;
 
-use crate::context::USER_AGENT;
+use crate::http::USER_AGENT;
 use crate::settings::PdfSettings;
 
 /// Redirects followed at most.

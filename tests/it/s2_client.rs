@@ -19,7 +19,7 @@ fn client_for(url: &str, tweak: impl FnOnce(&mut Settings)) -> (S2Client, Arc<Co
     s.s2.timeout = Duration::from_millis(500);
     tweak(&mut s);
     let counters = Arc::new(Counters::default());
-    let client = S2Client::new(&s.s2, refnet::context::api_client().expect("client"), counters.clone());
+    let client = S2Client::new(&s.s2, refnet::http::api_client().expect("client"), counters.clone());
     (client, counters)
 }
 

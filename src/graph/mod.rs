@@ -1,7 +1,7 @@
-//! A crawl's citation graph, for rendering: paper ids interned to small integers (a
-//! 100,000-paper crawl has millions of edge ends), adjacency for the References and Cited
-//! by lists, and the members' subgraph in petgraph for in-crawl citation counts and
-//! PageRank.
+//! A crawl's citation graph and what is computed from it: paper ids interned to small
+//! integers (a 100,000-paper crawl has millions of edge ends), adjacency for the
+//! References and Cited by lists, and the members' subgraph in petgraph for in-crawl
+//! citation counts and PageRank. The render stage reads it; it writes nothing.
 //!
 //! PageRank is a power iteration over petgraph's adjacency, O(iterations × (V + E)):
 //! petgraph's own `page_rank` is O(V²) per iteration, minutes for a few thousand papers.
