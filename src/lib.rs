@@ -41,5 +41,6 @@ pub mod settings;
 pub mod stage;
 pub mod store;
 pub mod summarize;
-#[cfg(feature = "testkit")]
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod vault;

@@ -21,15 +21,12 @@ use sha2::{Digest, Sha256};
 use tracing::{debug, info};
 
 use crate::context::Context;
-use crate::render::names::NoteName;
-use crate::render::vault::Vault;
 use crate::store::{PdfRow, StoreError, StoredPaper, SummaryRow, now};
+use crate::vault::NoteName;
+use crate::vault::Vault;
+use crate::vault::folders::{ATTACHMENTS_DIR, PDF_DIR};
 use summary::{Request, Source, SummarizeError, Summarizer};
 
-/// Folder of kept PDFs, inside the vault's state folder.
-pub const PDF_DIR: &str = ".refnet/pdf";
-/// Folder of PDFs kept as attachments (`--save-pdfs`).
-pub const ATTACHMENTS_DIR: &str = "refnet/attachments";
 /// Shortest abstract worth summarizing on its own (shorter ones are S2 stubs).
 const MIN_ABSTRACT_CHARS: usize = 200;
 
@@ -253,8 +250,8 @@ async fn download(ctx: &Context, paper: &StoredPaper, url: &str) -> Result<(Path
     let bytes = ctx.pdf_fetcher.fetch(url).await.map_err(|e| e.to_string())?;
     ctx.counters.pdf_downloads.inc();
     let rel = if ctx.settings.pdf.save_pdfs {
-        let name = NoteName::from_title(&crate::render::note::display_title(paper))
-            .with_suffix(&paper.paper_id[..8.min(paper.paper_id.len())]);
+        let name =
+            NoteName::from_title(&paper.display_title()).with_suffix(&paper.paper_id[..8.min(paper.paper_id.len())]);
         format!("{ATTACHMENTS_DIR}/{name}.pdf")
     } else {
         format!("{PDF_DIR}/{}.pdf", paper.paper_id)
