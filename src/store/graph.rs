@@ -386,7 +386,7 @@ impl Store {
             ),
             PaperId::Arxiv(a) => (
                 "SELECT paper_id FROM papers WHERE arxiv = $1 AND fetched_at IS NOT NULL",
-                crate::crawl::strip_arxiv_version(a).to_owned(),
+                crate::ids::strip_arxiv_version(a).to_owned(),
             ),
             PaperId::Corpus(n) => {
                 let found: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(
