@@ -500,8 +500,10 @@ impl refnet::queue::Job for NoopJob {
     fn key(&self) -> String {
         format!("bench:noop:{}", self.n)
     }
+}
 
-    async fn run(&self, _: &std::sync::Arc<refnet::context::Context>) -> Result<(), refnet::queue::JobError> {
+impl refnet::worker::Handler for NoopJob {
+    async fn run(&self, _: &std::sync::Arc<refnet::context::Context>) -> Result<(), refnet::worker::JobError> {
         Ok(())
     }
 }
@@ -528,7 +530,7 @@ async fn fresh_database(kind: &str, dir: &Path, label: &str) -> (String, Option<
 
 /// No-op jobs per second through refnet's queue with `workers` workers of `concurrency`.
 async fn noop_throughput(kind: &str, jobs: u64, workers: usize, concurrency: usize) -> f64 {
-    use refnet::queue::worker::supervise;
+    use refnet::worker::supervise;
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, guard) = fresh_database(kind, dir.path(), "queue").await;
     let store = refnet::store::Store::open(&url).await.expect("store");

@@ -25,8 +25,10 @@
 //! - [`vault`]: the vault on disk, below summarize and render: safe note names, folders,
 //!   frontmatter, merging into existing notes, atomic writes.
 //! - [`stage`]: the pipeline's stages and their queue names.
-//! - [`queue`]: the job types on the `crawl`, `summarize` and `render` queues (apalis) and
-//!   supervised workers; handlers load, call the stage, enqueue what comes next.
+//! - [`queue`]: the job types on the `crawl`, `summarize` and `render` queues, their keys,
+//!   and enqueueing; below the stages, so each can enqueue.
+//! - [`worker`]: the handler of each job type (load, call the stage, enqueue what comes
+//!   next) and the supervised apalis workers that run them.
 //! - [`context`]: what every stage shares, built once per process.
 //! - [`settings`]: one settings struct, layered defaults → `refnet.toml` → env → flags.
 //! - [`http`], [`retry`], [`metrics`], [`secret`]: the API client setup, backoff timing,
@@ -60,3 +62,4 @@ pub mod summarize;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod vault;
+pub mod worker;

@@ -20,7 +20,7 @@ use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 use tracing::{error, info, warn};
 
 use crate::context::Context;
-use crate::queue::{CrawlJob, enqueue, run_prefix};
+use crate::crawl::{self, CrawlError};
 use crate::store::{StoreError, now};
 
 /// What asking for a refresh of one crawl did.
@@ -49,37 +49,27 @@ pub enum RefreshStart {
 }
 
 /// Starts a refresh of one crawl, unless its current run is still going.
-pub async fn refresh_crawl(ctx: &Context, crawl_id: i64, trigger: &str) -> Result<RefreshStart, StoreError> {
-    let Some(crawl) = ctx.store.crawl(crawl_id).await? else {
-        return Ok(RefreshStart::Missing { crawl_id });
-    };
-    if crawl.status == "running" && ctx.store.live_jobs(&run_prefix(crawl_id, crawl.run)).await? > 0 {
-        return Ok(RefreshStart::Busy {
+pub async fn refresh_crawl(ctx: &Context, crawl_id: i64, trigger: &str) -> Result<RefreshStart, CrawlError> {
+    let run = crawl::Run::Refresh { crawl_id, trigger };
+    match crawl::start(ctx, run, crawl::IfRunning::Join).await {
+        Ok(crawl::Start::Started(crawl)) => {
+            info!(crawl_id, run = crawl.run, trigger, "refresh started");
+            Ok(RefreshStart::Started {
+                crawl_id,
+                run: crawl.run,
+            })
+        }
+        Ok(crawl::Start::AlreadyRunning(crawl)) => Ok(RefreshStart::Busy {
             crawl_id,
             run: crawl.run,
-        });
+        }),
+        Err(CrawlError::Gone(_)) => Ok(RefreshStart::Missing { crawl_id }),
+        Err(e) => Err(e),
     }
-    let Some(crawl) = ctx.store.begin_refresh_run(crawl_id, trigger, now()).await? else {
-        return Ok(RefreshStart::Missing { crawl_id });
-    };
-    enqueue(
-        ctx,
-        &[CrawlJob {
-            crawl_id,
-            run: crawl.run,
-            depth: 0,
-        }],
-    )
-    .await?;
-    info!(crawl_id, run = crawl.run, trigger, "refresh started");
-    Ok(RefreshStart::Started {
-        crawl_id,
-        run: crawl.run,
-    })
 }
 
 /// Starts a refresh of every crawl (oldest first).
-pub async fn refresh_all(ctx: &Context, trigger: &str) -> Result<Vec<RefreshStart>, StoreError> {
+pub async fn refresh_all(ctx: &Context, trigger: &str) -> Result<Vec<RefreshStart>, CrawlError> {
     let mut ids: Vec<i64> = ctx.store.crawls().await?.into_iter().map(|c| c.crawl_id).collect();
     ids.sort_unstable();
     let mut out = Vec::with_capacity(ids.len());
@@ -152,7 +142,7 @@ pub enum Fired {
 
 /// One firing of the refresh schedule at `at`: claim the occurrence, and refresh every
 /// crawl if the claim went in.
-pub async fn fire(ctx: &Context, schedule: &Schedule, owner: &str, at: DateTime<Utc>) -> Result<Fired, StoreError> {
+pub async fn fire(ctx: &Context, schedule: &Schedule, owner: &str, at: DateTime<Utc>) -> Result<Fired, CrawlError> {
     let Some(occurrence) = schedule.occurrence(at) else {
         return Ok(Fired::Claimed);
     };

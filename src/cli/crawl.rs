@@ -13,14 +13,15 @@ use crate::crawl::{self, CrawlError, CrawlRequest};
 use crate::http::api_client;
 use crate::ids::PaperId;
 use crate::metrics::Counters;
-use crate::queue::worker::{StageWorkers, run_workers};
-use crate::queue::{CrawlJob, enqueue, run_prefix};
+use crate::queue::run_prefix;
 use crate::s2::S2Client;
 use crate::settings::Settings;
 use crate::stage::Stage;
+use crate::store::CrawlStatus;
 use crate::store::Store;
 use crate::vault::Vault;
 use crate::vault::folders::PAPERS_DIR;
+use crate::worker::{StageWorkers, run_workers};
 
 /// Opens (creating and migrating) the configured database.
 pub(super) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
@@ -86,17 +87,16 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         Some(store) => store,
         None => open_store(&settings).await?,
     };
-    let crawl = crawl::begin(&store, &request, &resolved, cutoff).await?;
     let ctx = Context::with_parts(settings, store, s2, counters)?;
-    enqueue(
-        &ctx,
-        &[CrawlJob {
-            crawl_id: crawl.crawl_id,
-            run: crawl.run,
-            depth: 0,
-        }],
-    )
-    .await?;
+    let run = crawl::Run::Request {
+        request: &request,
+        seed: &resolved,
+    };
+    // The command line resumes a crawl it was stopped in: a new run takes over.
+    let crawl = crawl::start(&ctx, run, crawl::IfRunning::Supersede)
+        .await?
+        .crawl()
+        .clone();
 
     let outcome = drive(&ctx, &[run_prefix(crawl.crawl_id, crawl.run)], &progress).await;
     progress.finish();
@@ -183,7 +183,7 @@ async fn report(ctx: &Context, crawl_id: i64, run: i64, elapsed: Duration) -> an
         .await?
         .context("the crawl vanished from the store")?;
     let dead = store.dead_jobs(Some(&run_prefix(crawl_id, run)), 5).await?;
-    if crawl.status == "failed" {
+    if crawl.status == CrawlStatus::Failed {
         anyhow::bail!(
             "the crawl of {} stopped: {}; what was fetched is kept, run the same command again to resume",
             crawl.seed_input,

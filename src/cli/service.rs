@@ -11,13 +11,13 @@ use tracing::info;
 use super::crawl::{drive, open_store, require_store, shutdown_signal};
 use super::{JobsAction, ServeArgs, UsageError, WorkerArgs, ui::Progress};
 use crate::context::Context;
-use crate::queue::worker::{StageWorkers, run_workers, worker_name};
 use crate::refresh::{self, RefreshStart};
 use crate::serve::{self, AppState};
 use crate::settings::Settings;
 use crate::stage::Stage;
-use crate::store::{Store, now};
+use crate::store::{CrawlStatus, Store, now};
 use crate::vault::Vault;
+use crate::worker::{StageWorkers, run_workers, worker_name};
 
 /// The configured concurrency of a stage.
 fn concurrency_of(settings: &Settings, stage: Stage) -> usize {
@@ -198,13 +198,13 @@ pub(super) async fn refresh(
             .filter(|n| !n.added && n.citations_now.unwrap_or(0) > n.citations_before.unwrap_or(0))
             .count();
         let crawl = ctx.store.crawl(id).await?;
-        if let Some(c) = crawl.filter(|c| c.status == "failed") {
+        if let Some(c) = crawl.filter(|c| c.status == CrawlStatus::Failed) {
             anyhow::bail!(
                 "the refresh of crawl {id} stopped: {}; run `refnet refresh --crawl {id}` again",
                 c.error.unwrap_or_default()
             );
         }
-        let key = format!("news:{id}:{run}");
+        let key = crate::vault::NoteKey::News { crawl: id, run };
         let note = notes
             .iter()
             .find(|n| n.note_key == key)

@@ -11,6 +11,9 @@
 //! ends with the same papers and edges.
 
 pub mod priority;
+mod start;
+
+pub use start::{IfRunning, Run, Start, is_running, start};
 
 use std::collections::BTreeMap;
 
@@ -18,7 +21,7 @@ use crate::context::Context;
 use crate::ids::PaperId;
 use crate::s2::model::{Paper, PaperRef};
 use crate::s2::{BatchItem, EdgeKind, NESTED_CAP, S2Client, S2Error};
-use crate::store::{Crawl, Direction, EdgeRow, NewCrawl, PaperRecord, Store, StoreError, now};
+use crate::store::{Direction, EdgeRow, PaperRecord, Store, StoreError, now};
 use crate::store::{FetchedBatch, StubRecord};
 
 /// What a crawl failed on.
@@ -117,6 +120,8 @@ pub struct ResolvedSeed {
     pub priority: i64,
     /// The fetched record to store, if the seed was not already fresh in the store.
     pub fetched: Option<FetchedBatch>,
+    /// The fetch cutoff the seed was resolved against, and the run starts with.
+    pub cutoff: i64,
 }
 
 /// Where a level job leaves the crawl.
@@ -163,6 +168,7 @@ pub async fn resolve_seed(
             priority: priority::priority(paper.citation_count, paper.year),
             paper_id: id,
             fetched: None,
+            cutoff,
         });
     }
     let with_citations = req.direction.follows_citations() && req.depth > 0;
@@ -190,25 +196,8 @@ pub async fn resolve_seed(
         paper_id,
         priority,
         fetched: Some(batch),
+        cutoff,
     })
-}
-
-/// Stores a resolved seed and starts a run of the crawl it names.
-pub async fn begin(store: &Store, req: &CrawlRequest, seed: &ResolvedSeed, cutoff: i64) -> Result<Crawl, CrawlError> {
-    let now = now();
-    if let Some(batch) = &seed.fetched {
-        // The seed is not a member of any crawl yet: crawl id 0 marks nothing.
-        store.record_batch(0, 0, batch, now).await?;
-    }
-    let new = NewCrawl {
-        seed_id: seed.paper_id.clone(),
-        seed_input: req.seed.to_string(),
-        depth: i64::from(req.depth),
-        direction: req.direction,
-        max_papers: req.max_papers.map(i64::from).unwrap_or(0),
-        summarize: req.summarize,
-    };
-    Ok(store.begin_run(&new, cutoff, seed.priority, now).await?)
 }
 
 /// The fetch cutoff of a run starting at `now`: papers fetched before it are fetched again.
@@ -223,7 +212,7 @@ pub async fn run_level(ctx: &Context, crawl_id: i64, run: i64, depth: i64) -> Re
     if crawl.run != run {
         return Ok(LevelOutcome::Superseded);
     }
-    let direction = crawl.direction();
+    let direction = crawl.direction;
     let expand = depth < crawl.depth;
     let with_citations = direction.follows_citations() && expand;
     let todo = store.members_to_fetch(&crawl, depth, with_citations).await?;

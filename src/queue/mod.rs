@@ -1,18 +1,16 @@
-//! Jobs and queues: each stage is a job type on its own apalis queue (`crawl`,
+//! What is queued: each stage is a job type on its own apalis queue (`crawl`,
 //! `summarize`, `render`).
 //!
 //! A job is a small serde struct with a stable queue name and an idempotency key
 //! `c<crawl>r<run>:<stage>:<item>`: enqueueing the same key twice is a no-op, so a
 //! handler that runs twice (apalis delivers at least once) enqueues nothing twice, and
-//! "are this run's jobs drained?" is one query on the key prefix. Handlers are thin
-//! adapters: load, call the stage, enqueue what comes next (see [`jobs`]).
+//! "are this run's jobs drained?" is one query on the key prefix. This module is below
+//! the stages, so any of them can enqueue; the handlers that run jobs, and the workers,
+//! are in [`crate::worker`].
 
 pub mod jobs;
-pub mod worker;
 
 use std::fmt;
-use std::future::Future;
-use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,24 +21,8 @@ use crate::store::{JobInput, StoreError};
 
 pub use jobs::{CrawlJob, RenderJob, SummarizeJob};
 
-/// Why a job failed: worth retrying later, or not.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    /// The outside world was unwell (API down, database gone): retry with backoff.
-    #[error("{0}")]
-    Transient(String),
-    /// Retrying cannot help (bad input, missing crawl): the job is dead at once.
-    #[error("{0}")]
-    Permanent(String),
-}
-
-impl From<StoreError> for JobError {
-    fn from(e: StoreError) -> Self {
-        Self::Transient(e.to_string())
-    }
-}
-
-/// A job type: where it is queued, how it is keyed, and what it does.
+/// A job type: where it is queued and how it is keyed. What it does is its
+/// [`Handler`](crate::worker::Handler), in the worker module.
 pub trait Job: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + Unpin + 'static {
     /// The stage (and queue) of this job type.
     const STAGE: Stage;
@@ -56,15 +38,6 @@ pub trait Job: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync +
     /// Larger runs first within the queue.
     fn priority(&self) -> i32 {
         0
-    }
-
-    /// Does the work: load, call the stage, enqueue what comes next.
-    fn run(&self, ctx: &Arc<Context>) -> impl Future<Output = Result<(), JobError>> + Send;
-
-    /// Called once when the job is dead (out of attempts or failed permanently).
-    fn on_dead(&self, ctx: &Arc<Context>, reason: &str) -> impl Future<Output = ()> + Send {
-        let _ = (ctx, reason);
-        async {}
     }
 }
 

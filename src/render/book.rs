@@ -12,9 +12,9 @@ use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput};
 use crate::render::notes::{self, index};
 use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow};
 use crate::summarize::summary::{Source, Summary};
-use crate::vault::NoteName;
 use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::write::NoteJob;
+use crate::vault::{NoteKey, NoteName};
 
 /// Authors per paper: (S2 author id, name), in order.
 pub(super) type AuthorsByPaper = HashMap<String, Vec<(Option<String>, String)>>;
@@ -105,7 +105,7 @@ impl Places {
                 seed_titles.title(seed)
             };
             out.entry(m.paper_id.clone()).or_default().push(CrawlPlace {
-                index: names.name(&format!("index:{}", m.crawl_id)),
+                index: names.name(&NoteKey::Index(m.crawl_id)),
                 label: index::index_title(m.crawl_id, &seed_title),
                 depth: m.depth,
                 cited: m.cited_in_crawl,
@@ -213,7 +213,7 @@ impl PaperBook {
             updated: self.today.clone(),
         };
         let job = NoteJob {
-            key: format!("paper:{}", p.paper_id),
+            key: NoteKey::paper(p.paper_id.as_str()),
             path: path.clone(),
             fresh: paper::paper_fresh(&input),
             owned: paper::PAPER_KEYS,
@@ -281,7 +281,7 @@ pub(super) fn summary_lines(summary: Option<&SummaryRow>, pdf: Option<&PdfRow>) 
             md_inline(&row.prompt_version)
         ));
     }
-    if let Some(pdf) = pdf.filter(|p| p.status != "text")
+    if let Some(pdf) = pdf.filter(|p| p.status != crate::store::PdfStatus::Text)
         && let Some(reason) = &pdf.reason
     {
         lines.push(format!("_The open-access PDF was not used: {}._", md_inline(reason)));

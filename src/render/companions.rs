@@ -13,10 +13,10 @@ use crate::render::formats::{bib, canvas};
 use crate::render::naming::{self, Names, Wanted};
 use crate::render::notes::LinkItem;
 use crate::render::notes::{self, author, index, news};
-use crate::store::{Crawl, MetricRow, NewsRow, RefreshRow, Store, StoreError};
+use crate::store::{Crawl, CrawlStatus, MetricRow, NewsRow, RefreshRow, Store, StoreError};
 use crate::vault::folders::{BIB_PATH, MAPS_DIR, NEWS_DIR};
 use crate::vault::write::{self, NoteJob};
-use crate::vault::{self, Vault, VaultError};
+use crate::vault::{self, NoteKey, Vault, VaultError};
 
 /// A note per author of the crawl's papers, listing all their papers that have notes.
 pub(super) async fn render_authors(
@@ -53,7 +53,7 @@ pub(super) async fn render_authors(
     for chunk in people.chunks(CHUNK) {
         let mut jobs = Vec::with_capacity(chunk.len());
         for (author_id, name) in chunk {
-            let key = format!("author:{author_id}");
+            let key = NoteKey::author(author_id.as_str());
             let Some(row) = names.row(&key) else { continue };
             let papers = papers_of
                 .get(author_id)
@@ -105,7 +105,7 @@ pub(super) async fn render_index(
     metrics: &[MetricRow],
     today: &str,
 ) -> Result<RenderReport, RenderError> {
-    let key = format!("index:{}", crawl.crawl_id);
+    let key = NoteKey::Index(crawl.crawl_id);
     let Some(row) = names.row(&key) else {
         return Ok(RenderReport::default());
     };
@@ -125,7 +125,7 @@ pub(super) async fn render_index(
     let input = index::IndexInput {
         crawl,
         seed_title: seed_title.to_owned(),
-        seed_note: names.name(&format!("paper:{}", crawl.seed_id)),
+        seed_note: names.name(&NoteKey::paper(crawl.seed_id.as_str())),
         stats,
         by_depth: by_depth.into_iter().collect(),
         most_cited: most_cited
@@ -167,7 +167,7 @@ pub(super) async fn render_index(
 #[derive(Debug)]
 pub(super) struct NewsPlan {
     /// The note's key, `news:<crawl>:<run>`.
-    pub key: String,
+    pub key: NoteKey,
     /// The refresh.
     pub refresh: RefreshRow,
     /// What it brought.
@@ -179,7 +179,7 @@ pub(super) struct NewsPlan {
 impl NewsPlan {
     /// The plan for the crawl's current run, if it is a finished refresh with news.
     pub async fn of(store: &Store, crawl: &Crawl, seed_title: &str) -> Result<Option<Self>, StoreError> {
-        if crawl.status != "done" {
+        if crawl.status != CrawlStatus::Done {
             return Ok(None);
         }
         let Some(refresh) = store.refresh(crawl.crawl_id, crawl.run).await? else {
@@ -190,7 +190,10 @@ impl NewsPlan {
             return Ok(None);
         }
         Ok(Some(Self {
-            key: format!("news:{}:{}", crawl.crawl_id, crawl.run),
+            key: NoteKey::News {
+                crawl: crawl.crawl_id,
+                run: crawl.run,
+            },
             refresh,
             rows,
             index_title: index::index_title(crawl.crawl_id, seed_title),
@@ -224,7 +227,7 @@ pub(super) async fn render_news(
     let input = news::NewsInput {
         crawl_id,
         run,
-        index: (names.name(&format!("index:{crawl_id}")), plan.index_title.clone()),
+        index: (names.name(&NoteKey::Index(crawl_id)), plan.index_title.clone()),
         refreshed: index::date(plan.refresh.started_at),
         since: plan.refresh.previous_at.map(index::date),
         items: plan
@@ -250,7 +253,7 @@ pub(super) async fn render_news(
 /// The canvas of a crawl sits beside its index note's name, in the maps folder.
 fn map_path(names: &Names, crawl_id: i64) -> String {
     let base = names
-        .name(&format!("index:{crawl_id}"))
+        .name(&NoteKey::Index(crawl_id))
         .map(|n| n.to_string())
         .unwrap_or_else(|| format!("Crawl {crawl_id}"));
     format!("{MAPS_DIR}/{base}.canvas")
@@ -267,7 +270,7 @@ pub(super) async fn render_map(
     let papers: Vec<canvas::MapPaper> = metrics
         .iter()
         .filter_map(|m| {
-            let row = names.row(&format!("paper:{}", m.paper_id))?;
+            let row = names.row(&NoteKey::paper(m.paper_id.as_str()))?;
             Some(canvas::MapPaper {
                 paper_id: m.paper_id.clone(),
                 file: row.path.clone(),

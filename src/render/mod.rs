@@ -27,7 +27,7 @@ use crate::graph::CrawlGraph;
 use crate::store::{Claim, Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow, now};
 use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, Moved, NoteJob, NoteOutcome, Outcome};
-use crate::vault::{NoteName, Vault, VaultError};
+use crate::vault::{NoteKey, NoteName, Vault, VaultError};
 use book::{AuthorsByPaper, BibEntry, PaperBook, Places, Titles, authors_by_paper, cites_for};
 use formats::bib;
 use naming::{Names, Wanted};
@@ -166,7 +166,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         let (outcomes, entries) = blocking(&vault, move |v| {
             build_and_write(v, &shared, &papers, &summaries, &pdfs, &moved)
         })
-        .await?;
+        .await??;
         bib_entries.extend(entries);
         report.absorb(record(ctx, &mut names, outcomes).await?);
     }
@@ -217,12 +217,12 @@ async fn paper_book(
         .flatten()
         .filter_map(|(id, _)| {
             let id = id.as_ref()?;
-            Some((id.clone(), names.name(&format!("author:{id}"))?))
+            Some((id.clone(), names.name(&NoteKey::author(id.as_str()))?))
         })
         .collect();
     let paths: HashMap<String, String> = members
         .iter()
-        .filter_map(|id| Some((id.clone(), names.row(&format!("paper:{id}"))?.path.clone())))
+        .filter_map(|id| Some((id.clone(), names.row(&NoteKey::paper(id.as_str()))?.path.clone())))
         .collect();
     let places = Places::load(store, names, &titles, members).await?;
     Ok(PaperBook {
@@ -249,7 +249,7 @@ fn build_and_write(
     summaries: &HashMap<String, SummaryRow>,
     pdfs: &HashMap<String, PdfRow>,
     moved: &Moved,
-) -> (Vec<NoteOutcome>, Vec<(String, BibEntry)>) {
+) -> Result<(Vec<NoteOutcome>, Vec<(String, BibEntry)>), RenderError> {
     std::thread::scope(|scope| {
         let (built, jobs) = std::sync::mpsc::sync_channel::<NoteJob>(64);
         let builder = scope.spawn(move || {
@@ -265,19 +265,16 @@ fn build_and_write(
             }
             entries
         });
-        let mut out: Vec<NoteOutcome> = jobs
+        let out: Vec<NoteOutcome> = jobs
             .into_iter()
             .flat_map(|job| write::write_notes(vault, std::slice::from_ref(&job), &book.today, moved))
             .collect();
-        let entries = builder.join().unwrap_or_else(|_| {
-            out.push((
-                String::new(),
-                String::new(),
-                Outcome::Skipped("a render thread panicked".to_owned()),
-            ));
-            Vec::new()
-        });
-        (out, entries)
+        // A builder that panicked is a bug: the render fails (and is retried, then dead
+        // with this reason) rather than reporting its notes as written.
+        let entries = builder
+            .join()
+            .map_err(|_| RenderError::Worker("a render thread panicked".to_owned()))?;
+        Ok((out, entries))
     })
 }
 
@@ -304,11 +301,11 @@ fn wanted_names(
 ) -> Vec<Wanted> {
     let mut wanted: Vec<Wanted> = members
         .iter()
-        .filter(|id| !names.has(&format!("paper:{id}")))
+        .filter(|id| !names.has(&NoteKey::paper(id.as_str())))
         .map(|id| {
             let first = authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
             Wanted {
-                key: format!("paper:{id}"),
+                key: NoteKey::paper(id.as_str()),
                 folder: PAPERS_DIR,
                 candidates: naming::paper_candidates(&titles.title(id), titles.year(id), first, id),
             }
@@ -319,19 +316,19 @@ fn wanted_names(
         for (author_id, name) in list {
             if let Some(aid) = author_id
                 && seen.insert(aid.clone())
-                && !names.has(&format!("author:{aid}"))
+                && !names.has(&NoteKey::author(aid.as_str()))
             {
                 wanted.push(Wanted {
-                    key: format!("author:{aid}"),
+                    key: NoteKey::author(aid.as_str()),
                     folder: AUTHORS_DIR,
                     candidates: naming::author_candidates(name, aid),
                 });
             }
         }
     }
-    if !names.has(&format!("index:{}", crawl.crawl_id)) {
+    if !names.has(&NoteKey::Index(crawl.crawl_id)) {
         wanted.push(Wanted {
-            key: format!("index:{}", crawl.crawl_id),
+            key: NoteKey::Index(crawl.crawl_id),
             folder: CRAWLS_DIR,
             candidates: naming::index_candidates(&index::index_title(crawl.crawl_id, seed_title), crawl.crawl_id),
         });

@@ -7,15 +7,15 @@ use std::collections::{HashMap, HashSet};
 use super::RenderError;
 use crate::render::formats::person::surname;
 use crate::store::{Claim, NoteRow, Store, now};
-use crate::vault::NoteName;
 use crate::vault::Vault;
 use crate::vault::write::{Moved, find_moved};
+use crate::vault::{NoteKey, NoteName};
 
 /// A note that needs a name: its key, its folder, and the names to try in order.
 #[derive(Debug, Clone)]
 pub struct Wanted {
-    /// `paper:<id>`, `author:<id>`, `index:<crawl>`.
-    pub key: String,
+    /// Which note.
+    pub key: NoteKey,
     /// Folder in the vault.
     pub folder: &'static str,
     /// Names to try, best first.
@@ -25,8 +25,8 @@ pub struct Wanted {
 /// Every note refnet manages, by key.
 #[derive(Debug, Default)]
 pub struct Names {
-    rows: HashMap<String, NoteRow>,
-    names: HashMap<String, NoteName>,
+    rows: HashMap<NoteKey, NoteRow>,
+    names: HashMap<NoteKey, NoteName>,
     moved: std::sync::Arc<Moved>,
 }
 
@@ -56,18 +56,20 @@ impl Names {
 
     /// The what's-new notes of a crawl, newest refresh first: (run, name).
     pub fn news_notes(&self, crawl_id: i64) -> Vec<(i64, NoteName)> {
-        let prefix = format!("news:{crawl_id}:");
         let mut out: Vec<(i64, NoteName)> = self
             .names
             .iter()
-            .filter_map(|(key, name)| Some((key.strip_prefix(&prefix)?.parse().ok()?, name.clone())))
+            .filter_map(|(key, name)| match key {
+                NoteKey::News { crawl, run } if *crawl == crawl_id => Some((*run, name.clone())),
+                _ => None,
+            })
             .collect();
         out.sort_by_key(|n| std::cmp::Reverse(n.0));
         out
     }
 
     /// Whether the note has a name already.
-    pub fn has(&self, key: &str) -> bool {
+    pub fn has(&self, key: &NoteKey) -> bool {
         self.rows.contains_key(key)
     }
 
@@ -93,12 +95,12 @@ impl Names {
     }
 
     /// The note's row.
-    pub fn row(&self, key: &str) -> Option<&NoteRow> {
+    pub fn row(&self, key: &NoteKey) -> Option<&NoteRow> {
         self.rows.get(key)
     }
 
     /// The note's name (its file's basename).
-    pub fn name(&self, key: &str) -> Option<NoteName> {
+    pub fn name(&self, key: &NoteKey) -> Option<NoteName> {
         self.names.get(key).cloned()
     }
 
@@ -106,12 +108,12 @@ impl Names {
     pub fn paper_notes(&self) -> HashMap<String, NoteName> {
         self.names
             .iter()
-            .filter_map(|(k, name)| Some((k.strip_prefix("paper:")?.to_owned(), name.clone())))
+            .filter_map(|(k, name)| Some((k.as_paper()?.to_owned(), name.clone())))
             .collect()
     }
 
     /// Records that a note now lives at `path` (found moved).
-    pub fn set_path(&mut self, key: &str, path: &str) {
+    pub fn set_path(&mut self, key: &NoteKey, path: &str) {
         if let Some(mut row) = self.rows.get(key).cloned() {
             row.path = path.to_owned();
             self.insert(row);
@@ -134,7 +136,7 @@ impl Names {
         let claims: Vec<Claim> = missing
             .iter()
             .map(|w| Claim {
-                key: w.key.clone(),
+                key: w.key.to_string(),
                 candidates: w
                     .candidates
                     .iter()

@@ -15,7 +15,7 @@ use super::{AppState, prometheus};
 use crate::context::Context;
 use crate::crawl::{self, CrawlError, CrawlRequest};
 use crate::ids::PaperId;
-use crate::queue::{CrawlJob, enqueue, run_prefix};
+use crate::queue::run_prefix;
 use crate::refresh::{self, RefreshStart};
 use crate::stage::Stage;
 use crate::store::{Crawl, Direction, QueueDepth, StoreError, WorkerSeen, now};
@@ -59,7 +59,7 @@ fn bad(field: &str, message: impl Display) -> ApiError {
 }
 
 /// The database failed: 503, the request can be tried again.
-pub fn unavailable(e: &StoreError) -> ApiError {
+pub fn unavailable(e: &dyn Display) -> ApiError {
     failure(
         StatusCode::SERVICE_UNAVAILABLE,
         None,
@@ -185,9 +185,8 @@ pub enum Submitted {
 /// Starts a crawl (or finds it running): resolve the seed, begin a run, enqueue its
 /// first level. Shared by the API and the dashboard.
 pub async fn submit(ctx: &Context, request: &CrawlRequest) -> Result<Submitted, ApiError> {
-    let store = &ctx.store;
     let cutoff = crawl::fresh_cutoff_at(now(), &ctx.settings);
-    let resolved = crawl::resolve_seed(&ctx.s2, Some(store), request, cutoff)
+    let resolved = crawl::resolve_seed(&ctx.s2, Some(&ctx.store), request, cutoff)
         .await
         .map_err(|e| match e {
             CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } => {
@@ -200,42 +199,16 @@ pub async fn submit(ctx: &Context, request: &CrawlRequest) -> Result<Submitted, 
                 &format!("cannot reach Semantic Scholar to resolve the seed ({other}); try again later"),
             ),
         })?;
-    let existing = store
-        .find_crawl(
-            &resolved.paper_id,
-            i64::from(request.depth),
-            request.direction,
-            request.max_papers.map(i64::from).unwrap_or(0),
-        )
-        .await
-        .map_err(|e| unavailable(&e))?;
-    if let Some(c) = existing
-        && c.status == "running"
-        && store
-            .live_jobs(&run_prefix(c.crawl_id, c.run))
-            .await
-            .map_err(|e| unavailable(&e))?
-            > 0
-    {
-        return Ok(Submitted::AlreadyRunning(c));
+    let run = crawl::Run::Request {
+        request,
+        seed: &resolved,
+    };
+    match crawl::start(ctx, run, crawl::IfRunning::Join).await {
+        Ok(crawl::Start::Started(c)) => Ok(Submitted::Started(c)),
+        Ok(crawl::Start::AlreadyRunning(c)) => Ok(Submitted::AlreadyRunning(c)),
+        Err(CrawlError::Store(e)) => Err(unavailable(&e)),
+        Err(other) => Err(failure(StatusCode::SERVICE_UNAVAILABLE, None, &other.to_string())),
     }
-    let started = crawl::begin(store, request, &resolved, cutoff)
-        .await
-        .map_err(|e| match e {
-            CrawlError::Store(e) => unavailable(&e),
-            other => failure(StatusCode::SERVICE_UNAVAILABLE, None, &other.to_string()),
-        })?;
-    enqueue(
-        ctx,
-        &[CrawlJob {
-            crawl_id: started.crawl_id,
-            run: started.run,
-            depth: 0,
-        }],
-    )
-    .await
-    .map_err(|e| unavailable(&e))?;
-    Ok(Submitted::Started(started))
 }
 
 /// `POST /api/crawls`.

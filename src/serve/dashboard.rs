@@ -116,11 +116,11 @@ async fn gather(ctx: &Context, notice: Option<String>, auth: bool) -> Result<Pag
         crawls.push(CrawlRow {
             id: c.crawl_id,
             seed: c.seed_input.clone(),
-            status: c.status.clone(),
+            status: c.status.to_string(),
             error: c.error.as_deref().map(|e| short(e, 200)),
             run: c.run,
             depth: c.depth,
-            direction: c.direction.clone(),
+            direction: c.direction.to_string(),
             members: stats.members,
             edges: stats.edges,
             stages: [

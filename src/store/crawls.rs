@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Db, Doing, Store, StoreError, graph::Candidate, on_db, placeholders, rows_per_statement};
+use super::{CorruptValue, Db, Doing, Store, StoreError, graph::Candidate, on_db, placeholders, rows_per_statement};
 
 /// Which way a crawl grows from each paper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -59,6 +59,67 @@ impl FromStr for Direction {
     }
 }
 
+impl TryFrom<String> for Direction {
+    type Error = CorruptValue;
+
+    /// A stored direction: only the names refnet writes.
+    fn try_from(stored: String) -> Result<Self, Self::Error> {
+        [Self::References, Self::Citations, Self::Both]
+            .into_iter()
+            .find(|d| d.as_str() == stored)
+            .ok_or(CorruptValue {
+                what: "crawl direction",
+                value: stored,
+            })
+    }
+}
+
+super::stored_enum!(Direction);
+super::stored_enum!(CrawlStatus);
+
+/// Where a crawl's current run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrawlStatus {
+    /// Its jobs are queued or running.
+    Running,
+    /// Finished.
+    Done,
+    /// Stopped by an error (kept in the crawl's `error`).
+    Failed,
+}
+
+impl CrawlStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for CrawlStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for CrawlStatus {
+    type Error = CorruptValue;
+
+    fn try_from(stored: String) -> Result<Self, Self::Error> {
+        [Self::Running, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == stored)
+            .ok_or(CorruptValue {
+                what: "crawl status",
+                value: stored,
+            })
+    }
+}
+
 /// What a user asks for; the same parameters name the same crawl.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCrawl {
@@ -87,16 +148,16 @@ pub struct Crawl {
     pub seed_input: String,
     /// Depth.
     pub depth: i64,
-    /// Direction name.
-    pub direction: String,
+    /// Which way it grows (a stored value refnet did not write is a corruption error).
+    pub direction: Direction,
     /// Budget (0 = none).
     pub max_papers: i64,
     /// Summaries wanted.
     pub summarize: bool,
     /// Current run.
     pub run: i64,
-    /// `running`, `done` or `failed`.
-    pub status: String,
+    /// Where its current run is.
+    pub status: CrawlStatus,
     /// Papers fetched before this (unix seconds) are fetched again in this run.
     pub fetch_cutoff: i64,
     /// Why the run failed.
@@ -107,13 +168,6 @@ pub struct Crawl {
     pub run_started_at: i64,
     /// Last run finished.
     pub finished_at: Option<i64>,
-}
-
-impl Crawl {
-    /// The direction (a stored value refnet did not write reads as references).
-    pub fn direction(&self) -> Direction {
-        self.direction.parse().unwrap_or(Direction::References)
-    }
 }
 
 /// A member of a crawl.

@@ -22,13 +22,13 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use crawls::{Crawl, CrawlStats, Direction, MemberInfo, NewCrawl};
+pub use crawls::{Crawl, CrawlStats, CrawlStatus, Direction, MemberInfo, NewCrawl};
 pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, title_or_id};
 pub use jobs::{DeadJob, JobInput, QueueDepth};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRow};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
-pub use summaries::{PdfRow, SummaryRow};
+pub use summaries::{PdfRow, PdfStatus, SummaryRow};
 
 use crate::secret::redact_url;
 
@@ -92,8 +92,57 @@ pub(crate) trait Doing<T> {
 
 impl<T> Doing<T> for Result<T, sqlx::Error> {
     fn doing(self, doing: &'static str) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Query { doing, source })
+        self.map_err(|source| match source {
+            // A column whose stored value does not parse: damage, not a passing failure.
+            sqlx::Error::ColumnDecode { index, source } => StoreError::Corrupt {
+                doing,
+                reason: format!("column {index}: {source}"),
+            },
+            source => StoreError::Query { doing, source },
+        })
     }
+}
+
+/// Reads a text column straight into an enum through its `TryFrom<String>`, on either
+/// backend, so a value refnet never writes is a decode error naming it
+/// ([`StoreError::Corrupt`]), never a default.
+macro_rules! stored_enum {
+    ($ty:ty) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $ty
+        where
+            String: sqlx::Decode<'r, DB>,
+        {
+            fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
+                Ok(<$ty>::try_from(text)?)
+            }
+        }
+    };
+}
+pub(crate) use stored_enum;
+
+/// A stored value that is not one refnet writes (a damaged database, or one written by a
+/// newer refnet): read back as an error, never as a default.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the stored {what} {value:?} is not one refnet writes (a damaged database, or one from a newer refnet)")]
+pub struct CorruptValue {
+    /// What the value is.
+    pub what: &'static str,
+    /// The value as stored.
+    pub value: String,
 }
 
 /// The store: domain queries over one pool.
@@ -308,5 +357,39 @@ mod tests {
         assert_eq!(rows_per_statement(26), 9);
         assert_eq!(rows_per_statement(1000), 1);
         assert_eq!(ids_json(&["a", "b\"q"]), r#"["a","b\"q"]"#);
+    }
+
+    #[tokio::test]
+    async fn a_stored_value_refnet_did_not_write_is_a_corruption_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
+        let store = Store::open(&url).await.expect("open");
+        let new = NewCrawl {
+            seed_id: "a".repeat(40),
+            seed_input: "ARXIV:1706.03762".to_owned(),
+            depth: 1,
+            direction: Direction::Both,
+            max_papers: 0,
+            summarize: false,
+        };
+        let crawl = store.begin_run(&new, 0, 5, 1).await.expect("begin");
+        let read = store.crawl(crawl.crawl_id).await.expect("read").expect("there");
+        assert_eq!((read.direction, read.status), (Direction::Both, CrawlStatus::Running));
+        let Db::Sqlite(pool) = store.db() else { panic!("sqlite") };
+        for (column, value) in [("direction", "sideways"), ("status", "paused")] {
+            let sql = format!("UPDATE crawls SET {column} = '{value}'");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await
+                .expect("damage");
+            let err = store.crawl(crawl.crawl_id).await.expect_err("corrupt");
+            assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+            assert!(err.to_string().contains(value), "{err}");
+            let fix = "UPDATE crawls SET direction = 'both', status = 'done'".to_owned();
+            sqlx::query(sqlx::AssertSqlSafe(fix))
+                .execute(pool)
+                .await
+                .expect("repair");
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! Note state: which file each note lives in, and what refnet last wrote there.
 
 use super::{Doing, Store, StoreError, on_db};
+use crate::vault::NoteKey;
 
 /// A note refnet manages.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct NoteRow {
-    /// `paper:<id>`, `author:<id>`, `index:<crawl>`, …
-    pub note_key: String,
+    /// Which note it is.
+    pub note_key: NoteKey,
     /// Vault-relative path with `/` separators.
     pub path: String,
     /// Lower-cased basename, unique vault-wide.
@@ -14,6 +15,8 @@ pub struct NoteRow {
     /// Hash of the content refnet last wrote.
     pub content_hash: Option<String>,
 }
+
+super::stored_enum!(NoteKey);
 
 impl Store {
     /// Every note refnet manages.
@@ -31,15 +34,22 @@ impl Store {
         let won = self
             .claim_first("notes (note_key, path, name_key, updated_at)", "note_key", wanted, now)
             .await?;
-        Ok(won
-            .into_iter()
-            .map(|(note_key, (path, name_key))| NoteRow {
-                note_key,
-                path,
-                name_key,
-                content_hash: None,
+        won.into_iter()
+            .map(|(key, (path, name_key))| {
+                let note_key = key
+                    .parse()
+                    .map_err(|e: crate::vault::key::BadNoteKey| StoreError::Corrupt {
+                        doing: "claiming note names",
+                        reason: e.to_string(),
+                    })?;
+                Ok(NoteRow {
+                    note_key,
+                    path,
+                    name_key,
+                    content_hash: None,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Claims a citekey for each paper (candidates in order, unique case-insensitively).
@@ -115,7 +125,7 @@ impl Store {
     }
 
     /// Records, in one transaction, where notes are now and what was written in them.
-    pub async fn record_notes(&self, written: &[(String, String, String)], now: i64) -> Result<(), StoreError> {
+    pub async fn record_notes(&self, written: &[(NoteKey, String, String)], now: i64) -> Result<(), StoreError> {
         if written.is_empty() {
             return Ok(());
         }
@@ -126,7 +136,7 @@ impl Store {
                     .bind(path.clone())
                     .bind(hash.clone())
                     .bind(now)
-                    .bind(note_key.clone())
+                    .bind(note_key.to_string())
                     .execute(&mut *tx)
                     .await
                     .doing("recording a note")?;

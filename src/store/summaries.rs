@@ -1,7 +1,7 @@
 //! Summaries (cached by paper, text hash, model and prompt version), each paper's PDF
 //! state, and which members of a run have had their summary job.
 
-use super::{Doing, Store, StoreError, on_db};
+use super::{CorruptValue, Doing, Store, StoreError, on_db};
 
 /// A stored summary.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -23,14 +23,58 @@ pub struct SummaryRow {
 }
 
 /// What became of a paper's PDF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PdfStatus {
+    /// Its text was extracted and is usable.
+    Text,
+    /// A PDF came, without usable text (image-only, garbled, damaged, too slow).
+    Rejected,
+    /// No PDF came (refused address, HTTP error, not a PDF, too large).
+    Failed,
+}
+
+impl PdfStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for PdfStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for PdfStatus {
+    type Error = CorruptValue;
+
+    fn try_from(stored: String) -> Result<Self, Self::Error> {
+        [Self::Text, Self::Rejected, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == stored)
+            .ok_or(CorruptValue {
+                what: "PDF status",
+                value: stored,
+            })
+    }
+}
+
+super::stored_enum!(PdfStatus);
+
+/// What became of a paper's PDF, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PdfRow {
     /// The paper.
     pub paper_id: String,
     /// The URL it was fetched from.
     pub url: String,
-    /// `text`, `rejected` (a PDF without usable text) or `failed` (no PDF came).
-    pub status: String,
+    /// Whether it gave text, and if not, why not.
+    pub status: PdfStatus,
     /// Why there is no text.
     pub reason: Option<String>,
     /// Where it is kept, vault-relative.
@@ -140,7 +184,7 @@ impl Store {
         )
         .bind(row.paper_id.clone())
         .bind(row.url.clone())
-        .bind(row.status.clone())
+        .bind(row.status.as_str())
         .bind(row.reason.clone())
         .bind(row.file.clone())
         .bind(row.pages)

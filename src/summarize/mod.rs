@@ -22,7 +22,7 @@ use tracing::{debug, info};
 
 use crate::metrics::Counters;
 use crate::settings::Settings;
-use crate::store::{PdfRow, Store, StoreError, StoredPaper, SummaryRow, now};
+use crate::store::{PdfRow, PdfStatus, Store, StoreError, StoredPaper, SummaryRow, now};
 use crate::vault::NoteName;
 use crate::vault::Vault;
 use crate::vault::folders::{ATTACHMENTS_DIR, PDF_DIR};
@@ -99,7 +99,7 @@ pub async fn summarize_paper(ctx: Deps<'_>, paper_id: &str, force: bool) -> Resu
     // not even reading the PDF again.
     if !force
         && let Some(pdf) = store.pdf_state(paper_id).await?
-        && pdf.status == "text"
+        && pdf.status == PdfStatus::Text
         && paper.pdf_url.as_deref() == Some(pdf.url.as_str())
         && let Some(hash) = &pdf.text_hash
         && store
@@ -189,7 +189,7 @@ async fn pdf_text_of(ctx: Deps<'_>, paper: &StoredPaper, url: &str, force: bool)
         .filter(|p| p.is_file());
     if let Some(prev) = previous
         .as_ref()
-        .filter(|p| p.url == url && !force && p.status != "text")
+        .filter(|p| p.url == url && !force && p.status != PdfStatus::Text)
     {
         debug!(paper_id = %paper.paper_id, reason = ?prev.reason, "PDF unusable before; not tried again (--force does)");
         return Ok(None);
@@ -202,7 +202,7 @@ async fn pdf_text_of(ctx: Deps<'_>, paper: &StoredPaper, url: &str, force: bool)
         None => match download(ctx, paper, url).await {
             Ok(kept) => kept,
             Err(reason) => {
-                record_pdf(ctx, paper, url, "failed", Some(reason), None, None).await?;
+                record_pdf(ctx, paper, url, PdfStatus::Failed, Some(reason), None, None).await?;
                 return Ok(None);
             }
         },
@@ -213,7 +213,7 @@ async fn pdf_text_of(ctx: Deps<'_>, paper: &StoredPaper, url: &str, force: bool)
             let row = PdfRow {
                 paper_id: paper.paper_id.clone(),
                 url: url.to_owned(),
-                status: "text".to_owned(),
+                status: PdfStatus::Text,
                 reason: None,
                 file: Some(rel),
                 pages: Some(extracted.quality.pages as i64),
@@ -229,7 +229,7 @@ async fn pdf_text_of(ctx: Deps<'_>, paper: &StoredPaper, url: &str, force: bool)
                 ctx,
                 paper,
                 url,
-                "rejected",
+                PdfStatus::Rejected,
                 Some(rejection.to_string()),
                 Some(rel),
                 None,
@@ -244,17 +244,17 @@ async fn record_pdf(
     ctx: Deps<'_>,
     paper: &StoredPaper,
     url: &str,
-    status: &str,
+    status: PdfStatus,
     reason: Option<String>,
     file: Option<String>,
     text_hash: Option<String>,
 ) -> Result<(), StoreError> {
-    info!(paper_id = %paper.paper_id, status, reason = reason.as_deref().unwrap_or(""), "PDF not used");
+    info!(paper_id = %paper.paper_id, %status, reason = reason.as_deref().unwrap_or(""), "PDF not used");
     ctx.store
         .save_pdf_state(&PdfRow {
             paper_id: paper.paper_id.clone(),
             url: url.to_owned(),
-            status: status.to_owned(),
+            status,
             reason,
             file,
             pages: None,

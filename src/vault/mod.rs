@@ -4,6 +4,7 @@
 //! overwritten), and finding notes the user moved or renamed by their `s2_id`.
 //!
 //! - [`name`]: note file names safe on every OS and inside wikilinks ([`NoteName`]).
+//! - [`key`]: which note a note is ([`NoteKey`]), whatever its name or place.
 //! - [`folders`]: where each kind of file lives.
 //! - [`frontmatter`]: YAML values as refnet writes them.
 //! - [`merge`]: a fresh rendering merged into an existing note, keeping the user's text.
@@ -11,6 +12,7 @@
 
 pub mod folders;
 pub mod frontmatter;
+pub mod key;
 pub mod merge;
 pub mod name;
 pub mod write;
@@ -19,6 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use key::NoteKey;
 use merge::frontmatter_value;
 pub use name::NoteName;
 

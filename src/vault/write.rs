@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use super::merge::{self, Fresh, Merged, compose, frontmatter_value};
-use super::{Existing, Vault};
+use super::{Existing, NoteKey, Vault};
 
 /// One note to write.
 #[derive(Debug, Clone)]
 pub struct NoteJob {
-    /// `paper:<id>`, `author:<id>`, `index:<crawl>`.
-    pub key: String,
+    /// Which note.
+    pub key: NoteKey,
     /// Where the store last saw it (vault-relative).
     pub path: String,
     /// The fresh rendering.
@@ -46,7 +46,7 @@ pub enum Outcome {
 pub const UNION_KEYS: &[&str] = &["tags", "aliases"];
 
 /// What became of one note: (key, path now, outcome).
-pub type NoteOutcome = (String, String, Outcome);
+pub type NoteOutcome = (NoteKey, String, Outcome);
 
 /// Writes the notes; `today` fills `refnet_updated` for notes whose text changes, and
 /// `moved` (from [`find_moved`]) says where missing notes went. Returns (key, path now,

@@ -34,7 +34,7 @@ both_backends!(
 
         let crawl = app.crawl(&seed_id, 2, Direction::References, None).await;
 
-        assert_eq!(crawl.status, "done");
+        assert_eq!(crawl.status, refnet::store::CrawlStatus::Done);
         let (members, edges) = graph(&app.ctx.store, crawl.crawl_id).await;
         assert_eq!(members, expected);
         // Seed (resolving it brings its record), level 1, level 2: nothing else.
@@ -227,7 +227,7 @@ both_backends!(
 
         let crawl = app.crawl(&seed_id, 1, Direction::References, None).await;
 
-        assert_eq!(crawl.status, "done");
+        assert_eq!(crawl.status, refnet::store::CrawlStatus::Done);
         let members = app.ctx.store.members(crawl.crawl_id).await.expect("members");
         let missing: HashMap<String, String> = members
             .iter()

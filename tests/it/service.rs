@@ -1026,7 +1026,7 @@ async fn postgres_going_away_fails_healthz_and_the_work_resumes_when_it_returns(
         .await
         .expect("crawl")
         .expect("exists");
-    assert_eq!(done.status, "done", "{done:?}");
+    assert_eq!(done.status, refnet::store::CrawlStatus::Done, "{done:?}");
     assert!(app.ctx.store.dead_jobs(None, 10).await.expect("dead").is_empty());
     let (code, err) = terminate(server).await;
     assert_eq!(code, Some(0), "{err}");

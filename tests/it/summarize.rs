@@ -190,7 +190,7 @@ async fn a_refused_key_pauses_summaries_with_one_clear_error_and_no_more_calls()
     let refused = llm.calls().len();
     assert!((1..=2).contains(&refused), "{:?}", llm.calls());
     assert!(llm.calls().iter().all(|c| c.status == 401));
-    assert_eq!(crawl.status, "done", "the crawl goes on");
+    assert_eq!(crawl.status, refnet::store::CrawlStatus::Done, "the crawl goes on");
     let notes = app.paper_notes();
     let members = app.ctx.store.members(crawl.crawl_id).await.expect("members").len();
     assert_eq!(notes.len(), members, "the notes are rendered without summaries");
@@ -309,7 +309,7 @@ both_backends!(
             Some("pdf")
         );
         let state = app.ctx.store.pdf_state(&seed).await.expect("state").expect("recorded");
-        assert_eq!(state.status, "text");
+        assert_eq!(state.status, refnet::store::PdfStatus::Text);
         let kept = state.file.expect("kept");
         assert!(kept.starts_with("refnet/attachments/") && app.vault().join(&kept).is_file());
         assert!(note.contains("|PDF in the vault]]"), "the note links the kept PDF");
@@ -512,7 +512,7 @@ async fn every_fixture_pdf_ends_in_a_summary_or_a_recorded_reason() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let state = app.ctx.store.pdf_state(&id).await.expect("state").expect("recorded");
         match outcome {
-            Outcome::Written("pdf") => assert_eq!(state.status, "text", "{name}"),
+            Outcome::Written("pdf") => assert_eq!(state.status, refnet::store::PdfStatus::Text, "{name}"),
             Outcome::Written("abstract") => assert!(state.reason.is_some(), "{name}: a reason is recorded"),
             other => panic!("{name}: {other:?}"),
         }
@@ -523,7 +523,11 @@ async fn every_fixture_pdf_ends_in_a_summary_or_a_recorded_reason() {
             );
         }
         if name.starts_with("21_") {
-            assert_eq!(state.status, "rejected", "{name}: a cut-off download is not used");
+            assert_eq!(
+                state.status,
+                refnet::store::PdfStatus::Rejected,
+                "{name}: a cut-off download is not used"
+            );
         }
     }
 }

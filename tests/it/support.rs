@@ -9,12 +9,12 @@ use std::time::Duration;
 use refnet::context::Context;
 use refnet::crawl::{self, CrawlRequest};
 use refnet::ids::PaperId;
-use refnet::queue::worker::{StageWorkers, run_workers};
 use refnet::queue::{CrawlJob, enqueue, run_prefix};
 use refnet::settings::Settings;
 use refnet::stage::Stage;
 use refnet::store::{Crawl, Direction, Store, now};
 use refnet::testkit::{Corpus, FakeOptions, FakeS2};
+use refnet::worker::{StageWorkers, run_workers};
 use tokio_util::sync::CancellationToken;
 
 /// Which database a test runs on.
@@ -174,16 +174,6 @@ impl TestApp {
         summarize: bool,
     ) -> Crawl {
         let crawl = self.begin_with(seed, depth, direction, max_papers, summarize).await;
-        enqueue(
-            &self.ctx,
-            &[CrawlJob {
-                crawl_id: crawl.crawl_id,
-                run: crawl.run,
-                depth: 0,
-            }],
-        )
-        .await
-        .expect("enqueue");
         self.drain(&run_prefix(crawl.crawl_id, crawl.run)).await;
         self.ctx
             .store
@@ -246,9 +236,17 @@ impl TestApp {
         let resolved = crawl::resolve_seed(&self.ctx.s2, Some(&self.ctx.store), &request, cutoff)
             .await
             .expect("resolve seed");
-        crawl::begin(&self.ctx.store, &request, &resolved, cutoff)
+        let run = crawl::Run::Request {
+            request: &request,
+            seed: &resolved,
+        };
+        // Started as the command line does: a run that takes over from any before it,
+        // its first level queued (tests that drive levels by hand leave it there).
+        crawl::start(&self.ctx, run, crawl::IfRunning::Supersede)
             .await
-            .expect("begin")
+            .expect("start")
+            .crawl()
+            .clone()
     }
 
     /// Runs the stage workers until no job whose key starts with `prefix` is left.

@@ -105,7 +105,7 @@ pub fn index_fresh(input: &IndexInput<'_>) -> Fresh {
         .number("refnet_crawl", Some(c.crawl_id))
         .text("seed", Some(&seed_value))
         .number("depth", Some(c.depth))
-        .text("direction", Some(&c.direction))
+        .text("direction", Some(c.direction.as_str()))
         .number("max_papers", (c.max_papers > 0).then_some(c.max_papers))
         .number("papers", Some(input.stats.members))
         .number("citations", Some(input.stats.edges))

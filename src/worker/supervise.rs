@@ -17,7 +17,7 @@ use apalis_sqlite::SqliteStorage;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use super::{Job, JobError};
+use super::{Handler, JobError};
 use crate::context::Context;
 use crate::queue::jobs::{CrawlJob, RenderJob, SummarizeJob};
 use crate::retry::Backoff;
@@ -76,7 +76,7 @@ fn hostname() -> String {
 
 /// Runs workers of one job type (under new names after backend failures) until
 /// `shutdown` is cancelled.
-pub async fn supervise<J: Job>(ctx: Arc<Context>, concurrency: usize, shutdown: CancellationToken) {
+pub async fn supervise<J: Handler>(ctx: Arc<Context>, concurrency: usize, shutdown: CancellationToken) {
     let backoff = Backoff {
         base: Duration::from_secs(1),
         max: Duration::from_secs(30),
@@ -108,7 +108,7 @@ pub async fn supervise<J: Job>(ctx: Arc<Context>, concurrency: usize, shutdown: 
 }
 
 /// Runs one worker until shutdown (Ok) or a backend failure (Err).
-async fn run_worker<J: Job>(
+async fn run_worker<J: Handler>(
     ctx: Arc<Context>,
     name: &str,
     concurrency: usize,
@@ -204,7 +204,12 @@ impl PollStrategy for Tick {
 
 /// The apalis handler for every job type: checks attempts, runs the job, turns its
 /// failure into a durable delayed retry or a dead job.
-async fn handle<J: Job>(job: J, ctx: Data<Arc<Context>>, attempt: Attempt, task_id: TaskId) -> Result<(), BoxDynError> {
+async fn handle<J: Handler>(
+    job: J,
+    ctx: Data<Arc<Context>>,
+    attempt: Attempt,
+    task_id: TaskId,
+) -> Result<(), BoxDynError> {
     let ctx: Arc<Context> = (*ctx).clone();
     let attempt = attempt.current().max(1);
     let max = J::STAGE.max_attempts(&ctx.settings.queue);
