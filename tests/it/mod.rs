@@ -4,6 +4,7 @@ pub mod support;
 
 mod cli;
 mod crawl;
+mod metrics;
 mod notes;
 mod pdf_fixtures;
 mod s2_client;
