@@ -8,11 +8,11 @@ use crate::metrics::Counters;
 use crate::s2::S2Client;
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::summarize::Extractor;
 use crate::summarize::extractive::Extractive;
 use crate::summarize::fetch::PdfFetcher;
 use crate::summarize::llm::LlmSummarizer;
 use crate::summarize::summary::Summarizer;
+use crate::summarize::{Deps, Extractor};
 
 /// What the stages share.
 #[derive(Debug)]
@@ -70,5 +70,17 @@ impl Context {
             http,
             counters,
         }))
+    }
+
+    /// What the summarize stage works with.
+    pub fn summarize_deps(&self) -> Deps<'_> {
+        Deps {
+            store: &self.store,
+            settings: &self.settings,
+            counters: &self.counters,
+            summarizer: &self.summarizer,
+            pdf_fetcher: &self.pdf_fetcher,
+            extractor: &self.extractor,
+        }
     }
 }

@@ -110,6 +110,14 @@ impl FromStr for PaperId {
     }
 }
 
+/// `2106.15928v2` → `2106.15928`.
+pub fn strip_arxiv_version(id: &str) -> &str {
+    match id.rfind('v') {
+        Some(i) if i > 0 && i + 1 < id.len() && id[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &id[..i],
+        _ => id,
+    }
+}
+
 fn is_s2_sha(s: &str) -> bool {
     s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -230,5 +238,13 @@ mod tests {
             assert!(err.contains(&format!("{bad:?}")), "{err}");
             assert!(err.contains("ARXIV:1706.03762"), "{err}");
         }
+    }
+
+    #[test]
+    fn arxiv_versions_are_stripped() {
+        assert_eq!(strip_arxiv_version("2106.15928v2"), "2106.15928");
+        assert_eq!(strip_arxiv_version("1706.03762"), "1706.03762");
+        assert_eq!(strip_arxiv_version("hep-th/9901001v1"), "hep-th/9901001");
+        assert_eq!(strip_arxiv_version("solv-int/9901001"), "solv-int/9901001");
     }
 }

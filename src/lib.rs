@@ -3,25 +3,41 @@
 //!
 //! # Layout
 //!
-//! - [`ids`]: paper ids in every form Semantic Scholar accepts, parsed once.
-//! - [`settings`]: one settings struct, layered defaults → `refnet.toml` → env → flags.
-//! - [`s2`]: the Semantic Scholar client (rate limit, retries, batching, paging).
-//! - [`store`]: SQLite/Postgres storage of papers, edges, crawls and note state; the
-//!   only place with SQL.
-//! - [`crawl`]: the crawl stage (a level at a time, priority and budget).
-//! - [`queue`]: job types on the `crawl`, `summarize` and `render` queues (apalis), supervised workers.
-//! - [`summarize`]: the summarize stage (PDF download behind SSRF guards, isolated text
-//!   extraction, an LLM or the offline extractive summarizer, a cache).
-//! - [`render`]: the render stage (safe names, escaping, merging into existing notes).
+//! Data flows seed → crawl → store → graph → summarize → render → vault; each stage is a
+//! job type on its own queue (see ARCHITECTURE.md for the picture). The stages, in order:
+//!
+//! - [`crawl`]: seed ids → papers, authors and edges in the store, a level at a time, by
+//!   priority and within a budget; one `crawl` job per level.
+//! - [`graph`]: a crawl's citation graph and what is computed from it (PageRank, in-crawl
+//!   citations); read by render, writes nothing.
+//! - [`summarize`]: a paper's best text (open-access PDF behind SSRF guards, isolated
+//!   extraction; else abstract or TLDR) → a cached summary, by an LLM or offline.
+//! - [`render`]: the store's view of a crawl → notes, maps, index and bibliography.
 //! - [`refresh`]: refreshing crawls by hand or on a schedule (once per occurrence across
 //!   replicas), and what's-new notes.
-//! - [`serve`]: the HTTP API, `/metrics`, `/healthz` and the dashboard of `refnet serve`.
-//! - [`cli`]: the command line (the binary is a thin wrapper around it).
-//! - [`context`]: what every stage shares, built once per process.
-//! - [`retry`], [`metrics`], [`secret`]: backoff timing, counters, secrets that never print.
 //!
-//! Data flows seed id → crawl (papers and edges in the store) → summarize → render
-//! (notes in the vault); each stage is a job type on its own queue.
+//! What the stages stand on:
+//!
+//! - [`ids`]: paper ids in every form Semantic Scholar accepts, parsed once.
+//! - [`s2`]: the Semantic Scholar client (rate limit, retries, batching, paging).
+//! - [`store`]: SQLite/Postgres storage of papers, edges, crawls, summaries, note state
+//!   and the queue's tables; the only place with SQL.
+//! - [`vault`]: the vault on disk, below summarize and render: safe note names, folders,
+//!   frontmatter, merging into existing notes, atomic writes.
+//! - [`stage`]: the pipeline's stages and their queue names.
+//! - [`queue`]: the job types on the `crawl`, `summarize` and `render` queues (apalis) and
+//!   supervised workers; handlers load, call the stage, enqueue what comes next.
+//! - [`context`]: what every stage shares, built once per process.
+//! - [`settings`]: one settings struct, layered defaults → `refnet.toml` → env → flags.
+//! - [`http`], [`retry`], [`metrics`], [`secret`]: the API client setup, backoff timing,
+//!   counters, secrets that never print.
+//!
+//! The edges of the program:
+//!
+//! - [`cli`]: the command line (the binary is a thin wrapper around it).
+//! - [`serve`]: the HTTP API, `/metrics`, `/healthz` and the dashboard of `refnet serve`.
+//! - [`testkit`] (feature `testkit`, and unit tests): fake outside services on loopback,
+//!   synthetic corpora, checkers used by tests and benchmarks.
 
 pub mod cli;
 pub mod context;
@@ -41,5 +57,6 @@ pub mod settings;
 pub mod stage;
 pub mod store;
 pub mod summarize;
-#[cfg(feature = "testkit")]
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod vault;

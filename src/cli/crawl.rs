@@ -15,11 +15,12 @@ use crate::ids::PaperId;
 use crate::metrics::Counters;
 use crate::queue::worker::{StageWorkers, run_workers};
 use crate::queue::{CrawlJob, enqueue, run_prefix};
-use crate::render::{naming::PAPERS_DIR, vault::Vault};
 use crate::s2::S2Client;
 use crate::settings::Settings;
 use crate::stage::Stage;
 use crate::store::Store;
+use crate::vault::Vault;
+use crate::vault::folders::PAPERS_DIR;
 
 /// Opens (creating and migrating) the configured database.
 pub(super) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
@@ -59,7 +60,7 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         .check()
         .map_err(|bad| UsageError(format!("--{} {}", bad.field.replace('_', "-"), bad.reason)))?;
     if settings.vault.exists() && !settings.vault.is_dir() {
-        return Err(UsageError(crate::render::vault::VaultError::IsFile(settings.vault.clone()).to_string()).into());
+        return Err(UsageError(crate::vault::VaultError::IsFile(settings.vault.clone()).to_string()).into());
     }
     // A command-line run should not wait long between its own jobs.
     settings.queue.poll = settings.queue.poll.min(Duration::from_millis(100));

@@ -13,11 +13,11 @@ use super::{JobsAction, ServeArgs, UsageError, WorkerArgs, ui::Progress};
 use crate::context::Context;
 use crate::queue::worker::{StageWorkers, run_workers, worker_name};
 use crate::refresh::{self, RefreshStart};
-use crate::render::vault::Vault;
 use crate::serve::{self, AppState};
 use crate::settings::Settings;
 use crate::stage::Stage;
 use crate::store::{Store, now};
+use crate::vault::Vault;
 
 /// The configured concurrency of a stage.
 fn concurrency_of(settings: &Settings, stage: Stage) -> usize {

@@ -35,7 +35,7 @@ pub(super) async fn run(
     let mut failures = Vec::new();
     let mut results = futures::stream::iter(ids.iter().map(|id| {
         let ctx = ctx.clone();
-        async move { (id.clone(), summarize_paper(&ctx, id, force).await) }
+        async move { (id.clone(), summarize_paper(ctx.summarize_deps(), id, force).await) }
     }))
     .buffer_unordered(concurrency);
     while let Some((id, result)) = results.next().await {

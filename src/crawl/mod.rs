@@ -381,7 +381,9 @@ pub fn to_record(p: &Paper) -> PaperRecord {
             .corpus_id
             .or_else(|| p.external_id("CorpusId").and_then(|c| c.parse().ok())),
         doi: p.external_id("DOI").map(|d| d.to_lowercase()),
-        arxiv: p.external_id("ArXiv").map(|a| strip_arxiv_version(&a).to_owned()),
+        arxiv: p
+            .external_id("ArXiv")
+            .map(|a| crate::ids::strip_arxiv_version(&a).to_owned()),
         external_ids,
         title: p.title.clone().unwrap_or_default().trim().to_owned(),
         abstract_text: clean(&p.abstract_text),
@@ -413,14 +415,6 @@ pub fn to_record(p: &Paper) -> PaperRecord {
     }
 }
 
-/// `2106.15928v2` → `2106.15928`.
-pub fn strip_arxiv_version(id: &str) -> &str {
-    match id.rfind('v') {
-        Some(i) if i > 0 && i + 1 < id.len() && id[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &id[..i],
-        _ => id,
-    }
-}
-
 /// Members grouped by depth, for reports.
 pub fn by_depth(members: &[crate::store::MemberInfo]) -> BTreeMap<i64, usize> {
     let mut out = BTreeMap::new();
@@ -433,14 +427,6 @@ pub fn by_depth(members: &[crate::store::MemberInfo]) -> BTreeMap<i64, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arxiv_versions_are_stripped() {
-        assert_eq!(strip_arxiv_version("2106.15928v2"), "2106.15928");
-        assert_eq!(strip_arxiv_version("1706.03762"), "1706.03762");
-        assert_eq!(strip_arxiv_version("hep-th/9901001v1"), "hep-th/9901001");
-        assert_eq!(strip_arxiv_version("solv-int/9901001"), "solv-int/9901001");
-    }
 
     #[test]
     fn records_take_ids_fields_and_authors_from_the_s2_shape() {

@@ -180,7 +180,7 @@ impl Job for SummarizeJob {
 
     async fn run(&self, ctx: &Arc<Context>) -> Result<(), JobError> {
         use crate::summarize::{StageError, summarize_paper, summary::SummarizeError};
-        match summarize_paper(ctx, &self.paper_id, false).await {
+        match summarize_paper(ctx.summarize_deps(), &self.paper_id, false).await {
             Ok(outcome) => info!(paper_id = %self.paper_id, ?outcome, "summary"),
             // The LLM or the database is unwell: try again later.
             Err(StageError::Summarize(SummarizeError::Unavailable(reason))) => return Err(JobError::Transient(reason)),

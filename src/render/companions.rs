@@ -5,17 +5,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tracing::warn;
 
-use super::naming::{self, BIB_PATH, MAPS_DIR, NEWS_DIR, Names, Wanted};
-use super::note::LinkItem;
-use super::papers::{BibEntry, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
-use super::vault::{self, Vault, VaultError};
-use super::write::{self, NoteJob};
-use super::{
-    CHUNK, MAP_NODES, RenderError, RenderReport, author, bib, blocking, canvas, index, news, note, write_jobs,
-};
+use super::{CHUNK, MAP_NODES, RenderError, RenderReport, blocking, write_jobs};
 use crate::context::Context;
 use crate::graph::CrawlGraph;
+use crate::render::book::{BibEntry, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
+use crate::render::formats::{bib, canvas};
+use crate::render::naming::{self, Names, Wanted};
+use crate::render::notes::LinkItem;
+use crate::render::notes::{self, author, index, news};
 use crate::store::{Crawl, MetricRow, NewsRow, RefreshRow, Store, StoreError};
+use crate::vault::folders::{BIB_PATH, MAPS_DIR, NEWS_DIR};
+use crate::vault::write::{self, NoteJob};
+use crate::vault::{self, Vault, VaultError};
 
 /// A note per author of the crawl's papers, listing all their papers that have notes.
 pub(super) async fn render_authors(
@@ -342,7 +343,7 @@ pub(super) async fn render_bibliography(
                 .map(|(_, n)| n.clone())
                 .collect();
             let types = p.types();
-            let url = note::s2_url(&p.paper_id);
+            let url = notes::s2_url(&p.paper_id);
             entries.push((key.clone(), bib::bibtex_entry(key, &bib_input(p, &names, &types, &url))));
         }
     }

@@ -9,22 +9,12 @@
 //! built and written in chunks so memory stays bounded on large crawls; file work runs off
 //! the async runtime.
 
-pub mod author;
-pub mod bib;
-pub mod canvas;
+mod book;
 mod companions;
-pub mod escape;
-pub mod index;
-pub mod merge;
-pub mod names;
+pub mod formats;
 pub mod naming;
-pub mod news;
-pub mod note;
+pub mod notes;
 pub mod obsidian;
-mod papers;
-pub mod people;
-pub mod vault;
-pub mod write;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -35,11 +25,13 @@ use tracing::{debug, warn};
 use crate::context::Context;
 use crate::graph::CrawlGraph;
 use crate::store::{Claim, Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow, now};
-use names::NoteName;
-use naming::{AUTHORS_DIR, CRAWLS_DIR, Names, PAPERS_DIR, Wanted};
-use papers::{AuthorsByPaper, BibEntry, PaperBook, Places, Titles, authors_by_paper, cites_for};
-use vault::{Vault, VaultError};
-use write::{Moved, NoteJob, NoteOutcome, Outcome};
+use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
+use crate::vault::write::{self, Moved, NoteJob, NoteOutcome, Outcome};
+use crate::vault::{NoteName, Vault, VaultError};
+use book::{AuthorsByPaper, BibEntry, PaperBook, Places, Titles, authors_by_paper, cites_for};
+use formats::bib;
+use naming::{Names, Wanted};
+use notes::index;
 
 /// Paper notes built and written at a time.
 const CHUNK: usize = 500;

@@ -5,24 +5,11 @@
 use std::collections::{HashMap, HashSet};
 
 use super::RenderError;
-use super::names::NoteName;
-use super::people::surname;
-use super::vault::Vault;
-use super::write::{Moved, find_moved};
+use crate::render::formats::person::surname;
 use crate::store::{Claim, NoteRow, Store, now};
-
-/// Paper notes.
-pub const PAPERS_DIR: &str = "refnet/papers";
-/// Author notes.
-pub const AUTHORS_DIR: &str = "refnet/authors";
-/// Crawl index notes.
-pub const CRAWLS_DIR: &str = "refnet/crawls";
-/// Canvas maps.
-pub const MAPS_DIR: &str = "refnet/maps";
-/// Where what's-new notes go.
-pub const NEWS_DIR: &str = "refnet/news";
-/// The vault's bibliography.
-pub const BIB_PATH: &str = "refnet/references.bib";
+use crate::vault::NoteName;
+use crate::vault::Vault;
+use crate::vault::write::{Moved, find_moved};
 
 /// A note that needs a name: its key, its folder, and the names to try in order.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 //! and is not inside another vault; an existing `.obsidian/` is never touched, since
 //! Obsidian rewrites these files itself.
 
-use super::vault::{Vault, VaultError};
+use crate::vault::{Vault, VaultError};
 
 /// `.obsidian/graph.json`: one colour per kind of refnet note (`rgb` = R<<16 | G<<8 | B).
 const GRAPH: &str = r##"{
@@ -86,11 +86,11 @@ mod tests {
     #[test]
     fn every_property_refnet_writes_has_a_type() {
         let types: serde_json::Value = serde_json::from_str(TYPES).expect("valid JSON");
-        let keys = super::super::note::PAPER_KEYS
+        let keys = crate::render::notes::paper::PAPER_KEYS
             .iter()
-            .chain(super::super::author::AUTHOR_KEYS)
-            .chain(super::super::index::INDEX_KEYS)
-            .chain(super::super::news::NEWS_KEYS);
+            .chain(crate::render::notes::author::AUTHOR_KEYS)
+            .chain(crate::render::notes::index::INDEX_KEYS)
+            .chain(crate::render::notes::news::NEWS_KEYS);
         for key in keys {
             assert!(types["types"].get(key).is_some(), "{key} has no type in types.json");
         }

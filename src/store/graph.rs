@@ -83,6 +83,16 @@ pub struct EdgeRow {
     pub is_influential: Option<bool>,
 }
 
+/// A title, or a stand-in naming the id when there is none.
+pub fn title_or_id(title: &str, paper_id: &str) -> String {
+    let t = title.trim();
+    if t.is_empty() {
+        format!("Untitled paper {paper_id}")
+    } else {
+        t.to_owned()
+    }
+}
+
 /// A paper as stored.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StoredPaper {
@@ -140,6 +150,11 @@ pub struct StoredPaper {
 }
 
 impl StoredPaper {
+    /// The title to show: S2's, or a stand-in naming the id.
+    pub fn display_title(&self) -> String {
+        title_or_id(&self.title, &self.paper_id)
+    }
+
     /// Fields of study as a list (an unreadable value reads as none).
     pub fn fields(&self) -> Vec<String> {
         serde_json::from_str(&self.fields_of_study).unwrap_or_default()
@@ -371,7 +386,7 @@ impl Store {
             ),
             PaperId::Arxiv(a) => (
                 "SELECT paper_id FROM papers WHERE arxiv = $1 AND fetched_at IS NOT NULL",
-                crate::crawl::strip_arxiv_version(a).to_owned(),
+                crate::ids::strip_arxiv_version(a).to_owned(),
             ),
             PaperId::Corpus(n) => {
                 let found: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(

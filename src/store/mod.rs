@@ -23,7 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use crawls::{Crawl, CrawlStats, Direction, MemberInfo, NewCrawl};
-pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord};
+pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, title_or_id};
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRow};

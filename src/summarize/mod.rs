@@ -20,16 +20,15 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use tracing::{debug, info};
 
-use crate::context::Context;
-use crate::render::names::NoteName;
-use crate::render::vault::Vault;
-use crate::store::{PdfRow, StoreError, StoredPaper, SummaryRow, now};
+use crate::metrics::Counters;
+use crate::settings::Settings;
+use crate::store::{PdfRow, Store, StoreError, StoredPaper, SummaryRow, now};
+use crate::vault::NoteName;
+use crate::vault::Vault;
+use crate::vault::folders::{ATTACHMENTS_DIR, PDF_DIR};
+use fetch::PdfFetcher;
 use summary::{Request, Source, SummarizeError, Summarizer};
 
-/// Folder of kept PDFs, inside the vault's state folder.
-pub const PDF_DIR: &str = ".refnet/pdf";
-/// Folder of PDFs kept as attachments (`--save-pdfs`).
-pub const ATTACHMENTS_DIR: &str = "refnet/attachments";
 /// Shortest abstract worth summarizing on its own (shorter ones are S2 stubs).
 const MIN_ABSTRACT_CHARS: usize = 200;
 
@@ -42,6 +41,24 @@ pub enum Extractor {
     /// In this process, on a blocking thread, with panics caught (for library users and
     /// benches that run without the `refnet` binary).
     InProcess,
+}
+
+/// What the summarize stage works with, borrowed from the process's context: the stage
+/// takes these parts rather than the whole context, which is built from them.
+#[derive(Debug, Clone, Copy)]
+pub struct Deps<'a> {
+    /// The database.
+    pub store: &'a Store,
+    /// The settings the process started with.
+    pub settings: &'a Settings,
+    /// Process-wide counters.
+    pub counters: &'a Counters,
+    /// The LLM when one is configured, else the extractive summarizer.
+    pub summarizer: &'a Arc<dyn Summarizer>,
+    /// Downloads PDFs behind SSRF guards.
+    pub pdf_fetcher: &'a PdfFetcher,
+    /// How PDF text is extracted.
+    pub extractor: &'a Extractor,
 }
 
 /// What summarizing a paper did.
@@ -70,14 +87,14 @@ pub enum StageError {
 }
 
 /// Summarizes one paper (unless the cache already holds this input, or `force`).
-pub async fn summarize_paper(ctx: &Context, paper_id: &str, force: bool) -> Result<Outcome, StageError> {
-    let store = &ctx.store;
+pub async fn summarize_paper(ctx: Deps<'_>, paper_id: &str, force: bool) -> Result<Outcome, StageError> {
+    let store = ctx.store;
     let paper = store
         .papers(&[paper_id.to_owned()])
         .await?
         .pop()
         .ok_or_else(|| StageError::NoPaper(paper_id.to_owned()))?;
-    let summarizer: &Arc<dyn Summarizer> = &ctx.summarizer;
+    let summarizer: &Arc<dyn Summarizer> = ctx.summarizer;
     // The PDF read on an earlier run, already summarized with this model: nothing to do,
     // not even reading the PDF again.
     if !force
@@ -134,7 +151,7 @@ pub async fn summarize_paper(ctx: &Context, paper_id: &str, force: bool) -> Resu
 }
 
 /// The best text there is: the PDF's, else the abstract, else the TLDR.
-async fn best_text(ctx: &Context, paper: &StoredPaper, force: bool) -> Result<Option<(Source, String)>, StoreError> {
+async fn best_text(ctx: Deps<'_>, paper: &StoredPaper, force: bool) -> Result<Option<(Source, String)>, StoreError> {
     if let Some(url) = &paper.pdf_url
         && let Some(text) = pdf_text_of(ctx, paper, url, force).await?
     {
@@ -160,8 +177,8 @@ async fn best_text(ctx: &Context, paper: &StoredPaper, force: bool) -> Result<Op
 
 /// The PDF's text: from the PDF kept on an earlier run when the URL is the same, else
 /// downloaded. What went wrong (refused, not a PDF, an image-only scan…) is recorded.
-async fn pdf_text_of(ctx: &Context, paper: &StoredPaper, url: &str, force: bool) -> Result<Option<String>, StoreError> {
-    let store = &ctx.store;
+async fn pdf_text_of(ctx: Deps<'_>, paper: &StoredPaper, url: &str, force: bool) -> Result<Option<String>, StoreError> {
+    let store = ctx.store;
     let vault = ctx.settings.vault.clone();
     let previous = store.pdf_state(&paper.paper_id).await?;
     let kept = previous
@@ -224,7 +241,7 @@ async fn pdf_text_of(ctx: &Context, paper: &StoredPaper, url: &str, force: bool)
 }
 
 async fn record_pdf(
-    ctx: &Context,
+    ctx: Deps<'_>,
     paper: &StoredPaper,
     url: &str,
     status: &str,
@@ -249,12 +266,12 @@ async fn record_pdf(
 }
 
 /// Downloads the PDF into the vault; returns (absolute path, vault-relative path).
-async fn download(ctx: &Context, paper: &StoredPaper, url: &str) -> Result<(PathBuf, String), String> {
+async fn download(ctx: Deps<'_>, paper: &StoredPaper, url: &str) -> Result<(PathBuf, String), String> {
     let bytes = ctx.pdf_fetcher.fetch(url).await.map_err(|e| e.to_string())?;
     ctx.counters.pdf_downloads.inc();
     let rel = if ctx.settings.pdf.save_pdfs {
-        let name = NoteName::from_title(&crate::render::note::display_title(paper))
-            .with_suffix(&paper.paper_id[..8.min(paper.paper_id.len())]);
+        let name =
+            NoteName::from_title(&paper.display_title()).with_suffix(&paper.paper_id[..8.min(paper.paper_id.len())]);
         format!("{ATTACHMENTS_DIR}/{name}.pdf")
     } else {
         format!("{PDF_DIR}/{}.pdf", paper.paper_id)
@@ -273,12 +290,12 @@ async fn download(ctx: &Context, paper: &StoredPaper, url: &str) -> Result<(Path
 }
 
 /// Extracts a kept PDF's text with the configured extractor.
-async fn extract(ctx: &Context, path: &std::path::Path) -> Result<pdf_text::Extracted, pdf_text::Rejection> {
+async fn extract(ctx: Deps<'_>, path: &std::path::Path) -> Result<pdf_text::Extracted, pdf_text::Rejection> {
     let limits = pdf_text::Limits {
         timeout: ctx.settings.pdf.extract_timeout,
         max_memory_bytes: ctx.settings.pdf.extract_memory_bytes,
     };
-    match &ctx.extractor {
+    match ctx.extractor {
         Extractor::Child(exe) => pdf_text::extract_isolated(exe, path, &limits).await,
         Extractor::InProcess => {
             let bytes = tokio::fs::read(path)

@@ -2,6 +2,7 @@
 //! synthetic corpus, shared by the integration tests, the benchmark and demos. Nothing
 //! here ever talks to a non-loopback address.
 
+pub mod canvas;
 pub mod corpus;
 pub mod fake_llm;
 pub mod fake_s2;

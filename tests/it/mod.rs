@@ -4,6 +4,7 @@ pub mod support;
 
 mod cli;
 mod crawl;
+mod layout;
 mod metrics;
 mod notes;
 mod pdf_fixtures;

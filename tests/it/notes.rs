@@ -3,13 +3,14 @@
 //! values and links that resolve.
 
 use proptest::prelude::*;
-use refnet::render::author::{AuthorInput, author_fresh};
-use refnet::render::index::{IndexInput, index_fresh};
-use refnet::render::merge::compose;
-use refnet::render::names::NoteName;
 use refnet::render::naming::paper_candidates;
-use refnet::render::note::{AuthorLink, CrawlPlace, LinkItem, PaperInput, link_line, paper_fresh};
+use refnet::render::notes::author::{AuthorInput, author_fresh};
+use refnet::render::notes::index::{IndexInput, index_fresh};
+use refnet::render::notes::paper::{AuthorLink, CrawlPlace, PaperInput, paper_fresh};
+use refnet::render::notes::{LinkItem, link_line};
 use refnet::store::{Crawl, CrawlStats, StoredPaper};
+use refnet::vault::NoteName;
+use refnet::vault::merge::compose;
 
 use super::support::{body, frontmatter, wikilinks};
 
@@ -201,7 +202,8 @@ fn an_index_note_snapshot() {
 
 #[test]
 fn a_canvas_snapshot() {
-    use refnet::render::canvas::{MapInput, MapPaper, layout, merge, validate};
+    use refnet::render::formats::canvas::{MapInput, MapPaper, layout, merge};
+    use refnet::testkit::canvas::validate;
     let papers = ["seed", "left", "right", "far"]
         .iter()
         .enumerate()

@@ -135,7 +135,9 @@ async fn throttled_and_failing_llm_calls_are_retried_then_succeed() {
         (503, json!({"error": {"message": "overloaded"}})),
     ]);
 
-    let outcome = summarize_paper(&app.ctx, &seed, false).await.expect("summarized");
+    let outcome = summarize_paper(app.ctx.summarize_deps(), &seed, false)
+        .await
+        .expect("summarized");
 
     assert_eq!(outcome, Outcome::Written("abstract"));
     assert_eq!(llm.calls().len(), 4);
@@ -164,7 +166,7 @@ async fn an_llm_that_does_not_answer_in_time_counts_timeouts_and_no_tokens() {
     })
     .await;
 
-    let _ = summarize_paper(&app.ctx, &seed, false).await;
+    let _ = summarize_paper(app.ctx.summarize_deps(), &seed, false).await;
 
     let counters = &app.ctx.counters;
     assert_eq!(counters.llm_calls.get(), 2);
@@ -183,13 +185,13 @@ async fn retry_after_on_429_is_honoured() {
     })
     .await;
     let (app, seed) = one_paper_app(&llm, |_| {}).await;
-    summarize_paper(&app.ctx, &seed, false)
+    summarize_paper(app.ctx.summarize_deps(), &seed, false)
         .await
         .expect("the first call fits the limit");
     let other = app.s2.with_corpus(|c| c.paper(38).id.clone());
     app.begin(&other, 0, Direction::References, None).await;
 
-    summarize_paper(&app.ctx, &other, false)
+    summarize_paper(app.ctx.summarize_deps(), &other, false)
         .await
         .expect("the retry after the wait succeeds");
 
@@ -231,7 +233,9 @@ async fn a_refused_key_pauses_summaries_with_one_clear_error_and_no_more_calls()
     let members = app.ctx.store.members(crawl.crawl_id).await.expect("members").len();
     assert_eq!(notes.len(), members, "the notes are rendered without summaries");
     assert!(notes.iter().all(|(_, t)| t.contains("_No summary yet._")));
-    let err = summarize_paper(&app.ctx, &seed, true).await.expect_err("paused");
+    let err = summarize_paper(app.ctx.summarize_deps(), &seed, true)
+        .await
+        .expect_err("paused");
     assert!(err.to_string().contains("REFNET_LLM_API_KEY"), "{err}");
     assert!(!err.to_string().contains("sk-test"), "the key is never shown");
     assert_eq!(llm.calls().len(), refused);
@@ -273,7 +277,9 @@ async fn a_context_too_small_makes_smaller_chunks_and_every_prompt_fits() {
     // The setting overstates the model's real window.
     let (app, seed, _web) = long_pdf_paper(&llm, 8_192).await;
 
-    let outcome = summarize_paper(&app.ctx, &seed, false).await.expect("summarized");
+    let outcome = summarize_paper(app.ctx.summarize_deps(), &seed, false)
+        .await
+        .expect("summarized");
 
     assert_eq!(outcome, Outcome::Written("pdf"));
     let calls = llm.calls();
@@ -303,7 +309,9 @@ async fn prompts_stay_within_the_configured_context() {
     .await;
     let (app, seed, _web) = long_pdf_paper(&llm, 2_000).await;
 
-    summarize_paper(&app.ctx, &seed, false).await.expect("summarized");
+    summarize_paper(app.ctx.summarize_deps(), &seed, false)
+        .await
+        .expect("summarized");
 
     let calls = llm.calls();
     assert!(calls.len() > 2, "a long text takes several calls: {calls:?}");
@@ -400,7 +408,9 @@ async fn unusable_pdfs_fall_back_to_the_abstract_and_the_note_says_why() {
             c.paper(idx).id.clone()
         });
         app.begin(&id, 0, Direction::References, None).await;
-        let outcome = summarize_paper(&app.ctx, &id, false).await.expect("summarized");
+        let outcome = summarize_paper(app.ctx.summarize_deps(), &id, false)
+            .await
+            .expect("summarized");
         assert_eq!(outcome, Outcome::Written("abstract"), "{path}");
         let state = app.ctx.store.pdf_state(&id).await.expect("state").expect("recorded");
         assert!(
@@ -535,7 +545,7 @@ async fn every_fixture_pdf_ends_in_a_summary_or_a_recorded_reason() {
             c.paper(i).id.clone()
         });
         app.begin(&id, 0, Direction::References, None).await;
-        let outcome = summarize_paper(&app.ctx, &id, false)
+        let outcome = summarize_paper(app.ctx.summarize_deps(), &id, false)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let state = app.ctx.store.pdf_state(&id).await.expect("state").expect("recorded");

@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use refnet::render::canvas::validate;
 use refnet::render::render_crawl;
 use refnet::store::Direction;
 use refnet::testkit::Corpus;
+use refnet::testkit::canvas::validate;
 
 use super::support::{Backend, TestApp, frontmatter, wikilinks};
 use crate::both_backends;

@@ -4,11 +4,12 @@
 
 use askama::Template;
 
-use super::escape::{body_link, md_inline};
-use super::merge::{Fresh, FrontmatterBuilder};
-use super::names::NoteName;
-use super::note::{LinkItem, finish, link_line, list_region};
+use crate::render::formats::escape::{body_link, md_inline};
+use crate::render::notes::{LinkItem, finish, link_line, list_region};
 use crate::store::{Crawl, CrawlStats};
+use crate::vault::NoteName;
+use crate::vault::frontmatter::FrontmatterBuilder;
+use crate::vault::merge::Fresh;
 
 /// Frontmatter keys refnet owns in index notes.
 pub const INDEX_KEYS: &[&str] = &[
@@ -95,7 +96,7 @@ pub fn index_fresh(input: &IndexInput<'_>) -> Fresh {
     let c = input.crawl;
     let title = index_title(c.crawl_id, &input.seed_title);
     let seed_value = match &input.seed_note {
-        Some(note) => super::escape::property_link(note.as_str(), &input.seed_title),
+        Some(note) => crate::render::formats::escape::property_link(note.as_str(), &input.seed_title),
         None => input.seed_title.clone(),
     };
     let mut fm = FrontmatterBuilder::default();

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::escape::yaml_str;
+use super::frontmatter::yaml_str;
 
 /// A fresh rendering of a note, in parts the merge can place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,84 +37,6 @@ pub enum Merged {
         /// What is wrong with the markers.
         problem: String,
     },
-}
-
-/// Frontmatter builder: one entry per key, every string a quoted YAML scalar.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FrontmatterBuilder {
-    entries: Vec<(String, String)>,
-}
-
-impl FrontmatterBuilder {
-    /// A text property (omitted when `None` or empty).
-    pub fn text(&mut self, key: &str, value: Option<&str>) -> &mut Self {
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            self.entries.push((key.to_owned(), format!("{key}: {}\n", yaml_str(v))));
-        }
-        self
-    }
-
-    /// A text property that is always present (empty, i.e. null, when unknown), so
-    /// queries over the vault find the key on every note.
-    pub fn text_or_null(&mut self, key: &str, value: Option<&str>) -> &mut Self {
-        match value.filter(|v| !v.is_empty()) {
-            Some(v) => self.entries.push((key.to_owned(), format!("{key}: {}\n", yaml_str(v)))),
-            None => self.entries.push((key.to_owned(), format!("{key}:\n"))),
-        }
-        self
-    }
-
-    /// A number property that is always present (null when unknown).
-    pub fn number_or_null(&mut self, key: &str, value: Option<i64>) -> &mut Self {
-        match value {
-            Some(v) => self.entries.push((key.to_owned(), format!("{key}: {v}\n"))),
-            None => self.entries.push((key.to_owned(), format!("{key}:\n"))),
-        }
-        self
-    }
-
-    /// A list property that is always present (`[]` when empty).
-    pub fn list_or_empty(&mut self, key: &str, values: &[String]) -> &mut Self {
-        if values.is_empty() {
-            self.entries.push((key.to_owned(), format!("{key}: []\n")));
-        } else {
-            self.list(key, values);
-        }
-        self
-    }
-
-    /// A number property (omitted when `None`).
-    pub fn number(&mut self, key: &str, value: Option<i64>) -> &mut Self {
-        if let Some(v) = value {
-            self.entries.push((key.to_owned(), format!("{key}: {v}\n")));
-        }
-        self
-    }
-
-    /// A date property, only when `value` is a valid `YYYY-MM-DD`.
-    pub fn date(&mut self, key: &str, value: Option<&str>) -> &mut Self {
-        if let Some(v) = value.filter(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok()) {
-            self.entries.push((key.to_owned(), format!("{key}: {v}\n")));
-        }
-        self
-    }
-
-    /// A list property (omitted when empty).
-    pub fn list(&mut self, key: &str, values: &[String]) -> &mut Self {
-        if !values.is_empty() {
-            let mut entry = format!("{key}:\n");
-            for v in values {
-                entry.push_str(&format!("  - {}\n", yaml_str(v)));
-            }
-            self.entries.push((key.to_owned(), entry));
-        }
-        self
-    }
-
-    /// The entries.
-    pub fn build(&self) -> Vec<(String, String)> {
-        self.entries.clone()
-    }
 }
 
 /// Regions that notes written by an earlier refnet lack, added to them on merge: the
@@ -481,6 +403,7 @@ fn parse_marker(line: &str) -> Option<Marker> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vault::frontmatter::FrontmatterBuilder;
 
     #[test]
     fn a_region_the_note_predates_goes_in_after_the_one_before_it() {

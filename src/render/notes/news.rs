@@ -2,11 +2,12 @@
 //! more than before, and the other counts that moved. One note per refresh that brought
 //! anything, linked from the crawl's index.
 
-use super::escape::{body_link, md_inline};
-use super::merge::{Fresh, FrontmatterBuilder};
-use super::names::NoteName;
-use super::note::{LinkItem, finish, link_line, list_region};
+use crate::render::formats::escape::{body_link, md_inline};
+use crate::render::notes::{LinkItem, finish, link_line, list_region};
 use crate::store::NewsRow;
+use crate::vault::NoteName;
+use crate::vault::frontmatter::FrontmatterBuilder;
+use crate::vault::merge::Fresh;
 
 /// Frontmatter keys refnet owns in what's-new notes.
 pub const NEWS_KEYS: &[&str] = &[
@@ -119,7 +120,7 @@ pub fn news_fresh(input: &NewsInput) -> Fresh {
     moved.sort_by(|a, b| a.0.link.title.cmp(&b.0.link.title));
 
     let index_link = match &input.index.0 {
-        Some(note) => super::escape::property_link(note.as_str(), &input.index.1),
+        Some(note) => crate::render::formats::escape::property_link(note.as_str(), &input.index.1),
         None => input.index.1.clone(),
     };
     let mut fm = FrontmatterBuilder::default();

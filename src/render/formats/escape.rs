@@ -1,40 +1,7 @@
-//! Escaping untrusted text (titles, abstracts, author names, LLM output) for the three
-//! languages a note is read in: YAML (frontmatter), Markdown (body), and Templater, which
-//! executes any `<% … %>` it finds in a new file while Obsidian is open.
-
-/// A YAML double-quoted scalar that parses back to exactly `s`, on one line.
-///
-/// JSON string syntax is valid YAML; on top of it, characters YAML treats as line breaks
-/// or forbids unescaped (C1 controls, U+2028/9, BOM) are `\u` escaped, and so is the `%`
-/// of `<%`, so the file text never holds a Templater tag while the value is unchanged.
-pub fn yaml_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    let mut prev = '\0';
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '%' if prev == '<' => out.push_str("\\u0025"),
-            c if needs_unicode_escape(c) => {
-                for unit in c.encode_utf16(&mut [0u16; 2]) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-        prev = c;
-    }
-    out.push('"');
-    out
-}
-
-fn needs_unicode_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
-}
+//! Escaping untrusted text (titles, abstracts, author names, LLM output) for a note's
+//! Markdown body and its wikilinks, and for Templater, which executes any `<% … %>` it
+//! finds in a new file while Obsidian is open. YAML values are escaped by
+//! [`crate::vault::frontmatter::yaml_str`].
 
 /// Text for one line of a Markdown body: line breaks become spaces, and every character
 /// that could start Markdown, HTML, a wikilink, a comment (`%%`), a tag, math or a
@@ -175,34 +142,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn yaml_roundtrip(s: &str) -> String {
-        let doc = format!("k: {}\n", yaml_str(s));
-        let map: std::collections::BTreeMap<String, String> =
-            serde_yaml::from_str(&doc).unwrap_or_else(|e| panic!("{doc:?}: {e}"));
-        map["k"].clone()
-    }
-
-    #[test]
-    fn hostile_titles_survive_yaml() {
-        for s in [
-            "Attention: Is All You Need",
-            "\"quoted\" and 'single'",
-            "a\nb\r\nc\td",
-            "<% tp.file.title %>",
-            "- item # not a comment",
-            "[[Link]] and {flow: map}",
-            "line\u{2028}sep\u{85}nel\u{feff}",
-            "yes",
-            "~",
-            "",
-            "🙂 emoji",
-        ] {
-            assert_eq!(yaml_roundtrip(s), s);
-            assert!(!yaml_str(s).contains("<%"), "{s}");
-            assert!(!yaml_str(s).contains('\n'), "{s}");
-        }
-    }
-
     #[test]
     fn markdown_specials_are_escaped_and_templater_tags_broken() {
         assert_eq!(md_inline("a *b* [[c]]"), "a \\*b\\* \\[\\[c\\]\\]");
@@ -242,12 +181,6 @@ mod tests {
     }
 
     proptest! {
-        #[test]
-        fn any_string_roundtrips_through_yaml(s in any::<String>()) {
-            prop_assert_eq!(yaml_roundtrip(&s), s.clone());
-            prop_assert!(!yaml_str(&s).contains("<%"));
-        }
-
         #[test]
         fn inline_markdown_never_holds_live_syntax(s in any::<String>()) {
             let out = md_inline(&s);

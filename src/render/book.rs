@@ -3,16 +3,18 @@
 
 use std::collections::HashMap;
 
-use super::escape::md_inline;
-use super::names::NoteName;
-use super::naming::Names;
-use super::note::{self, AuthorLink, CrawlPlace, LinkItem, PaperInput};
-use super::write::NoteJob;
-use super::{bib, index, people};
 use crate::graph::CrawlGraph;
+use crate::render::formats::escape::md_inline;
+use crate::render::formats::{bib, person};
+use crate::render::naming::Names;
+use crate::render::notes::LinkItem;
+use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput};
+use crate::render::notes::{self, index};
 use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow};
-use crate::summarize::ATTACHMENTS_DIR;
 use crate::summarize::summary::{Source, Summary};
+use crate::vault::NoteName;
+use crate::vault::folders::ATTACHMENTS_DIR;
+use crate::vault::write::NoteJob;
 
 /// Authors per paper: (S2 author id, name), in order.
 pub(super) type AuthorsByPaper = HashMap<String, Vec<(Option<String>, String)>>;
@@ -37,7 +39,7 @@ impl Titles {
         Ok(Self(
             rows.into_iter()
                 .map(|(id, title, year)| {
-                    let title = note::title_or_id(&title, &id);
+                    let title = crate::store::title_or_id(&title, &id);
                     (id, (title, year))
                 })
                 .collect(),
@@ -54,7 +56,7 @@ impl Titles {
         self.0
             .get(id)
             .map(|(t, _)| t.clone())
-            .unwrap_or_else(|| note::title_or_id("", id))
+            .unwrap_or_else(|| crate::store::title_or_id("", id))
     }
 
     /// The year.
@@ -69,7 +71,7 @@ pub(super) fn cites_for(authors: &AuthorsByPaper, titles: &Titles) -> HashMap<St
         .iter()
         .map(|(paper, list)| {
             let names: Vec<String> = list.iter().map(|(_, n)| n.clone()).collect();
-            (paper.clone(), people::short_cite(&names, titles.year(paper)))
+            (paper.clone(), person::short_cite(&names, titles.year(paper)))
         })
         .collect()
 }
@@ -191,7 +193,7 @@ impl PaperBook {
         let names: Vec<String> = authors.iter().map(|a| a.name.clone()).collect();
         let citekey = self.citekeys.get(&p.paper_id).cloned();
         let types = p.types();
-        let url = note::s2_url(&p.paper_id);
+        let url = notes::s2_url(&p.paper_id);
         let bibtex = citekey
             .as_ref()
             .map(|key| bib::bibtex_entry(key, &bib_input(p, &names, &types, &url)));
@@ -213,8 +215,8 @@ impl PaperBook {
         let job = NoteJob {
             key: format!("paper:{}", p.paper_id),
             path: path.clone(),
-            fresh: note::paper_fresh(&input),
-            owned: note::PAPER_KEYS,
+            fresh: paper::paper_fresh(&input),
+            owned: paper::PAPER_KEYS,
             identity: ("s2_id", p.paper_id.clone()),
         };
         let entry = input.citekey.zip(input.bibtex);

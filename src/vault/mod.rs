@@ -1,12 +1,26 @@
-//! The vault on disk: checks before anything is written, atomic writes (Obsidian watches
-//! the folder), careful reads (a note that is not UTF-8 or is huge is never overwritten),
-//! and finding notes the user moved or renamed by their `s2_id`.
+//! The vault on disk, below every stage that writes into it (summarize keeps PDFs here,
+//! render writes notes): checks before anything is written, atomic writes (Obsidian
+//! watches the folder), careful reads (a note that is not UTF-8 or is huge is never
+//! overwritten), and finding notes the user moved or renamed by their `s2_id`.
+//!
+//! - [`name`]: note file names safe on every OS and inside wikilinks ([`NoteName`]).
+//! - [`folders`]: where each kind of file lives.
+//! - [`frontmatter`]: YAML values as refnet writes them.
+//! - [`merge`]: a fresh rendering merged into an existing note, keeping the user's text.
+//! - [`write`]: notes located, merged and written only when their text changes.
+
+pub mod folders;
+pub mod frontmatter;
+pub mod merge;
+pub mod name;
+pub mod write;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::merge::frontmatter_value;
+use merge::frontmatter_value;
+pub use name::NoteName;
 
 /// Notes larger than this are left alone: refnet never writes one that size, so it is
 /// the user's, or something else entirely.

@@ -4,11 +4,13 @@
 
 use askama::Template;
 
-use super::escape::{body_link, md_inline, md_lines, md_url, property_link};
-use super::merge::{Fresh, FrontmatterBuilder};
-use super::names::NoteName;
-use super::people::short_cite;
+use super::{LinkItem, finish, links_region, s2_url};
+use crate::render::formats::escape::{body_link, md_inline, md_lines, md_url, property_link};
+use crate::render::formats::person::short_cite;
 use crate::store::StoredPaper;
+use crate::vault::NoteName;
+use crate::vault::frontmatter::FrontmatterBuilder;
+use crate::vault::merge::Fresh;
 
 /// Frontmatter keys refnet owns in paper notes; every other key is the user's.
 pub const PAPER_KEYS: &[&str] = &[
@@ -32,24 +34,6 @@ pub const PAPER_KEYS: &[&str] = &[
     "summary_source",
     "refnet_updated",
 ];
-
-/// Most entries listed in References or Cited by; the rest is counted.
-pub const MAX_LISTED: usize = 500;
-
-/// A paper at the other end of an edge (or in a list).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkItem {
-    /// Its S2 id.
-    pub paper_id: String,
-    /// Its note, when it has one.
-    pub note: Option<NoteName>,
-    /// "Author et al. Year", when its authors are known.
-    pub cite: Option<String>,
-    /// Its title.
-    pub title: String,
-    /// Its year.
-    pub year: Option<i64>,
-}
 
 /// An author as a paper note names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,20 +100,6 @@ struct HeaderTemplate<'a> {
     abstract_lines: Vec<String>,
 }
 
-/// A heading and a bulleted list (References, Cited by, an author's papers, …).
-#[derive(Template)]
-#[template(path = "list.md", escape = "none")]
-pub struct ListTemplate<'a> {
-    /// The heading.
-    pub heading: &'a str,
-    /// What to say when the list is empty.
-    pub empty: &'a str,
-    /// Entries, already escaped.
-    pub items: Vec<String>,
-    /// Entries not shown.
-    pub hidden: usize,
-}
-
 #[derive(Template)]
 #[template(path = "paper_summary.md", escape = "none")]
 struct SummaryTemplate<'a> {
@@ -149,11 +119,6 @@ struct BibtexTemplate<'a> {
     entry: &'a str,
 }
 
-/// The S2 page of a paper.
-pub fn s2_url(paper_id: &str) -> String {
-    format!("https://www.semanticscholar.org/paper/{paper_id}")
-}
-
 /// A tag from a field of study: `Computer Science` → `field/computer-science`.
 pub fn field_tag(field: &str) -> Option<String> {
     let mut slug = String::new();
@@ -171,7 +136,7 @@ pub fn field_tag(field: &str) -> Option<String> {
 /// Renders a paper note.
 pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
     let p = input.paper;
-    let title = display_title(p);
+    let title = p.display_title();
     let names: Vec<String> = input.authors.iter().map(|a| a.name.clone()).collect();
     let cite = short_cite(&names, p.year);
     let mut tags = vec!["paper".to_owned()];
@@ -288,62 +253,6 @@ fn place_line(place: &CrawlPlace) -> String {
         "{crawl}: depth {} · cited by {} and citing {} papers of the crawl · PageRank #{} of {}",
         place.depth, place.cited, place.cites, place.rank, place.of
     )
-}
-
-/// A heading and a list of links, at most [`MAX_LISTED`] shown.
-pub fn links_region(heading: &str, empty: &str, items: &[LinkItem]) -> String {
-    let shown: Vec<String> = items.iter().take(MAX_LISTED).map(link_line).collect();
-    list_region(heading, empty, shown, items.len().saturating_sub(MAX_LISTED))
-}
-
-/// A heading and a list of already-escaped entries.
-pub fn list_region(heading: &str, empty: &str, items: Vec<String>, hidden: usize) -> String {
-    finish(
-        ListTemplate {
-            heading,
-            empty,
-            items,
-            hidden,
-        }
-        .render(),
-    )
-}
-
-/// One list entry: a wikilink to the paper's note, or its title with an S2 link.
-pub fn link_line(item: &LinkItem) -> String {
-    let title = md_inline(&item.title);
-    match &item.note {
-        Some(note) => format!(
-            "{} — {title}",
-            body_link(note.as_str(), item.cite.as_deref().unwrap_or(&item.title))
-        ),
-        None => {
-            let year = item.year.map(|y| format!(" ({y})")).unwrap_or_default();
-            format!("{title}{year} · [S2]({})", s2_url(&item.paper_id))
-        }
-    }
-}
-
-/// The title to show: S2's, or a stand-in naming the id.
-pub fn display_title(p: &StoredPaper) -> String {
-    title_or_id(&p.title, &p.paper_id)
-}
-
-/// A title, or a stand-in naming the id when there is none.
-pub fn title_or_id(title: &str, paper_id: &str) -> String {
-    let t = title.trim();
-    if t.is_empty() {
-        format!("Untitled paper {paper_id}")
-    } else {
-        t.to_owned()
-    }
-}
-
-/// A rendered template as region content: ends in exactly one newline. Rendering our
-/// own templates only fails on a formatter error, which cannot happen writing to a String.
-pub(crate) fn finish(rendered: askama::Result<String>) -> String {
-    let text = rendered.unwrap_or_default();
-    format!("{}\n", text.trim_end())
 }
 
 #[cfg(test)]

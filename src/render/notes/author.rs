@@ -3,9 +3,10 @@
 
 use askama::Template;
 
-use super::escape::{md_inline, md_url};
-use super::merge::{Fresh, FrontmatterBuilder};
-use super::note::{LinkItem, finish, links_region};
+use crate::render::formats::escape::{md_inline, md_url};
+use crate::render::notes::{LinkItem, finish, links_region};
+use crate::vault::frontmatter::FrontmatterBuilder;
+use crate::vault::merge::Fresh;
 
 /// Frontmatter keys refnet owns in author notes.
 pub const AUTHOR_KEYS: &[&str] = &[

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use super::merge::{self, Fresh, Merged, compose, frontmatter_value};
-use super::vault::{Existing, Vault};
+use super::{Existing, Vault};
 
 /// One note to write.
 #[derive(Debug, Clone)]
@@ -133,7 +133,7 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
 
 /// Writes a whole file refnet owns (a canvas, the bibliography) when its text changes.
 /// Returns whether it was written.
-pub fn write_if_changed(vault: &Vault, path: &str, text: &str) -> Result<bool, super::vault::VaultError> {
+pub fn write_if_changed(vault: &Vault, path: &str, text: &str) -> Result<bool, super::VaultError> {
     // Compared byte for byte, whatever the size: a vault's bibliography outgrows any
     // note (about 300 bytes a paper).
     if vault.same_content(path, text.as_bytes()) {

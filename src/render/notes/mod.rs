@@ -1,0 +1,93 @@
+//! The notes refnet writes, one module per kind: [`paper`], [`author`], [`index`] (one per
+//! crawl) and [`news`] (one per refresh that found something). Each turns gathered data
+//! into a [`Fresh`](crate::vault::merge::Fresh) rendering, pure, so layouts are
+//! snapshot-tested without I/O; the shared pieces (lists of links, template output) are
+//! here.
+
+pub mod author;
+pub mod index;
+pub mod news;
+pub mod paper;
+
+use askama::Template;
+
+use crate::render::formats::escape::{body_link, md_inline};
+use crate::vault::NoteName;
+
+/// Most entries listed in References or Cited by; the rest is counted.
+pub const MAX_LISTED: usize = 500;
+
+/// A paper at the other end of an edge (or in a list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkItem {
+    /// Its S2 id.
+    pub paper_id: String,
+    /// Its note, when it has one.
+    pub note: Option<NoteName>,
+    /// "Author et al. Year", when its authors are known.
+    pub cite: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// Its year.
+    pub year: Option<i64>,
+}
+
+/// A heading and a bulleted list (References, Cited by, an author's papers, …).
+#[derive(Template)]
+#[template(path = "list.md", escape = "none")]
+pub struct ListTemplate<'a> {
+    /// The heading.
+    pub heading: &'a str,
+    /// What to say when the list is empty.
+    pub empty: &'a str,
+    /// Entries, already escaped.
+    pub items: Vec<String>,
+    /// Entries not shown.
+    pub hidden: usize,
+}
+
+/// The S2 page of a paper.
+pub fn s2_url(paper_id: &str) -> String {
+    format!("https://www.semanticscholar.org/paper/{paper_id}")
+}
+
+/// A heading and a list of links, at most [`MAX_LISTED`] shown.
+pub fn links_region(heading: &str, empty: &str, items: &[LinkItem]) -> String {
+    let shown: Vec<String> = items.iter().take(MAX_LISTED).map(link_line).collect();
+    list_region(heading, empty, shown, items.len().saturating_sub(MAX_LISTED))
+}
+
+/// A heading and a list of already-escaped entries.
+pub fn list_region(heading: &str, empty: &str, items: Vec<String>, hidden: usize) -> String {
+    finish(
+        ListTemplate {
+            heading,
+            empty,
+            items,
+            hidden,
+        }
+        .render(),
+    )
+}
+
+/// One list entry: a wikilink to the paper's note, or its title with an S2 link.
+pub fn link_line(item: &LinkItem) -> String {
+    let title = md_inline(&item.title);
+    match &item.note {
+        Some(note) => format!(
+            "{} — {title}",
+            body_link(note.as_str(), item.cite.as_deref().unwrap_or(&item.title))
+        ),
+        None => {
+            let year = item.year.map(|y| format!(" ({y})")).unwrap_or_default();
+            format!("{title}{year} · [S2]({})", s2_url(&item.paper_id))
+        }
+    }
+}
+
+/// A rendered template as region content: ends in exactly one newline. Rendering our
+/// own templates only fails on a formatter error, which cannot happen writing to a String.
+pub(crate) fn finish(rendered: askama::Result<String>) -> String {
+    let text = rendered.unwrap_or_default();
+    format!("{}\n", text.trim_end())
+}
