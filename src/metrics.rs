@@ -1,34 +1,104 @@
 //! Process-wide counters: what the CLI's progress line and summary show, and what
-//! `/metrics` exports. Plain atomics; reading them never blocks a worker.
+//! `/metrics` exports. They are prometheus-client metrics, registered once in a registry
+//! that [`Counters::encode`] writes out; the cluster-wide numbers read from the database
+//! at scrape time are added by `serve::prometheus`. Counters are atomics; a duration
+//! histogram takes a short lock per observation, so reading never blocks a worker for
+//! long.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+pub use prometheus_client::metrics::counter::Counter;
+pub use prometheus_client::metrics::histogram::Histogram;
 
 use crate::stage::Stage;
 
-/// A monotonically increasing count.
-#[derive(Debug, Default)]
-pub struct Counter(AtomicU64);
+/// Upper bounds of the duration histogram's buckets, in seconds: from a cached summary
+/// (milliseconds) to a large render (minutes).
+pub const DURATION_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0, 600.0,
+];
 
-impl Counter {
-    /// Adds one.
-    pub fn inc(&self) {
-        self.add(1);
+/// Why an LLM call failed, as `/metrics` counts it (`refnet_llm_errors_total{kind=…}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmError {
+    /// 429 Too Many Requests.
+    Throttled,
+    /// Another 4xx: a refused key, a context too long, a bad request.
+    Client,
+    /// A 5xx.
+    Server,
+    /// No answer within the timeout.
+    Timeout,
+    /// The connection failed.
+    Transport,
+    /// Any other status that is not a success.
+    Other,
+}
+
+impl LlmError {
+    /// Every kind, in the order [`Counters`] keeps them.
+    pub const ALL: [LlmError; 6] = [
+        Self::Throttled,
+        Self::Client,
+        Self::Server,
+        Self::Timeout,
+        Self::Transport,
+        Self::Other,
+    ];
+
+    /// The kind of a failed HTTP status.
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            429 => Self::Throttled,
+            400..=499 => Self::Client,
+            500..=599 => Self::Server,
+            _ => Self::Other,
+        }
     }
 
-    /// Adds `n`.
-    pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// The current value.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Throttled => "429",
+            Self::Client => "4xx",
+            Self::Server => "5xx",
+            Self::Timeout => "timeout",
+            Self::Transport => "transport",
+            Self::Other => "other",
+        }
     }
 }
 
-/// Every counter refnet keeps.
-#[derive(Debug, Default)]
+/// `queue` and `outcome` of a job counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    queue: &'static str,
+    outcome: &'static str,
+}
+
+/// `queue` of a duration histogram.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabel {
+    queue: &'static str,
+}
+
+/// `kind` of an LLM error or token counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+/// `version` of the build.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+/// Every counter refnet keeps, and the registry `/metrics` writes them from.
+#[derive(Debug)]
 pub struct Counters {
     /// HTTP requests sent to Semantic Scholar (each retry counts).
     pub s2_requests: Counter,
@@ -46,31 +116,23 @@ pub struct Counters {
     pub llm_calls: Counter,
     /// 429 answers from the LLM.
     pub llm_throttled: Counter,
+    /// Prompt tokens the LLM counted (its `usage`), or refnet's estimate when it did not say.
+    pub llm_prompt_tokens: Counter,
+    /// Completion tokens the LLM counted, or refnet's estimate when it did not say.
+    pub llm_completion_tokens: Counter,
     /// PDFs downloaded.
     pub pdf_downloads: Counter,
     /// Summaries written (not served from the cache).
     pub summaries_written: Counter,
-    /// Jobs of the crawl stage run by this process.
-    pub crawl_jobs: JobMetrics,
-    /// Jobs of the summarize stage run by this process.
-    pub summarize_jobs: JobMetrics,
-    /// Jobs of the render stage run by this process.
-    pub render_jobs: JobMetrics,
-}
-
-impl Counters {
-    /// The job metrics of a stage.
-    pub fn jobs(&self, stage: Stage) -> &JobMetrics {
-        match stage {
-            Stage::Crawl => &self.crawl_jobs,
-            Stage::Summarize => &self.summarize_jobs,
-            Stage::Render => &self.render_jobs,
-        }
-    }
+    /// Failed LLM calls, in [`LlmError::ALL`] order.
+    llm_errors: [Counter; LlmError::ALL.len()],
+    /// Jobs per stage, in [`Stage::ALL`] order.
+    jobs: [JobMetrics; Stage::ALL.len()],
+    registry: Registry,
 }
 
 /// How the jobs of one stage ended, and how long they took.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone)]
 pub struct JobMetrics {
     /// Done.
     pub done: Counter,
@@ -78,63 +140,125 @@ pub struct JobMetrics {
     pub retried: Counter,
     /// Failed for good (dead).
     pub dead: Counter,
-    /// Run time of every attempt, however it ended.
+    /// Run time of every attempt, however it ended, in seconds.
     pub duration: Histogram,
 }
 
-/// Upper bounds of the duration histogram's buckets, in seconds: from a cached summary
-/// (milliseconds) to a large render (minutes).
-pub const DURATION_BUCKETS: [f64; 14] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0, 600.0,
-];
-
-/// A histogram of durations over [`DURATION_BUCKETS`], lock-free.
-#[derive(Debug, Default)]
-pub struct Histogram {
-    buckets: [AtomicU64; DURATION_BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
+impl Default for Counters {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
-/// A histogram read at one moment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistogramSnapshot {
-    /// (upper bound, observations at or below it), cumulative, without `+Inf`.
-    pub buckets: Vec<(f64, u64)>,
-    /// All observations (the `+Inf` bucket).
-    pub count: u64,
-    /// Their sum, in seconds.
-    pub sum: f64,
-}
+impl Counters {
+    /// Fresh counters at zero, every series registered (so each is exposed from the
+    /// start, and `rate()` sees its first increment).
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let mut plain = |name: &str, help: &str| {
+            let c = Counter::default();
+            registry.register(name, help, c.clone());
+            c
+        };
+        let s2_requests = plain(
+            "refnet_s2_requests",
+            "Requests sent to Semantic Scholar (retries included)",
+        );
+        let s2_throttled = plain("refnet_s2_throttled", "429 answers from Semantic Scholar");
+        let s2_failures = plain(
+            "refnet_s2_failures",
+            "5xx answers and transport failures from Semantic Scholar",
+        );
+        let papers_fetched = plain("refnet_papers_fetched", "Full paper records fetched");
+        let llm_calls = plain("refnet_llm_calls", "Chat-completion requests sent to the LLM");
+        let llm_throttled = plain("refnet_llm_throttled", "429 answers from the LLM");
+        let pdf_downloads = plain("refnet_pdf_downloads", "Open-access PDFs downloaded");
+        let summaries_written = plain("refnet_summaries_written", "Summaries made (not served from the cache)");
+        let notes_written = plain("refnet_notes_written", "Note files created or changed");
+        let notes_unchanged = plain(
+            "refnet_notes_unchanged",
+            "Note files left alone because nothing changed",
+        );
 
-impl Histogram {
-    /// Records one duration.
-    pub fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        if let Some(i) = DURATION_BUCKETS.iter().position(|bound| secs <= *bound) {
-            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        let errors = Family::<KindLabel, Counter>::default();
+        let llm_errors = LlmError::ALL.map(|k| errors.get_or_create_owned(&KindLabel { kind: k.label() }));
+        registry.register(
+            "refnet_llm_errors",
+            "Failed LLM calls, by kind (429, 4xx, 5xx, timeout, transport, other)",
+            errors,
+        );
+        let tokens = Family::<KindLabel, Counter>::default();
+        let llm_prompt_tokens = tokens.get_or_create_owned(&KindLabel { kind: "prompt" });
+        let llm_completion_tokens = tokens.get_or_create_owned(&KindLabel { kind: "completion" });
+        registry.register(
+            "refnet_llm_tokens",
+            "LLM tokens by kind (prompt, completion), as the LLM counted them or else as estimated",
+            tokens,
+        );
+
+        let outcomes = Family::<OutcomeLabels, Counter>::default();
+        let durations = Family::<QueueLabel, Histogram>::new_with_constructor(|| Histogram::new(DURATION_BUCKETS));
+        let jobs = Stage::ALL.map(|stage| {
+            let queue = stage.queue();
+            let outcome = |outcome| outcomes.get_or_create_owned(&OutcomeLabels { queue, outcome });
+            JobMetrics {
+                done: outcome("done"),
+                retried: outcome("retried"),
+                dead: outcome("dead"),
+                duration: durations.get_or_create_owned(&QueueLabel { queue }),
+            }
+        });
+        registry.register(
+            "refnet_jobs",
+            "Jobs this process finished, by queue and outcome (retried = failed, to run again)",
+            outcomes,
+        );
+        registry.register(
+            "refnet_job_duration_seconds",
+            "Run time of the jobs this process ran, by queue",
+            durations,
+        );
+        registry.register(
+            "refnet_build",
+            "The running refnet's version",
+            Info::new(BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+        );
+        Self {
+            s2_requests,
+            s2_throttled,
+            s2_failures,
+            papers_fetched,
+            notes_written,
+            notes_unchanged,
+            llm_calls,
+            llm_throttled,
+            llm_prompt_tokens,
+            llm_completion_tokens,
+            pdf_downloads,
+            summaries_written,
+            llm_errors,
+            jobs,
+            registry,
         }
-        self.sum_micros
-            .fetch_add(u64::try_from(d.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The cumulative counts, as Prometheus exposes them.
-    pub fn snapshot(&self) -> HistogramSnapshot {
-        let mut running = 0;
-        let buckets = DURATION_BUCKETS
-            .iter()
-            .zip(&self.buckets)
-            .map(|(bound, n)| {
-                running += n.load(Ordering::Relaxed);
-                (*bound, running)
-            })
-            .collect();
-        HistogramSnapshot {
-            buckets,
-            count: self.count.load(Ordering::Relaxed).max(running),
-            sum: self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
-        }
+    /// The job metrics of a stage.
+    pub fn jobs(&self, stage: Stage) -> &JobMetrics {
+        let i = Stage::ALL.iter().position(|s| *s == stage).unwrap_or_default();
+        &self.jobs[i]
+    }
+
+    /// The counter of one kind of failed LLM call.
+    pub fn llm_errors(&self, kind: LlmError) -> &Counter {
+        let i = LlmError::ALL.iter().position(|k| *k == kind).unwrap_or_default();
+        &self.llm_errors[i]
+    }
+
+    /// Appends every metric of this process in the Prometheus text format (0.0.4).
+    pub fn encode(&self, out: &mut String) -> std::fmt::Result {
+        prometheus_client::encoding::prometheus_text::encode(out, &self.registry)
     }
 }
 
@@ -143,18 +267,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn histogram_buckets_are_cumulative_and_count_everything() {
-        let h = Histogram::default();
+    fn job_counters_and_durations_land_in_their_queue_series() {
+        let counters = Counters::new();
+        counters.jobs(Stage::Render).done.inc();
+        let h = &counters.jobs(Stage::Render).duration;
         for ms in [3, 7, 7, 400, 2_000_000] {
-            h.observe(Duration::from_millis(ms));
+            h.observe(ms as f64 / 1000.0);
         }
-        let s = h.snapshot();
-        let at = |bound: f64| s.buckets.iter().find(|(b, _)| *b == bound).map(|(_, n)| *n);
-        assert_eq!(at(0.005), Some(1));
-        assert_eq!(at(0.01), Some(3));
-        assert_eq!(at(0.5), Some(4));
-        assert_eq!(at(600.0), Some(4), "the 2000 s job is only in +Inf");
-        assert_eq!(s.count, 5);
-        assert!((s.sum - 2_000.417).abs() < 1e-6, "{}", s.sum);
+        counters.llm_errors(LlmError::of_status(503)).inc();
+        let mut text = String::new();
+        counters.encode(&mut text).expect("encode");
+        let has = |line: &str| text.lines().any(|l| l == line);
+        assert!(has("refnet_jobs_total{queue=\"render\",outcome=\"done\"} 1"), "{text}");
+        assert!(has("refnet_jobs_total{queue=\"crawl\",outcome=\"done\"} 0"), "{text}");
+        assert!(
+            has("refnet_job_duration_seconds_bucket{queue=\"render\",le=\"0.005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            has("refnet_job_duration_seconds_bucket{queue=\"render\",le=\"0.01\"} 3"),
+            "{text}"
+        );
+        assert!(
+            has("refnet_job_duration_seconds_bucket{queue=\"render\",le=\"0.5\"} 4"),
+            "{text}"
+        );
+        assert!(
+            has("refnet_job_duration_seconds_bucket{queue=\"render\",le=\"600\"} 4"),
+            "the 2000 s job is only in +Inf: {text}"
+        );
+        assert!(
+            has("refnet_job_duration_seconds_bucket{queue=\"render\",le=\"+Inf\"} 5"),
+            "{text}"
+        );
+        assert!(has("refnet_job_duration_seconds_count{queue=\"render\"} 5"), "{text}");
+        assert!(has("refnet_llm_errors_total{kind=\"5xx\"} 1"), "{text}");
+        assert!(has("refnet_llm_errors_total{kind=\"timeout\"} 0"), "{text}");
+        assert!(
+            has(&format!(
+                "refnet_build_info{{version=\"{}\"}} 1",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn statuses_map_to_error_kinds() {
+        assert_eq!(LlmError::of_status(429), LlmError::Throttled);
+        assert_eq!(LlmError::of_status(401), LlmError::Client);
+        assert_eq!(LlmError::of_status(502), LlmError::Server);
+        assert_eq!(LlmError::of_status(304), LlmError::Other);
     }
 }

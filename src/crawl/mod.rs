@@ -219,7 +219,7 @@ pub async fn run_level(ctx: &Context, crawl_id: i64, run: i64, depth: i64) -> Re
     let fields = batch_fields(with_citations);
     for chunk in todo.chunks(ctx.settings.s2.batch_size) {
         let batch = fetch_batch(&ctx.s2, chunk, &fields, with_citations).await?;
-        ctx.counters.papers_fetched.add(batch.papers.len() as u64);
+        ctx.counters.papers_fetched.inc_by(batch.papers.len() as u64);
         store.record_batch(crawl_id, run, &batch, now()).await?;
     }
     if !todo.is_empty() {

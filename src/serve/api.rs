@@ -424,19 +424,21 @@ pub async fn live_workers(ctx: &Context) -> Result<Vec<WorkerSeen>, StoreError> 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let ctx = &state.ctx;
-    let depths = match ctx.store.queue_depths().await {
-        Ok(d) => every_queue(d),
-        Err(e) => return unavailable(&e).into_response(),
+    let cluster = async {
+        Ok::<_, StoreError>(prometheus::ClusterState {
+            depths: every_queue(ctx.store.queue_depths().await?),
+            oldest: ctx.store.oldest_pending(now()).await?,
+            workers: live_workers(ctx).await?,
+        })
     };
-    let workers = match live_workers(ctx).await {
-        Ok(w) => w,
-        Err(e) => return unavailable(&e).into_response(),
-    };
-    (
-        [(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)],
-        prometheus::render(&ctx.counters, &depths, &workers),
-    )
-        .into_response()
+    match cluster.await {
+        Ok(cluster) => (
+            [(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)],
+            prometheus::render(&ctx.counters, &cluster),
+        )
+            .into_response(),
+        Err(e) => unavailable(&e).into_response(),
+    }
 }
 
 /// How long `/healthz` waits for the database.

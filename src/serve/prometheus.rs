@@ -1,44 +1,49 @@
-//! `/metrics` in the Prometheus text format (version 0.0.4).
+//! `/metrics` in the Prometheus text format (version 0.0.4), written by prometheus-client.
 //!
-//! Queue depths and live workers come from the database, so every replica reports the
-//! same, whole-cluster numbers (what an autoscaler reads); job outcomes, durations and
-//! API calls are this process's own counters.
+//! Queue depths, the age of the oldest pending job and live workers come from the
+//! database at each scrape, so every replica reports the same, whole-cluster numbers
+//! (what an autoscaler reads); job outcomes, durations, API calls and tokens are this
+//! process's own counters ([`Counters`]).
 
-use std::fmt::Write;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 
-use crate::metrics::{Counter, Counters};
+use crate::metrics::Counters;
 use crate::stage::Stage;
-use crate::store::{QueueDepth, WorkerSeen};
+use crate::store::{OldestPending, QueueDepth, WorkerSeen};
 
 /// The content type of the text format.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+/// What the database says at scrape time.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterState {
+    /// Counts per queue.
+    pub depths: Vec<QueueDepth>,
+    /// The oldest claimable job per queue (queues without one are absent).
+    pub oldest: Vec<OldestPending>,
+    /// Workers with a recent heartbeat.
+    pub workers: Vec<WorkerSeen>,
 }
 
-fn counter(out: &mut String, name: &str, help: &str, value: &Counter) {
-    family(out, name, "counter", help);
-    let _ = writeln!(out, "{name} {}", value.get());
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabel {
+    queue: String,
 }
 
-/// Formats a bucket bound the way Prometheus clients do (`0.5`, `1.0`, `600.0`).
-fn bound(value: f64) -> String {
-    let text = value.to_string();
-    if text.contains('.') { text } else { format!("{text}.0") }
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueStateLabels {
+    queue: String,
+    state: &'static str,
 }
 
-/// The whole exposition.
-pub fn render(counters: &Counters, depths: &[QueueDepth], workers: &[WorkerSeen]) -> String {
-    let mut out = String::with_capacity(8 * 1024);
-    family(
-        &mut out,
-        "refnet_queue_jobs",
-        "gauge",
-        "Jobs per queue and state, across every process sharing the database (pending = due now).",
-    );
-    for d in depths {
+/// The gauges read from the database, in a registry of their own made for one scrape.
+fn cluster_registry(cluster: &ClusterState) -> Registry {
+    let mut registry = Registry::default();
+    let jobs = Family::<QueueStateLabels, Gauge>::default();
+    for d in &cluster.depths {
         for (state, n) in [
             ("pending", d.pending),
             ("scheduled", d.scheduled),
@@ -47,114 +52,55 @@ pub fn render(counters: &Counters, depths: &[QueueDepth], workers: &[WorkerSeen]
             ("dead", d.dead),
             ("done", d.done),
         ] {
-            let _ = writeln!(out, "refnet_queue_jobs{{queue=\"{}\",state=\"{state}\"}} {n}", d.queue);
+            jobs.get_or_create(&QueueStateLabels {
+                queue: d.queue.clone(),
+                state,
+            })
+            .set(n);
         }
     }
-    family(
-        &mut out,
+    registry.register(
+        "refnet_queue_jobs",
+        "Jobs per queue and state, across every process sharing the database (pending = due now)",
+        jobs,
+    );
+    let oldest = Family::<QueueLabel, Gauge>::default();
+    for stage in Stage::ALL {
+        oldest.get_or_create(&queue(stage.queue())).set(0);
+    }
+    for o in &cluster.oldest {
+        oldest.get_or_create(&queue(&o.queue)).set(o.age_seconds.max(0));
+    }
+    registry.register(
+        "refnet_queue_oldest_pending_seconds",
+        "Age of the oldest job per queue that is due and waits for a worker, across every process (0 when none)",
+        oldest,
+    );
+    let workers = Family::<QueueLabel, Gauge>::default();
+    for stage in Stage::ALL {
+        let n = cluster.workers.iter().filter(|w| w.queue == stage.queue()).count();
+        workers
+            .get_or_create(&queue(stage.queue()))
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    registry.register(
         "refnet_workers",
-        "gauge",
-        "Worker processes per queue with a recent heartbeat.",
+        "Worker processes per queue with a recent heartbeat",
+        workers,
     );
-    for stage in Stage::ALL {
-        let n = workers.iter().filter(|w| w.queue == stage.queue()).count();
-        let _ = writeln!(out, "refnet_workers{{queue=\"{}\"}} {n}", stage.queue());
-    }
-    family(
-        &mut out,
-        "refnet_jobs_total",
-        "counter",
-        "Jobs this process finished, by stage and outcome (retried = failed, to run again).",
-    );
-    for stage in Stage::ALL {
-        let m = counters.jobs(stage);
-        for (outcome, c) in [("done", &m.done), ("retried", &m.retried), ("dead", &m.dead)] {
-            let _ = writeln!(
-                out,
-                "refnet_jobs_total{{stage=\"{}\",outcome=\"{outcome}\"}} {}",
-                stage.queue(),
-                c.get()
-            );
-        }
-    }
-    family(
-        &mut out,
-        "refnet_job_duration_seconds",
-        "histogram",
-        "Run time of the jobs this process ran, by stage.",
-    );
-    for stage in Stage::ALL {
-        let s = counters.jobs(stage).duration.snapshot();
-        let q = stage.queue();
-        for (le, n) in &s.buckets {
-            let _ = writeln!(
-                out,
-                "refnet_job_duration_seconds_bucket{{stage=\"{q}\",le=\"{}\"}} {n}",
-                bound(*le)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "refnet_job_duration_seconds_bucket{{stage=\"{q}\",le=\"+Inf\"}} {}",
-            s.count
-        );
-        let _ = writeln!(out, "refnet_job_duration_seconds_sum{{stage=\"{q}\"}} {}", s.sum);
-        let _ = writeln!(out, "refnet_job_duration_seconds_count{{stage=\"{q}\"}} {}", s.count);
-    }
-    for (name, help, value) in [
-        (
-            "refnet_s2_requests_total",
-            "Requests sent to Semantic Scholar (retries included).",
-            &counters.s2_requests,
-        ),
-        (
-            "refnet_s2_throttled_total",
-            "429 answers from Semantic Scholar.",
-            &counters.s2_throttled,
-        ),
-        (
-            "refnet_s2_failures_total",
-            "5xx answers and transport failures from Semantic Scholar.",
-            &counters.s2_failures,
-        ),
-        (
-            "refnet_papers_fetched_total",
-            "Full paper records fetched.",
-            &counters.papers_fetched,
-        ),
-        (
-            "refnet_llm_calls_total",
-            "Chat-completion requests sent to the LLM.",
-            &counters.llm_calls,
-        ),
-        (
-            "refnet_llm_throttled_total",
-            "429 answers from the LLM.",
-            &counters.llm_throttled,
-        ),
-        (
-            "refnet_pdf_downloads_total",
-            "Open-access PDFs downloaded.",
-            &counters.pdf_downloads,
-        ),
-        (
-            "refnet_summaries_written_total",
-            "Summaries made (not served from the cache).",
-            &counters.summaries_written,
-        ),
-        (
-            "refnet_notes_written_total",
-            "Note files created or changed.",
-            &counters.notes_written,
-        ),
-        (
-            "refnet_notes_unchanged_total",
-            "Note files left alone because nothing changed.",
-            &counters.notes_unchanged,
-        ),
-    ] {
-        counter(&mut out, name, help, value);
-    }
+    registry
+}
+
+fn queue(name: &str) -> QueueLabel {
+    QueueLabel { queue: name.to_owned() }
+}
+
+/// The whole exposition: the cluster's gauges, then this process's counters.
+pub fn render(counters: &Counters, cluster: &ClusterState) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    // Writing to a String cannot fail; the encoder only passes on the writer's errors.
+    let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &cluster_registry(cluster));
+    let _ = counters.encode(&mut out);
     out
 }
 
@@ -162,29 +108,70 @@ pub fn render(counters: &Counters, depths: &[QueueDepth], workers: &[WorkerSeen]
 mod tests {
     use super::*;
 
+    fn line(text: &str, want: &str) -> bool {
+        text.lines().any(|l| l == want)
+    }
+
     #[test]
     fn every_queue_state_and_stage_is_exposed() {
         let counters = Counters::default();
-        counters.s2_requests.add(7);
+        counters.s2_requests.inc_by(7);
         counters.jobs(Stage::Render).done.inc();
-        counters
-            .jobs(Stage::Render)
-            .duration
-            .observe(std::time::Duration::from_millis(30));
-        let depths = vec![QueueDepth {
-            queue: "summarize".to_owned(),
-            pending: 12,
-            ..QueueDepth::default()
-        }];
-        let text = render(&counters, &depths, &[]);
-        assert!(text.contains("refnet_queue_jobs{queue=\"summarize\",state=\"pending\"} 12\n"));
-        assert!(text.contains("refnet_s2_requests_total 7\n"));
-        assert!(text.contains("refnet_jobs_total{stage=\"render\",outcome=\"done\"} 1\n"));
-        assert!(text.contains("refnet_job_duration_seconds_bucket{stage=\"render\",le=\"0.05\"} 1\n"));
-        assert!(text.contains("refnet_job_duration_seconds_bucket{stage=\"render\",le=\"0.025\"} 0\n"));
-        assert!(text.contains("refnet_job_duration_seconds_bucket{stage=\"render\",le=\"+Inf\"} 1\n"));
-        assert!(text.contains("refnet_workers{queue=\"crawl\"} 0\n"));
-        assert_eq!(bound(600.0), "600.0");
-        assert_eq!(bound(0.005), "0.005");
+        counters.jobs(Stage::Render).duration.observe(0.03);
+        let cluster = ClusterState {
+            depths: vec![QueueDepth {
+                queue: "summarize".to_owned(),
+                pending: 12,
+                ..QueueDepth::default()
+            }],
+            oldest: vec![OldestPending {
+                queue: "summarize".to_owned(),
+                age_seconds: 95,
+            }],
+            workers: Vec::new(),
+        };
+        let text = render(&counters, &cluster);
+        for want in [
+            "refnet_queue_jobs{queue=\"summarize\",state=\"pending\"} 12",
+            "refnet_s2_requests_total 7",
+            "refnet_jobs_total{queue=\"render\",outcome=\"done\"} 1",
+            "refnet_job_duration_seconds_bucket{queue=\"render\",le=\"0.05\"} 1",
+            "refnet_job_duration_seconds_bucket{queue=\"render\",le=\"0.025\"} 0",
+            "refnet_job_duration_seconds_bucket{queue=\"render\",le=\"+Inf\"} 1",
+            "refnet_workers{queue=\"crawl\"} 0",
+            "refnet_queue_oldest_pending_seconds{queue=\"summarize\"} 95",
+            "refnet_queue_oldest_pending_seconds{queue=\"crawl\"} 0",
+            "refnet_queue_oldest_pending_seconds{queue=\"render\"} 0",
+            "# TYPE refnet_queue_oldest_pending_seconds gauge",
+            "# TYPE refnet_jobs_total counter",
+            "# TYPE refnet_build_info gauge",
+        ] {
+            assert!(line(&text, want), "{want} missing from:\n{text}");
+        }
+        assert!(!text.contains("stage="), "one label name per dimension: {text}");
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let cluster = ClusterState {
+            depths: vec![QueueDepth {
+                queue: "we\"ird\\queue\nname".to_owned(),
+                dead: 3,
+                ..QueueDepth::default()
+            }],
+            ..ClusterState::default()
+        };
+        let text = render(&Counters::default(), &cluster);
+        assert!(
+            line(
+                &text,
+                r#"refnet_queue_jobs{queue="we\"ird\\queue\nname",state="dead"} 3"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.lines().all(|l| !l.starts_with("name")),
+            "a newline in a label value does not break the line: {text}"
+        );
     }
 }

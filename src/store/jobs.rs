@@ -6,6 +6,9 @@
 //! Tables: `apalis.jobs` (Postgres, times are `timestamptz`) and `Jobs` (SQLite, times are
 //! unix seconds). Status values: Pending, Queued, Running, Done, Failed, Killed. A job is
 //! "dead" when Killed, or Failed with `attempts >= max_attempts`.
+//!
+//! Longer than most files: every query over those tables is here, so their status rules
+//! stay in one place, with tests that run them on both backends.
 
 use apalis::prelude::TaskBuilder;
 
@@ -60,9 +63,20 @@ pub struct QueueDepth {
     pub done: i64,
 }
 
+/// The oldest job of one queue that is due and waits for a worker.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OldestPending {
+    /// Queue name.
+    pub queue: String,
+    /// Seconds since it became due.
+    pub age_seconds: i64,
+}
+
 /// A live-job condition shared by the queries below.
 const LIVE: &str = "(status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))";
 const DEAD: &str = "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))";
+/// Waiting for a worker: new, or failed with attempts left (due or not).
+const WAITING: &str = "(status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))";
 
 impl Store {
     /// Enqueues jobs on `queue`; jobs whose key is already there (in any state) are
@@ -311,6 +325,35 @@ impl Store {
         self.depths(None).await
     }
 
+    /// Per queue, how long its oldest claimable job (pending or retryable, due at `now`,
+    /// unix seconds) has been due. Queues with none are absent. One grouped pass, like
+    /// [`Store::queue_depths`]: cheap enough for a scrape.
+    pub async fn oldest_pending(&self, now: i64) -> Result<Vec<OldestPending>, StoreError> {
+        match &self.db {
+            Db::Sqlite(pool) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT job_type AS queue, $1 - MIN(run_at) AS age_seconds FROM Jobs \
+                     WHERE {WAITING} AND run_at <= $1 GROUP BY job_type ORDER BY job_type"
+                )))
+                .bind(now)
+                .fetch_all(pool)
+                .await
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT job_type AS queue, \
+                     FLOOR($1 - EXTRACT(EPOCH FROM MIN(run_at))::DOUBLE PRECISION)::BIGINT AS age_seconds \
+                     FROM apalis.jobs WHERE {WAITING} AND run_at <= to_timestamp($1) \
+                     GROUP BY job_type ORDER BY job_type"
+                )))
+                .bind(now as f64)
+                .fetch_all(pool)
+                .await
+            }
+        }
+        .doing("finding the oldest pending jobs")
+    }
+
     /// Counts per queue of the jobs whose key starts with `prefix` (one crawl run's).
     pub async fn run_progress(&self, prefix: &str) -> Result<Vec<QueueDepth>, StoreError> {
         self.depths(Some(prefix)).await
@@ -329,8 +372,8 @@ impl Store {
         };
         let sql = format!(
             "SELECT job_type AS queue, \
-             SUM(CASE WHEN (status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts)) AND run_at <= {now} THEN 1 ELSE 0 END) AS pending, \
-             SUM(CASE WHEN (status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts)) AND run_at > {now} THEN 1 ELSE 0 END) AS scheduled, \
+             SUM(CASE WHEN {WAITING} AND run_at <= {now} THEN 1 ELSE 0 END) AS pending, \
+             SUM(CASE WHEN {WAITING} AND run_at > {now} THEN 1 ELSE 0 END) AS scheduled, \
              SUM(CASE WHEN status IN ('Queued', 'Running') THEN 1 ELSE 0 END) AS running, \
              SUM(CASE WHEN status = 'Failed' AND attempts < max_attempts THEN 1 ELSE 0 END) AS retrying, \
              SUM(CASE WHEN {DEAD} THEN 1 ELSE 0 END) AS dead, \
@@ -374,6 +417,102 @@ fn like_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pushes one job per (key, status, attempts, run_at) on `queue` and sets its state.
+    async fn put(store: &Store, queue: &str, jobs: &[(&str, &str, i32, i64)]) {
+        let input: Vec<JobInput> = jobs
+            .iter()
+            .map(|(key, ..)| JobInput {
+                args: b"{}".to_vec(),
+                key: (*key).to_owned(),
+                priority: 0,
+                max_attempts: 3,
+            })
+            .collect();
+        assert_eq!(store.push_jobs(queue, &input).await.expect("push"), jobs.len());
+        let (table, time) = match &store.db {
+            Db::Sqlite(_) => ("Jobs", "$3"),
+            Db::Postgres(_) => ("apalis.jobs", "to_timestamp($3)"),
+        };
+        let sql = format!("UPDATE {table} SET status = $1, attempts = $2, run_at = {time} WHERE idempotency_key = $4");
+        for (key, status, attempts, run_at) in jobs {
+            let done = crate::store::on_db!(&store.db, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(*status)
+                .bind(*attempts)
+                .bind(*run_at)
+                .bind(*key)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()));
+            assert_eq!(done.expect("set the job's state"), 1, "{key}");
+        }
+    }
+
+    /// The oldest claimable job per queue: pending or retryable, and due; running,
+    /// done, dead and later jobs do not count, nor do queues without a claimable job.
+    async fn oldest_pending_counts_only_claimable_due_jobs(store: &Store) {
+        let now = 1_000_000;
+        put(
+            store,
+            "crawl",
+            &[
+                ("c-pending", "Pending", 0, now - 100),
+                ("c-newer", "Pending", 0, now - 40),
+                ("c-later", "Pending", 0, now + 500),
+                ("c-running", "Running", 1, now - 5_000),
+                ("c-done", "Done", 1, now - 8_000),
+                ("c-killed", "Killed", 1, now - 7_000),
+            ],
+        )
+        .await;
+        put(
+            store,
+            "summarize",
+            &[
+                ("s-retry", "Failed", 1, now - 250),
+                ("s-dead", "Failed", 3, now - 9_000),
+                ("s-due-now", "Pending", 0, now),
+            ],
+        )
+        .await;
+        put(
+            store,
+            "render",
+            &[("r-later", "Failed", 1, now + 60), ("r-queued", "Queued", 0, now - 60)],
+        )
+        .await;
+
+        let oldest = store.oldest_pending(now).await.expect("oldest pending");
+
+        let want = [("crawl", 100), ("summarize", 250)].map(|(queue, age_seconds)| OldestPending {
+            queue: queue.to_owned(),
+            age_seconds,
+        });
+        assert_eq!(oldest, want);
+        assert_eq!(
+            store.oldest_pending(now - 1_000_000).await.expect("oldest"),
+            [],
+            "nothing due yet"
+        );
+    }
+
+    #[tokio::test]
+    async fn oldest_pending_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("jobs.sqlite").display());
+        let store = Store::open(&url).await.expect("store");
+        oldest_pending_counts_only_claimable_due_jobs(&store).await;
+    }
+
+    #[tokio::test]
+    async fn oldest_pending_on_postgres() {
+        let Some(admin) = crate::testkit::pg::test_server() else {
+            return;
+        };
+        let db = crate::testkit::pg::ScratchDb::create(&admin, "refnet_u").await;
+        let store = Store::open(&db.url).await.expect("store");
+        oldest_pending_counts_only_claimable_due_jobs(&store).await;
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {

@@ -24,7 +24,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use crawls::{Crawl, CrawlStats, CrawlStatus, Direction, MemberInfo, NewCrawl};
 pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, title_or_id};
-pub use jobs::{DeadJob, JobInput, QueueDepth};
+pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRow};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};

@@ -6,7 +6,8 @@
 //! 400 saying the context is too long makes the text be split into smaller chunks. Long
 //! texts are summarized map-reduce: each chunk to notes, then the notes to the summary.
 //! A refused key (401/403) pauses the summarizer with one clear error: the crawl and the
-//! notes go on without summaries until the configuration is fixed.
+//! notes go on without summaries until the configuration is fixed. Failed calls are
+//! counted by kind, and tokens as the server's `usage` reports them (else as estimated).
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +20,7 @@ use serde::Deserialize;
 use tracing::{debug, error, warn};
 
 use super::summary::{Request, SummarizeError, Summarizer, Summary, SummaryFuture};
-use crate::metrics::Counters;
+use crate::metrics::{Counters, LlmError};
 use crate::retry::{Backoff, retry_after};
 use crate::secret::Secret;
 use crate::settings::LlmSettings;
@@ -230,11 +231,13 @@ impl LlmSummarizer {
             }
             let wait = match req.send().await {
                 Err(e) => {
-                    last = if e.is_timeout() {
-                        "the LLM timed out".to_owned()
+                    let (kind, reason) = if e.is_timeout() {
+                        (LlmError::Timeout, "the LLM timed out")
                     } else {
-                        "cannot reach the LLM".to_owned()
+                        (LlmError::Transport, "cannot reach the LLM")
                     };
+                    self.counters.llm_errors(kind).inc();
+                    last = reason.to_owned();
                     warn!(attempt, reason = %last, "LLM call failed");
                     self.backoff.delay(attempt)
                 }
@@ -242,8 +245,17 @@ impl LlmSummarizer {
                     let status = resp.status();
                     let after = retry_after(resp.headers());
                     let text = resp.text().await.unwrap_or_default();
+                    if !status.is_success() {
+                        self.counters.llm_errors(LlmError::of_status(status.as_u16())).inc();
+                    }
                     match status {
-                        s if s.is_success() => return answer_text(&text),
+                        s if s.is_success() => {
+                            let answer = answer_text(&text)?;
+                            let (prompt, completion) = answer.tokens(system.len() + user.len());
+                            self.counters.llm_prompt_tokens.inc_by(prompt);
+                            self.counters.llm_completion_tokens.inc_by(completion);
+                            return Ok(answer.text);
+                        }
                         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                             return Err(CallError::Unauthorized(format!(
                                 "the LLM at {} refused the key ({}): check REFNET_LLM_API_KEY (or OPENAI_API_KEY) and REFNET_LLM_MODEL",
@@ -327,6 +339,38 @@ pub fn split_chunks(text: &str, max: usize) -> Vec<String> {
 #[derive(Deserialize)]
 struct Completion {
     choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+/// What the LLM says a call cost; servers that do not count leave it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+struct Usage {
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+}
+
+/// An answer's text and what the LLM said it cost.
+#[derive(Debug, PartialEq, Eq)]
+struct Answer {
+    text: String,
+    usage: Option<Usage>,
+}
+
+impl Answer {
+    /// (prompt, completion) tokens: the LLM's own counts, else estimated from the
+    /// characters sent (`prompt_chars`) and received.
+    fn tokens(&self, prompt_chars: usize) -> (u64, u64) {
+        let estimate = |chars: usize| (chars / CHARS_PER_TOKEN) as u64;
+        let usage = self.usage.unwrap_or(Usage {
+            prompt_tokens: None,
+            completion_tokens: None,
+        });
+        (
+            usage.prompt_tokens.unwrap_or_else(|| estimate(prompt_chars)),
+            usage.completion_tokens.unwrap_or_else(|| estimate(self.text.len())),
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -340,16 +384,20 @@ struct Message {
     content: Option<String>,
 }
 
-fn answer_text(body: &str) -> Result<String, CallError> {
+fn answer_text(body: &str) -> Result<Answer, CallError> {
     let completion: Completion = serde_json::from_str(body)
         .map_err(|e| CallError::Failed(format!("the LLM's answer is not a chat completion ({e})")))?;
-    completion
+    let text = completion
         .choices
         .into_iter()
         .next()
         .and_then(|c| c.message.content)
         .filter(|c| !c.trim().is_empty())
-        .ok_or_else(|| CallError::Failed("the LLM answered nothing".to_owned()))
+        .ok_or_else(|| CallError::Failed("the LLM answered nothing".to_owned()))?;
+    Ok(Answer {
+        text,
+        usage: completion.usage,
+    })
 }
 
 /// A 400 that says the prompt is longer than the model's context.
@@ -407,6 +455,19 @@ mod tests {
             assert!(chunks.iter().all(|c| c.chars().count() <= max), "{max}: {chunks:?}");
             assert_eq!(chunks.concat(), text);
         }
+    }
+
+    #[test]
+    fn tokens_come_from_usage_else_from_the_estimate() {
+        let body = |usage: &str| format!(r#"{{"choices": [{{"message": {{"content": "twelve chars"}}}}]{usage}}}"#);
+        let counted =
+            answer_text(&body(r#", "usage": {"prompt_tokens": 321, "completion_tokens": 54}"#)).expect("answer");
+        assert_eq!(counted.tokens(3_000), (321, 54));
+        let silent = answer_text(&body("")).expect("answer");
+        assert_eq!(silent.text, "twelve chars");
+        assert_eq!(silent.tokens(3_000), (1_000, 4), "3 characters a token");
+        let partial = answer_text(&body(r#", "usage": {"prompt_tokens": 7}"#)).expect("answer");
+        assert_eq!(partial.tokens(3_000), (7, 4));
     }
 
     #[test]

@@ -18,6 +18,33 @@ pub fn loopback_server(url: &str) -> Option<String> {
         .then(|| url.to_owned())
 }
 
+/// The Postgres server tests create their databases on: `REFNET_TEST_DATABASE_URL`,
+/// else the local server at 127.0.0.1:5432, checked once per process. When none answers,
+/// callers skip their Postgres variants (a message says so), unless
+/// `REFNET_TEST_REQUIRE_PG=1` (CI) makes that a failure.
+pub fn test_server() -> Option<String> {
+    static CHECKED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            let url = std::env::var("REFNET_TEST_DATABASE_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+            if let Some(up) = loopback_server(&url) {
+                return Some(up);
+            }
+            assert!(
+                std::env::var("REFNET_TEST_REQUIRE_PG").as_deref() != Ok("1"),
+                "REFNET_TEST_REQUIRE_PG=1 but no Postgres answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)"
+            );
+            eprintln!(
+                "skipping the Postgres variants: no server answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)"
+            );
+            None
+        })
+        .clone()
+}
+
 /// A database of its own on the server at `admin`, dropped (with its connections) when
 /// this value is.
 pub struct ScratchDb {

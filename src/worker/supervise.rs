@@ -226,12 +226,13 @@ async fn handle<J: Handler>(
         let result = job.run(&ctx).await;
         let elapsed = started.elapsed();
         let metrics = ctx.counters.jobs(J::STAGE);
-        metrics.duration.observe(elapsed);
-        match &result {
-            Ok(()) => metrics.done.inc(),
-            Err(JobError::Transient(_)) if attempt < max => metrics.retried.inc(),
-            Err(_) => metrics.dead.inc(),
-        }
+        metrics.duration.observe(elapsed.as_secs_f64());
+        let outcome = match &result {
+            Ok(()) => &metrics.done,
+            Err(JobError::Transient(_)) if attempt < max => &metrics.retried,
+            Err(_) => &metrics.dead,
+        };
+        outcome.inc();
         match result {
             Ok(()) => {
                 info!(?elapsed, "job done");

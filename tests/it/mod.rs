@@ -5,6 +5,7 @@ pub mod support;
 mod cli;
 mod crawl;
 mod layout;
+mod metrics;
 mod notes;
 mod pdf_fixtures;
 mod s2_client;

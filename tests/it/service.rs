@@ -16,6 +16,7 @@ use refnet::testkit::{Corpus, FakeLlm, LlmOptions};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use super::metrics::{assert_prometheus_text, sample};
 use super::support::{Backend, TestApp, frontmatter, wikilinks};
 use crate::both_backends;
 
@@ -381,7 +382,7 @@ both_backends!(
 );
 
 /// Serves the API of `app` on 127.0.0.1, port 0.
-async fn api_server(app: &TestApp, token: Option<&str>) -> (String, tokio_util::sync::CancellationToken) {
+pub async fn api_server(app: &TestApp, token: Option<&str>) -> (String, tokio_util::sync::CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = serve::router(AppState {
@@ -637,99 +638,6 @@ async fn a_token_guards_everything_but_healthz_and_logs_browsers_in() {
     stop.cancel();
 }
 
-/// Checks the Prometheus text format: HELP/TYPE before samples, valid names, labels and
-/// values, histogram buckets cumulative and ending in `+Inf` equal to `_count`.
-fn assert_prometheus_text(text: &str) {
-    use std::collections::HashMap;
-    let name_ok = |n: &str| {
-        let mut chars = n.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-    };
-    let mut types: HashMap<String, String> = HashMap::new();
-    let mut buckets: HashMap<String, Vec<(String, f64)>> = HashMap::new();
-    let mut counts: HashMap<String, f64> = HashMap::new();
-    assert!(text.ends_with('\n'), "the exposition ends with a newline");
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
-            assert!(name_ok(name), "{line}");
-            assert!(
-                ["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind),
-                "{line}"
-            );
-            assert!(
-                types.insert(name.to_owned(), kind.to_owned()).is_none(),
-                "TYPE twice: {line}"
-            );
-            continue;
-        }
-        if line.starts_with("# HELP ") {
-            continue;
-        }
-        assert!(
-            !line.starts_with('#') && !line.trim().is_empty(),
-            "stray line: {line:?}"
-        );
-        let (series, value) = line.rsplit_once(' ').expect("sample value");
-        let value: f64 = match value {
-            "+Inf" => f64::INFINITY,
-            "-Inf" => f64::NEG_INFINITY,
-            v => v.parse().unwrap_or_else(|_| panic!("bad value in {line}")),
-        };
-        let (name, labels) = match series.split_once('{') {
-            Some((n, rest)) => (n, rest.strip_suffix('}').expect("labels close")),
-            None => (series, ""),
-        };
-        assert!(name_ok(name), "{line}");
-        let mut le = None;
-        let mut others = Vec::new();
-        for pair in labels.split(',').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').expect("label=value");
-            assert!(
-                name_ok(k) && v.starts_with('"') && v.ends_with('"') && v.len() >= 2,
-                "{line}"
-            );
-            if k == "le" {
-                le = Some(v.trim_matches('"').to_owned());
-            } else {
-                others.push(pair.to_owned());
-            }
-        }
-        let family = ["_bucket", "_sum", "_count"]
-            .iter()
-            .find_map(|s| {
-                name.strip_suffix(s)
-                    .filter(|f| types.get(*f).is_some_and(|t| t == "histogram"))
-            })
-            .unwrap_or(name);
-        assert!(types.contains_key(family), "sample before its TYPE: {line}");
-        let key = format!("{family}{{{}}}", others.join(","));
-        if name.ends_with("_bucket") {
-            buckets.entry(key).or_default().push((le.expect("le label"), value));
-        } else if name.ends_with("_count") && family != name {
-            counts.insert(key, value);
-        }
-    }
-    for (series, list) in &buckets {
-        assert!(
-            list.windows(2).all(|w| w[0].1 <= w[1].1),
-            "{series}: buckets not cumulative"
-        );
-        let last = list.last().expect("a bucket");
-        assert_eq!(last.0, "+Inf", "{series} ends with +Inf");
-        assert_eq!(Some(&last.1), counts.get(series), "{series}: +Inf equals _count");
-    }
-}
-
-/// The value of one sample, e.g. `refnet_queue_jobs{queue="crawl",state="done"}`.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
 /// Headless Chromium's DOM of a page, or `None` when Chromium is not installed.
 async fn chromium_dom(url: &str) -> Option<String> {
     let browser = ["chromium", "chromium-browser", "google-chrome"]
@@ -839,11 +747,15 @@ async fn refnet_serve_takes_a_crawl_over_http_shows_it_and_refreshes_on_schedule
         "{text}"
     );
     assert!(
-        sample(&text, "refnet_jobs_total{stage=\"crawl\",outcome=\"done\"}") >= Some(2.0),
+        sample(&text, "refnet_jobs_total{queue=\"crawl\",outcome=\"done\"}") >= Some(2.0),
         "{text}"
     );
     assert!(sample(&text, "refnet_s2_requests_total") >= Some(1.0), "{text}");
     assert!(sample(&text, "refnet_workers{queue=\"render\"}") >= Some(1.0), "{text}");
+    for queue in ["crawl", "summarize", "render"] {
+        let series = format!("refnet_queue_oldest_pending_seconds{{queue=\"{queue}\"}}");
+        assert!(sample(&text, &series) >= Some(0.0), "{series}: {text}");
+    }
 
     // The schedule fires every three seconds: a refresh comes.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

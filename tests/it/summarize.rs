@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use refnet::metrics::LlmError;
 use refnet::settings::Settings;
 use refnet::store::Direction;
 use refnet::summarize::fetch::{FetchError, PdfFetcher};
@@ -140,7 +141,39 @@ async fn throttled_and_failing_llm_calls_are_retried_then_succeed() {
 
     assert_eq!(outcome, Outcome::Written("abstract"));
     assert_eq!(llm.calls().len(), 4);
-    assert_eq!(app.ctx.counters.llm_throttled.get(), 1);
+    let counters = &app.ctx.counters;
+    assert_eq!(counters.llm_throttled.get(), 1);
+    assert_eq!(counters.llm_errors(LlmError::Throttled).get(), 1);
+    assert_eq!(counters.llm_errors(LlmError::Server).get(), 2);
+    assert_eq!(counters.llm_errors(LlmError::Timeout).get(), 0);
+    // The fake's `usage`: a token per four characters of prompt, 100 for the answer.
+    let answered: Vec<_> = llm.calls().into_iter().filter(|c| c.status == 200).collect();
+    assert_eq!(answered.len(), 1);
+    assert_eq!(counters.llm_prompt_tokens.get(), (answered[0].prompt_chars / 4) as u64);
+    assert_eq!(counters.llm_completion_tokens.get(), 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_llm_that_does_not_answer_in_time_counts_timeouts_and_no_tokens() {
+    let llm = FakeLlm::start(LlmOptions {
+        latency: Duration::from_secs(5),
+        ..LlmOptions::default()
+    })
+    .await;
+    let (app, seed) = one_paper_app(&llm, |s| {
+        s.llm.timeout = Duration::from_millis(200);
+        s.llm.max_retries = 1;
+    })
+    .await;
+
+    let _ = summarize_paper(app.ctx.summarize_deps(), &seed, false).await;
+
+    let counters = &app.ctx.counters;
+    assert_eq!(counters.llm_calls.get(), 2);
+    assert_eq!(counters.llm_errors(LlmError::Timeout).get(), 2);
+    assert_eq!(counters.llm_errors(LlmError::Transport).get(), 0);
+    assert_eq!(counters.llm_prompt_tokens.get(), 0);
+    assert_eq!(counters.llm_completion_tokens.get(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,6 +223,11 @@ async fn a_refused_key_pauses_summaries_with_one_clear_error_and_no_more_calls()
     let refused = llm.calls().len();
     assert!((1..=2).contains(&refused), "{:?}", llm.calls());
     assert!(llm.calls().iter().all(|c| c.status == 401));
+    assert_eq!(
+        app.ctx.counters.llm_errors(LlmError::Client).get(),
+        refused as u64,
+        "every refusal is counted as a 4xx"
+    );
     assert_eq!(crawl.status, refnet::store::CrawlStatus::Done, "the crawl goes on");
     let notes = app.paper_notes();
     let members = app.ctx.store.members(crawl.crawl_id).await.expect("members").len();

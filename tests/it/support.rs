@@ -48,30 +48,10 @@ macro_rules! both_backends {
     };
 }
 
-/// The Postgres server tests create their databases on: `REFNET_TEST_DATABASE_URL`,
-/// else the local server at 127.0.0.1:5432. When none answers, the Postgres variants
-/// are skipped with a message, unless `REFNET_TEST_REQUIRE_PG=1` (CI) makes that a failure.
+/// The Postgres server tests create their databases on (see
+/// [`refnet::testkit::pg::test_server`]); `None` skips the Postgres variants.
 pub fn pg_admin_url() -> Option<String> {
-    static CHECKED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    CHECKED
-        .get_or_init(|| {
-            let url = std::env::var("REFNET_TEST_DATABASE_URL")
-                .ok()
-                .filter(|u| !u.is_empty())
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-            if let Some(up) = refnet::testkit::pg::loopback_server(&url) {
-                return Some(up);
-            }
-            assert!(
-                std::env::var("REFNET_TEST_REQUIRE_PG").as_deref() != Ok("1"),
-                "REFNET_TEST_REQUIRE_PG=1 but no Postgres answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)"
-            );
-            eprintln!(
-                "skipping the Postgres variants: no server answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)"
-            );
-            None
-        })
-        .clone()
+    refnet::testkit::pg::test_server()
 }
 
 /// A database of its own for one test, dropped afterwards.
