@@ -239,6 +239,9 @@ async fn paper_book(
     })
 }
 
+/// What a chunk of paper notes gave: each note's outcome, and the papers' BibTeX entries.
+type Built = (Vec<NoteOutcome>, Vec<(String, BibEntry)>);
+
 /// Builds and writes a chunk of paper notes on two threads: one builds notes (CPU work)
 /// while this one writes them (mostly kernel time). One writer, because threads creating
 /// files in the same folder only queue for its lock.
@@ -249,7 +252,7 @@ fn build_and_write(
     summaries: &HashMap<String, SummaryRow>,
     pdfs: &HashMap<String, PdfRow>,
     moved: &Moved,
-) -> Result<(Vec<NoteOutcome>, Vec<(String, BibEntry)>), RenderError> {
+) -> Result<Built, RenderError> {
     std::thread::scope(|scope| {
         let (built, jobs) = std::sync::mpsc::sync_channel::<NoteJob>(64);
         let builder = scope.spawn(move || {

@@ -5,7 +5,12 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use crate::render::formats::canvas::{BACKGROUND_STYLES, ENDS, NODE_TYPES, SIDES, kind_of};
+use crate::render::formats::canvas::kind_of;
+
+const NODE_TYPES: [&str; 4] = ["text", "file", "link", "group"];
+const SIDES: [&str; 4] = ["top", "right", "bottom", "left"];
+const ENDS: [&str; 2] = ["none", "arrow"];
+const BACKGROUND_STYLES: [&str; 3] = ["cover", "ratio", "repeat"];
 
 /// Checks a canvas text against the JSON Canvas 1.0 rules and returns every violation
 /// found (empty: valid): JSON object at the top; `nodes` and `edges` lists (optional);

@@ -250,8 +250,6 @@ fn item_edge_ends(item: &Item<Edge>) -> Option<(&str, &str)> {
     }
 }
 
-/// Tab-indented JSON (as Obsidian writes it) with a trailing newline.
-
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;

@@ -56,10 +56,6 @@ pub(crate) const EDGE_KEYS: [&str; 9] = [
 ];
 /// Keys of the top level that [`Canvas`] has fields for.
 pub(crate) const CANVAS_KEYS: [&str; 2] = ["nodes", "edges"];
-pub(crate) const NODE_TYPES: [&str; 4] = ["text", "file", "link", "group"];
-pub(crate) const SIDES: [&str; 4] = ["top", "right", "bottom", "left"];
-pub(crate) const ENDS: [&str; 2] = ["none", "arrow"];
-pub(crate) const BACKGROUND_STYLES: [&str; 3] = ["cover", "ratio", "repeat"];
 
 /// One paper on the map.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,6 +224,7 @@ pub struct Edge {
     pub extra: Map<String, Value>,
 }
 
+/// The id of a paper's node.
 pub fn node_id(paper_id: &str) -> String {
     format!("{NODE_PREFIX}{paper_id}")
 }
@@ -248,9 +245,7 @@ pub fn depth_color(depth: u32) -> Option<String> {
     }
 }
 
-/// The papers on the map, in map order (depth, weight descending, id), unique, cut to
-/// `max_nodes`.
-
+/// Tab-indented JSON (as Obsidian writes it) with a trailing newline.
 fn to_text<T: Serialize>(value: &T) -> Result<String, CanvasError> {
     let mut buf = Vec::new();
     let mut serializer = serde_json::Serializer::with_formatter(&mut buf, PrettyFormatter::with_indent(b"\t"));
