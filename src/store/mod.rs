@@ -11,7 +11,9 @@ mod graph;
 mod jobs;
 mod metrics;
 mod notes;
+mod records;
 mod refresh;
+mod status;
 mod summaries;
 
 use std::path::Path;
@@ -22,13 +24,15 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use crawls::{Crawl, CrawlStats, CrawlStatus, Direction, MemberInfo, NewCrawl};
-pub use graph::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, title_or_id};
+pub use crawls::{Crawl, CrawlStats, MemberInfo, NewCrawl};
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRow};
+pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, title_or_id};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
-pub use summaries::{PdfRow, PdfStatus, SummaryRow};
+pub(crate) use status::stored_enum;
+pub use status::{CorruptValue, CrawlStatus, Direction, PdfStatus};
+pub use summaries::{PdfRow, SummaryRow};
 
 use crate::secret::redact_url;
 
@@ -101,48 +105,6 @@ impl<T> Doing<T> for Result<T, sqlx::Error> {
             source => StoreError::Query { doing, source },
         })
     }
-}
-
-/// Reads a text column straight into an enum through its `TryFrom<String>`, on either
-/// backend, so a value refnet never writes is a decode error naming it
-/// ([`StoreError::Corrupt`]), never a default.
-macro_rules! stored_enum {
-    ($ty:ty) => {
-        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
-        where
-            String: sqlx::Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <String as sqlx::Type<DB>>::type_info()
-            }
-
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <String as sqlx::Type<DB>>::compatible(ty)
-            }
-        }
-
-        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $ty
-        where
-            String: sqlx::Decode<'r, DB>,
-        {
-            fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-                let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
-                Ok(<$ty>::try_from(text)?)
-            }
-        }
-    };
-}
-pub(crate) use stored_enum;
-
-/// A stored value that is not one refnet writes (a damaged database, or one written by a
-/// newer refnet): read back as an error, never as a default.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the stored {what} {value:?} is not one refnet writes (a damaged database, or one from a newer refnet)")]
-pub struct CorruptValue {
-    /// What the value is.
-    pub what: &'static str,
-    /// The value as stored.
-    pub value: String,
 }
 
 /// The store: domain queries over one pool.

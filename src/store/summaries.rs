@@ -1,7 +1,7 @@
 //! Summaries (cached by paper, text hash, model and prompt version), each paper's PDF
 //! state, and which members of a run have had their summary job.
 
-use super::{CorruptValue, Doing, Store, StoreError, on_db};
+use super::{Doing, PdfStatus, Store, StoreError, on_db};
 
 /// A stored summary.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -21,50 +21,6 @@ pub struct SummaryRow {
     /// When it was made.
     pub created_at: i64,
 }
-
-/// What became of a paper's PDF.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PdfStatus {
-    /// Its text was extracted and is usable.
-    Text,
-    /// A PDF came, without usable text (image-only, garbled, damaged, too slow).
-    Rejected,
-    /// No PDF came (refused address, HTTP error, not a PDF, too large).
-    Failed,
-}
-
-impl PdfStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Text => "text",
-            Self::Rejected => "rejected",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-impl std::fmt::Display for PdfStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl TryFrom<String> for PdfStatus {
-    type Error = CorruptValue;
-
-    fn try_from(stored: String) -> Result<Self, Self::Error> {
-        [Self::Text, Self::Rejected, Self::Failed]
-            .into_iter()
-            .find(|s| s.as_str() == stored)
-            .ok_or(CorruptValue {
-                what: "PDF status",
-                value: stored,
-            })
-    }
-}
-
-super::stored_enum!(PdfStatus);
 
 /// What became of a paper's PDF, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -28,12 +28,17 @@ fn top_module(file: &Path) -> Option<String> {
     (!matches!(name.as_str(), "lib" | "main")).then_some(name)
 }
 
-/// The code of a file without its unit tests (tests may reach anywhere).
-fn production_code(text: &str) -> &str {
-    match text.find("#[cfg(test)]\nmod tests") {
+/// The code of a file without its unit tests (tests may reach anywhere) and without
+/// comments (a doc link is not an import).
+fn production_code(text: &str) -> String {
+    let code = match text.find("#[cfg(test)]\nmod tests") {
         Some(i) => &text[..i],
         None => text,
-    }
+    };
+    code.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The top-level modules a piece of code names: `crate::x…` paths and `use crate::{x, …}`.
@@ -69,7 +74,7 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let text = std::fs::read_to_string(&file).expect("read source");
-        let mut uses = named_modules(production_code(&text));
+        let mut uses = named_modules(&production_code(&text));
         uses.remove(&module);
         uses.remove("testkit");
         graph.entry(module).or_default().extend(uses);
