@@ -33,12 +33,10 @@ pub fn test_server() -> Option<String> {
             if let Some(up) = loopback_server(&url) {
                 return Some(up);
             }
-            assert!(
-                std::env::var("REFNET_TEST_REQUIRE_PG").as_deref() != Ok("1"),
-                "REFNET_TEST_REQUIRE_PG=1 but no Postgres answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)"
-            );
-            eprintln!(
-                "skipping the Postgres variants: no server answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)"
+            super::skip_group(
+                "Postgres variants",
+                "no server answers at REFNET_TEST_DATABASE_URL (or 127.0.0.1:5432)",
+                "REFNET_TEST_REQUIRE_PG",
             );
             None
         })

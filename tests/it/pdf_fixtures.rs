@@ -21,7 +21,11 @@ fn fixture_dir() -> Option<&'static Path> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipping: ../shared/fixtures/pdf not found");
+        refnet::testkit::skip_group(
+            "tests on ../shared/fixtures/pdf",
+            "the folder is not beside the checkout",
+            "REFNET_TEST_REQUIRE_FIXTURES",
+        );
         None
     }
 }

@@ -780,7 +780,11 @@ async fn refnet_serve_takes_a_crawl_over_http_shows_it_and_refreshes_on_schedule
             assert!(dom.contains(&seed), "{dom}");
             assert!(dom.contains("data-queue=\"summarize\""), "{dom}");
         }
-        None => eprintln!("skipping the dashboard in Chromium: no chromium on PATH (.ci/run installs it)"),
+        None => refnet::testkit::skip_group(
+            "dashboard test in Chromium",
+            "no chromium on PATH (.ci/run installs it)",
+            "REFNET_TEST_REQUIRE_CHROMIUM",
+        ),
     }
 
     let (code, err) = terminate(server).await;

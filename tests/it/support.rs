@@ -327,7 +327,11 @@ pub fn shared_fixtures(sub: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipping: ../shared/fixtures/{sub} not found beside the checkout");
+        refnet::testkit::skip_group(
+            &format!("tests on ../shared/fixtures/{sub}"),
+            "the folder is not beside the checkout",
+            "REFNET_TEST_REQUIRE_FIXTURES",
+        );
         None
     }
 }
