@@ -107,7 +107,7 @@ async fn render(n: usize) {
     let crawl = store
         .begin_run(
             &NewCrawl {
-                seed_id: seed.clone(),
+                seed_id: seed.parse().expect("seed id"),
                 seed_input: seed.clone(),
                 depth: 1,
                 direction: Direction::References,

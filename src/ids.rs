@@ -4,8 +4,12 @@
 //! `ARXIV:`, `MAG:`, `ACL:`, `PMID:`, `PMCID:` or `URL:`. Anything else is refused with
 //! a message that lists the accepted forms, before anything is written.
 
+mod s2id;
+
 use std::fmt;
 use std::str::FromStr;
+
+pub use s2id::{BadS2Id, S2Id};
 
 /// The accepted forms, for error messages and `--help`.
 pub const ACCEPTED_FORMS: &str = "a 40-hex S2 paper id, CorpusId:215416146, DOI:10.18653/v1/N18-3011 \

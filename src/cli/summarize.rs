@@ -73,7 +73,8 @@ async fn targets(ctx: &Context, crawl: Option<i64>, paper: Option<String>) -> an
         let found = store
             .find_paper_by(&id)
             .await?
-            .ok_or_else(|| UsageError(format!("paper {input} is not in the store: crawl it first")))?;
+            .ok_or_else(|| UsageError(format!("paper {input} is not in the store: crawl it first")))?
+            .to_string();
         let crawls = store
             .metrics_of(std::slice::from_ref(&found))
             .await?

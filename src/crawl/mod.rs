@@ -18,7 +18,7 @@ pub use start::{IfRunning, Run, Start, is_running, start};
 use std::collections::BTreeMap;
 
 use crate::context::Context;
-use crate::ids::PaperId;
+use crate::ids::{PaperId, S2Id};
 use crate::s2::model::{Paper, PaperRef};
 use crate::s2::{BatchItem, EdgeKind, NESTED_CAP, S2Client, S2Error};
 use crate::store::{Direction, EdgeRow, PaperRecord, Store, StoreError, now};
@@ -115,7 +115,7 @@ impl CrawlRequest {
 #[derive(Debug, Clone)]
 pub struct ResolvedSeed {
     /// The S2 id.
-    pub paper_id: String,
+    pub paper_id: S2Id,
     /// The seed's priority.
     pub priority: i64,
     /// The fetched record to store, if the seed was not already fresh in the store.
@@ -160,7 +160,7 @@ pub async fn resolve_seed(
 ) -> Result<ResolvedSeed, CrawlError> {
     if let Some(store) = store
         && let Some(id) = store.find_paper_by(&req.seed).await?
-        && let Some(paper) = store.papers(std::slice::from_ref(&id)).await?.pop()
+        && let Some(paper) = store.papers(&[id.to_string()]).await?.pop()
         && paper.fetched_at.is_some_and(|t| t >= cutoff)
         && (!req.direction.follows_citations() || paper.citations_fetched_at.is_some_and(|t| t >= cutoff))
     {
@@ -186,12 +186,18 @@ pub async fn resolve_seed(
         }
         Some(BatchItem::Missing) | None => return Err(CrawlError::SeedNotFound(req.seed.to_string())),
     };
-    let Some(paper_id) = paper.paper_id.clone() else {
+    let Some(raw_id) = paper.paper_id.clone() else {
         return Err(CrawlError::SeedNotFound(req.seed.to_string()));
     };
+    let paper_id: S2Id = raw_id
+        .parse()
+        .map_err(|e: crate::ids::BadS2Id| CrawlError::SeedUnusable {
+            id: req.seed.to_string(),
+            reason: e.to_string(),
+        })?;
     let priority = priority::priority(paper.citation_count, paper.year);
     let mut batch = FetchedBatch::default();
-    absorb(s2, &mut batch, &paper_id, paper, with_citations).await?;
+    absorb(s2, &mut batch, paper_id.as_str(), paper, with_citations).await?;
     Ok(ResolvedSeed {
         paper_id,
         priority,

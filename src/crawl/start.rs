@@ -63,7 +63,7 @@ pub async fn start(ctx: &Context, run: Run<'_>, if_running: IfRunning) -> Result
         Run::Request { request, seed } => {
             store
                 .find_crawl(
-                    &seed.paper_id,
+                    seed.paper_id.as_str(),
                     i64::from(request.depth),
                     request.direction,
                     request.max_papers.map(i64::from).unwrap_or(0),

@@ -92,7 +92,7 @@ impl Places {
         let crawls: HashMap<i64, Crawl> = store.crawls().await?.into_iter().map(|c| (c.crawl_id, c)).collect();
         let unknown: Vec<String> = crawls
             .values()
-            .map(|c| c.seed_id.clone())
+            .map(|c| c.seed_id.to_string())
             .filter(|s| !titles.knows(s))
             .collect();
         let seed_titles = Titles::load(store, &unknown).await?;

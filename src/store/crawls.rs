@@ -2,13 +2,15 @@
 
 use sqlx::AssertSqlSafe;
 
+use crate::ids::S2Id;
+
 use super::{Candidate, CrawlStatus, Db, Direction, Doing, Store, StoreError, on_db, placeholders, rows_per_statement};
 
 /// What a user asks for; the same parameters name the same crawl.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCrawl {
     /// The seed's S2 id.
-    pub seed_id: String,
+    pub seed_id: S2Id,
     /// The id as the user typed it.
     pub seed_input: String,
     /// Levels beyond the seed.
@@ -27,7 +29,7 @@ pub struct Crawl {
     /// Id.
     pub crawl_id: i64,
     /// Seed S2 id.
-    pub seed_id: String,
+    pub seed_id: S2Id,
     /// Seed as typed.
     pub seed_input: String,
     /// Depth.
@@ -110,7 +112,7 @@ impl Store {
                  RETURNING {CRAWL_COLUMNS}"
             );
             let crawl: Crawl = sqlx::query_as(AssertSqlSafe(sql))
-                .bind(new.seed_id.clone())
+                .bind(new.seed_id.to_string())
                 .bind(new.seed_input.clone())
                 .bind(new.depth)
                 .bind(new.direction.as_str())
@@ -126,7 +128,7 @@ impl Store {
                  VALUES ($1, $2, 0, $3, $4) ON CONFLICT (crawl_id, paper_id) DO NOTHING",
             )
             .bind(crawl.crawl_id)
-            .bind(new.seed_id.clone())
+            .bind(new.seed_id.to_string())
             .bind(seed_priority)
             .bind(crawl.run)
             .execute(&mut *tx)

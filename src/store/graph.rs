@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use sqlx::AssertSqlSafe;
 
+use crate::ids::S2Id;
+
 use super::records::{EdgeRow, FetchedBatch, StoredPaper};
 use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db, placeholders, rows_per_statement};
 
@@ -188,7 +190,7 @@ impl Store {
     }
 
     /// Looks up the S2 id of a paper already stored under a DOI, arXiv or corpus id.
-    pub async fn find_paper_by(&self, id: &crate::ids::PaperId) -> Result<Option<String>, StoreError> {
+    pub async fn find_paper_by(&self, id: &crate::ids::PaperId) -> Result<Option<S2Id>, StoreError> {
         use crate::ids::PaperId;
         let (sql, value): (&'static str, String) = match id {
             PaperId::S2(sha) => (
@@ -204,7 +206,7 @@ impl Store {
                 crate::ids::strip_arxiv_version(a).to_owned(),
             ),
             PaperId::Corpus(n) => {
-                let found: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(
+                let found: Option<S2Id> = on_db!(&self.db, pool => sqlx::query_scalar(
                     "SELECT paper_id FROM papers WHERE corpus_id = $1 AND fetched_at IS NOT NULL",
                 )
                 .bind(*n as i64)

@@ -327,7 +327,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
         let store = Store::open(&url).await.expect("open");
         let new = NewCrawl {
-            seed_id: "a".repeat(40),
+            seed_id: "a".repeat(40).parse().expect("id"),
             seed_input: "ARXIV:1706.03762".to_owned(),
             depth: 1,
             direction: Direction::Both,

@@ -202,3 +202,4 @@ impl TryFrom<String> for PdfStatus {
 stored_enum!(Direction);
 stored_enum!(CrawlStatus);
 stored_enum!(PdfStatus);
+stored_enum!(crate::ids::S2Id);

@@ -147,7 +147,7 @@ fn an_author_note_snapshot() {
 fn an_index_note_snapshot() {
     let crawl = Crawl {
         crawl_id: 1,
-        seed_id: "2".repeat(40),
+        seed_id: "2".repeat(40).parse().expect("id"),
         seed_input: "ARXIV:1706.03762".to_owned(),
         depth: 2,
         direction: refnet::store::Direction::References,
