@@ -211,8 +211,20 @@ pub fn fresh_cutoff_at(now: i64, settings: &crate::settings::Settings) -> i64 {
     now - settings.s2.fresh_for.as_secs() as i64
 }
 
+/// What [`run_level`] calls with the ids of members it has stored.
+pub type Stored<'a> = dyn FnMut(Vec<String>) -> futures::future::BoxFuture<'a, Result<(), CrawlError>> + Send + 'a;
+
 /// Runs one level of a crawl: fetch what is not fresh, then admit the next level.
-pub async fn run_level(ctx: &Context, crawl_id: i64, run: i64, depth: i64) -> Result<LevelOutcome, CrawlError> {
+/// `stored` is called with the ids of each batch of members as soon as it is stored, then
+/// once with all the level's members (those that were fresh already included), so the
+/// caller can start work on them while the crawl goes on.
+pub async fn run_level(
+    ctx: &Context,
+    crawl_id: i64,
+    run: i64,
+    depth: i64,
+    stored: &mut Stored<'_>,
+) -> Result<LevelOutcome, CrawlError> {
     let store = &ctx.store;
     let crawl = store.crawl(crawl_id).await?.ok_or(CrawlError::Gone(crawl_id))?;
     if crawl.run != run {
@@ -227,10 +239,12 @@ pub async fn run_level(ctx: &Context, crawl_id: i64, run: i64, depth: i64) -> Re
         let batch = fetch_batch(&ctx.s2, chunk, &fields, with_citations).await?;
         ctx.counters.papers_fetched.inc_by(batch.papers.len() as u64);
         store.record_batch(crawl_id, run, &batch, now()).await?;
+        stored(chunk.to_vec()).await?;
     }
     if !todo.is_empty() {
         store.refresh_statistics().await?;
     }
+    stored(store.level_members(crawl_id, depth).await?).await?;
     if !expand {
         return Ok(LevelOutcome::Finished);
     }

@@ -1,6 +1,7 @@
 //! The job types: what each carries, how it is keyed, how it is prioritised.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::{Job, run_prefix};
 use crate::stage::Stage;
@@ -42,6 +43,9 @@ pub struct RenderJob {
 }
 
 impl RenderJob {
+    /// The reason of a run's own render, the one that ends the run.
+    pub const RUN: &'static str = "run";
+
     /// A render of `crawl_id` for `run`, asked for `reason`.
     pub fn new(crawl_id: i64, run: i64, reason: &str) -> Self {
         Self {
@@ -60,27 +64,77 @@ impl Job for RenderJob {
     }
 }
 
-/// Summarize one paper of a crawl run; the run's last summary asks for a render.
+/// Summarize a batch of a crawl run's papers (those whose summary is not current); the
+/// batch that settles the run's last summary asks for the render.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SummarizeJob {
     /// The crawl.
     pub crawl_id: i64,
     /// The run.
     pub run: i64,
-    /// The paper.
-    pub paper_id: String,
-    /// The paper's priority in the crawl (0–10): important papers are summarized first.
-    pub priority: i64,
+    /// The level the papers belong to: shallower levels are summarized first.
+    pub depth: i64,
+    /// The papers, sorted.
+    pub papers: Vec<String>,
+}
+
+impl SummarizeJob {
+    /// Batches of at most `size` papers (sorted, so the same papers always make the same
+    /// batches, whose keys then dedupe a re-run).
+    pub fn batches(crawl_id: i64, run: i64, depth: i64, mut papers: Vec<String>, size: usize) -> Vec<Self> {
+        papers.sort_unstable();
+        papers.dedup();
+        papers
+            .chunks(size.max(1))
+            .map(|chunk| Self {
+                crawl_id,
+                run,
+                depth,
+                papers: chunk.to_vec(),
+            })
+            .collect()
+    }
 }
 
 impl Job for SummarizeJob {
     const STAGE: Stage = Stage::Summarize;
 
+    /// Keyed by its papers: the same batch is queued once per run.
     fn key(&self) -> String {
-        format!("{}summarize:{}", run_prefix(self.crawl_id, self.run), self.paper_id)
+        let digest = Sha256::digest(self.papers.join(",").as_bytes());
+        let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}summarize:{}:{}+{}",
+            run_prefix(self.crawl_id, self.run),
+            self.depth,
+            short,
+            self.papers.len()
+        )
     }
 
     fn priority(&self) -> i32 {
-        self.priority.clamp(0, 10) as i32
+        (10 - self.depth).clamp(0, 10) as i32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_the_same_for_the_same_papers_whatever_their_order() {
+        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let a = SummarizeJob::batches(1, 2, 1, ids(&["c", "a", "b", "a"]), 2);
+        let b = SummarizeJob::batches(1, 2, 1, ids(&["b", "c", "a"]), 2);
+        assert_eq!(a, b);
+        assert_eq!(a.iter().map(|j| j.papers.len()).collect::<Vec<_>>(), [2, 1]);
+        assert_ne!(a[0].key(), a[1].key());
+        assert!(a[0].key().starts_with("c1r2:summarize:1:"), "{}", a[0].key());
+        let other = SummarizeJob::batches(1, 2, 1, ids(&["a", "b"]), 3);
+        assert_eq!(
+            other[0].key(),
+            a[0].key(),
+            "the key names the papers, not the batch size"
+        );
     }
 }

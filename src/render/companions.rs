@@ -177,9 +177,10 @@ pub(super) struct NewsPlan {
 }
 
 impl NewsPlan {
-    /// The plan for the crawl's current run, if it is a finished refresh with news.
+    /// The plan for the crawl's current run, if it is a refresh with news that has
+    /// fetched all its levels.
     pub async fn of(store: &Store, crawl: &Crawl, seed_title: &str) -> Result<Option<Self>, StoreError> {
-        if crawl.status != CrawlStatus::Done {
+        if !crawl.fetched() || crawl.status == CrawlStatus::Failed {
             return Ok(None);
         }
         let Some(refresh) = store.refresh(crawl.crawl_id, crawl.run).await? else {

@@ -52,8 +52,17 @@ pub struct Crawl {
     pub created_at: i64,
     /// Current run started.
     pub run_started_at: i64,
-    /// Last run finished.
+    /// When the last run's levels were all fetched.
     pub finished_at: Option<i64>,
+    /// The last run whose levels are all fetched (its summaries and render may still run).
+    pub fetched_run: Option<i64>,
+}
+
+impl Crawl {
+    /// Whether the current run has fetched all its levels.
+    pub fn fetched(&self) -> bool {
+        self.fetched_run == Some(self.run)
+    }
 }
 
 /// A member of a crawl.
@@ -87,7 +96,7 @@ pub struct CrawlStats {
 }
 
 pub(super) const CRAWL_COLUMNS: &str = "crawl_id, seed_id, seed_input, depth, direction, max_papers, summarize, run, status, \
-fetch_cutoff, error, created_at, run_started_at, finished_at";
+fetch_cutoff, error, created_at, run_started_at, finished_at, fetched_run";
 
 impl Store {
     /// Finds the crawl with these parameters (or creates it), starts a new run of it with
@@ -195,12 +204,33 @@ impl Store {
             .doing("listing crawls"))
     }
 
-    /// Marks a run finished (only if it is still the current run).
-    pub async fn finish_run(&self, crawl_id: i64, run: i64, now: i64) -> Result<(), StoreError> {
+    /// Records that a run has fetched all its levels (it keeps running while its
+    /// summaries and render do).
+    pub async fn mark_fetched(&self, crawl_id: i64, run: i64, now: i64) -> Result<(), StoreError> {
         on_db!(&self.db, pool => sqlx::query(
-            "UPDATE crawls SET status = 'done', finished_at = $1, error = NULL WHERE crawl_id = $2 AND run = $3",
+            "UPDATE crawls SET fetched_run = $3, finished_at = $1 WHERE crawl_id = $2 AND run = $3",
         )
         .bind(now)
+        .bind(crawl_id)
+        .bind(run)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .doing("recording a fetched crawl"))
+    }
+
+    /// Ends a run whose work is all done: `done`, or `done with failures` when some of its
+    /// jobs died (only if it is still the current run and has not failed).
+    pub async fn finish_run(&self, crawl_id: i64, run: i64, with_failures: bool) -> Result<(), StoreError> {
+        let status = if with_failures {
+            CrawlStatus::DoneWithFailures
+        } else {
+            CrawlStatus::Done
+        };
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE crawls SET status = $1, error = NULL WHERE crawl_id = $2 AND run = $3 AND status = 'running'",
+        )
+        .bind(status.as_str())
         .bind(crawl_id)
         .bind(run)
         .execute(pool)
@@ -221,6 +251,18 @@ impl Store {
         .await
         .map(|_| ())
         .doing("recording a failed crawl"))
+    }
+
+    /// The members of one level that S2 has a record of.
+    pub async fn level_members(&self, crawl_id: i64, depth: i64) -> Result<Vec<String>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT paper_id FROM crawl_members WHERE crawl_id = $1 AND depth = $2 AND missing IS NULL ORDER BY paper_id",
+        )
+        .bind(crawl_id)
+        .bind(depth)
+        .fetch_all(pool)
+        .await
+        .doing("reading a level's members"))
     }
 
     /// Members of `depth` that this run still has to fetch: not checked in this run, and

@@ -32,7 +32,7 @@ pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, St
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
 pub(crate) use status::stored_enum;
 pub use status::{CorruptValue, CrawlStatus, Direction, PdfStatus};
-pub use summaries::{PdfRow, SummaryRow};
+pub use summaries::{PdfRow, SummaryProgress, SummaryRow, SummaryState};
 
 use crate::secret::redact_url;
 

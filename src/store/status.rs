@@ -116,12 +116,14 @@ impl TryFrom<String> for Direction {
 
 /// Where a crawl's current run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum CrawlStatus {
     /// Its jobs are queued or running.
     Running,
-    /// Finished.
+    /// Finished: fetched, summarized and rendered.
     Done,
+    /// Finished, but some of its jobs died (a summary given up, say): see the dead jobs.
+    DoneWithFailures,
     /// Stopped by an error (kept in the crawl's `error`).
     Failed,
 }
@@ -132,14 +134,25 @@ impl CrawlStatus {
         match self {
             Self::Running => "running",
             Self::Done => "done",
+            Self::DoneWithFailures => "done_with_failures",
             Self::Failed => "failed",
         }
     }
 }
 
+impl CrawlStatus {
+    /// Whether the run is over (however it ended).
+    pub fn is_over(self) -> bool {
+        !matches!(self, Self::Running)
+    }
+}
+
 impl fmt::Display for CrawlStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(match self {
+            Self::DoneWithFailures => "done with failures",
+            other => other.as_str(),
+        })
     }
 }
 
@@ -147,7 +160,7 @@ impl TryFrom<String> for CrawlStatus {
     type Error = CorruptValue;
 
     fn try_from(stored: String) -> Result<Self, Self::Error> {
-        [Self::Running, Self::Done, Self::Failed]
+        [Self::Running, Self::Done, Self::DoneWithFailures, Self::Failed]
             .into_iter()
             .find(|s| s.as_str() == stored)
             .ok_or(CorruptValue {

@@ -1,7 +1,7 @@
 //! Summaries (cached by paper, text hash, model and prompt version), each paper's PDF
 //! state, and which members of a run have had their summary job.
 
-use super::{Doing, PdfStatus, Store, StoreError, on_db};
+use super::{Doing, IDS_PER_QUERY, PdfStatus, Store, StoreError, ids_json, on_db};
 
 /// A stored summary.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -153,61 +153,187 @@ impl Store {
         .doing("recording a PDF"))
     }
 
-    /// For a refresh run: marks the members that need no new summary (already summarized,
-    /// and not new in this run) as done for `run`, and returns the others.
-    pub async fn refresh_summary_targets(&self, crawl_id: i64, run: i64) -> Result<Vec<super::MemberInfo>, StoreError> {
+    /// The text hashes each paper has a summary of, by this model and prompt version.
+    pub async fn summary_hashes(
+        &self,
+        ids: &[String],
+        model: &str,
+        prompt_version: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let sql = format!(
+                "SELECT paper_id, text_hash FROM summaries WHERE model = $2 AND prompt_version = $3 \
+                 AND paper_id IN ({})",
+                self.id_set(1)
+            );
+            let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(ids_json(chunk))
+                .bind(model.to_owned())
+                .bind(prompt_version.to_owned())
+                .fetch_all(pool)
+                .await
+                .doing("reading summary keys")?);
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Where each of `ids` (members of the crawl) stands in `run`'s summaries.
+    pub async fn summary_states(&self, crawl_id: i64, ids: &[String]) -> Result<Vec<SummaryState>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let sql = format!(
+                "SELECT paper_id, depth, summarized_run, summary_queued_run FROM crawl_members \
+                 WHERE crawl_id = $2 AND missing IS NULL AND paper_id IN ({})",
+                self.id_set(1)
+            );
+            let rows: Vec<SummaryState> = on_db!(&self.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(ids_json(chunk))
+                .bind(crawl_id)
+                .fetch_all(pool)
+                .await
+                .doing("reading summary states")?);
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Marks members as queued for a summary in `run` (`current`: false), or as needing
+    /// none because theirs is current (`current`: true).
+    pub async fn mark_summaries(
+        &self,
+        crawl_id: i64,
+        run: i64,
+        ids: &[String],
+        current: bool,
+    ) -> Result<(), StoreError> {
+        let set = if current {
+            "summarized_run = $2, summary_error = NULL"
+        } else {
+            "summary_queued_run = $2"
+        };
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let sql = format!(
+                "UPDATE crawl_members SET {set} WHERE crawl_id = $3 AND paper_id IN ({})",
+                self.id_set(1)
+            );
+            on_db!(&self.db, pool => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(ids_json(chunk))
+                .bind(run)
+                .bind(crawl_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .doing("marking summaries")?);
+        }
+        Ok(())
+    }
+
+    /// Marks members' summaries of `run` finished (made, or given up with the reason) in
+    /// one transaction, and returns how many members of the run still wait for theirs.
+    /// Each batch counts after its own commit, so the last one to finish sees zero,
+    /// whatever the interleaving.
+    pub async fn finish_summaries(
+        &self,
+        crawl_id: i64,
+        run: i64,
+        finished: &[(String, Option<String>)],
+    ) -> Result<i64, StoreError> {
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
-            sqlx::query(
-                "UPDATE crawl_members SET summarized_run = $2 WHERE crawl_id = $1 AND added_run < $2 \
-                 AND (summarized_run IS NULL OR summarized_run < $2) \
-                 AND EXISTS (SELECT 1 FROM summaries s WHERE s.paper_id = crawl_members.paper_id)",
-            )
-            .bind(crawl_id)
-            .bind(run)
-            .execute(&mut *tx)
-            .await
-            .doing("marking summaries that stay")?;
-            let rows = sqlx::query_as(
-                "SELECT paper_id, depth, priority, added_run, missing FROM crawl_members \
-                 WHERE crawl_id = $1 AND missing IS NULL AND (summarized_run IS NULL OR summarized_run < $2) \
-                 ORDER BY depth, priority DESC, paper_id",
-            )
-            .bind(crawl_id)
-            .bind(run)
-            .fetch_all(&mut *tx)
-            .await
-            .doing("listing papers to summarize")?;
-            tx.commit().await.doing("committing summary targets")?;
-            Ok(rows)
+            for (paper_id, error) in finished {
+                sqlx::query(
+                    "UPDATE crawl_members SET summarized_run = $1, summary_error = $2 \
+                     WHERE crawl_id = $3 AND paper_id = $4",
+                )
+                .bind(run)
+                .bind(error.clone())
+                .bind(crawl_id)
+                .bind(paper_id.clone())
+                .execute(&mut *tx)
+                .await
+                .doing("marking a summary done")?;
+            }
+            tx.commit().await.doing("committing finished summaries")?;
+        });
+        self.summaries_left(crawl_id, run).await
+    }
+
+    /// Members of the crawl (with a record) whose summary `run` has not settled yet.
+    pub async fn summaries_left(&self, crawl_id: i64, run: i64) -> Result<i64, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
+             WHERE m.crawl_id = $1 AND m.missing IS NULL AND p.fetched_at IS NOT NULL \
+             AND (m.summarized_run IS NULL OR m.summarized_run < $2)",
+        )
+        .bind(crawl_id)
+        .bind(run)
+        .fetch_one(pool)
+        .await
+        .doing("counting summaries left"))
+    }
+
+    /// `run`'s summary work: (papers queued, of which settled, of which failed).
+    pub async fn summary_progress(&self, crawl_id: i64, run: i64) -> Result<SummaryProgress, StoreError> {
+        let (queued, settled, failed): (i64, i64, i64) = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN summarized_run = $2 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN summarized_run = $2 AND summary_error IS NOT NULL THEN 1 ELSE 0 END), 0) \
+             FROM crawl_members WHERE crawl_id = $1 AND summary_queued_run = $2",
+        )
+        .bind(crawl_id)
+        .bind(run)
+        .fetch_one(pool)
+        .await
+        .doing("reading summary progress")?);
+        Ok(SummaryProgress {
+            queued,
+            settled,
+            failed,
         })
     }
 
-    /// Marks a member's summary job of `run` finished and returns how many members of
-    /// the run still wait for theirs. Each job counts after its own commit, so the last
-    /// one to finish always sees zero, whatever the interleaving.
-    pub async fn finish_summary(&self, crawl_id: i64, run: i64, paper_id: &str) -> Result<i64, StoreError> {
-        on_db!(&self.db, pool => {
-            sqlx::query(
-                "UPDATE crawl_members SET summarized_run = $1 \
-                 WHERE crawl_id = $2 AND paper_id = $3 AND (summarized_run IS NULL OR summarized_run < $1)",
-            )
-            .bind(run)
-            .bind(crawl_id)
-            .bind(paper_id.to_owned())
-            .execute(pool)
-            .await
-            .doing("marking a summary done")?;
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
-                 WHERE m.crawl_id = $1 AND m.missing IS NULL AND p.fetched_at IS NOT NULL \
-                 AND (m.summarized_run IS NULL OR m.summarized_run < $2)",
-            )
-            .bind(crawl_id)
-            .bind(run)
-            .fetch_one(pool)
-            .await
-            .doing("counting summaries left")
-        })
+    /// Members whose summary the crawl's current run gave up on: (paper id, title, why).
+    pub async fn summary_failures(
+        &self,
+        crawl_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT m.paper_id, p.title, m.summary_error FROM crawl_members m \
+             JOIN crawls c ON c.crawl_id = m.crawl_id JOIN papers p ON p.paper_id = m.paper_id \
+             WHERE m.crawl_id = $1 AND m.summarized_run = c.run AND m.summary_error IS NOT NULL \
+             ORDER BY m.depth, m.priority DESC, m.paper_id LIMIT $2",
+        )
+        .bind(crawl_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .doing("reading summary failures"))
     }
+}
+
+/// Where a member stands in a run's summaries.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SummaryState {
+    /// The paper.
+    pub paper_id: String,
+    /// Its level in the crawl.
+    pub depth: i64,
+    /// The run that last settled its summary (made, current, or given up).
+    pub summarized_run: Option<i64>,
+    /// The run that last queued it for a summary.
+    pub summary_queued_run: Option<i64>,
+}
+
+/// A run's summary work so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SummaryProgress {
+    /// Papers queued for a summary in the run.
+    pub queued: i64,
+    /// Of those, settled (made or given up).
+    pub settled: i64,
+    /// Of those settled, given up.
+    pub failed: i64,
 }

@@ -14,6 +14,7 @@ pub mod llm;
 pub mod pdf_text;
 pub mod summary;
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -157,22 +158,76 @@ async fn best_text(ctx: Deps<'_>, paper: &StoredPaper, force: bool) -> Result<Op
     {
         return Ok(Some((Source::Pdf, format!("{}\n\n{text}", paper.title))));
     }
+    Ok(text_without_pdf(paper))
+}
+
+/// The text summarized when there is no usable PDF: the abstract, else the TLDR.
+fn text_without_pdf(paper: &StoredPaper) -> Option<(Source, String)> {
     if let Some(abstract_text) = paper
         .abstract_text
         .as_deref()
         .filter(|a| a.trim().len() >= MIN_ABSTRACT_CHARS)
     {
-        return Ok(Some((Source::Abstract, format!("{}\n\n{abstract_text}", paper.title))));
+        return Some((Source::Abstract, format!("{}\n\n{abstract_text}", paper.title)));
     }
-    if let Some(tldr) = paper
+    paper
         .tldr
         .as_deref()
         .or(paper.abstract_text.as_deref())
         .filter(|t| !t.trim().is_empty())
+        .map(|tldr| (Source::Tldr, format!("{}\n\n{tldr}", paper.title)))
+}
+
+/// Splits papers into those whose summary is current — made from the text a run would
+/// summarize now, by this model and prompt version, or with no text to summarize at all —
+/// and those that need work. Reads the store only (no PDF is fetched or read): a paper
+/// whose PDF was never tried needs work.
+pub async fn split_current(ctx: Deps<'_>, ids: &[String]) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let papers = ctx.store.papers(ids).await?;
+    let pdfs: HashMap<String, PdfRow> = ctx
+        .store
+        .pdf_states(ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.paper_id.clone(), p))
+        .collect();
+    let mut hashes: HashMap<String, HashSet<String>> = HashMap::new();
+    for (paper_id, hash) in ctx
+        .store
+        .summary_hashes(ids, ctx.summarizer.model(), ctx.summarizer.prompt_version())
+        .await?
     {
-        return Ok(Some((Source::Tldr, format!("{}\n\n{tldr}", paper.title))));
+        hashes.entry(paper_id).or_default().insert(hash);
     }
-    Ok(None)
+    let (mut current, mut todo) = (Vec::new(), Vec::new());
+    for paper in papers {
+        if is_current(&paper, pdfs.get(&paper.paper_id), hashes.get(&paper.paper_id)) {
+            current.push(paper.paper_id);
+        } else {
+            todo.push(paper.paper_id);
+        }
+    }
+    Ok((current, todo))
+}
+
+/// Whether a paper's summary is current (see [`split_current`]).
+fn is_current(paper: &StoredPaper, pdf: Option<&PdfRow>, hashes: Option<&HashSet<String>>) -> bool {
+    let summarized = |hash: &str| hashes.is_some_and(|h| h.contains(hash));
+    if let Some(url) = &paper.pdf_url {
+        match pdf.filter(|p| &p.url == url) {
+            // Never tried: only downloading it tells.
+            None => return false,
+            Some(p) if p.status == PdfStatus::Text => {
+                return p.text_hash.as_deref().is_some_and(summarized);
+            }
+            // Unusable before, and not tried again without --force: the abstract is used.
+            Some(_) => {}
+        }
+    }
+    match text_without_pdf(paper) {
+        Some((_, text)) => summarized(&text_hash(&text)),
+        None => true,
+    }
 }
 
 /// The PDF's text: from the PDF kept on an earlier run when the URL is the same, else

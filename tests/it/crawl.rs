@@ -7,7 +7,7 @@ use refnet::crawl::{self, priority::priority};
 use refnet::store::Direction;
 use refnet::testkit::{Corpus, FakeOptions, FakePaper, Scripted, fake_id};
 
-use super::support::{Backend, TestApp, frontmatter, graph, wikilinks};
+use super::support::{Backend, TestApp, frontmatter, graph, ignore_stored, wikilinks};
 use crate::both_backends;
 
 fn batch_calls(app: &TestApp) -> Vec<usize> {
@@ -166,13 +166,13 @@ both_backends!(
         .await;
         let crawl = app.begin(&seed_id, 2, Direction::References, None).await;
         assert_eq!(
-            crawl::run_level(&app.ctx, crawl.crawl_id, crawl.run, 0)
+            crawl::run_level(&app.ctx, crawl.crawl_id, crawl.run, 0, &mut ignore_stored())
                 .await
                 .expect("level 0"),
             crawl::LevelOutcome::Next(1)
         );
         assert_eq!(
-            crawl::run_level(&app.ctx, crawl.crawl_id, crawl.run, 1)
+            crawl::run_level(&app.ctx, crawl.crawl_id, crawl.run, 1, &mut ignore_stored())
                 .await
                 .expect("level 1"),
             crawl::LevelOutcome::Next(2)
@@ -183,7 +183,7 @@ both_backends!(
             Scripted::Pass,
             Scripted::Status(503, serde_json::json!({"message": "down"})),
         ]);
-        let err = crawl::run_level(&app.ctx, crawl.crawl_id, crawl.run, 2)
+        let err = crawl::run_level(&app.ctx, crawl.crawl_id, crawl.run, 2, &mut ignore_stored())
             .await
             .expect_err("API down");
         assert!(err.is_transient(), "{err}");

@@ -158,6 +158,7 @@ fn an_index_note_snapshot() {
         fetch_cutoff: 0,
         error: None,
         created_at: 1_763_769_600,
+        fetched_run: Some(1),
         run_started_at: 1_763_769_600,
         finished_at: Some(1_763_769_660),
     };

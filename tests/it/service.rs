@@ -220,20 +220,14 @@ fn worker_env(app: &TestApp, llm: &FakeLlm) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Enqueues a summary job for every member of the crawl; returns their paper ids.
+/// Enqueues summary jobs of two papers each for every member of the crawl (small batches,
+/// so that several workers share them); returns their paper ids.
 async fn enqueue_summaries(app: &TestApp, crawl_id: i64, run: i64) -> Vec<String> {
     let members = app.ctx.store.members(crawl_id).await.expect("members");
-    let jobs: Vec<SummarizeJob> = members
-        .iter()
-        .map(|m| SummarizeJob {
-            crawl_id,
-            run,
-            paper_id: m.paper_id.clone(),
-            priority: m.priority,
-        })
-        .collect();
+    let ids: Vec<String> = members.into_iter().map(|m| m.paper_id).collect();
+    let jobs = SummarizeJob::batches(crawl_id, run, 1, ids.clone(), 2);
     enqueue(&app.ctx, &jobs).await.expect("enqueue summaries");
-    members.into_iter().map(|m| m.paper_id).collect()
+    ids
 }
 
 async fn wait_drained(app: &TestApp, prefix: &str, within: Duration) {

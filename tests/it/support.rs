@@ -356,3 +356,9 @@ pub async fn graph(store: &Store, crawl_id: i64) -> (BTreeSet<String>, BTreeSet<
         .collect();
     (members, edges)
 }
+
+/// A [`refnet::crawl::run_level`] follow-up that does nothing with the stored ids.
+pub fn ignore_stored<'a>()
+-> impl FnMut(Vec<String>) -> futures::future::BoxFuture<'a, Result<(), refnet::crawl::CrawlError>> + Send {
+    |_| Box::pin(async { Ok(()) })
+}

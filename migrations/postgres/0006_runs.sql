@@ -1,0 +1,15 @@
+-- A run is done when its crawl, summaries and render are, not when its last level is
+-- fetched: the run whose levels are all fetched is recorded apart from the status.
+ALTER TABLE crawls ADD COLUMN fetched_run BIGINT;
+
+-- The run that queued a member's summary (so a paper is queued once per run, and the
+-- run's summary progress counts only what needed work).
+ALTER TABLE crawl_members ADD COLUMN summary_queued_run BIGINT;
+
+-- A hash of everything a note is built from: a note whose inputs did not change is
+-- neither rebuilt nor read back.
+ALTER TABLE notes ADD COLUMN inputs_hash TEXT;
+
+-- Why a member's summary could not be made in the run that last tried (shown with the
+-- crawl's failures); NULL when it was made or was current.
+ALTER TABLE crawl_members ADD COLUMN summary_error TEXT;
