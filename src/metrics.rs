@@ -13,7 +13,12 @@ use prometheus_client::registry::Registry;
 pub use prometheus_client::metrics::counter::Counter;
 pub use prometheus_client::metrics::histogram::Histogram;
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use crate::stage::Stage;
+use crate::vault::write::FileFate;
 
 /// Upper bounds of the duration histogram's buckets, in seconds: from a cached summary
 /// (milliseconds) to a large render (minutes).
@@ -129,6 +134,97 @@ pub struct Counters {
     /// Jobs per stage, in [`Stage::ALL`] order.
     jobs: [JobMetrics; Stage::ALL.len()],
     registry: Registry,
+    /// Each file renders touched, for the command line's end summary (off by default).
+    pub files: FileTally,
+    /// Where this process's work is, for the command line's progress line.
+    pub progress: Progress,
+}
+
+/// Every file this process's renders touched, each once, with what became of it: a file
+/// created by one render and left alone by the next counts as created. Off until
+/// [`FileTally::enable`]: a long-lived service renders without end, and needs no list.
+#[derive(Debug, Default)]
+pub struct FileTally {
+    on: AtomicBool,
+    files: Mutex<HashMap<String, FileFate>>,
+}
+
+impl FileTally {
+    /// Starts keeping the list.
+    pub fn enable(&self) {
+        self.on.store(true, Ordering::Relaxed);
+    }
+
+    fn note(&self, path: &str, fate: FileFate) {
+        if !self.on.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut files = self.files.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match files.get_mut(path) {
+            // What a file became first outranks a later "unchanged".
+            Some(seen) if fate == FileFate::Unchanged => {
+                let _ = seen;
+            }
+            Some(seen) => *seen = fate,
+            None => {
+                files.insert(path.to_owned(), fate);
+            }
+        }
+    }
+
+    /// Counts per folder: (folder, fate) → files.
+    pub fn by_folder(&self) -> BTreeMap<String, BTreeMap<&'static str, usize>> {
+        let files = self.files.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
+        for (path, fate) in files.iter() {
+            let folder = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            *out.entry(folder.to_owned())
+                .or_default()
+                .entry(fate.label())
+                .or_default() += 1;
+        }
+        out
+    }
+}
+
+/// Where this process's stage work is: the crawl level being fetched, the notes a render
+/// has to write and has written. Plain atomics, read by the progress line.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// The level being fetched, plus one (0: none).
+    pub crawl_level: AtomicU64,
+    /// Notes the current render considers.
+    pub render_total: AtomicU64,
+    /// Of those, done.
+    pub render_done: AtomicU64,
+}
+
+impl Progress {
+    /// A render has `n` more notes to consider.
+    pub fn add_render_total(&self, n: usize) {
+        self.render_total.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// A render considered `n` more notes.
+    pub fn add_render_done(&self, n: usize) {
+        self.render_done.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// The crawl level being fetched.
+    pub fn set_crawl_level(&self, depth: i64) {
+        self.crawl_level
+            .store(u64::try_from(depth + 1).unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// (level being fetched, notes done, notes to consider), as the progress line shows them.
+    pub fn read(&self) -> (Option<u64>, u64, u64) {
+        let level = self.crawl_level.load(Ordering::Relaxed);
+        (
+            level.checked_sub(1),
+            self.render_done.load(Ordering::Relaxed),
+            self.render_total.load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// How the jobs of one stage ended, and how long they took.
@@ -241,7 +337,19 @@ impl Counters {
             llm_errors,
             jobs,
             registry,
+            files: FileTally::default(),
+            progress: Progress::default(),
         }
+    }
+
+    /// Counts a file a render touched.
+    pub fn file(&self, path: &str, fate: FileFate) {
+        match fate {
+            FileFate::Created | FileFate::Updated => self.notes_written.inc(),
+            FileFate::Unchanged => self.notes_unchanged.inc(),
+            FileFate::Skipped | FileFate::Failed => 0,
+        };
+        self.files.note(path, fate);
     }
 
     /// The job metrics of a stage.

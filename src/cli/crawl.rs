@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use super::{CrawlArgs, Interrupted, UsageError, ui::Progress};
@@ -17,10 +16,8 @@ use crate::queue::run_prefix;
 use crate::s2::S2Client;
 use crate::settings::Settings;
 use crate::stage::Stage;
-use crate::store::CrawlStatus;
 use crate::store::Store;
 use crate::vault::Vault;
-use crate::vault::folders::PAPERS_DIR;
 use crate::worker::{StageWorkers, run_workers};
 
 /// Opens (creating and migrating) the configured database.
@@ -46,6 +43,7 @@ pub(super) fn store_exists(settings: &Settings) -> bool {
 
 pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progress) -> anyhow::Result<()> {
     // Everything the user typed is checked before anything is written.
+    let json = args.json;
     let seed: PaperId = args
         .id
         .parse()
@@ -98,15 +96,17 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         .crawl()
         .clone();
 
-    let outcome = drive(&ctx, &[run_prefix(crawl.crawl_id, crawl.run)], &progress).await;
+    ctx.counters.files.enable();
+    let outcome = drive(&ctx, &[(crawl.crawl_id, crawl.run)], &progress).await;
     progress.finish();
     outcome?;
-    report(&ctx, crawl.crawl_id, crawl.run, started.elapsed()).await
+    let summary = super::report::CrawlSummary::gather(&ctx, crawl.crawl_id, crawl.run, started.elapsed()).await?;
+    summary.print(json)
 }
 
-/// Runs the stages in this process until the jobs of the given runs (key prefixes) are
-/// drained, or Ctrl-C.
-pub(super) async fn drive(ctx: &Arc<Context>, prefixes: &[String], progress: &Progress) -> anyhow::Result<()> {
+/// Runs the stages in this process until the jobs of the given runs (crawl, run) are
+/// drained, or Ctrl-C; the progress line says which stage each is at.
+pub(super) async fn drive(ctx: &Arc<Context>, runs: &[(i64, i64)], progress: &Progress) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let stages: Vec<StageWorkers> = Stage::ALL
         .iter()
@@ -124,17 +124,14 @@ pub(super) async fn drive(ctx: &Arc<Context>, prefixes: &[String], progress: &Pr
                 break;
             }
         }
-        let c = &ctx.counters;
-        bar.set_message(format!(
-            "{} papers fetched · {} requests · {} notes written",
-            c.papers_fetched.get(),
-            c.s2_requests.get(),
-            c.notes_written.get()
-        ));
         let mut live = 0;
-        for prefix in prefixes {
-            live += ctx.store.live_jobs(prefix).await?;
+        let mut parts = Vec::new();
+        for &(crawl_id, run) in runs {
+            let (line, n) = stage_line(ctx, crawl_id, run).await?;
+            live += n;
+            parts.extend(line);
         }
+        bar.set_message(parts.join(" · "));
         if live == 0 {
             break;
         }
@@ -151,6 +148,40 @@ pub(super) async fn drive(ctx: &Arc<Context>, prefixes: &[String], progress: &Pr
         .into());
     }
     Ok(())
+}
+
+/// What a run is doing, for the progress line, and how many of its jobs are live.
+async fn stage_line(ctx: &Context, crawl_id: i64, run: i64) -> anyhow::Result<(Vec<String>, i64)> {
+    let prefix = run_prefix(crawl_id, run);
+    let store = &ctx.store;
+    let crawling = store.live_jobs(&format!("{prefix}crawl:")).await?;
+    let summarizing = store.live_jobs(&format!("{prefix}summarize:")).await?;
+    let rendering = store.live_jobs(&format!("{prefix}render:")).await?;
+    let c = &ctx.counters;
+    let (level, done, total) = c.progress.read();
+    let mut parts = Vec::new();
+    if crawling > 0 {
+        let level = level
+            .map(|l| format!("fetching level {l}"))
+            .unwrap_or_else(|| "fetching".to_owned());
+        parts.push(format!(
+            "{level} · {} papers · {} requests",
+            c.papers_fetched.get(),
+            c.s2_requests.get()
+        ));
+    }
+    if summarizing > 0 {
+        let p = store.summary_progress(crawl_id, run).await?;
+        parts.push(format!("summarizing {}/{}", p.settled, p.queued));
+    }
+    if rendering > 0 {
+        parts.push(if total > 0 {
+            format!("writing notes {done}/{total}")
+        } else {
+            "writing notes".to_owned()
+        });
+    }
+    Ok((parts, crawling + summarizing + rendering))
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
@@ -175,57 +206,6 @@ pub(crate) async fn shutdown_signal() {
     }
 }
 
-/// The final summary on stdout; a failed run becomes the error.
-async fn report(ctx: &Context, crawl_id: i64, run: i64, elapsed: Duration) -> anyhow::Result<()> {
-    let store = &ctx.store;
-    let crawl = store
-        .crawl(crawl_id)
-        .await?
-        .context("the crawl vanished from the store")?;
-    let dead = store.dead_jobs(Some(&run_prefix(crawl_id, run)), 5).await?;
-    if crawl.status == CrawlStatus::Failed {
-        anyhow::bail!(
-            "the crawl of {} stopped: {}; what was fetched is kept, run the same command again to resume",
-            crawl.seed_input,
-            crawl.error.unwrap_or_default()
-        );
-    }
-    if let Some(job) = dead.first() {
-        anyhow::bail!(
-            "a {} job failed: {}; see `refnet jobs dead`",
-            job.queue,
-            job.last_result.clone().unwrap_or_default()
-        );
-    }
-    let stats = store.crawl_stats(crawl_id).await?;
-    let c = &ctx.counters;
-    let vault = ctx.settings.vault.join(PAPERS_DIR);
-    println!(
-        "crawled {} (crawl {crawl_id}, run {run}) in {:.1}s",
-        crawl.seed_input,
-        elapsed.as_secs_f64()
-    );
-    println!(
-        "  papers     {} ({} not found on Semantic Scholar)",
-        stats.members, stats.missing
-    );
-    println!("  edges      {} between them", stats.edges);
-    println!(
-        "  requests   {} to Semantic Scholar ({} throttled)",
-        c.s2_requests.get(),
-        c.s2_throttled.get()
-    );
-    println!("  left out   {} by --max-papers", stats.left_out);
-    println!("  truncated  {} lists cut by the API's reach", stats.truncated);
-    println!(
-        "  notes      {} written, {} unchanged in {}",
-        c.notes_written.get(),
-        c.notes_unchanged.get(),
-        vault.display()
-    );
-    Ok(())
-}
-
 /// `refnet render [--crawl ID]`: notes from the store, no API call.
 pub(super) async fn render(settings: Settings, crawl: Option<i64>) -> anyhow::Result<()> {
     Vault::open(&settings.vault).map_err(|e| UsageError(e.to_string()))?;
@@ -242,36 +222,42 @@ pub(super) async fn render(settings: Settings, crawl: Option<i64>) -> anyhow::Re
             crate::render::RenderError::NoCrawl(_) => anyhow::Error::new(UsageError(e.to_string())),
             other => anyhow::Error::new(other),
         })?;
-        total.notes += report.notes;
-        total.written += report.written;
-        total.unchanged += report.unchanged;
-        total.skipped.extend(report.skipped);
-        total.broken.extend(report.broken);
+        total.absorb(report);
     }
-    println!(
-        "rendered {} notes: {} written, {} unchanged, {} skipped, {} with broken markers",
-        total.notes,
-        total.written,
-        total.unchanged,
-        total.skipped.len(),
+    let t = total.total();
+    super::out::line(&format!(
+        "rendered {} files: {} created, {} updated, {} unchanged, {} skipped, {} failed, {} with broken markers",
+        total.files(),
+        t.created,
+        t.updated,
+        t.unchanged,
+        t.skipped,
+        t.failed,
         total.broken.len()
-    );
+    ))?;
+    if t.failed > 0 {
+        anyhow::bail!(
+            "{} files could not be written into {} (see the warnings above): make the folders writable and run `refnet render` again",
+            t.failed,
+            ctx.settings.vault.display()
+        );
+    }
     Ok(())
 }
 
 /// `refnet crawls`.
 pub(super) async fn list(settings: Settings) -> anyhow::Result<()> {
     if !store_exists(&settings) {
-        println!("no crawls yet");
+        super::out::line("no crawls yet")?;
         return Ok(());
     }
     let store = open_store(&settings).await?;
     for c in store.crawls().await? {
         let stats = store.crawl_stats(c.crawl_id).await?;
-        println!(
+        super::out::line(&format!(
             "{:>4}  {:<28} depth {} {:<10} run {:<3} {:<8} {} papers",
             c.crawl_id, c.seed_input, c.depth, c.direction, c.run, c.status, stats.members
-        );
+        ))?;
     }
     Ok(())
 }

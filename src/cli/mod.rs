@@ -2,6 +2,8 @@
 //! the outcome mapped to an exit code (0 done, 1 failed, 2 bad input, 130 interrupted).
 
 mod crawl;
+mod out;
+mod report;
 mod service;
 mod summarize;
 pub mod ui;
@@ -175,6 +177,9 @@ pub struct CrawlArgs {
     /// Keep PDFs in the vault (refnet/attachments) and link them from the notes
     #[arg(long)]
     pub save_pdfs: bool,
+    /// Print the end summary as one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--direction`.
@@ -228,6 +233,8 @@ pub fn run_pdf_text(cli: &Cli) -> Option<ExitCode> {
 pub async fn run(cli: Cli, progress: ui::Progress) -> ExitCode {
     match dispatch(cli, progress.clone()).await {
         Ok(()) => ExitCode::SUCCESS,
+        // Whoever read stdout has all they wanted (`… | head`).
+        Err(e) if e.downcast_ref::<out::PipeClosed>().is_some() => ExitCode::SUCCESS,
         Err(e) => {
             progress.finish();
             eprintln!("refnet: {}", one_line(&e));
@@ -277,7 +284,7 @@ async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
         Command::Migrate => {
             let store = crawl::open_store(&settings).await?;
             store.close().await;
-            println!("database schema is up to date");
+            out::line("database schema is up to date")?;
             Ok(())
         }
     }

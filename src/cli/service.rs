@@ -78,7 +78,7 @@ pub(super) async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Resu
             token: ctx.settings.serve.api_token.clone(),
         });
         if let Some(addr) = addr {
-            println!("metrics on http://{addr}/metrics");
+            let _ = super::out::line(&format!("metrics on http://{addr}/metrics"));
         }
         tokio::spawn(serve::run(listener, router, shutdown.clone()))
     });
@@ -86,7 +86,7 @@ pub(super) async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Resu
         .iter()
         .map(|w| format!("{} ×{}", w.stage, w.concurrency))
         .collect();
-    println!("worker running: {}", names.join(", "));
+    let _ = super::out::line(&format!("worker running: {}", names.join(", ")));
     info!(stages = %names.join(", "), "worker started");
     let running = tokio::spawn(run_workers(ctx.clone(), workers, shutdown.clone()));
     shutdown_signal().await;
@@ -97,7 +97,7 @@ pub(super) async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Resu
         let _ = http.await;
     }
     ctx.store.close().await;
-    println!("worker stopped");
+    let _ = super::out::line("worker stopped");
     Ok(())
 }
 
@@ -127,7 +127,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
     };
     let addr = listener.local_addr().unwrap_or(bind);
     let http = tokio::spawn(serve::run(listener, serve::router(state), shutdown.clone()));
-    println!("serving on http://{addr}/");
+    let _ = super::out::line(&format!("serving on http://{addr}/"));
     info!(%addr, workers = !args.no_workers, "serving");
     shutdown_signal().await;
     info!("stopping: no new requests or jobs; running jobs finish or are released");
@@ -140,7 +140,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
     }
     let _ = http.await;
     ctx.store.close().await;
-    println!("stopped");
+    let _ = super::out::line("stopped");
     Ok(())
 }
 
@@ -165,28 +165,24 @@ pub(super) async fn refresh(
                 return Err(UsageError(format!("no crawl {crawl_id}: see `refnet crawls` for the ids")).into());
             }
             RefreshStart::Busy { crawl_id, run } => {
-                println!("crawl {crawl_id} is still running (run {run}): not refreshed");
+                super::out::line(&format!("crawl {crawl_id} is still running (run {run}): not refreshed"))?;
             }
             RefreshStart::Started { crawl_id, run } => runs.push((*crawl_id, *run)),
         }
     }
     if runs.is_empty() {
         if started.is_empty() {
-            println!("no crawls to refresh");
+            super::out::line("no crawls to refresh")?;
         }
         return Ok(());
     }
     if enqueue_only {
         for (id, run) in &runs {
-            println!("refresh of crawl {id} queued (run {run}) for the workers");
+            super::out::line(&format!("refresh of crawl {id} queued (run {run}) for the workers"))?;
         }
         return Ok(());
     }
-    let prefixes: Vec<String> = runs
-        .iter()
-        .map(|(id, run)| crate::queue::run_prefix(*id, *run))
-        .collect();
-    let outcome = drive(&ctx, &prefixes, &progress).await;
+    let outcome = drive(&ctx, &runs, &progress).await;
     progress.finish();
     outcome?;
     let notes = ctx.store.notes().await?;
@@ -210,7 +206,9 @@ pub(super) async fn refresh(
             .find(|n| n.note_key == key)
             .map(|n| format!("; what's new: {}", n.path))
             .unwrap_or_else(|| "; nothing new".to_owned());
-        println!("refreshed crawl {id} (run {run}): {added} new papers, {cited_more} cited more{note}");
+        super::out::line(&format!(
+            "refreshed crawl {id} (run {run}): {added} new papers, {cited_more} cited more{note}"
+        ))?;
     }
     Ok(())
 }
@@ -223,7 +221,7 @@ pub(super) async fn jobs(settings: Settings, action: JobsAction) -> anyhow::Resu
         JobsAction::Dead { limit } => {
             let dead = store.dead_jobs(None, limit.max(1)).await?;
             if dead.is_empty() {
-                println!("no dead jobs");
+                super::out::line("no dead jobs")?;
             }
             for j in dead {
                 let error: String = j
@@ -232,14 +230,14 @@ pub(super) async fn jobs(settings: Settings, action: JobsAction) -> anyhow::Resu
                     .split_whitespace()
                     .collect::<Vec<_>>()
                     .join(" ");
-                println!(
+                super::out::line(&format!(
                     "{}  {:<9} attempts {}  {}  {}",
                     j.id,
                     j.queue,
                     j.attempts,
                     j.key.unwrap_or_default(),
                     error
-                );
+                ))?;
             }
         }
         JobsAction::Retry { id, all } => {
@@ -256,7 +254,10 @@ pub(super) async fn jobs(settings: Settings, action: JobsAction) -> anyhow::Resu
                     return Err(UsageError("give a job id (see `refnet jobs dead`) or --all".to_owned()).into());
                 }
             };
-            println!("{n} dead {} queued again", if n == 1 { "job" } else { "jobs" });
+            super::out::line(&format!(
+                "{n} dead {} queued again",
+                if n == 1 { "job" } else { "jobs" }
+            ))?;
         }
         JobsAction::Prune { older_than_days } => {
             let keep = older_than_days
@@ -265,7 +266,9 @@ pub(super) async fn jobs(settings: Settings, action: JobsAction) -> anyhow::Resu
             let before = now() - keep.as_secs() as i64;
             let jobs = store.prune_jobs(before).await?;
             let workers = store.prune_workers(before).await?;
-            println!("pruned {jobs} finished or dead jobs and {workers} departed workers");
+            super::out::line(&format!(
+                "pruned {jobs} finished or dead jobs and {workers} departed workers"
+            ))?;
         }
     }
     store.close().await;
@@ -300,6 +303,6 @@ pub(super) async fn check(settings: Settings, stages: Vec<Stage>, http: Option<S
         }
     }
     store.close().await;
-    println!("ok");
+    super::out::line("ok")?;
     Ok(())
 }

@@ -52,11 +52,11 @@ pub(super) async fn run(
             .await
             .with_context(|| format!("rendering crawl {crawl_id}"))?;
     }
-    println!(
+    super::out::line(&format!(
         "summarized {} papers: {written} new, {cached} already cached, {without_text} without any text, {} failed",
         ids.len(),
         failures.len()
-    );
+    ))?;
     if let Some(first) = failures.first() {
         anyhow::bail!("{} summaries failed, the first: {first}", failures.len());
     }

@@ -13,7 +13,7 @@ use crate::render::notes::{self, index};
 use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow};
 use crate::summarize::summary::{Source, Summary};
 use crate::vault::folders::ATTACHMENTS_DIR;
-use crate::vault::write::NoteJob;
+use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
 use crate::vault::{NoteKey, NoteName};
 
 /// Authors per paper: (S2 author id, name), in order.
@@ -135,6 +135,8 @@ pub(super) struct PaperBook {
     pub author_notes: HashMap<String, NoteName>,
     /// Where each member's note is, by paper id.
     pub paths: HashMap<String, String>,
+    /// What each member's note last matched (inputs hash and file stamp), by paper id.
+    pub known: HashMap<String, Known>,
     /// Frozen citekeys by paper id.
     pub citekeys: HashMap<String, String>,
     /// Members' places in their crawls.
@@ -169,15 +171,17 @@ impl PaperBook {
         items
     }
 
-    /// The note of a member, ready to write (`None` when it has no name), with its
-    /// summary and PDF state when there are any; and its BibTeX entry (citekey, entry),
+    /// The note of a member (`None` when it has no name) — ready to write, or left
+    /// alone unbuilt when its inputs are those it last matched and its file is as it was
+    /// then (`still` says: [`Known::still`]) — with its BibTeX entry (citekey, entry),
     /// which `references.bib` reuses.
     pub fn job(
         &self,
         p: &StoredPaper,
         summary: Option<&SummaryRow>,
         pdf: Option<&PdfRow>,
-    ) -> Option<(NoteJob, Option<BibEntry>)> {
+        still: impl Fn(&Known, &str, &str) -> bool,
+    ) -> Option<(Work, Option<BibEntry>)> {
         let path = self.paths.get(&p.paper_id)?;
         let node = self.graph.node(&p.paper_id);
         let authors: Vec<AuthorLink> = self
@@ -197,7 +201,7 @@ impl PaperBook {
         let bibtex = citekey
             .as_ref()
             .map(|key| bib::bibtex_entry(key, &bib_input(p, &names, &types, &url)));
-        let input = PaperInput {
+        let mut input = PaperInput {
             paper: p,
             authors,
             citekey,
@@ -210,18 +214,37 @@ impl PaperBook {
                 .and_then(|p| p.file.clone())
                 .filter(|f| f.starts_with(ATTACHMENTS_DIR)),
             bibtex,
-            updated: self.today.clone(),
+            // Not part of the inputs: the date changes only when the text does.
+            updated: String::new(),
         };
+        let inputs = inputs_hash(&input);
+        let key = NoteKey::paper(p.paper_id.as_str());
+        let entry = input.citekey.clone().zip(input.bibtex.clone());
+        let known = self.known.get(&p.paper_id);
+        if let Some(known) = known.filter(|k| still(k, path, &inputs)) {
+            return Some((Work::Unchanged(NoteOutcome::unchanged(key, path.clone(), known)), entry));
+        }
+        input.updated.clone_from(&self.today);
         let job = NoteJob {
-            key: NoteKey::paper(p.paper_id.as_str()),
+            key,
             path: path.clone(),
             fresh: paper::paper_fresh(&input),
             owned: paper::PAPER_KEYS,
             identity: ("s2_id", p.paper_id.clone()),
+            inputs,
+            known: known.cloned(),
         };
-        let entry = input.citekey.zip(input.bibtex);
-        Some((job, entry))
+        Some((Work::Write(job), entry))
     }
+}
+
+/// A note to write, or one left alone unbuilt.
+#[derive(Debug)]
+pub(super) enum Work {
+    /// Built: merge it into the file.
+    Write(NoteJob),
+    /// Its inputs did not change: nothing to build, read or write.
+    Unchanged(NoteOutcome),
 }
 
 /// What a BibTeX entry is made from.

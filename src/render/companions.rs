@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tracing::warn;
 
-use super::{CHUNK, MAP_NODES, RenderError, RenderReport, blocking, write_jobs};
+use super::{CHUNK, FileFate, MAP_NODES, RenderError, RenderReport, blocking, write_jobs};
 use crate::context::Context;
 use crate::graph::CrawlGraph;
 use crate::render::book::{BibEntry, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
@@ -80,13 +80,14 @@ pub(super) async fn render_authors(
                 papers,
                 updated: today.to_owned(),
             };
-            jobs.push(NoteJob {
+            jobs.push(NoteJob::from_fresh(
                 key,
-                path: row.path.clone(),
-                fresh: author::author_fresh(&input),
-                owned: author::AUTHOR_KEYS,
-                identity: ("s2_author_id", author_id.clone()),
-            });
+                row.path.clone(),
+                author::author_fresh(&input),
+                author::AUTHOR_KEYS,
+                ("s2_author_id", author_id.clone()),
+                row.known(),
+            ));
         }
         report.absorb(write_jobs(ctx, vault, names, jobs, today).await?);
     }
@@ -153,13 +154,14 @@ pub(super) async fn render_index(
         bibliography: BIB_PATH.to_owned(),
         updated: today.to_owned(),
     };
-    let job = NoteJob {
+    let job = NoteJob::from_fresh(
         key,
-        path: row.path.clone(),
-        fresh: index::index_fresh(&input),
-        owned: index::INDEX_KEYS,
-        identity: ("refnet_crawl", crawl.crawl_id.to_string()),
-    };
+        row.path.clone(),
+        index::index_fresh(&input),
+        index::INDEX_KEYS,
+        ("refnet_crawl", crawl.crawl_id.to_string()),
+        row.known(),
+    );
     write_jobs(ctx, vault, names, vec![job], today).await
 }
 
@@ -241,13 +243,14 @@ pub(super) async fn render_news(
             .collect(),
         updated: today.to_owned(),
     };
-    let job = NoteJob {
-        key: plan.key.clone(),
-        path: row.path.clone(),
-        fresh: news::news_fresh(&input),
-        owned: news::NEWS_KEYS,
-        identity: ("refnet_news", news::news_identity(crawl_id, run)),
-    };
+    let job = NoteJob::from_fresh(
+        plan.key.clone(),
+        row.path.clone(),
+        news::news_fresh(&input),
+        news::NEWS_KEYS,
+        ("refnet_news", news::news_identity(crawl_id, run)),
+        row.known(),
+    );
     write_jobs(ctx, vault, names, vec![job], today).await
 }
 
@@ -290,7 +293,7 @@ pub(super) async fn render_map(
         max_nodes: MAP_NODES,
     });
     let path = map_path(names, crawl.crawl_id);
-    let outcome = blocking(vault, move |v| -> Result<Option<bool>, VaultError> {
+    let outcome = blocking(vault, move |v| -> Result<Option<FileFate>, VaultError> {
         let existing = match v.read(&path) {
             vault::Existing::Text(t) => Some(t),
             vault::Existing::Missing => None,
@@ -303,12 +306,12 @@ pub(super) async fn render_map(
     })
     .await??;
     let mut report = RenderReport::default();
+    let path = map_path(names, crawl.crawl_id);
     match outcome {
-        Some(true) => report.written += 1,
-        Some(false) => {}
+        Some(fate) => report.count(&path, fate),
         None => {
-            let path = map_path(names, crawl.crawl_id);
             warn!(path, "the crawl's map is not a readable canvas: left alone");
+            report.count(&path, FileFate::Skipped);
             report
                 .skipped
                 .push((path, "not a readable JSON Canvas file".to_owned()));
@@ -352,9 +355,8 @@ pub(super) async fn render_bibliography(
         }
     }
     let text = bib::bib_file(&entries);
-    let written = blocking(vault, move |v| write::write_if_changed(v, BIB_PATH, &text)).await??;
-    Ok(RenderReport {
-        written: usize::from(written),
-        ..RenderReport::default()
-    })
+    let fate = blocking(vault, move |v| write::write_if_changed(v, BIB_PATH, &text)).await??;
+    let mut report = RenderReport::default();
+    report.count(BIB_PATH, fate);
+    Ok(report)
 }

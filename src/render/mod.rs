@@ -15,23 +15,27 @@ pub mod formats;
 pub mod naming;
 pub mod notes;
 pub mod obsidian;
+mod paper_notes;
+mod report;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tracing::{debug, warn};
+use tracing::debug;
 
 use crate::context::Context;
 use crate::graph::CrawlGraph;
-use crate::store::{Claim, Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow, now};
+use crate::store::{Claim, Crawl, Store, StoreError, now};
 use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
-use crate::vault::write::{self, Moved, NoteJob, NoteOutcome, Outcome};
-use crate::vault::{NoteKey, NoteName, Vault, VaultError};
-use book::{AuthorsByPaper, BibEntry, PaperBook, Places, Titles, authors_by_paper, cites_for};
+use crate::vault::write::{self, NoteJob};
+use crate::vault::{NoteKey, Vault, VaultError};
+use book::{AuthorsByPaper, BibEntry, Titles, authors_by_paper};
 use formats::bib;
 use naming::{Names, Wanted};
 use notes::index;
+use report::record;
+pub use report::{FileFate, FolderCounts, RenderReport};
 
 /// Paper notes built and written at a time.
 const CHUNK: usize = 500;
@@ -64,32 +68,6 @@ impl RenderError {
     }
 }
 
-/// What a render did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RenderReport {
-    /// Notes considered.
-    pub notes: usize,
-    /// Files written (notes created or changed, the map, the bibliography, settings).
-    pub written: usize,
-    /// Notes left alone because nothing changed.
-    pub unchanged: usize,
-    /// Files left alone because they could not be read (path, reason).
-    pub skipped: Vec<(String, String)>,
-    /// Notes whose markers are broken: frontmatter updated only (path, problem).
-    pub broken: Vec<(String, String)>,
-}
-
-impl RenderReport {
-    /// Adds another report's counts to this one.
-    pub fn absorb(&mut self, other: RenderReport) {
-        self.notes += other.notes;
-        self.written += other.written;
-        self.unchanged += other.unchanged;
-        self.skipped.extend(other.skipped);
-        self.broken.extend(other.broken);
-    }
-}
-
 /// Renders every note of a crawl, its map, and the vault's bibliography.
 pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, RenderError> {
     let started = Instant::now();
@@ -98,7 +76,9 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let crawl = store.crawl(crawl_id).await?.ok_or(RenderError::NoCrawl(crawl_id))?;
     let mut report = RenderReport::default();
     if blocking(&vault, obsidian::prepare_new_vault).await?? {
-        report.written += 2;
+        for path in obsidian::FILES {
+            report.count(path, FileFate::Created);
+        }
     }
     let today = chrono::Utc::now().date_naive().to_string();
 
@@ -135,7 +115,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
 
     // Paper notes, a chunk at a time, built and written off the runtime.
     let book = Arc::new(
-        paper_book(
+        paper_notes::book(
             store,
             &names,
             graph,
@@ -148,29 +128,16 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         .await?,
     );
     let mut bib_entries: HashMap<String, BibEntry> = HashMap::with_capacity(member_ids.len());
-    for chunk in member_ids.chunks(CHUNK) {
-        let papers = store.papers(chunk).await?;
-        let summaries: HashMap<String, SummaryRow> = store
-            .latest_summaries(chunk)
-            .await?
-            .into_iter()
-            .map(|s| (s.paper_id.clone(), s))
-            .collect();
-        let pdfs: HashMap<String, PdfRow> = store
-            .pdf_states(chunk)
-            .await?
-            .into_iter()
-            .map(|p| (p.paper_id.clone(), p))
-            .collect();
-        let (shared, moved) = (book.clone(), names.moved());
-        let (outcomes, entries) = blocking(&vault, move |v| {
-            build_and_write(v, &shared, &papers, &summaries, &pdfs, &moved)
-        })
-        .await??;
-        bib_entries.extend(entries);
-        report.absorb(record(ctx, &mut names, outcomes).await?);
-    }
+    report.absorb(paper_notes::write(ctx, &vault, &mut names, &book, &member_ids, &mut bib_entries).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
+    // Notes of other crawls' papers that this crawl cites or is cited by: their lists
+    // of references and citing papers may have grown.
+    let neighbours = paper_notes::noted_neighbours(&book, &names);
+    if !neighbours.is_empty() {
+        let theirs = Arc::new(paper_notes::book_of(store, &names, &neighbours, today.clone()).await?);
+        report.absorb(paper_notes::write(ctx, &vault, &mut names, &theirs, &neighbours, &mut bib_entries).await?);
+        debug!(crawl_id, elapsed = ?started.elapsed(), notes = neighbours.len(), "render: neighbouring notes written");
+    }
 
     report.absorb(companions::render_authors(ctx, &vault, &mut names, &book, &today).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: author notes written");
@@ -182,103 +149,8 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     report.absorb(companions::render_map(&vault, &names, &crawl, &book.graph, &metrics).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
-    debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written, "render: done");
+    debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written(), "render: done");
     Ok(report)
-}
-
-/// Gathers what paper notes read.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the book is assembled from every part gathered so far"
-)]
-async fn paper_book(
-    store: &Store,
-    names: &Names,
-    graph: CrawlGraph,
-    titles: Titles,
-    authors: AuthorsByPaper,
-    citekeys: HashMap<String, String>,
-    members: &[String],
-    today: String,
-) -> Result<PaperBook, StoreError> {
-    let noted = names.paper_notes();
-    let mut cites = cites_for(&authors, &titles);
-    // Papers outside the crawl that have notes (from other crawls) are linked with
-    // their "Author et al. Year" too.
-    let outsiders: Vec<String> = graph
-        .ids()
-        .iter()
-        .filter(|id| noted.contains_key(*id) && !authors.contains_key(*id))
-        .cloned()
-        .collect();
-    cites.extend(cites_for(&authors_by_paper(store, &outsiders).await?, &titles));
-    let author_notes: HashMap<String, NoteName> = authors
-        .values()
-        .flatten()
-        .filter_map(|(id, _)| {
-            let id = id.as_ref()?;
-            Some((id.clone(), names.name(&NoteKey::author(id.as_str()))?))
-        })
-        .collect();
-    let paths: HashMap<String, String> = members
-        .iter()
-        .filter_map(|id| Some((id.clone(), names.row(&NoteKey::paper(id.as_str()))?.path.clone())))
-        .collect();
-    let places = Places::load(store, names, &titles, members).await?;
-    Ok(PaperBook {
-        graph,
-        noted,
-        cites,
-        titles,
-        authors,
-        author_notes,
-        paths,
-        citekeys,
-        places,
-        today,
-    })
-}
-
-/// What a chunk of paper notes gave: each note's outcome, and the papers' BibTeX entries.
-type Built = (Vec<NoteOutcome>, Vec<(String, BibEntry)>);
-
-/// Builds and writes a chunk of paper notes on two threads: one builds notes (CPU work)
-/// while this one writes them (mostly kernel time). One writer, because threads creating
-/// files in the same folder only queue for its lock.
-fn build_and_write(
-    vault: &Vault,
-    book: &PaperBook,
-    papers: &[StoredPaper],
-    summaries: &HashMap<String, SummaryRow>,
-    pdfs: &HashMap<String, PdfRow>,
-    moved: &Moved,
-) -> Result<Built, RenderError> {
-    std::thread::scope(|scope| {
-        let (built, jobs) = std::sync::mpsc::sync_channel::<NoteJob>(64);
-        let builder = scope.spawn(move || {
-            let mut entries = Vec::with_capacity(papers.len());
-            for p in papers {
-                let Some((job, entry)) = book.job(p, summaries.get(&p.paper_id), pdfs.get(&p.paper_id)) else {
-                    continue;
-                };
-                entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
-                if built.send(job).is_err() {
-                    break;
-                }
-            }
-            entries
-        });
-        let out: Vec<NoteOutcome> = jobs
-            .into_iter()
-            .flat_map(|job| write::write_notes(vault, std::slice::from_ref(&job), &book.today, moved))
-            .collect();
-        // A builder that panicked is a bug: the render fails (and is retried, then dead
-        // with this reason) rather than reporting its notes as written.
-        let entries = builder
-            .join()
-            .map_err(|_| RenderError::Worker("a render thread panicked".to_owned()))?;
-        Ok((out, entries))
-    })
 }
 
 /// Runs file work on the blocking pool.
@@ -388,43 +260,4 @@ async fn write_jobs(
     let moved = names.moved();
     let outcomes = blocking(vault, move |v| write::write_notes(v, &jobs, &today, &moved)).await?;
     record(ctx, names, outcomes).await
-}
-
-/// Counts what happened to each note, warns about the ones left alone, and records the
-/// notes written (and where they are now) in the store.
-async fn record(ctx: &Context, names: &mut Names, outcomes: Vec<NoteOutcome>) -> Result<RenderReport, RenderError> {
-    let mut report = RenderReport::default();
-    let mut written = Vec::new();
-    for (key, path, outcome) in outcomes {
-        report.notes += 1;
-        if names.row(&key).is_some_and(|r| r.path != path) {
-            names.set_path(&key, &path);
-        }
-        match outcome {
-            Outcome::Written(hash) => {
-                report.written += 1;
-                ctx.counters.notes_written.inc();
-                written.push((key, path, hash));
-            }
-            Outcome::Unchanged => {
-                report.unchanged += 1;
-                ctx.counters.notes_unchanged.inc();
-            }
-            Outcome::Skipped(reason) => {
-                warn!(path, %reason, "note left alone");
-                report.skipped.push((path, reason));
-            }
-            Outcome::Broken { problem, written: hash } => {
-                warn!(path, %problem, "note markers are broken: only its frontmatter was updated; fix the markers to get its sections updated");
-                if let Some(hash) = hash {
-                    report.written += 1;
-                    ctx.counters.notes_written.inc();
-                    written.push((key, path.clone(), hash));
-                }
-                report.broken.push((path, problem));
-            }
-        }
-    }
-    ctx.store.record_notes(&written, now()).await?;
-    Ok(report)
 }

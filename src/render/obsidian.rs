@@ -62,13 +62,16 @@ const TYPES: &str = r##"{
 }
 "##;
 
+/// The files [`prepare_new_vault`] writes.
+pub const FILES: [&str; 2] = [".obsidian/graph.json", ".obsidian/types.json"];
+
 /// Writes `.obsidian/` settings into a vault that has none. Returns whether it did.
 pub fn prepare_new_vault(vault: &Vault) -> Result<bool, VaultError> {
     if vault.has_obsidian_dir || vault.inside_other_vault {
         return Ok(false);
     }
-    vault.write(".obsidian/graph.json", GRAPH)?;
-    vault.write(".obsidian/types.json", TYPES)?;
+    vault.write(FILES[0], GRAPH)?;
+    vault.write(FILES[1], TYPES)?;
     Ok(true)
 }
 

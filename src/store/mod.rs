@@ -27,7 +27,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use crawls::{Crawl, CrawlStats, MemberInfo, NewCrawl};
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use metrics::MetricRow;
-pub use notes::{Claim, NoteRow};
+pub use notes::{Claim, NoteRecord, NoteRow};
 pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, title_or_id};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
 pub(crate) use status::stored_enum;

@@ -14,6 +14,34 @@ pub struct NoteRow {
     pub name_key: String,
     /// Hash of the content refnet last wrote.
     pub content_hash: Option<String>,
+    /// Hash of what the note was last made from (see `vault::write::inputs_hash`).
+    pub inputs_hash: Option<String>,
+    /// Size and modification time of its file when it last matched those inputs.
+    pub file_stamp: Option<String>,
+}
+
+impl NoteRow {
+    /// What was recorded when the note last matched its inputs.
+    pub fn known(&self) -> Option<crate::vault::write::Known> {
+        Some(crate::vault::write::Known {
+            inputs: self.inputs_hash.clone()?,
+            stamp: self.file_stamp.clone()?,
+        })
+    }
+}
+
+/// What became of a note in a render, to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteRecord {
+    /// Which note.
+    pub key: NoteKey,
+    /// Where it is now.
+    pub path: String,
+    /// Hash of the text written, when it was.
+    pub content_hash: Option<String>,
+    /// What it is now made from and its file's stamp, when it holds what those make;
+    /// `None` forgets them, so the next render builds and reads the note again.
+    pub known: Option<crate::vault::write::Known>,
 }
 
 super::stored_enum!(NoteKey);
@@ -21,7 +49,7 @@ super::stored_enum!(NoteKey);
 impl Store {
     /// Every note refnet manages.
     pub async fn notes(&self) -> Result<Vec<NoteRow>, StoreError> {
-        on_db!(&self.db, pool => sqlx::query_as("SELECT note_key, path, name_key, content_hash FROM notes")
+        on_db!(&self.db, pool => sqlx::query_as("SELECT note_key, path, name_key, content_hash, inputs_hash, file_stamp FROM notes")
             .fetch_all(pool)
             .await
             .doing("reading note state"))
@@ -47,6 +75,8 @@ impl Store {
                     path,
                     name_key,
                     content_hash: None,
+                    inputs_hash: None,
+                    file_stamp: None,
                 })
             })
             .collect()
@@ -124,22 +154,28 @@ impl Store {
         Ok(won)
     }
 
-    /// Records, in one transaction, where notes are now and what was written in them.
-    pub async fn record_notes(&self, written: &[(NoteKey, String, String)], now: i64) -> Result<(), StoreError> {
-        if written.is_empty() {
+    /// Records, in one transaction, where notes are now, what was written in them and
+    /// what they are made from.
+    pub async fn record_notes(&self, records: &[NoteRecord], now: i64) -> Result<(), StoreError> {
+        if records.is_empty() {
             return Ok(());
         }
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
-            for (note_key, path, hash) in written {
-                sqlx::query("UPDATE notes SET path = $1, content_hash = $2, updated_at = $3 WHERE note_key = $4")
-                    .bind(path.clone())
-                    .bind(hash.clone())
-                    .bind(now)
-                    .bind(note_key.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .doing("recording a note")?;
+            for r in records {
+                sqlx::query(
+                    "UPDATE notes SET path = $1, content_hash = COALESCE($2, content_hash), inputs_hash = $3, \
+                     file_stamp = $4, updated_at = $5 WHERE note_key = $6",
+                )
+                .bind(r.path.clone())
+                .bind(r.content_hash.clone())
+                .bind(r.known.as_ref().map(|k| k.inputs.clone()))
+                .bind(r.known.as_ref().map(|k| k.stamp.clone()))
+                .bind(now)
+                .bind(r.key.to_string())
+                .execute(&mut *tx)
+                .await
+                .doing("recording a note")?;
             }
             tx.commit().await.doing("committing note state")
         })

@@ -90,7 +90,7 @@ pub fn title_or_id(title: &str, paper_id: &str) -> String {
 }
 
 /// A paper as stored.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
 pub struct StoredPaper {
     /// 40-hex S2 id.
     pub paper_id: String,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use super::frontmatter::yaml_str;
 
 /// A fresh rendering of a note, in parts the merge can place.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Fresh {
     /// Frontmatter entries in order: (key, full entry text ending in a newline).
     pub frontmatter: Vec<(String, String)>,

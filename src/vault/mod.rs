@@ -68,6 +68,13 @@ fn link_new(dir: &Path, path: &Path, content: &[u8]) -> std::io::Result<bool> {
     }
 }
 
+/// `<pid>-<n>`: unique among this process's writes, and across processes.
+fn unique_suffix() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
+
 /// A vault problem a user must fix.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -197,7 +204,9 @@ impl Vault {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dir.join(format!(".{file_name}.refnet-tmp"));
+        // A name of its own per write: two processes writing one vault (a refresh while a
+        // service renders) never share a temporary file.
+        let tmp = dir.join(format!(".{file_name}.{}.refnet-tmp", unique_suffix()));
         let mut f = std::fs::File::create(&tmp).map_err(err)?;
         f.write_all(content).map_err(err)?;
         drop(f);
@@ -205,6 +214,21 @@ impl Vault {
             let _ = std::fs::remove_file(&tmp);
             err(e)
         })
+    }
+
+    /// A file's size and modification time (`size:nanoseconds`), or `None` when there is
+    /// no file: what tells, without reading it, that nobody touched it since.
+    pub fn stamp(&self, rel: &str) -> Option<String> {
+        let meta = std::fs::metadata(self.path_of(rel)?)
+            .ok()
+            .filter(std::fs::Metadata::is_file)?;
+        let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(format!("{}:{}", meta.len(), modified.as_nanos()))
+    }
+
+    /// Whether a file (or anything) is at a vault-relative path.
+    pub fn exists(&self, rel: &str) -> bool {
+        self.path_of(rel).is_some_and(|p| p.exists())
     }
 
     /// Whether the file holds exactly `content` (read only when the sizes agree).

@@ -22,17 +22,70 @@ pub struct NoteJob {
     pub owned: &'static [&'static str],
     /// The frontmatter key and value that identify the note if the user moved it.
     pub identity: (&'static str, String),
+    /// A hash of what the note is made from (see [`inputs_hash`]).
+    pub inputs: String,
+    /// What was recorded when the note last matched its inputs: when it is `inputs`
+    /// and the file's stamp has not moved, the note is left alone without being read.
+    pub known: Option<Known>,
+}
+
+/// A note's inputs hash and its file's stamp ([`Vault::stamp`]) when it last held what
+/// those inputs make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// The inputs hash.
+    pub inputs: String,
+    /// The file's size and modification time then.
+    pub stamp: String,
+}
+
+impl Known {
+    /// Whether a note made from `inputs` at `path` is still what was written: same
+    /// inputs, and a file nobody touched since (a stat, no read).
+    pub fn still(&self, vault: &Vault, path: &str, inputs: &str) -> bool {
+        self.inputs == inputs && vault.stamp(path).as_deref() == Some(self.stamp.as_str())
+    }
+}
+
+impl NoteJob {
+    /// A job whose inputs are its fresh rendering itself (for notes cheap to build): the
+    /// note is read only when the rendering differs from the one last written.
+    pub fn from_fresh(
+        key: NoteKey,
+        path: String,
+        fresh: Fresh,
+        owned: &'static [&'static str],
+        identity: (&'static str, String),
+        known: Option<Known>,
+    ) -> Self {
+        // The date is not an input: it changes only when the text does.
+        let inputs = inputs_hash(&with_date(&fresh, ""));
+        Self {
+            key,
+            path,
+            fresh,
+            owned,
+            identity,
+            inputs,
+            known,
+        }
+    }
 }
 
 /// What happened to one note.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Created or changed; the hash of the text written.
-    Written(String),
+    /// Created; the hash of the text written.
+    Created(String),
+    /// Changed; the hash of the text written.
+    Updated(String),
     /// Nothing changed.
     Unchanged,
-    /// Left alone (not UTF-8, too large, unreadable, or the write failed): why.
+    /// Left alone because it is not a note refnet can merge into (not UTF-8, too large,
+    /// not a file, appeared while refnet wrote it): why.
     Skipped(String),
+    /// Writing it failed (permissions, a full disk…): why. The run reports it as failed.
+    Failed(String),
     /// Markers are broken: frontmatter only (hash when written), and the problem.
     Broken {
         /// What is wrong.
@@ -42,23 +95,126 @@ pub enum Outcome {
     },
 }
 
+/// What a file came to, for the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileFate {
+    /// Created.
+    Created,
+    /// Changed.
+    Updated,
+    /// Left as it was.
+    Unchanged,
+    /// Left alone: not something refnet can merge into.
+    Skipped,
+    /// Writing it failed.
+    Failed,
+}
+
+impl FileFate {
+    /// How a summary names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// Keys merged as a union with what the user added, in every kind of note.
 pub const UNION_KEYS: &[&str] = &["tags", "aliases"];
 
-/// What became of one note: (key, path now, outcome).
-pub type NoteOutcome = (NoteKey, String, Outcome);
+/// What became of one note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteOutcome {
+    /// Which note.
+    pub key: NoteKey,
+    /// Where it is now, vault-relative.
+    pub path: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Its inputs hash, to record when the note now matches it.
+    pub inputs: String,
+    /// The file's stamp after this render, when the note matches its inputs.
+    pub stamp: Option<String>,
+}
+
+impl NoteOutcome {
+    /// A note left alone without being built or read: its inputs have not changed, nor
+    /// has its file.
+    pub fn unchanged(key: NoteKey, path: String, known: &Known) -> Self {
+        Self {
+            key,
+            path,
+            outcome: Outcome::Unchanged,
+            inputs: known.inputs.clone(),
+            stamp: Some(known.stamp.clone()),
+        }
+    }
+
+    /// Whether the note now holds what its inputs make (so its inputs hash can be kept).
+    pub fn is_current(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Created(_) | Outcome::Updated(_) | Outcome::Unchanged
+        )
+    }
+}
 
 /// Writes the notes; `today` fills `refnet_updated` for notes whose text changes, and
-/// `moved` (from [`find_moved`]) says where missing notes went. Returns (key, path now,
-/// outcome) per note.
+/// `moved` (from [`find_moved`]) says where missing notes went.
 pub fn write_notes(vault: &Vault, jobs: &[NoteJob], today: &str, moved: &Moved) -> Vec<NoteOutcome> {
     jobs.iter()
         .map(|job| {
             let path = locate(vault, job, moved);
-            let outcome = write_one(vault, &path, job, today);
-            (job.key.clone(), path, outcome)
+            if let Some(known) = job.known.as_ref().filter(|k| k.still(vault, &path, &job.inputs)) {
+                return NoteOutcome::unchanged(job.key.clone(), path, known);
+            }
+            let mut outcome = NoteOutcome {
+                key: job.key.clone(),
+                outcome: write_one(vault, &path, job, today),
+                inputs: job.inputs.clone(),
+                stamp: None,
+                path,
+            };
+            if outcome.is_current() {
+                outcome.stamp = vault.stamp(&outcome.path);
+            }
+            outcome
         })
         .collect()
+}
+
+/// A hash of a note's inputs, fed through [`std::hash::Hash`]: two renderings of the
+/// same inputs by the same refnet hash the same. The template texts and refnet's version
+/// are part of it, so a new refnet renders every note once again.
+pub fn inputs_hash(inputs: &impl std::hash::Hash) -> String {
+    let mut hasher = ShaHasher(Sha256::new());
+    std::hash::Hash::hash(&(env!("CARGO_PKG_VERSION"), inputs), &mut hasher);
+    hasher
+        .0
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A [`std::hash::Hasher`] over SHA-256, so inputs hashes do not depend on the standard
+/// library's hasher, which may change between Rust releases.
+struct ShaHasher(Sha256);
+
+impl std::hash::Hasher for ShaHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+    }
 }
 
 /// Where notes the user moved or renamed are now, as `identity key:value` → path.
@@ -98,7 +254,7 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
         Existing::Missing => {
             let text = compose(&with_date(&job.fresh, today));
             match vault.create(path, &text) {
-                Ok(true) => Ok(Outcome::Written(hash(&text))),
+                Ok(true) => Ok(Outcome::Created(hash(&text))),
                 // Someone wrote it meanwhile: merge into theirs, as into any note.
                 Ok(false) if matches!(vault.read(path), Existing::Text(_)) => {
                     return write_one(vault, path, job, today);
@@ -115,7 +271,7 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
                 Merged::Changed(_) | Merged::BrokenMarkers { .. } => {
                     match merge::merge(&old, &with_date(&job.fresh, today), job.owned, UNION_KEYS) {
                         Merged::Unchanged => Ok(Outcome::Unchanged),
-                        Merged::Changed(text) => vault.write(path, &text).map(|()| Outcome::Written(hash(&text))),
+                        Merged::Changed(text) => vault.write(path, &text).map(|()| Outcome::Updated(hash(&text))),
                         Merged::BrokenMarkers { text, problem } if text != old => {
                             vault.write(path, &text).map(|()| Outcome::Broken {
                                 problem,
@@ -128,19 +284,20 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
             }
         }
     };
-    result.unwrap_or_else(|e| Outcome::Skipped(e.to_string()))
+    result.unwrap_or_else(|e| Outcome::Failed(e.to_string()))
 }
 
-/// Writes a whole file refnet owns (a canvas, the bibliography) when its text changes.
-/// Returns whether it was written.
-pub fn write_if_changed(vault: &Vault, path: &str, text: &str) -> Result<bool, super::VaultError> {
+/// Writes a whole file refnet owns (a canvas, the bibliography) when its text changes,
+/// and says what became of it.
+pub fn write_if_changed(vault: &Vault, path: &str, text: &str) -> Result<FileFate, super::VaultError> {
     // Compared byte for byte, whatever the size: a vault's bibliography outgrows any
     // note (about 300 bytes a paper).
     if vault.same_content(path, text.as_bytes()) {
-        return Ok(false);
+        return Ok(FileFate::Unchanged);
     }
+    let existed = vault.exists(path);
     vault.write(path, text)?;
-    Ok(true)
+    Ok(if existed { FileFate::Updated } else { FileFate::Created })
 }
 
 /// `fresh` with its `refnet_updated` set to `date`.

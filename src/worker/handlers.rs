@@ -26,6 +26,7 @@ const PAPERS_AT_ONCE: usize = 4;
 impl Handler for CrawlJob {
     async fn run(&self, ctx: &Arc<Context>) -> Result<(), JobError> {
         let (crawl_id, run, depth) = (self.crawl_id, self.run, self.depth);
+        ctx.counters.progress.set_crawl_level(depth);
         let summarize = ctx.store.crawl(crawl_id).await?.is_some_and(|c| c.summarize);
         // Each batch of papers, once stored, has its summaries queued: they are made while
         // the crawl waits on the API's rate limit for the next batch.
@@ -134,8 +135,8 @@ impl Handler for RenderJob {
             Ok(report) => {
                 info!(
                     crawl_id = self.crawl_id,
-                    written = report.written,
-                    unchanged = report.unchanged,
+                    written = report.written(),
+                    unchanged = report.unchanged(),
                     "rendered"
                 );
             }

@@ -8,6 +8,7 @@ mod layout;
 mod metrics;
 mod notes;
 mod pdf_fixtures;
+mod runs;
 mod s2_client;
 mod service;
 mod summarize;

@@ -197,7 +197,7 @@ impl TestApp {
         self.begin_with(seed, depth, direction, max_papers, false).await
     }
 
-    async fn begin_with(
+    pub async fn begin_with(
         &self,
         seed: &str,
         depth: u32,
@@ -361,4 +361,22 @@ pub async fn graph(store: &Store, crawl_id: i64) -> (BTreeSet<String>, BTreeSet<
 pub fn ignore_stored<'a>()
 -> impl FnMut(Vec<String>) -> futures::future::BoxFuture<'a, Result<(), refnet::crawl::CrawlError>> + Send {
     |_| Box::pin(async { Ok(()) })
+}
+
+/// Every `.md` file under `dir`, as (path, text).
+pub fn markdown(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                out.push((path.clone(), std::fs::read_to_string(&path).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -18,7 +18,7 @@ use crate::vault::NoteName;
 pub const MAX_LISTED: usize = 500;
 
 /// A paper at the other end of an edge (or in a list).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LinkItem {
     /// Its S2 id.
     pub paper_id: String,

@@ -36,7 +36,7 @@ pub const PAPER_KEYS: &[&str] = &[
 ];
 
 /// An author as a paper note names them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AuthorLink {
     /// The name as S2 gives it.
     pub name: String,
@@ -45,7 +45,7 @@ pub struct AuthorLink {
 }
 
 /// The paper's place in one crawl.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CrawlPlace {
     /// The crawl's index note.
     pub index: Option<NoteName>,
@@ -64,7 +64,7 @@ pub struct CrawlPlace {
 }
 
 /// Everything a paper note shows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct PaperInput<'a> {
     /// The paper.
     pub paper: &'a StoredPaper,

@@ -1,0 +1,193 @@
+//! Paper notes, a chunk at a time: gather what they are made from (a [`PaperBook`]),
+//! build each on one thread while another writes them, and record the outcome. A note
+//! whose inputs are those it was last made from is neither built nor read.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::book::{AuthorsByPaper, BibEntry, PaperBook, Places, Titles, Work, authors_by_paper, cites_for};
+use super::naming::Names;
+use super::report::record;
+use super::{CHUNK, RenderError, RenderReport, blocking};
+use crate::context::Context;
+use crate::graph::CrawlGraph;
+use crate::store::{PdfRow, Store, StoreError, StoredPaper, SummaryRow};
+use crate::vault::write::{self, Known, Moved, NoteOutcome};
+use crate::vault::{NoteKey, NoteName, Vault};
+
+/// Gathers what the notes of `members` (the graph's members) read.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the book is assembled from every part gathered so far"
+)]
+pub(super) async fn book(
+    store: &Store,
+    names: &Names,
+    graph: CrawlGraph,
+    titles: Titles,
+    authors: AuthorsByPaper,
+    citekeys: HashMap<String, String>,
+    members: &[String],
+    today: String,
+) -> Result<PaperBook, StoreError> {
+    let noted = names.paper_notes();
+    let mut cites = cites_for(&authors, &titles);
+    // Papers outside the graph's members that have notes (from other crawls) are linked
+    // with their "Author et al. Year" too.
+    let outsiders: Vec<String> = graph
+        .ids()
+        .iter()
+        .filter(|id| noted.contains_key(*id) && !authors.contains_key(*id))
+        .cloned()
+        .collect();
+    cites.extend(cites_for(&authors_by_paper(store, &outsiders).await?, &titles));
+    let author_notes: HashMap<String, NoteName> = authors
+        .values()
+        .flatten()
+        .filter_map(|(id, _)| {
+            let id = id.as_ref()?;
+            Some((id.clone(), names.name(&NoteKey::author(id.as_str()))?))
+        })
+        .collect();
+    let mut paths = HashMap::with_capacity(members.len());
+    let mut known = HashMap::with_capacity(members.len());
+    for id in members {
+        if let Some(row) = names.row(&NoteKey::paper(id.as_str())) {
+            paths.insert(id.clone(), row.path.clone());
+            if let Some(k) = row.known() {
+                known.insert(id.clone(), k);
+            }
+        }
+    }
+    let places = Places::load(store, names, &titles, members).await?;
+    Ok(PaperBook {
+        graph,
+        noted,
+        cites,
+        titles,
+        authors,
+        author_notes,
+        paths,
+        known,
+        citekeys,
+        places,
+        today,
+    })
+}
+
+/// The book of papers that already have notes and citekeys (from the crawls they belong
+/// to), with every edge that touches them.
+pub(super) async fn book_of(
+    store: &Store,
+    names: &Names,
+    papers: &[String],
+    today: String,
+) -> Result<PaperBook, StoreError> {
+    let as_members: Vec<(String, i64)> = papers.iter().map(|id| (id.clone(), 0)).collect();
+    let mut graph = CrawlGraph::new(&as_members);
+    store
+        .for_each_edge_touching(papers, |e| graph.add_edge(&e.citing, &e.cited))
+        .await?;
+    graph.finish();
+    let authors = authors_by_paper(store, papers).await?;
+    let titles = Titles::load(store, graph.ids()).await?;
+    let citekeys: HashMap<String, String> = store.citekeys(papers).await?.into_iter().collect();
+    book(store, names, graph, titles, authors, citekeys, papers, today).await
+}
+
+/// Papers with notes that are not members of the book's graph but cite or are cited by
+/// one: their notes list the members, so a render of these members may change them.
+pub(super) fn noted_neighbours(book: &PaperBook, names: &Names) -> Vec<String> {
+    let members = book.graph.member_ids().len();
+    book.graph.ids()[members..]
+        .iter()
+        .filter(|id| names.has(&NoteKey::paper(id.as_str())))
+        .cloned()
+        .collect()
+}
+
+/// Builds and writes the notes of `ids` (members of the book's graph), a chunk at a time,
+/// and records what became of them; their BibTeX entries go into `bib_entries`.
+pub(super) async fn write(
+    ctx: &Context,
+    vault: &Vault,
+    names: &mut Names,
+    book: &Arc<PaperBook>,
+    ids: &[String],
+    bib_entries: &mut HashMap<String, BibEntry>,
+) -> Result<RenderReport, RenderError> {
+    let store = &ctx.store;
+    let mut report = RenderReport::default();
+    let progress = &ctx.counters.progress;
+    progress.add_render_total(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let papers = store.papers(chunk).await?;
+        let summaries: HashMap<String, SummaryRow> = store
+            .latest_summaries(chunk)
+            .await?
+            .into_iter()
+            .map(|s| (s.paper_id.clone(), s))
+            .collect();
+        let pdfs: HashMap<String, PdfRow> = store
+            .pdf_states(chunk)
+            .await?
+            .into_iter()
+            .map(|p| (p.paper_id.clone(), p))
+            .collect();
+        let (shared, moved) = (book.clone(), names.moved());
+        let (outcomes, entries) = blocking(vault, move |v| {
+            build_and_write(v, &shared, &papers, &summaries, &pdfs, &moved)
+        })
+        .await??;
+        bib_entries.extend(entries);
+        report.absorb(record(ctx, names, outcomes).await?);
+        progress.add_render_done(chunk.len());
+    }
+    Ok(report)
+}
+
+/// What a chunk of paper notes gave: each note's outcome, and the papers' BibTeX entries.
+type Built = (Vec<NoteOutcome>, Vec<(String, BibEntry)>);
+
+/// Builds and writes a chunk of paper notes on two threads: one builds notes (CPU work)
+/// while this one writes them (mostly kernel time). One writer, because threads creating
+/// files in the same folder only queue for its lock.
+fn build_and_write(
+    vault: &Vault,
+    book: &PaperBook,
+    papers: &[StoredPaper],
+    summaries: &HashMap<String, SummaryRow>,
+    pdfs: &HashMap<String, PdfRow>,
+    moved: &Moved,
+) -> Result<Built, RenderError> {
+    std::thread::scope(|scope| {
+        let (built, works) = std::sync::mpsc::sync_channel::<Work>(64);
+        let builder = scope.spawn(move || {
+            let mut entries = Vec::with_capacity(papers.len());
+            let still = |known: &Known, path: &str, inputs: &str| known.still(vault, path, inputs);
+            for p in papers {
+                let Some((work, entry)) = book.job(p, summaries.get(&p.paper_id), pdfs.get(&p.paper_id), still) else {
+                    continue;
+                };
+                entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
+                if built.send(work).is_err() {
+                    break;
+                }
+            }
+            entries
+        });
+        let out: Vec<NoteOutcome> = works
+            .into_iter()
+            .flat_map(|work| match work {
+                Work::Write(job) => write::write_notes(vault, std::slice::from_ref(&job), &book.today, moved),
+                Work::Unchanged(outcome) => vec![outcome],
+            })
+            .collect();
+        // A builder that panicked is a bug: the render fails (and is retried, then dead
+        // with this reason) rather than reporting its notes as written.
+        let entries = builder
+            .join()
+            .map_err(|_| RenderError::Worker("a render thread panicked".to_owned()))?;
+        Ok((out, entries))
+    })
+}
