@@ -118,6 +118,32 @@ mod tests {
     use crate::testkit::text::prose;
 
     #[test]
+    fn most_pages_unreadable_is_damaged_and_a_minority_is_not() {
+        let page = |text: &str| -> PageText { Ok(text.to_owned()) };
+        let broken = |number: u32| -> PageText { Err(format!("page {number}: bad font")) };
+        assert_eq!(check_unreadable_pages(&[page("a"), broken(2)]), Ok(()));
+        assert_eq!(
+            check_unreadable_pages(&[broken(1), page("b"), broken(3)]),
+            Err(Rejection::Damaged("2 of 3 pages unreadable, page 1: bad font".into()))
+        );
+    }
+
+    #[test]
+    fn image_pages_explain_missing_text_before_other_verdicts() {
+        assert_eq!(assess(prose(), 3, 2), Err(Rejection::ImageOnly { pages: 2 }));
+        assert_eq!(
+            assess("Title only".into(), 3, 1),
+            Err(Rejection::ImageOnly { pages: 1 })
+        );
+        assert_eq!(
+            assess("Title only".into(), 3, 0),
+            Err(Rejection::TooLittleText { chars: 9, pages: 3 })
+        );
+        let accepted = assess(prose(), 2, 1).expect("text on the other page is enough");
+        assert_eq!((accepted.text, accepted.quality.pages), (prose(), 2));
+    }
+
+    #[test]
     fn judge_accepts_prose() {
         let quality = judge(&prose(), 1).expect("prose is accepted");
         assert_eq!(quality.pages, 1);
