@@ -225,7 +225,7 @@ pub fn run_pdf_text(cli: &Cli) -> Option<ExitCode> {
     else {
         return None;
     };
-    let code = crate::summarize::pdf_text::run_child_main(file, max_memory_mb.saturating_mul(1024 * 1024), *json);
+    let code = crate::summarize::pdf::run_child_main(file, max_memory_mb.saturating_mul(1024 * 1024), *json);
     Some(ExitCode::from(code.clamp(0, 255) as u8))
 }
 

@@ -4,14 +4,14 @@
 //! the abstract, else S2's TLDR; the note says which, and why a PDF was not used. PDFs are
 //! downloaded with SSRF guards ([`fetch`]), kept under `<vault>/.refnet/pdf/` (or in the
 //! vault's attachments with `--save-pdfs`), and read by a child process (`refnet pdf-text
-//! --json`) under a time and memory limit ([`pdf_text`]), so no PDF can crash or hang a
+//! --json`) under a time and memory limit ([`pdf`]), so no PDF can crash or hang a
 //! worker. Summaries are cached by (paper, text hash, model, prompt version): running
 //! again never summarizes the same input twice. One `summarize` job carries one paper.
 
 pub mod extractive;
 pub mod fetch;
 pub mod llm;
-pub mod pdf_text;
+pub mod pdf;
 pub mod summary;
 
 use std::collections::{HashMap, HashSet};
@@ -345,22 +345,22 @@ async fn download(ctx: Deps<'_>, paper: &StoredPaper, url: &str) -> Result<(Path
 }
 
 /// Extracts a kept PDF's text with the configured extractor.
-async fn extract(ctx: Deps<'_>, path: &std::path::Path) -> Result<pdf_text::Extracted, pdf_text::Rejection> {
-    let limits = pdf_text::Limits {
+async fn extract(ctx: Deps<'_>, path: &std::path::Path) -> Result<pdf::Extracted, pdf::Rejection> {
+    let limits = pdf::Limits {
         timeout: ctx.settings.pdf.extract_timeout,
         max_memory_bytes: ctx.settings.pdf.extract_memory_bytes,
     };
     match ctx.extractor {
-        Extractor::Child(exe) => pdf_text::extract_isolated(exe, path, &limits).await,
+        Extractor::Child(exe) => pdf::extract_isolated(exe, path, &limits).await,
         Extractor::InProcess => {
             let bytes = tokio::fs::read(path)
                 .await
-                .map_err(|e| pdf_text::Rejection::Damaged(format!("cannot read the kept PDF: {e}")))?;
-            let work = tokio::task::spawn_blocking(move || pdf_text::extract_blocking(&bytes));
+                .map_err(|e| pdf::Rejection::Damaged(format!("cannot read the kept PDF: {e}")))?;
+            let work = tokio::task::spawn_blocking(move || pdf::extract_blocking(&bytes));
             match tokio::time::timeout(limits.timeout, work).await {
                 Ok(Ok(result)) => result,
-                Ok(Err(e)) => Err(pdf_text::Rejection::Crashed(e.to_string())),
-                Err(_) => Err(pdf_text::Rejection::Timeout),
+                Ok(Err(e)) => Err(pdf::Rejection::Crashed(e.to_string())),
+                Err(_) => Err(pdf::Rejection::Timeout),
             }
         }
     }

@@ -1,6 +1,7 @@
-//! Test kit (feature `testkit`): fake outside services on 127.0.0.1, port 0, and a
-//! synthetic corpus, shared by the integration tests, the benchmark and demos. Nothing
-//! here ever talks to a non-loopback address.
+//! Test kit (feature `testkit`, and always in the crate's own unit tests): fake outside
+//! services on 127.0.0.1, port 0, a synthetic corpus, small PDFs and sample text, shared by
+//! the unit and integration tests, the benchmark and demos. Nothing here ever talks to a
+//! non-loopback address.
 
 pub mod canvas;
 pub mod corpus;
@@ -9,6 +10,7 @@ pub mod fake_s2;
 pub mod fake_web;
 pub mod pdf;
 pub mod pg;
+pub mod text;
 
 use std::net::SocketAddr;
 

@@ -8,7 +8,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use refnet::summarize::pdf_text::{Limits, Rejection, extract_blocking, extract_isolated, judge, word_f1};
+use refnet::summarize::pdf::{Limits, Rejection, extract_blocking, extract_isolated, judge};
+use refnet::testkit::text::word_f1;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/pdf");
 
@@ -111,7 +112,7 @@ fn every_fixture_is_extracted_or_rejected_without_panic() {
 }
 
 /// The outcomes SOURCES.md prescribes for the problem files.
-fn check_expected_outcome(dir: &Path, pdf: &Path, result: &Result<refnet::summarize::pdf_text::Extracted, Rejection>) {
+fn check_expected_outcome(dir: &Path, pdf: &Path, result: &Result<refnet::summarize::pdf::Extracted, Rejection>) {
     let name = file_stem(pdf);
     match &name[..2] {
         "18" => assert!(matches!(result, Err(Rejection::ImageOnly { .. })), "{name}: {result:?}"),
