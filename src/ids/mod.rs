@@ -88,9 +88,7 @@ impl fmt::Display for ParseIdError {
 
 /// An id Semantic Scholar cannot resolve (an OpenAlex work id).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0} is an OpenAlex work id, which Semantic Scholar cannot look up: give the paper's DOI or arXiv id instead"
-)]
+#[error("{0} is an OpenAlex work id, which Semantic Scholar cannot look up: give the paper's DOI or arXiv id instead")]
 pub struct NotInS2(pub String);
 
 impl PaperId {

@@ -24,9 +24,18 @@ const ACCEPTED: &[(&str, &str)] = &[
         "https://www.semanticscholar.org/paper/204E3073870FAE3D05BCBC2F6A8E263D9B72E776?utm=x#cite",
         "204e3073870fae3d05bcbc2f6a8e263d9b72e776",
     ),
-    ("https://www.semanticscholar.org/paper/CorpusID:215416146", "CorpusId:215416146"),
-    ("https://api.semanticscholar.org/CorpusID:215416146", "CorpusId:215416146"),
-    ("https://api.semanticscholar.org/corpusid:215416146", "CorpusId:215416146"),
+    (
+        "https://www.semanticscholar.org/paper/CorpusID:215416146",
+        "CorpusId:215416146",
+    ),
+    (
+        "https://api.semanticscholar.org/CorpusID:215416146",
+        "CorpusId:215416146",
+    ),
+    (
+        "https://api.semanticscholar.org/corpusid:215416146",
+        "CorpusId:215416146",
+    ),
     ("https://www.semanticscholar.org/arxiv/1706.03762", "ARXIV:1706.03762"),
     (
         "https://api.semanticscholar.org/graph/v1/paper/DOI:10.18653/v1/N18-3011",
@@ -38,7 +47,10 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("doi: 10.1093/mind/lix.236.433.", "DOI:10.1093/mind/lix.236.433"),
     ("10.1093/mind/lix.236.433", "DOI:10.1093/mind/lix.236.433"),
     ("(10.1093/mind/lix.236.433),", "DOI:10.1093/mind/lix.236.433"),
-    ("https://doi.org/10.1093/mind/LIX.236.433", "DOI:10.1093/mind/LIX.236.433"),
+    (
+        "https://doi.org/10.1093/mind/LIX.236.433",
+        "DOI:10.1093/mind/LIX.236.433",
+    ),
     ("http://dx.doi.org/10.1000/182", "DOI:10.1000/182"),
     ("https://doi.org/10.1002%2Fanie.201915678", "DOI:10.1002/anie.201915678"),
     (
@@ -209,4 +221,29 @@ fn arxiv_versions_are_stripped() {
     assert_eq!(strip_arxiv_version("1706.03762"), "1706.03762");
     assert_eq!(strip_arxiv_version("hep-th/9901001v1"), "hep-th/9901001");
     assert_eq!(strip_arxiv_version("solv-int/9901001"), "solv-int/9901001");
+}
+
+mod any_text {
+    use proptest::prelude::*;
+
+    use super::super::PaperId;
+
+    proptest! {
+        #[test]
+        fn any_text_parses_to_an_id_that_shows_as_itself_or_is_refused_in_one_line(
+            text in prop_oneof![
+                any::<String>(),
+                "(https?://|doi|arxiv|corpusid|pmc|W|[:/ .%()<>\"'-]|10\\.[0-9]{1,4}|[0-9]{1,8}|[a-f0-9]{38,41}|v[0-9]){0,6}",
+            ]
+        ) {
+            match text.parse::<PaperId>() {
+                Ok(id) => prop_assert_eq!(id.to_string().parse::<PaperId>(), Ok(id)),
+                Err(e) => {
+                    let message = e.to_string();
+                    prop_assert!(!message.contains('\n'), "{}", message);
+                    prop_assert!(message.contains(&format!("{text:?}")), "{}", message);
+                }
+            }
+        }
+    }
 }
