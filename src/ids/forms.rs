@@ -110,11 +110,9 @@ pub fn strip_arxiv_version(id: &str) -> &str {
 /// `archive(.SUB)/YYMMNNN`, each with an optional `vN`.
 pub(super) fn arxiv_id(s: &str) -> Option<String> {
     let base = strip_arxiv_version(s);
-    let month_ok = |yymm: &str| matches!(yymm.get(2..4).and_then(|m| m.parse::<u8>().ok()), Some(1..=12));
     if let Some((yymm, num)) = base.split_once('.')
         && yymm.len() == 4
         && yymm.bytes().all(|b| b.is_ascii_digit())
-        && month_ok(yymm)
         && (4..=5).contains(&num.len())
         && num.bytes().all(|b| b.is_ascii_digit())
     {
@@ -127,8 +125,7 @@ pub(super) fn arxiv_id(s: &str) -> Option<String> {
         && word(class)
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
         && num.len() == 7
-        && num.bytes().all(|b| b.is_ascii_digit())
-        && month_ok(num))
+        && num.bytes().all(|b| b.is_ascii_digit()))
     .then(|| base.to_owned())
 }
 

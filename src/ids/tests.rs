@@ -144,7 +144,7 @@ const REFUSED: &[(&str, Option<&str>)] = &[
     ("attention-is-all-you-need", None),
     ("ARXIV:attention", None),
     ("ARXIV:1706.3", None),
-    ("1713.03762", None),
+    ("1706.037621", None),
     ("CorpusId:abc", None),
     ("DOI:11.1/x", None),
     ("DOI:10.1234", None),
