@@ -284,6 +284,55 @@ fn a_library_without_entries_or_ids_is_refused() {
     assert!(e.contains("Untitled work (line 1), entry 2 (line 4)"), "{e}");
 }
 
+#[test]
+fn refnets_own_bibliography_reads_back_as_a_library() {
+    use crate::render::formats::bib::{BibInput, bib_file, bibtex_entry};
+    let authors = vec!["Alan Turing".to_owned()];
+    let types = vec!["JournalArticle".to_owned()];
+    let turing = bibtex_entry(
+        "turing1950",
+        &BibInput {
+            title: "Computing Machinery and {Intelligence} 100%",
+            authors: &authors,
+            year: Some(1950),
+            journal: Some("Mind"),
+            doi: Some("10.1093/mind/LIX.236.433"),
+            url: Some("https://www.semanticscholar.org/paper/204e3073870fae3d05bcbc2f6a8e263d9b72e776"),
+            publication_types: &types,
+            ..BibInput::default()
+        },
+    );
+    let preprint = bibtex_entry(
+        "preprint",
+        &BibInput {
+            title: "A_Preprint",
+            arxiv: Some("2106.15928"),
+            ..BibInput::default()
+        },
+    );
+    let file = bib_file(&[("turing1950".to_owned(), turing), ("preprint".to_owned(), preprint)]);
+    let library = ok("references.bib", &file);
+    assert_eq!(
+        summary(&library),
+        [
+            row("preprint", 3, &["ARXIV:2106.15928"]),
+            row(
+                "turing1950",
+                10,
+                &[
+                    "DOI:10.1093/mind/LIX.236.433",
+                    "204e3073870fae3d05bcbc2f6a8e263d9b72e776"
+                ]
+            ),
+        ]
+    );
+    assert_eq!(library.entries[0].title.as_deref(), Some("A_Preprint"));
+    assert_eq!(
+        library.entries[1].title.as_deref(),
+        Some("Computing Machinery and {Intelligence} 100%")
+    );
+}
+
 mod any_text {
     use proptest::prelude::*;
 
