@@ -7,11 +7,11 @@
 //! trailing punctuation trimmed), arXiv abstract and PDF links and bare arXiv ids (new
 //! and old style, any version), Semantic Scholar, PubMed, PMC and Europe PMC links, and
 //! OpenAlex work ids and links. Anything else is refused with the accepted forms and,
-//! when one form is close, a "did you mean …?" ([`suggest`]).
+//! when one form is close, a "did you mean …?" (`suggest`).
 //!
-//! - [`forms`]: the shape of each kind of id (pure string checks).
-//! - [`urls`]: links → ids, by host.
-//! - [`suggest`]: the closest accepted form for a refused input.
+//! - `forms`: the shape of each kind of id (pure string checks).
+//! - `urls`: links → ids, by host.
+//! - `suggest`: the closest accepted form for a refused input.
 
 mod forms;
 mod suggest;

@@ -7,10 +7,10 @@
 //! caller reports them by name). A file that is not a library, is broken, is empty, or
 //! has no usable id at all is a [`LibraryError`] naming the file and the line.
 //!
-//! - [`detect`]: which format the text is in.
-//! - [`bibtex`], [`latex`]: BibTeX entries, and their LaTeX values as plain text.
-//! - [`csl`], [`ris`]: CSL-JSON items and RIS records.
-//! - [`found`]: the ids in an entry's fields, best first.
+//! - `detect`: which format the text is in.
+//! - `bibtex`, `latex`: BibTeX entries, and their LaTeX values as plain text.
+//! - `csl`, `ris`: CSL-JSON items and RIS records.
+//! - `found`: the ids in an entry's fields, best first.
 
 mod bibtex;
 mod csl;

@@ -1,8 +1,8 @@
-//! BibTeX for papers: Better BibTeX-style citekeys ([`citekey`]) and `.bib` entries built
+//! BibTeX for papers: Better BibTeX-style citekeys (`citekey`) and `.bib` entries built
 //! from Semantic Scholar data, valid in biblatex's data model ([`kind`]: the type from
 //! what is known, only the fields each type allows, the fields it requires).
 //!
-//! Every value is untrusted text, so it is escaped for BibTeX and LaTeX ([`tex`]), and
+//! Every value is untrusted text, so it is escaped for BibTeX and LaTeX (`tex`), and
 //! every entry keeps its braces balanced the way BibTeX counts them (a backslash does not
 //! escape a brace for BibTeX's parser), whatever the input.
 
