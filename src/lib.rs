@@ -18,7 +18,10 @@
 //!
 //! What the stages stand on:
 //!
-//! - [`ids`]: paper ids in every form Semantic Scholar accepts, parsed once.
+//! - [`ids`]: paper ids in every form a user pastes (S2's forms, DOI/arXiv/S2/PubMed/PMC/
+//!   OpenAlex links), parsed once; a "did you mean" for near misses.
+//! - [`library`]: seeds from a reference library (BibTeX, CSL-JSON, RIS): its entries and
+//!   the ids in each.
 //! - [`s2`]: the Semantic Scholar client (rate limit, retries, batching, paging).
 //! - [`store`]: SQLite/Postgres storage of papers, edges, crawls, summaries, note state
 //!   and the queue's tables; the only place with SQL.
@@ -47,6 +50,7 @@ pub mod crawl;
 pub mod graph;
 pub mod http;
 pub mod ids;
+pub mod library;
 pub mod metrics;
 pub mod queue;
 pub mod refresh;

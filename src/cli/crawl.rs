@@ -75,7 +75,7 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
     let resolved = crawl::resolve_seed(&s2, existing.as_ref(), &request, cutoff)
         .await
         .map_err(|e| match e {
-            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } => {
+            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
                 anyhow::Error::new(UsageError(e.to_string()))
             }
             other => anyhow::Error::new(other).context(format!("cannot start the crawl of {}", request.seed)),

@@ -160,7 +160,8 @@ pub enum JobsAction {
 /// `refnet crawl`.
 #[derive(Debug, Args)]
 pub struct CrawlArgs {
-    /// The seed paper: ARXIV:1706.03762, DOI:10.…, a bare DOI, CorpusId:…, a 40-hex S2 id, …
+    /// The seed paper: a DOI or doi.org link, an arXiv id or link (1706.03762), a Semantic
+    /// Scholar, PubMed or PMC link, CorpusId:…, PMID:…, a 40-hex S2 id, …
     pub id: String,
     /// Levels beyond the seed (0–10)
     #[arg(long, default_value_t = 1)]

@@ -38,6 +38,9 @@ pub enum CrawlError {
         /// Why.
         reason: String,
     },
+    /// The seed is an id only OpenAlex can resolve.
+    #[error(transparent)]
+    SeedNotInS2(#[from] crate::ids::NotInS2),
     /// The API failed.
     #[error(transparent)]
     Api(#[from] S2Error),
@@ -172,7 +175,7 @@ pub async fn resolve_seed(
         });
     }
     let with_citations = req.direction.follows_citations() && req.depth > 0;
-    let api_id = req.seed.api_form();
+    let api_id = req.seed.api_form()?;
     let items = s2
         .batch(std::slice::from_ref(&api_id), &batch_fields(with_citations))
         .await?;

@@ -189,7 +189,7 @@ pub async fn submit(ctx: &Context, request: &CrawlRequest) -> Result<Submitted, 
     let resolved = crawl::resolve_seed(&ctx.s2, Some(&ctx.store), request, cutoff)
         .await
         .map_err(|e| match e {
-            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } => {
+            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
                 failure(StatusCode::UNPROCESSABLE_ENTITY, Some("seed"), &e.to_string())
             }
             CrawlError::Store(e) => unavailable(&e),

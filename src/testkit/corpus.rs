@@ -43,6 +43,9 @@ pub struct FakePaper {
     pub hidden: bool,
     /// A batch call answers a record that does not parse.
     pub malformed: bool,
+    /// Fields of the S2 record that replace the generated ones (`journal`,
+    /// `publicationTypes`, `venue`, `title`…), as S2 would send them.
+    pub record: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A corpus: papers plus who cites whom.

@@ -487,6 +487,10 @@ fn paper_json(corpus: &Corpus, idx: usize, fields: &Fields) -> Value {
         "tldr": p.tldr.as_ref().map(|t| json!({"model": "tldr@v2.0.0", "text": t})),
         "citationStyles": {"bibtex": format!("@Article{{Fake{idx},\n title = {{{}}}\n}}", p.title)},
     });
+    let mut all = all;
+    if let Value::Object(map) = &mut all {
+        map.extend(p.record.clone());
+    }
     let mut out = serde_json::Map::new();
     out.insert("paperId".into(), json!(p.id));
     if let Value::Object(map) = all {

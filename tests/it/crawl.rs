@@ -429,9 +429,10 @@ both_backends!(
             .iter()
             .find(|(_, t)| t.contains(&fake_id("hostile")))
             .expect("hostile note");
+        // One line, and no link: `[[`/`]]` shrink to single brackets in properties.
         assert_eq!(
             frontmatter(&hostile_note.1).get("title").and_then(|v| v.as_str()),
-            Some("CON: <% tp.file %> [[Link]] # 100%% \"quoted\"\nnew line")
+            Some("CON: <% tp.file %> [Link] # 100%% \"quoted\" new line")
         );
         assert!(!hostile_note.0.contains(['<', ':', '[', '#', '"', '\n']));
         assert!(names.iter().all(|n| !n.contains('/') && !n.starts_with('.')));

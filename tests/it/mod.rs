@@ -2,6 +2,7 @@
 
 pub mod support;
 
+mod bibliography;
 mod cli;
 mod crawl;
 mod layout;

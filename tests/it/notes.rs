@@ -267,10 +267,19 @@ proptest! {
         };
         let text = compose(&paper_fresh(&input));
         let fm = frontmatter(&text);
-        let shown_title = if title.trim().is_empty() { format!("Untitled paper {}", "9".repeat(40)) } else { title.trim().to_owned() };
-        prop_assert_eq!(fm.get("title").and_then(|v| v.as_str()), Some(shown_title.as_str()));
+        // Properties are one line: whitespace runs collapse to a space; `[[`/`]]` never
+        // survive (checked below), other text is kept as it is.
+        let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let shown_title = if title.trim().is_empty() { format!("Untitled paper {}", "9".repeat(40)) } else { one_line(&title) };
+        let fm_title = fm.get("title").and_then(|v| v.as_str()).expect("title");
         let authors: Vec<&str> = fm.get("authors").and_then(|v| v.as_sequence()).expect("authors").iter().filter_map(|v| v.as_str()).collect();
-        prop_assert_eq!(authors, vec![author.as_str()]);
+        prop_assert_eq!(authors.len(), 1);
+        for (shown, given) in [(fm_title, shown_title.as_str()), (authors[0], one_line(&author).as_str())] {
+            prop_assert!(!shown.contains("[[") && !shown.contains("]]") && !shown.contains('\n'), "{:?}", shown);
+            if !given.contains("[[") && !given.contains("]]") {
+                prop_assert_eq!(shown, given);
+            }
+        }
         prop_assert!(!text.contains("<%"));
         prop_assert!(wikilinks(&text).is_empty(), "no link appears from untrusted text: {:?}", wikilinks(&text));
         let rest = body(&text);

@@ -119,6 +119,27 @@ pub fn property_link(note: &str, display: &str) -> String {
     }
 }
 
+/// Untrusted text for a frontmatter property (a title, an alias, a venue, a name): line
+/// breaks, tabs and runs of spaces become one space, and runs of `[` or `]` shrink to one, so Obsidian never reads the value as a `[[link]]`. (YAML
+/// quoting is the frontmatter layer's job.)
+pub fn property_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(char::is_whitespace) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            if !(matches!(c, '[' | ']') && out.ends_with(c)) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// A URL for a Markdown link target `(…)`: spaces and parentheses percent-encoded so
 /// the link cannot be cut short. Only http(s) URLs are linked.
 pub fn md_url(url: &str) -> Option<String> {
@@ -172,6 +193,19 @@ mod tests {
     }
 
     #[test]
+    fn property_text_is_one_line_without_links() {
+        assert_eq!(
+            property_text("  Computing\n Machinery\tand   Intelligence "),
+            "Computing Machinery and Intelligence"
+        );
+        assert_eq!(
+            property_text("see [[Other note]] and [[[x]]]"),
+            "see [Other note] and [x]"
+        );
+        assert_eq!(property_text("[a] [ [b] ]\u{2028}"), "[a] [ [b] ]");
+    }
+
+    #[test]
     fn link_targets_are_http_only_and_cannot_escape_the_parentheses() {
         assert_eq!(md_url("javascript:alert(1)"), None);
         assert_eq!(
@@ -181,6 +215,14 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn property_text_never_holds_a_link_or_a_line_break(s in any::<String>()) {
+            let out = property_text(&s);
+            prop_assert!(!out.contains("[[") && !out.contains("]]"), "{:?}", out);
+            prop_assert!(!out.chars().any(|c| c.is_whitespace() && c != ' '), "{:?}", out);
+            prop_assert!(!out.contains("  ") && out.trim() == out, "{:?}", out);
+        }
+
         #[test]
         fn inline_markdown_never_holds_live_syntax(s in any::<String>()) {
             let out = md_inline(&s);

@@ -1,8 +1,10 @@
 //! The file formats render writes besides Markdown notes: BibTeX ([`bib`]), JSON Canvas
-//! ([`canvas`]), the escaping of untrusted text for Markdown ([`escape`]), and how
-//! people's names are cited ([`person`]).
+//! ([`canvas`]), the escaping of untrusted text for Markdown ([`escape`]), how people's
+//! names are cited ([`person`]), and which name of a paper's venue is shown
+//! ([`venue`]).
 
 pub mod bib;
 pub mod canvas;
 pub mod escape;
 pub mod person;
+pub mod venue;

@@ -50,9 +50,10 @@ pub fn author_fresh(input: &AuthorInput) -> Fresh {
     let url = author_url(&input.author_id);
     let mut papers = input.papers.clone();
     papers.sort_by(|a, b| b.year.cmp(&a.year).then_with(|| a.title.cmp(&b.title)));
+    let name = crate::render::formats::escape::property_text(&input.name);
     let mut fm = FrontmatterBuilder::default();
-    fm.text("name", Some(&input.name))
-        .list("aliases", std::slice::from_ref(&input.name))
+    fm.text("name", Some(&name))
+        .list("aliases", std::slice::from_ref(&name))
         .text("s2_author_id", Some(&input.author_id))
         .text("url", Some(&url))
         .number("paper_count", Some(papers.len() as i64))

@@ -4,7 +4,7 @@
 
 use askama::Template;
 
-use crate::render::formats::escape::{body_link, md_inline};
+use crate::render::formats::escape::{body_link, md_inline, property_link, property_text};
 use crate::render::notes::{LinkItem, finish, link_line, list_region};
 use crate::store::{Crawl, CrawlStats};
 use crate::vault::NoteName;
@@ -96,12 +96,13 @@ pub fn index_fresh(input: &IndexInput<'_>) -> Fresh {
     let c = input.crawl;
     let title = index_title(c.crawl_id, &input.seed_title);
     let seed_value = match &input.seed_note {
-        Some(note) => crate::render::formats::escape::property_link(note.as_str(), &input.seed_title),
-        None => input.seed_title.clone(),
+        Some(note) => property_link(note.as_str(), &input.seed_title),
+        None => property_text(&input.seed_title),
     };
+    let title_value = property_text(&title);
     let mut fm = FrontmatterBuilder::default();
-    fm.text("title", Some(&title))
-        .list("aliases", std::slice::from_ref(&title))
+    fm.text("title", Some(&title_value))
+        .list("aliases", std::slice::from_ref(&title_value))
         .number("refnet_crawl", Some(c.crawl_id))
         .text("seed", Some(&seed_value))
         .number("depth", Some(c.depth))

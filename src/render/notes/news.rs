@@ -2,7 +2,7 @@
 //! more than before, and the other counts that moved. One note per refresh that brought
 //! anything, linked from the crawl's index.
 
-use crate::render::formats::escape::{body_link, md_inline};
+use crate::render::formats::escape::{body_link, md_inline, property_link, property_text};
 use crate::render::notes::{LinkItem, finish, link_line, list_region};
 use crate::store::NewsRow;
 use crate::vault::NoteName;
@@ -120,12 +120,13 @@ pub fn news_fresh(input: &NewsInput) -> Fresh {
     moved.sort_by(|a, b| a.0.link.title.cmp(&b.0.link.title));
 
     let index_link = match &input.index.0 {
-        Some(note) => crate::render::formats::escape::property_link(note.as_str(), &input.index.1),
-        None => input.index.1.clone(),
+        Some(note) => property_link(note.as_str(), &input.index.1),
+        None => property_text(&input.index.1),
     };
+    let title_value = property_text(&title);
     let mut fm = FrontmatterBuilder::default();
-    fm.text("title", Some(&title))
-        .list("aliases", std::slice::from_ref(&title))
+    fm.text("title", Some(&title_value))
+        .list("aliases", std::slice::from_ref(&title_value))
         .text("refnet_news", Some(&news_identity(input.crawl_id, input.run)))
         .text("crawl", Some(&index_link))
         .date("refreshed", Some(&input.refreshed))

@@ -5,8 +5,9 @@
 use askama::Template;
 
 use super::{LinkItem, finish, links_region, s2_url};
-use crate::render::formats::escape::{body_link, md_inline, md_lines, md_url, property_link};
+use crate::render::formats::escape::{body_link, md_inline, md_lines, md_url, property_link, property_text};
 use crate::render::formats::person::short_cite;
+use crate::render::formats::venue;
 use crate::store::StoredPaper;
 use crate::vault::NoteName;
 use crate::vault::frontmatter::FrontmatterBuilder;
@@ -136,7 +137,8 @@ pub fn field_tag(field: &str) -> Option<String> {
 /// Renders a paper note.
 pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
     let p = input.paper;
-    let title = p.display_title();
+    // Property values are one line and never links (titles from S2 can hold line breaks).
+    let title = property_text(&p.display_title());
     let names: Vec<String> = input.authors.iter().map(|a| a.name.clone()).collect();
     let cite = short_cite(&names, p.year);
     let mut tags = vec!["paper".to_owned()];
@@ -146,15 +148,18 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
     if let Some(key) = &input.citekey {
         aliases.push(format!("@{key}"));
     }
-    aliases.push(cite.clone());
+    aliases.push(property_text(&cite));
     let author_values: Vec<String> = input
         .authors
         .iter()
         .map(|a| match &a.note {
             Some(note) => property_link(note.as_str(), &a.name),
-            None => a.name.clone(),
+            None => property_text(&a.name),
         })
         .collect();
+    let fields: Vec<String> = p.fields().iter().map(|f| property_text(f)).collect();
+    // The journal's or proceedings' name when there is one, as in the BibTeX entry.
+    let shown_venue = venue::shown(p.journal.as_deref(), p.venue.as_deref());
     let doi_url = p.doi.as_ref().map(|d| format!("https://doi.org/{d}"));
     let arxiv_url = p.arxiv.as_ref().map(|a| format!("https://arxiv.org/abs/{a}"));
 
@@ -165,7 +170,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .list_or_empty("authors", &author_values)
         .number_or_null("year", p.year)
         .date("date", p.publication_date.as_deref())
-        .text_or_null("venue", p.venue.as_deref().or(p.journal.as_deref()))
+        .text_or_null("venue", shown_venue.map(property_text).as_deref())
         .text_or_null("doi", p.doi.as_deref())
         .text_or_null("arxiv", p.arxiv.as_deref())
         .text("s2_id", Some(&p.paper_id))
@@ -174,7 +179,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .number_or_null("citation_count", p.citation_count)
         .number("influential_citation_count", p.influential_citation_count)
         .number_or_null("reference_count", p.reference_count)
-        .list("fields_of_study", &p.fields())
+        .list("fields_of_study", &fields)
         .list("tags", &tags)
         .text("summary_source", input.summary_source.as_deref())
         .date("refnet_updated", Some(&input.updated));
@@ -197,11 +202,11 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         }
     }
     let mut byline = vec![md_inline(&cite)];
-    if let Some(venue) = p.venue.as_deref().or(p.journal.as_deref()) {
+    if let Some(venue) = shown_venue {
         byline.push(md_inline(venue));
     }
     let header = HeaderTemplate {
-        title: &md_inline(&title),
+        title: &md_inline(&p.display_title()),
         byline: &byline.join(" · "),
         links: &links.join(" · "),
         tldr: p.tldr.as_deref().map(md_inline).filter(|t| !t.is_empty()),

@@ -1,0 +1,258 @@
+//! Values as BibTeX and LaTeX read them: text escaped (specials, braces kept balanced
+//! the way BibTeX counts them, case-protecting braces), names as `Last, First`, page
+//! ranges, and verbatim DOIs and URLs.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::render::formats::person;
+
+/// `s` unless it is blank.
+pub(super) fn present(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+pub(super) fn escape_opt(s: Option<&str>) -> String {
+    s.map(|s| escape_text(s, false)).unwrap_or_default()
+}
+
+pub(super) fn escape_title(s: &str) -> String {
+    escape_text(s, true)
+}
+
+/// Pages with BibTeX's range dash: "5998-6008" → "5998--6008".
+pub(super) fn page_range(pages: &str) -> String {
+    let mut out = String::with_capacity(pages.len() + 1);
+    let mut in_dash = false;
+    for c in pages.chars() {
+        if matches!(c, '-' | '\u{2010}'..='\u{2015}' | '\u{2212}') {
+            if !in_dash {
+                out.push_str("--");
+            }
+            in_dash = true;
+        } else {
+            out.push(c);
+            in_dash = false;
+        }
+    }
+    out
+}
+
+/// A DOI or URL as Better BibTeX writes it (unescaped), without the braces and whitespace
+/// that would unbalance or break the value.
+pub(super) fn verbatim(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '{' | '}'))
+        .collect()
+}
+
+/// NFC, with whitespace runs as one space, control characters dropped, and no space at
+/// either end.
+pub(super) fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfc() {
+        if c.is_whitespace() {
+            pending_space = true;
+        } else if !c.is_control() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Text as a BibTeX value: LaTeX specials escaped, braces that pair up as `\{`…`\}` and
+/// unpaired ones as `\textbraceleft{}`/`\textbraceright{}` (so the value stays balanced).
+/// With `protect_case`, words with a capital after their first character are wrapped in
+/// braces (`{BERT}`) so bibliography styles keep their case.
+fn escape_text(s: &str, protect_case: bool) -> String {
+    let text: Vec<char> = normalize(s).chars().collect();
+    let paired = paired_braces(&text);
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut word = String::new();
+    for (i, &c) in text.iter().enumerate() {
+        if c.is_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        flush_word(&mut out, &mut word, protect_case);
+        match c {
+            '{' if paired[i] => out.push_str("\\{"),
+            '}' if paired[i] => out.push_str("\\}"),
+            '{' => out.push_str("\\textbraceleft{}"),
+            '}' => out.push_str("\\textbraceright{}"),
+            '\\' => out.push_str("\\textbackslash{}"),
+            '^' => out.push_str("\\^{}"),
+            '~' => out.push_str("\\~{}"),
+            '%' | '&' | '#' | '$' | '_' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    flush_word(&mut out, &mut word, protect_case);
+    out
+}
+
+/// Appends a word, in braces if it needs its case kept, and empties it.
+fn flush_word(out: &mut String, word: &mut String, protect_case: bool) {
+    if word.is_empty() {
+        return;
+    }
+    if protect_case && word.chars().skip(1).any(char::is_uppercase) {
+        out.push('{');
+        out.push_str(word);
+        out.push('}');
+    } else {
+        out.push_str(word);
+    }
+    word.clear();
+}
+
+/// For each character, whether it is a brace with a partner (`{` … `}` nesting properly).
+fn paired_braces(text: &[char]) -> Vec<bool> {
+    let mut paired = vec![false; text.len()];
+    let mut open = Vec::new();
+    for (i, &c) in text.iter().enumerate() {
+        match c {
+            '{' => open.push(i),
+            '}' => {
+                if let Some(j) = open.pop() {
+                    paired[i] = true;
+                    paired[j] = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    paired
+}
+
+/// One author in BibTeX form: `Last, First` (particles with the surname, e.g.
+/// `van Beethoven, Ludwig`), `Last, Jr., First` with a suffix, a single word as is.
+/// `None` for a blank name.
+pub(super) fn bib_author(full: &str) -> Option<String> {
+    let name = normalize(full);
+    // Tokens as `person::surname` sees them (a lone comma is no token).
+    let tokens: Vec<&str> = name
+        .split(' ')
+        .filter(|t| !t.trim_end_matches(',').is_empty())
+        .collect();
+    if tokens.is_empty() {
+        return None;
+    }
+    let surname = person::surname(&name);
+    let last: Vec<&str> = surname.split_whitespace().collect();
+    let bare: Vec<&str> = tokens.iter().map(|t| t.trim_end_matches(',')).collect();
+    let at = (!last.is_empty())
+        .then(|| bare.windows(last.len()).rposition(|w| w == last.as_slice()))
+        .flatten();
+    let Some(at) = at else {
+        return Some(name_part(&tokens.join(" ")));
+    };
+    let first = name_part(&tokens[..at].join(" "));
+    let suffix = name_part(&bare[at + last.len()..].join(" "));
+    let last = name_part(&surname);
+    Some(match (first.is_empty(), suffix.is_empty()) {
+        (true, true) => last,
+        (false, true) => format!("{last}, {first}"),
+        (true, false) => format!("{last}, {suffix},"),
+        (false, false) => format!("{last}, {suffix}, {first}"),
+    })
+}
+
+/// Part of a name, escaped, with the commas and the word "and" that BibTeX would read as
+/// name separators put in braces.
+fn name_part(part: &str) -> String {
+    escape_text(part, false)
+        .split(' ')
+        .map(|t| {
+            if t.eq_ignore_ascii_case("and") {
+                format!("{{{t}}}")
+            } else {
+                t.replace(',', "{,}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authors_are_last_comma_first() {
+        let authors: Vec<Option<String>> = [
+            "Ashish Vaswani",
+            "Ludwig van Beethoven",
+            "Martin Luther King Jr.",
+            "Plato",
+            "  ",
+            "Smith and Wesson",
+            "Ann O'Neil-Smith",
+            "R&D Team",
+            "King Jr.",
+            "Doe, John",
+        ]
+        .iter()
+        .map(|a| bib_author(a))
+        .collect();
+        let expected = [
+            Some("Vaswani, Ashish"),
+            Some("van Beethoven, Ludwig"),
+            Some("King, Jr., Martin Luther"),
+            Some("Plato"),
+            None,
+            Some("Wesson, Smith {and}"),
+            Some("O'Neil-Smith, Ann"),
+            Some("Team, R\\&D"),
+            Some("King, Jr.,"),
+            Some("John, Doe{,}"),
+        ];
+        assert_eq!(authors, expected.map(|a| a.map(str::to_owned)));
+    }
+
+    #[test]
+    fn hostile_titles_are_escaped() {
+        assert_eq!(
+            escape_title("50% of {Q&A} #1 in $x_i$ \\o/ ~ ^"),
+            "50\\% of \\{Q\\&A\\} \\#1 in \\$x\\_i\\$ \\textbackslash{}o/ \\~{} \\^{}"
+        );
+        assert_eq!(
+            escape_title("}{ a { b } c\nnext\tline\u{7}"),
+            "\\textbraceright{}\\textbraceleft{} a \\{ b \\} c next line"
+        );
+    }
+
+    #[test]
+    fn title_words_with_inner_capitals_keep_their_case() {
+        assert_eq!(
+            escape_title("BERT and GPT-3 on iPhone: A Study of 3D ÉCOLE Data"),
+            "{BERT} and {GPT}-3 on {iPhone}: A Study of {3D} {ÉCOLE} Data"
+        );
+    }
+
+    #[test]
+    fn dois_and_urls_are_verbatim_but_balanced() {
+        assert_eq!(
+            verbatim("10.1002/(SICI)1097{4571}}x_%20 y\n"),
+            "10.1002/(SICI)10974571x_%20y"
+        );
+        assert_eq!(
+            verbatim("https://example.org/a b?q=50%25&x={y}"),
+            "https://example.org/ab?q=50%25&x=y"
+        );
+    }
+
+    #[test]
+    fn page_ranges_get_bibtex_dashes() {
+        assert_eq!(page_range("5998-6008"), "5998--6008");
+        assert_eq!(page_range("433\u{2013}460"), "433--460");
+        assert_eq!(page_range("e1002"), "e1002");
+    }
+}
