@@ -107,7 +107,11 @@ async fn render(n: usize) {
     let crawl = store
         .begin_run(
             &NewCrawl {
-                seed_id: seed.parse().expect("seed id"),
+                seeds: vec![refnet::store::NewSeed {
+                    paper_id: seed.parse().expect("seed id"),
+                    input: seed.clone(),
+                    priority: 5,
+                }],
                 seed_input: seed.clone(),
                 depth: 1,
                 direction: Direction::References,
@@ -115,7 +119,6 @@ async fn render(n: usize) {
                 summarize: false,
             },
             0,
-            5,
             1_763_769_600,
         )
         .await

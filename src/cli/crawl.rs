@@ -44,17 +44,7 @@ pub(super) fn store_exists(settings: &Settings) -> bool {
 pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progress) -> anyhow::Result<()> {
     // Everything the user typed is checked before anything is written.
     let json = args.json;
-    let seed: PaperId = args
-        .id
-        .parse()
-        .map_err(|e: crate::ids::ParseIdError| UsageError(e.to_string()))?;
-    let request = CrawlRequest {
-        seed,
-        depth: args.depth,
-        direction: args.direction.into(),
-        max_papers: args.max_papers,
-        summarize: !args.no_summarize,
-    };
+    let request = crawl_request(&args)?;
     request
         .check()
         .map_err(|bad| UsageError(format!("--{} {}", bad.field.replace('_', "-"), bad.reason)))?;
@@ -72,14 +62,17 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         None
     };
     let cutoff = crawl::fresh_cutoff_at(crate::store::now(), &settings);
-    let resolved = crawl::resolve_seed(&s2, existing.as_ref(), &request, cutoff)
+    let resolved = crawl::resolve_seeds(&s2, existing.as_ref(), &request, cutoff, settings.s2.batch_size)
         .await
         .map_err(|e| match e {
             CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
                 anyhow::Error::new(UsageError(e.to_string()))
             }
-            other => anyhow::Error::new(other).context(format!("cannot start the crawl of {}", request.seed)),
+            other => anyhow::Error::new(other).context(format!("cannot start the crawl of {}", request.seed_label())),
         })?;
+    for (seed, why) in &resolved.missing {
+        tracing::warn!("seed {seed} left out: {why}");
+    }
     Vault::open(&settings.vault).map_err(|e| UsageError(e.to_string()))?;
     let store = match existing {
         Some(store) => store,
@@ -88,7 +81,7 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
     let ctx = Context::with_parts(settings, store, s2, counters)?;
     let run = crawl::Run::Request {
         request: &request,
-        seed: &resolved,
+        seeds: &resolved,
     };
     // The command line resumes a crawl it was stopped in: a new run takes over.
     let crawl = crawl::start(&ctx, run, crawl::IfRunning::Supersede)
@@ -102,6 +95,65 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
     outcome?;
     let summary = super::report::CrawlSummary::gather(&ctx, crawl.crawl_id, crawl.run, started.elapsed()).await?;
     summary.print(json)
+}
+
+/// The crawl a command line asks for: its seeds (ids given, and the entries of a
+/// `--from` library file), depth, direction, budget.
+fn crawl_request(args: &CrawlArgs) -> anyhow::Result<CrawlRequest> {
+    let mut seeds = Vec::new();
+    for id in &args.ids {
+        seeds.push(id.parse::<PaperId>().map_err(|e| UsageError(e.to_string()))?);
+    }
+    let mut label = None;
+    if let Some(file) = &args.from {
+        let name = file.display().to_string();
+        let bytes = std::fs::read(file).map_err(|e| {
+            UsageError(format!(
+                "cannot read the library file {name} ({e}): give a BibTeX, CSL-JSON or RIS file"
+            ))
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        let library = crate::library::parse(&name, &text).map_err(|e| UsageError(e.to_string()))?;
+        let unresolvable: Vec<String> = library
+            .unresolvable()
+            .map(|e| format!("{} (line {})", e.name, e.line))
+            .collect();
+        if !unresolvable.is_empty() {
+            let shown = unresolvable.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+            let more = unresolvable.len().saturating_sub(10);
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            tracing::warn!(
+                "{} entries of {name} have no DOI, arXiv id, PMID or Semantic Scholar link and are left out: {shown}{tail}",
+                unresolvable.len()
+            );
+        }
+        seeds.extend(library.resolvable().filter_map(|e| e.best_id().cloned()));
+        label = Some(if args.ids.is_empty() {
+            name
+        } else {
+            format!("{} {name}", args.ids.join(" "))
+        });
+    }
+    if seeds.is_empty() {
+        return Err(UsageError(
+            "no seed given: name one or more paper ids (refnet crawl ARXIV:1706.03762 DOI:10.…) or a library file (--from library.bib)"
+                .to_owned(),
+        )
+        .into());
+    }
+    Ok(CrawlRequest {
+        seeds,
+        label,
+        from_library: args.from.is_some(),
+        depth: args.depth,
+        direction: args.direction.into(),
+        max_papers: args.max_papers,
+        summarize: !args.no_summarize,
+    })
 }
 
 /// Runs the stages in this process until the jobs of the given runs (crawl, run) are

@@ -160,9 +160,14 @@ pub enum JobsAction {
 /// `refnet crawl`.
 #[derive(Debug, Args)]
 pub struct CrawlArgs {
-    /// The seed paper: a DOI or doi.org link, an arXiv id or link (1706.03762), a Semantic
-    /// Scholar, PubMed or PMC link, CorpusId:…, PMID:…, a 40-hex S2 id, …
-    pub id: String,
+    /// The seed papers (levels count from the nearest): a DOI or doi.org link, an arXiv id
+    /// or link (1706.03762), a Semantic Scholar, PubMed or PMC link, CorpusId:…, PMID:…, a
+    /// 40-hex S2 id, …
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Take seeds from your library: a BibTeX, CSL-JSON or RIS file (Zotero, Better BibTeX)
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
     /// Levels beyond the seed (0–10)
     #[arg(long, default_value_t = 1)]
     pub depth: u32,

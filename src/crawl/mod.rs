@@ -11,25 +11,27 @@
 //! ends with the same papers and edges.
 
 pub mod priority;
+mod seeds;
 mod start;
 
+pub use seeds::{CrawlRequest, ResolvedSeeds, resolve_seeds};
 pub use start::{IfRunning, Run, Start, is_running, start};
 
 use std::collections::BTreeMap;
 
 use crate::context::Context;
-use crate::ids::{PaperId, S2Id};
+
 use crate::s2::model::{Paper, PaperRef};
 use crate::s2::{BatchItem, EdgeKind, NESTED_CAP, S2Client, S2Error};
-use crate::store::{Direction, EdgeRow, PaperRecord, Store, StoreError, now};
+use crate::store::{EdgeRow, PaperRecord, StoreError, now};
 use crate::store::{FetchedBatch, StubRecord};
 
 /// What a crawl failed on.
 #[derive(Debug, thiserror::Error)]
 pub enum CrawlError {
-    /// The seed is unknown to S2.
-    #[error("paper {0} was not found on Semantic Scholar: check the id (try its DOI or ARXIV: form)")]
-    SeedNotFound(String),
+    /// No seed is known to S2 (the ids as given).
+    #[error("{} not found on Semantic Scholar: check the id (try its DOI or ARXIV: form)", not_found(.0))]
+    SeedNotFound(Vec<String>),
     /// The seed's record could not be read.
     #[error("Semantic Scholar's record for {id} is unusable ({reason})")]
     SeedUnusable {
@@ -63,6 +65,23 @@ impl CrawlError {
     }
 }
 
+/// "paper X was" / "none of the seeds X, Y, Z was".
+fn not_found(ids: &[String]) -> String {
+    match ids {
+        [one] => format!("paper {one} was"),
+        many => {
+            let shown: Vec<&str> = many.iter().take(5).map(String::as_str).collect();
+            let more = many.len().saturating_sub(shown.len());
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("none of the seeds ({}{tail}) was", shown.join(", "))
+        }
+    }
+}
+
 /// Deepest crawl accepted: every level multiplies the papers.
 pub const MAX_DEPTH: u32 = 10;
 
@@ -75,56 +94,6 @@ pub struct BadRequest {
     pub field: &'static str,
     /// Why, e.g. "11 is too deep: use 0 to 10 …".
     pub reason: String,
-}
-
-/// What a user asks to crawl.
-#[derive(Debug, Clone)]
-pub struct CrawlRequest {
-    /// The seed.
-    pub seed: PaperId,
-    /// Levels beyond the seed.
-    pub depth: u32,
-    /// Which way to grow.
-    pub direction: Direction,
-    /// Most papers in the crawl.
-    pub max_papers: Option<u32>,
-    /// Summarize the crawl's papers.
-    pub summarize: bool,
-}
-
-impl CrawlRequest {
-    /// Checks the numbers before anything is fetched or written.
-    pub fn check(&self) -> Result<(), BadRequest> {
-        if self.depth > MAX_DEPTH {
-            return Err(BadRequest {
-                field: "depth",
-                reason: format!(
-                    "{} is too deep: use 0 to {MAX_DEPTH} (every level multiplies the papers; a budget caps them)",
-                    self.depth
-                ),
-            });
-        }
-        if self.max_papers == Some(0) {
-            return Err(BadRequest {
-                field: "max_papers",
-                reason: "0 leaves nothing to crawl: give at least 1".to_owned(),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// A seed resolved to its S2 id, with its record when it had to be fetched.
-#[derive(Debug, Clone)]
-pub struct ResolvedSeed {
-    /// The S2 id.
-    pub paper_id: S2Id,
-    /// The seed's priority.
-    pub priority: i64,
-    /// The fetched record to store, if the seed was not already fresh in the store.
-    pub fetched: Option<FetchedBatch>,
-    /// The fetch cutoff the seed was resolved against, and the run starts with.
-    pub cutoff: i64,
 }
 
 /// Where a level job leaves the crawl.
@@ -151,62 +120,6 @@ pub fn batch_fields(with_citations: bool) -> String {
         fields.push_str(",citations.paperId,citations.title,citations.year,citations.citationCount");
     }
     fields
-}
-
-/// Resolves the seed: from the store when it is there and fresh (no request), else with
-/// one batch call that also brings the seed's full record.
-pub async fn resolve_seed(
-    s2: &S2Client,
-    store: Option<&Store>,
-    req: &CrawlRequest,
-    cutoff: i64,
-) -> Result<ResolvedSeed, CrawlError> {
-    if let Some(store) = store
-        && let Some(id) = store.find_paper_by(&req.seed).await?
-        && let Some(paper) = store.papers(&[id.to_string()]).await?.pop()
-        && paper.fetched_at.is_some_and(|t| t >= cutoff)
-        && (!req.direction.follows_citations() || paper.citations_fetched_at.is_some_and(|t| t >= cutoff))
-    {
-        return Ok(ResolvedSeed {
-            priority: priority::priority(paper.citation_count, paper.year),
-            paper_id: id,
-            fetched: None,
-            cutoff,
-        });
-    }
-    let with_citations = req.direction.follows_citations() && req.depth > 0;
-    let api_id = req.seed.api_form()?;
-    let items = s2
-        .batch(std::slice::from_ref(&api_id), &batch_fields(with_citations))
-        .await?;
-    let paper = match items.into_iter().next() {
-        Some(BatchItem::Found(paper)) => *paper,
-        Some(BatchItem::Malformed(reason)) => {
-            return Err(CrawlError::SeedUnusable {
-                id: req.seed.to_string(),
-                reason,
-            });
-        }
-        Some(BatchItem::Missing) | None => return Err(CrawlError::SeedNotFound(req.seed.to_string())),
-    };
-    let Some(raw_id) = paper.paper_id.clone() else {
-        return Err(CrawlError::SeedNotFound(req.seed.to_string()));
-    };
-    let paper_id: S2Id = raw_id
-        .parse()
-        .map_err(|e: crate::ids::BadS2Id| CrawlError::SeedUnusable {
-            id: req.seed.to_string(),
-            reason: e.to_string(),
-        })?;
-    let priority = priority::priority(paper.citation_count, paper.year);
-    let mut batch = FetchedBatch::default();
-    absorb(s2, &mut batch, paper_id.as_str(), paper, with_citations).await?;
-    Ok(ResolvedSeed {
-        paper_id,
-        priority,
-        fetched: Some(batch),
-        cutoff,
-    })
 }
 
 /// The fetch cutoff of a run starting at `now`: papers fetched before it are fetched again.
@@ -294,7 +207,7 @@ async fn fetch_batch(
 
 /// Adds one paper's record, its listed neighbours and edges to `batch`, paging a list
 /// only where the nested one was cut or absent.
-async fn absorb(
+pub(super) async fn absorb(
     s2: &S2Client,
     batch: &mut FetchedBatch,
     id: &str,

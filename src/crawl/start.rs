@@ -2,7 +2,7 @@
 //! all do it: find the crawl, decide whether its current run is still going, begin a new
 //! run, and enqueue the run's first level.
 
-use super::{CrawlError, CrawlRequest, ResolvedSeed};
+use super::{CrawlError, CrawlRequest, ResolvedSeeds};
 use crate::context::Context;
 use crate::queue::jobs::CrawlJob;
 use crate::queue::{enqueue, run_prefix};
@@ -15,8 +15,8 @@ pub enum Run<'a> {
     Request {
         /// What the user asked for.
         request: &'a CrawlRequest,
-        /// Its seed, resolved.
-        seed: &'a ResolvedSeed,
+        /// Its seeds, resolved.
+        seeds: &'a ResolvedSeeds,
     },
     /// A refresh of a stored crawl: every member fetched again.
     Refresh {
@@ -60,10 +60,10 @@ impl Start {
 pub async fn start(ctx: &Context, run: Run<'_>, if_running: IfRunning) -> Result<Start, CrawlError> {
     let store = &ctx.store;
     let existing = match run {
-        Run::Request { request, seed } => {
+        Run::Request { request, seeds } => {
             store
                 .find_crawl(
-                    seed.paper_id.as_str(),
+                    &seeds.ids(),
                     i64::from(request.depth),
                     request.direction,
                     request.max_papers.map(i64::from).unwrap_or(0),
@@ -80,20 +80,23 @@ pub async fn start(ctx: &Context, run: Run<'_>, if_running: IfRunning) -> Result
     }
     let now = now();
     let crawl = match run {
-        Run::Request { request, seed } => {
-            if let Some(batch) = &seed.fetched {
-                // The seed is not a member of any crawl yet: crawl id 0 marks nothing.
+        Run::Request { request, seeds } => {
+            if let Some(batch) = &seeds.fetched {
+                // The seeds are not members of any crawl yet: crawl id 0 marks nothing.
                 store.record_batch(0, 0, batch, now).await?;
             }
+            if request.from_library {
+                store.mark_library(&seeds.ids(), now).await?;
+            }
             let new = NewCrawl {
-                seed_id: seed.paper_id.clone(),
-                seed_input: request.seed.to_string(),
+                seeds: seeds.found.clone(),
+                seed_input: request.seed_label(),
                 depth: i64::from(request.depth),
                 direction: request.direction,
                 max_papers: request.max_papers.map(i64::from).unwrap_or(0),
                 summarize: request.summarize,
             };
-            store.begin_run(&new, seed.cutoff, seed.priority, now).await?
+            store.begin_run(&new, seeds.cutoff, now).await?
         }
         Run::Refresh { crawl_id, trigger } => store
             .begin_refresh_run(crawl_id, trigger, now)

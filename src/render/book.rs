@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::graph::CrawlGraph;
+use crate::ids::S2Id;
 use crate::render::formats::escape::md_inline;
 use crate::render::formats::{bib, person};
 use crate::render::naming::Names;
@@ -92,18 +93,20 @@ impl Places {
         let crawls: HashMap<i64, Crawl> = store.crawls().await?.into_iter().map(|c| (c.crawl_id, c)).collect();
         let unknown: Vec<String> = crawls
             .values()
-            .map(|c| c.seed_id.to_string())
+            .filter_map(|c| c.seed().map(ToString::to_string))
             .filter(|s| !titles.knows(s))
             .collect();
         let seed_titles = Titles::load(store, &unknown).await?;
         let mut out: HashMap<String, Vec<CrawlPlace>> = HashMap::new();
         for m in store.metrics_of(members).await? {
-            let seed = crawls.get(&m.crawl_id).map(|c| c.seed_id.as_str()).unwrap_or("");
-            let seed_title = if titles.knows(seed) {
+            let crawl = crawls.get(&m.crawl_id);
+            let seed = crawl.and_then(Crawl::seed).map(S2Id::as_str).unwrap_or("");
+            let first = if titles.knows(seed) {
                 titles.title(seed)
             } else {
                 seed_titles.title(seed)
             };
+            let seed_title = index::seeds_title(&first, crawl.map_or(1, |c| c.seeds.len()));
             out.entry(m.paper_id.clone()).or_default().push(CrawlPlace {
                 index: names.name(&NoteKey::Index(m.crawl_id)),
                 label: index::index_title(m.crawl_id, &seed_title),
@@ -139,6 +142,8 @@ pub(super) struct PaperBook {
     pub known: HashMap<String, Known>,
     /// Frozen citekeys by paper id.
     pub citekeys: HashMap<String, String>,
+    /// Members in the user's library.
+    pub library: std::collections::HashSet<String>,
     /// Members' places in their crawls.
     pub places: Places,
     /// The date for `refnet_updated`.
@@ -214,6 +219,7 @@ impl PaperBook {
                 .and_then(|p| p.file.clone())
                 .filter(|f| f.starts_with(ATTACHMENTS_DIR)),
             bibtex,
+            in_library: self.library.contains(&p.paper_id),
             // Not part of the inputs: the date changes only when the text does.
             updated: String::new(),
         };

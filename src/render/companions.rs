@@ -126,7 +126,7 @@ pub(super) async fn render_index(
     let input = index::IndexInput {
         crawl,
         seed_title: seed_title.to_owned(),
-        seed_note: names.name(&NoteKey::paper(crawl.seed_id.as_str())),
+        seed_note: crawl.seed().and_then(|s| names.name(&NoteKey::paper(s.as_str()))),
         stats,
         by_depth: by_depth.into_iter().collect(),
         most_cited: most_cited

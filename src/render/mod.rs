@@ -100,7 +100,8 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let authors = authors_by_paper(store, &member_ids).await?;
     let titles = Titles::load(store, graph.ids()).await?;
     let mut names = Names::load(store).await?;
-    let seed_title = titles.title(crawl.seed_id.as_str());
+    let first = crawl.seed().map(|s| titles.title(s.as_str())).unwrap_or_default();
+    let seed_title = index::seeds_title(&first, crawl.seeds.len());
     let news_plan = companions::NewsPlan::of(store, &crawl, &seed_title).await?;
     let mut wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &names);
     if let Some(plan) = &news_plan

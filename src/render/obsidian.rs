@@ -36,6 +36,7 @@ const TYPES: &str = r##"{
     "influential_citation_count": "number",
     "reference_count": "number",
     "fields_of_study": "multitext",
+    "in_library": "checkbox",
     "summary_source": "text",
     "refnet_updated": "date",
     "name": "text",

@@ -60,6 +60,7 @@ pub(super) async fn book(
         }
     }
     let places = Places::load(store, names, &titles, members).await?;
+    let library = store.in_library(members).await?;
     Ok(PaperBook {
         graph,
         noted,
@@ -70,6 +71,7 @@ pub(super) async fn book(
         paths,
         known,
         citekeys,
+        library,
         places,
         today,
     })

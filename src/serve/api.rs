@@ -87,7 +87,7 @@ fn crawl_json(c: &Crawl) -> Value {
     json!({
         "id": c.crawl_id,
         "seed": c.seed_input,
-        "seed_id": c.seed_id,
+        "seeds": c.seeds,
         "depth": c.depth,
         "direction": c.direction,
         "max_papers": (c.max_papers > 0).then_some(c.max_papers),
@@ -130,9 +130,30 @@ pub fn crawl_request(body: &Map<String, Value>) -> Result<CrawlRequest, ApiError
     {
         return Err(bad(unknown, format!("unknown field {unknown:?}: use {CRAWL_FIELDS}")));
     }
-    let seed = match body.get("seed") {
-        Some(Value::String(s)) => PaperId::from_str(s).map_err(|e| bad("seed", e))?,
-        Some(_) => return Err(bad("seed", "seed must be a string, e.g. \"ARXIV:1706.03762\"")),
+    let seeds = match body.get("seed") {
+        Some(Value::String(s)) => vec![PaperId::from_str(s).map_err(|e| bad("seed", e))?],
+        Some(Value::Array(list)) if !list.is_empty() && list.len() <= MAX_SEEDS => list
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => PaperId::from_str(s).map_err(|e| bad("seed", e)),
+                _ => Err(bad("seed", "every seed must be a string, e.g. \"ARXIV:1706.03762\"")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(Value::Array(list)) if list.len() > MAX_SEEDS => {
+            return Err(bad(
+                "seed",
+                format!(
+                    "{} seeds are too many for one crawl: give at most {MAX_SEEDS}",
+                    list.len()
+                ),
+            ));
+        }
+        Some(_) => {
+            return Err(bad(
+                "seed",
+                "seed must be a paper id or a list of them, e.g. \"ARXIV:1706.03762\"",
+            ));
+        }
         None => {
             return Err(bad(
                 "seed",
@@ -164,7 +185,9 @@ pub fn crawl_request(body: &Map<String, Value>) -> Result<CrawlRequest, ApiError
         Some(v) => return Err(bad("summarize", format!("summarize must be true or false, not {v}"))),
     };
     let request = CrawlRequest {
-        seed,
+        seeds,
+        label: None,
+        from_library: false,
         depth,
         direction,
         max_papers,
@@ -182,11 +205,14 @@ pub enum Submitted {
     AlreadyRunning(Crawl),
 }
 
-/// Starts a crawl (or finds it running): resolve the seed, begin a run, enqueue its
+/// Most seeds one crawl takes through the API (a library's worth).
+const MAX_SEEDS: usize = 1000;
+
+/// Starts a crawl (or finds it running): resolve the seeds, begin a run, enqueue its
 /// first level. Shared by the API and the dashboard.
 pub async fn submit(ctx: &Context, request: &CrawlRequest) -> Result<Submitted, ApiError> {
     let cutoff = crawl::fresh_cutoff_at(now(), &ctx.settings);
-    let resolved = crawl::resolve_seed(&ctx.s2, Some(&ctx.store), request, cutoff)
+    let resolved = crawl::resolve_seeds(&ctx.s2, Some(&ctx.store), request, cutoff, ctx.settings.s2.batch_size)
         .await
         .map_err(|e| match e {
             CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
@@ -201,7 +227,7 @@ pub async fn submit(ctx: &Context, request: &CrawlRequest) -> Result<Submitted, 
         })?;
     let run = crawl::Run::Request {
         request,
-        seed: &resolved,
+        seeds: &resolved,
     };
     match crawl::start(ctx, run, crawl::IfRunning::Join).await {
         Ok(crawl::Start::Started(c)) => Ok(Submitted::Started(c)),

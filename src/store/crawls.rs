@@ -6,12 +6,40 @@ use crate::ids::S2Id;
 
 use super::{Candidate, CrawlStatus, Db, Direction, Doing, Store, StoreError, on_db, placeholders, rows_per_statement};
 
+/// A seed of a new crawl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSeed {
+    /// Its S2 id.
+    pub paper_id: S2Id,
+    /// The id as the user gave it.
+    pub input: String,
+    /// Its priority.
+    pub priority: i64,
+}
+
+/// The key that names a crawl's seeds: the seed's id for one seed, `seeds:<sha-256 of
+/// the sorted ids>` for several, so the same seeds (in any order) name the same crawl.
+pub fn seed_key(seeds: &[S2Id]) -> String {
+    let mut ids: Vec<&str> = seeds.iter().map(S2Id::as_str).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    match ids.as_slice() {
+        [one] => (*one).to_owned(),
+        many => {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(many.join(",").as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("seeds:{hex}")
+        }
+    }
+}
+
 /// What a user asks for; the same parameters name the same crawl.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCrawl {
-    /// The seed's S2 id.
-    pub seed_id: S2Id,
-    /// The id as the user typed it.
+    /// The seeds, in the order given (at least one).
+    pub seeds: Vec<NewSeed>,
+    /// How the crawl names its seeds (the ids as typed, or the library file).
     pub seed_input: String,
     /// Levels beyond the seed.
     pub depth: i64,
@@ -28,8 +56,12 @@ pub struct NewCrawl {
 pub struct Crawl {
     /// Id.
     pub crawl_id: i64,
-    /// Seed S2 id.
-    pub seed_id: S2Id,
+    /// The seed key (see [`seed_key`]).
+    #[sqlx(rename = "seed_id")]
+    pub seed_key: String,
+    /// The seeds, in the order given.
+    #[sqlx(skip)]
+    pub seeds: Vec<S2Id>,
     /// Seed as typed.
     pub seed_input: String,
     /// Depth.
@@ -59,6 +91,11 @@ pub struct Crawl {
 }
 
 impl Crawl {
+    /// The first seed (every crawl has one).
+    pub fn seed(&self) -> Option<&S2Id> {
+        self.seeds.first()
+    }
+
     /// Whether the current run has fetched all its levels.
     pub fn fetched(&self) -> bool {
         self.fetched_run == Some(self.run)
@@ -100,14 +137,10 @@ fetch_cutoff, error, created_at, run_started_at, finished_at, fetched_run";
 
 impl Store {
     /// Finds the crawl with these parameters (or creates it), starts a new run of it with
-    /// the given fetch cutoff, and makes sure the seed is a member.
-    pub async fn begin_run(
-        &self,
-        new: &NewCrawl,
-        cutoff: i64,
-        seed_priority: i64,
-        now: i64,
-    ) -> Result<Crawl, StoreError> {
+    /// the given fetch cutoff, and makes sure its seeds are members at level 0.
+    pub async fn begin_run(&self, new: &NewCrawl, cutoff: i64, now: i64) -> Result<Crawl, StoreError> {
+        let ids: Vec<S2Id> = new.seeds.iter().map(|s| s.paper_id.clone()).collect();
+        let key = seed_key(&ids);
         let crawl: Crawl = on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
             let sql = format!(
@@ -121,7 +154,7 @@ impl Store {
                  RETURNING {CRAWL_COLUMNS}"
             );
             let crawl: Crawl = sqlx::query_as(AssertSqlSafe(sql))
-                .bind(new.seed_id.to_string())
+                .bind(key.clone())
                 .bind(new.seed_input.clone())
                 .bind(new.depth)
                 .bind(new.direction.as_str())
@@ -132,21 +165,34 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await
                 .doing("starting a crawl")?;
-            sqlx::query(
-                "INSERT INTO crawl_members (crawl_id, paper_id, depth, priority, added_run) \
-                 VALUES ($1, $2, 0, $3, $4) ON CONFLICT (crawl_id, paper_id) DO NOTHING",
-            )
-            .bind(crawl.crawl_id)
-            .bind(new.seed_id.to_string())
-            .bind(seed_priority)
-            .bind(crawl.run)
-            .execute(&mut *tx)
-            .await
-            .doing("adding the seed")?;
+            for (position, seed) in new.seeds.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO crawl_members (crawl_id, paper_id, depth, priority, added_run) \
+                     VALUES ($1, $2, 0, $3, $4) ON CONFLICT (crawl_id, paper_id) DO NOTHING",
+                )
+                .bind(crawl.crawl_id)
+                .bind(seed.paper_id.to_string())
+                .bind(seed.priority)
+                .bind(crawl.run)
+                .execute(&mut *tx)
+                .await
+                .doing("adding a seed")?;
+                sqlx::query(
+                    "INSERT INTO crawl_seeds (crawl_id, paper_id, input, position) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (crawl_id, paper_id) DO UPDATE SET input = excluded.input, position = excluded.position",
+                )
+                .bind(crawl.crawl_id)
+                .bind(seed.paper_id.to_string())
+                .bind(seed.input.clone())
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await
+                .doing("recording a seed")?;
+            }
             tx.commit().await.doing("committing a new crawl")?;
             crawl
         });
-        Ok(crawl)
+        Ok(self.with_seeds(vec![crawl]).await?.remove(0))
     }
 
     /// Starts a new run of an existing crawl (a refresh) with the given fetch cutoff.
@@ -155,19 +201,20 @@ impl Store {
             "UPDATE crawls SET run = run + 1, status = 'running', fetch_cutoff = $1, error = NULL, \
              run_started_at = $2 WHERE crawl_id = $3 RETURNING {CRAWL_COLUMNS}"
         );
-        on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+        let crawl: Option<Crawl> = on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
             .bind(cutoff)
             .bind(now)
             .bind(crawl_id)
             .fetch_optional(pool)
             .await
-            .doing("starting a refresh"))
+            .doing("starting a refresh")?);
+        self.one_with_seeds(crawl).await
     }
 
-    /// The crawl with these parameters, if there is one.
+    /// The crawl with these seeds and parameters, if there is one.
     pub async fn find_crawl(
         &self,
-        seed_id: &str,
+        seeds: &[S2Id],
         depth: i64,
         direction: Direction,
         max_papers: i64,
@@ -175,33 +222,97 @@ impl Store {
         let sql = format!(
             "SELECT {CRAWL_COLUMNS} FROM crawls WHERE seed_id = $1 AND depth = $2 AND direction = $3 AND max_papers = $4"
         );
-        on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
-            .bind(seed_id.to_owned())
+        let crawl: Option<Crawl> = on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(seed_key(seeds))
             .bind(depth)
             .bind(direction.as_str())
             .bind(max_papers)
             .fetch_optional(pool)
             .await
-            .doing("finding a crawl"))
+            .doing("finding a crawl")?);
+        self.one_with_seeds(crawl).await
+    }
+
+    /// Marks papers as the user's own (from their library).
+    pub async fn mark_library(&self, ids: &[S2Id], now: i64) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            for id in ids {
+                sqlx::query("INSERT INTO library_papers (paper_id, added_at) VALUES ($1, $2) ON CONFLICT (paper_id) DO NOTHING")
+                    .bind(id.to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("marking library papers")?;
+            }
+            tx.commit().await.doing("committing library papers")
+        })
+    }
+
+    /// Which of `ids` are in the user's library.
+    pub async fn in_library(&self, ids: &[String]) -> Result<std::collections::HashSet<String>, StoreError> {
+        let rows: Vec<(String,)> = self
+            .select_by_ids(
+                ids,
+                |set| format!("SELECT paper_id FROM library_papers WHERE paper_id IN ({set})"),
+                "reading library papers",
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// A crawl read on its own, with its seeds.
+    pub(super) async fn one_with_seeds(&self, crawl: Option<Crawl>) -> Result<Option<Crawl>, StoreError> {
+        match crawl {
+            Some(c) => Ok(self.with_seeds(vec![c]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// Crawls with their seeds filled in (in the order given).
+    pub(super) async fn with_seeds(&self, mut crawls: Vec<Crawl>) -> Result<Vec<Crawl>, StoreError> {
+        if crawls.is_empty() {
+            return Ok(crawls);
+        }
+        let rows: Vec<(i64, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT crawl_id, paper_id FROM crawl_seeds ORDER BY crawl_id, position",
+        )
+        .fetch_all(pool)
+        .await
+        .doing("reading crawl seeds")?);
+        let mut by_crawl: std::collections::HashMap<i64, Vec<S2Id>> = std::collections::HashMap::new();
+        for (crawl_id, paper_id) in rows {
+            let id = paper_id.parse().map_err(|e: crate::ids::BadS2Id| StoreError::Corrupt {
+                doing: "reading crawl seeds",
+                reason: e.to_string(),
+            })?;
+            by_crawl.entry(crawl_id).or_default().push(id);
+        }
+        for c in &mut crawls {
+            c.seeds = by_crawl.remove(&c.crawl_id).unwrap_or_default();
+        }
+        Ok(crawls)
     }
 
     /// A crawl by id.
     pub async fn crawl(&self, crawl_id: i64) -> Result<Option<Crawl>, StoreError> {
         let sql = format!("SELECT {CRAWL_COLUMNS} FROM crawls WHERE crawl_id = $1");
-        on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+        let crawl: Option<Crawl> = on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
             .bind(crawl_id)
             .fetch_optional(pool)
             .await
-            .doing("reading a crawl"))
+            .doing("reading a crawl")?);
+        self.one_with_seeds(crawl).await
     }
 
     /// Every crawl, newest first.
     pub async fn crawls(&self) -> Result<Vec<Crawl>, StoreError> {
         let sql = format!("SELECT {CRAWL_COLUMNS} FROM crawls ORDER BY crawl_id DESC");
-        on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
+        let crawls: Vec<Crawl> = on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
             .fetch_all(pool)
             .await
-            .doing("listing crawls"))
+            .doing("listing crawls")?);
+        self.with_seeds(crawls).await
     }
 
     /// Records that a run has fetched all its levels (it keeps running while its

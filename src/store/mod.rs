@@ -24,7 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use crawls::{Crawl, CrawlStats, MemberInfo, NewCrawl};
+pub use crawls::{Crawl, CrawlStats, MemberInfo, NewCrawl, NewSeed, seed_key};
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRecord, NoteRow};
@@ -327,14 +327,18 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
         let store = Store::open(&url).await.expect("open");
         let new = NewCrawl {
-            seed_id: "a".repeat(40).parse().expect("id"),
+            seeds: vec![NewSeed {
+                paper_id: "a".repeat(40).parse().expect("id"),
+                input: "ARXIV:1706.03762".to_owned(),
+                priority: 5,
+            }],
             seed_input: "ARXIV:1706.03762".to_owned(),
             depth: 1,
             direction: Direction::Both,
             max_papers: 0,
             summarize: false,
         };
-        let crawl = store.begin_run(&new, 0, 5, 1).await.expect("begin");
+        let crawl = store.begin_run(&new, 0, 1).await.expect("begin");
         let read = store.crawl(crawl.crawl_id).await.expect("read").expect("there");
         assert_eq!((read.direction, read.status), (Direction::Both, CrawlStatus::Running));
         let Db::Sqlite(pool) = store.db() else { panic!("sqlite") };

@@ -64,7 +64,7 @@ impl Store {
             "UPDATE crawls SET run = run + 1, status = 'running', fetch_cutoff = $1, error = NULL, \
              run_started_at = $1 - 1 WHERE crawl_id = $2 RETURNING {CRAWL_COLUMNS}"
         );
-        on_db!(&self.db, pool => {
+        let crawl: Option<Crawl> = on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
             let previous: Option<Option<i64>> = sqlx::query_scalar("SELECT finished_at FROM crawls WHERE crawl_id = $1")
                 .bind(crawl_id)
@@ -109,8 +109,9 @@ impl Store {
             .await
             .doing("taking a snapshot of the counts")?;
             tx.commit().await.doing("committing a refresh")?;
-            Ok(Some(crawl))
-        })
+            Some(crawl)
+        });
+        self.one_with_seeds(crawl).await
     }
 
     /// The refresh that run `run` of a crawl is, if it is one.

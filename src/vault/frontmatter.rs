@@ -80,6 +80,28 @@ impl FrontmatterBuilder {
         self
     }
 
+    /// A checkbox property, always present.
+    pub fn boolean(&mut self, key: &str, value: bool) -> &mut Self {
+        self.entries.push((key.to_owned(), format!("{key}: {value}\n")));
+        self
+    }
+
+    /// A decimal number property (omitted when `None` or not finite), with at most
+    /// `places` decimals and no trailing zeros, so it reads the same on every render.
+    pub fn decimal(&mut self, key: &str, value: Option<f64>, places: usize) -> &mut Self {
+        if let Some(v) = value.filter(|v| v.is_finite()) {
+            let text = format!("{v:.places$}");
+            let text = if text.contains('.') {
+                text.trim_end_matches('0').trim_end_matches('.').to_owned()
+            } else {
+                text
+            };
+            let text = if text == "-0" { "0".to_owned() } else { text };
+            self.entries.push((key.to_owned(), format!("{key}: {text}\n")));
+        }
+        self
+    }
+
     /// A number property (omitted when `None`).
     pub fn number(&mut self, key: &str, value: Option<i64>) -> &mut Self {
         if let Some(v) = value {

@@ -11,6 +11,7 @@ mod notes;
 mod pdf_fixtures;
 mod runs;
 mod s2_client;
+mod seeds;
 mod service;
 mod summarize;
 mod vault;

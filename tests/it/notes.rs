@@ -112,6 +112,7 @@ fn a_paper_note_snapshot() {
         bibtex: Some(
             "@inproceedings{vaswaniAttentionAllYou2017,\n  title = {Attention Is All You Need},\n}\n".to_owned(),
         ),
+        in_library: true,
         updated: "2026-11-22".to_owned(),
     };
     insta::assert_snapshot!("paper_note", compose(&paper_fresh(&input)));
@@ -147,7 +148,8 @@ fn an_author_note_snapshot() {
 fn an_index_note_snapshot() {
     let crawl = Crawl {
         crawl_id: 1,
-        seed_id: "2".repeat(40).parse().expect("id"),
+        seed_key: "2".repeat(40),
+        seeds: vec!["2".repeat(40).parse().expect("id")],
         seed_input: "ARXIV:1706.03762".to_owned(),
         depth: 2,
         direction: refnet::store::Direction::References,
@@ -263,6 +265,7 @@ proptest! {
             summary_source: None,
             local_pdf: None,
             bibtex: None,
+            in_library: false,
             updated: "2026-11-22".to_owned(),
         };
         let text = compose(&paper_fresh(&input));

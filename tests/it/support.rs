@@ -206,19 +206,22 @@ impl TestApp {
         summarize: bool,
     ) -> Crawl {
         let request = CrawlRequest {
-            seed: seed.parse::<PaperId>().expect("seed id"),
-            depth,
-            direction,
             max_papers,
             summarize,
+            ..CrawlRequest::of(seed.parse::<PaperId>().expect("seed id"), depth, direction)
         };
+        self.start(&request).await
+    }
+
+    /// Starts a run of the crawl a request names, as the command line does.
+    pub async fn start(&self, request: &CrawlRequest) -> Crawl {
         let cutoff = crawl::fresh_cutoff_at(now(), &self.ctx.settings);
-        let resolved = crawl::resolve_seed(&self.ctx.s2, Some(&self.ctx.store), &request, cutoff)
+        let resolved = crawl::resolve_seeds(&self.ctx.s2, Some(&self.ctx.store), request, cutoff, 500)
             .await
-            .expect("resolve seed");
+            .expect("resolve seeds");
         let run = crawl::Run::Request {
-            request: &request,
-            seed: &resolved,
+            request,
+            seeds: &resolved,
         };
         // Started as the command line does: a run that takes over from any before it,
         // its first level queued (tests that drive levels by hand leave it there).

@@ -81,6 +81,16 @@ struct LevelsTemplate {
 }
 
 /// The title of a crawl's index note.
+/// How a crawl is named by its seeds: the first seed's title, and how many others.
+pub fn seeds_title(first: &str, seeds: usize) -> String {
+    match seeds {
+        0 | 1 => first.to_owned(),
+        2 => format!("{first} and 1 more"),
+        n => format!("{first} and {} more", n - 1),
+    }
+}
+
+/// The title of a crawl's index note.
 pub fn index_title(crawl_id: i64, seed_title: &str) -> String {
     format!("Crawl {crawl_id} of {seed_title}")
 }

@@ -32,6 +32,7 @@ pub const PAPER_KEYS: &[&str] = &[
     "reference_count",
     "fields_of_study",
     "tags",
+    "in_library",
     "summary_source",
     "refnet_updated",
 ];
@@ -87,6 +88,8 @@ pub struct PaperInput<'a> {
     pub local_pdf: Option<String>,
     /// The BibTeX entry.
     pub bibtex: Option<String>,
+    /// The paper is in the user's own library (a seed from their BibTeX, CSL-JSON or RIS).
+    pub in_library: bool,
     /// Value of `refnet_updated` (`YYYY-MM-DD`).
     pub updated: String,
 }
@@ -142,6 +145,9 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
     let names: Vec<String> = input.authors.iter().map(|a| a.name.clone()).collect();
     let cite = short_cite(&names, p.year);
     let mut tags = vec!["paper".to_owned()];
+    if input.in_library {
+        tags.push("library".to_owned());
+    }
     tags.extend(p.fields().iter().filter_map(|f| field_tag(f)));
     tags.dedup();
     let mut aliases = vec![title.clone()];
@@ -181,6 +187,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .number_or_null("reference_count", p.reference_count)
         .list("fields_of_study", &fields)
         .list("tags", &tags)
+        .boolean("in_library", input.in_library)
         .text("summary_source", input.summary_source.as_deref())
         .date("refnet_updated", Some(&input.updated));
 
