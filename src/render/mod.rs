@@ -94,6 +94,8 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let metrics = graph.metrics(crawl_id);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
+    let analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), runs = analysis.runs, "render: analysis ready");
     debug!(crawl_id, elapsed = ?started.elapsed(), papers = member_ids.len(), "render: graph ready");
 
     // Names and citekeys, claimed once and frozen.

@@ -2,9 +2,11 @@
 
 pub mod support;
 
+mod analysis;
 mod bibliography;
 mod cli;
 mod crawl;
+mod export;
 mod layout;
 mod metrics;
 mod notes;
