@@ -18,7 +18,7 @@ CREATE TABLE analysis_papers (
     similarity REAL NOT NULL,                     -- 0–1, to the nearest seed
     cluster_id INTEGER,                           -- NULL = unclustered
     cluster_rank INTEGER,                         -- 1 = the cluster's top paper
-    similar TEXT NOT NULL DEFAULT '[]',           -- JSON [[paper id, score], …], best first
+    similar_papers TEXT NOT NULL DEFAULT '[]',           -- JSON [[paper id, score], …], best first
     PRIMARY KEY (crawl_id, paper_id)
 );
 

@@ -146,7 +146,7 @@ impl Store {
             .doing("storing an analysis")?;
             for chunk in papers.chunks(rows_per_statement(6)) {
                 let sql = format!(
-                    "INSERT INTO analysis_papers (crawl_id, paper_id, similarity, cluster_id, cluster_rank, similar) \
+                    "INSERT INTO analysis_papers (crawl_id, paper_id, similarity, cluster_id, cluster_rank, similar_papers) \
                      VALUES {}",
                     placeholders(chunk.len(), 6)
                 );
@@ -213,7 +213,7 @@ impl Store {
         .doing("reading an analysis")?);
         let Some(head) = head else { return Ok(None) };
         let papers: Vec<(String, f64, Option<i64>, String)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT paper_id, similarity, cluster_id, similar FROM analysis_papers WHERE crawl_id = $1 \
+            "SELECT paper_id, similarity, cluster_id, similar_papers FROM analysis_papers WHERE crawl_id = $1 \
              ORDER BY cluster_id, cluster_rank, paper_id",
         )
         .bind(crawl_id)

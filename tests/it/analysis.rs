@@ -4,8 +4,11 @@
 
 use std::collections::HashMap;
 
+use refnet::crawl::CrawlRequest;
 use refnet::graph::CrawlGraph;
 use refnet::graph::analysis::refresh;
+use refnet::ids::PaperId;
+use refnet::queue::run_prefix;
 use refnet::render::render_crawl;
 use refnet::store::{Direction, NewCrawl, NewSeed, Store};
 use refnet::testkit::{Planted, adjusted_rand_index};
@@ -127,8 +130,18 @@ crate::both_backends!(a_crawl_of_planted_communities_is_analysed_once_and_recove
     let seed = p.corpus.paper(p.seed).id.clone();
     let dup = p.corpus.paper(p.near_duplicate).id.clone();
     let planted = p.community_of();
+    // The planted seed, and the first paper of each other community (cited by most of
+    // it): a crawl of the whole field, not of one community and its edges.
+    let mut seeds: Vec<PaperId> = vec![seed.parse().expect("id")];
+    seeds.extend((1..4).map(|c| p.corpus.paper(c).id.parse().expect("id")));
     let app = TestApp::new(backend, p.corpus.clone()).await;
-    let crawl = app.crawl(&seed, 2, Direction::Both, None).await;
+    let request = CrawlRequest {
+        seeds,
+        summarize: false,
+        ..CrawlRequest::of(seed.parse().expect("id"), 2, Direction::Both)
+    };
+    let crawl = app.start(&request).await;
+    app.drain(&run_prefix(crawl.crawl_id, crawl.run)).await;
 
     let a = app.ctx.store.analysis(crawl.crawl_id).await.expect("read").expect("render analysed the crawl");
     assert_eq!(a.runs, 1);
@@ -142,6 +155,7 @@ crate::both_backends!(a_crawl_of_planted_communities_is_analysed_once_and_recove
         .map(|(i, id)| a.papers[*id].cluster_id.map_or(10_000 + i, |c| c as usize))
         .collect();
     let ari = adjusted_rand_index(&truth, &found);
+    assert!(ids.len() * 10 >= p.corpus.len() * 8, "{} of {} crawled", ids.len(), p.corpus.len());
     assert!(ari >= 0.8, "ARI {ari:.3} over {} crawled papers", ids.len());
     let c = &a.clusters[0];
     assert_eq!(c.members.len() as i64, c.size);

@@ -85,7 +85,7 @@ fn parse_xml(text: &str, node_tag: &[u8], edge_tag: &[u8]) -> (BTreeSet<String>,
             }
             Event::End(_) => depth -= 1,
             Event::Text(t) => {
-                t.unescape().expect("escaped text");
+                t.decode().expect("UTF-8 text");
             }
             Event::Eof => break,
             _ => {}
