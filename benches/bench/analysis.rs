@@ -142,7 +142,10 @@ pub async fn analysis(n: usize) {
         "| analysis alone (similarity, top-10, works, Louvain, labels) | {:.2} s | ≤ 5 s at 100,000 |",
         f("compute")
     );
-    println!("| first `refresh` (texts read, analysed, stored) | {:.2} s | |", f("full"));
+    println!(
+        "| first `refresh` (texts read, analysed, stored) | {:.2} s | |",
+        f("full")
+    );
     println!(
         "| `refresh` of the unchanged graph (fingerprint only; runs stays {}) | {:.2} s | skipped |",
         r["runs"],
@@ -152,7 +155,11 @@ pub async fn analysis(n: usize) {
         "| clusters (unclustered papers) | {} ({}) | |",
         r["clusters"], r["unclustered"]
     );
-    println!("| peak memory: after reading the graph / in all | {:.0} / {:.0} MiB | ≤ 300 MiB at 100,000 |", f("peak_load"), f("peak"));
+    println!(
+        "| peak memory: after reading the graph / in all | {:.0} / {:.0} MiB | ≤ 300 MiB at 100,000 |",
+        f("peak_load"),
+        f("peak")
+    );
 }
 
 /// ARI of the clusters found in planted-community corpora.
@@ -160,7 +167,12 @@ pub fn planted_ari() {
     println!("## analysis: clusters against planted communities");
     println!("| communities × papers, references each, share cited inside | clusters found | ARI | target |");
     println!("|---|---|---|---|");
-    for (c, per, refs, inside) in [(5, 60, 10, 0.85), (8, 500, 10, 0.85), (8, 500, 10, 0.7), (8, 2000, 10, 0.8)] {
+    for (c, per, refs, inside) in [
+        (5, 60, 10, 0.85),
+        (8, 500, 10, 0.85),
+        (8, 500, 10, 0.7),
+        (8, 2000, 10, 0.8),
+    ] {
         let p = Planted::new(c, per, refs, inside, 11);
         let g = p.graph();
         let texts = p.texts(&g);
@@ -168,7 +180,9 @@ pub fn planted_ari() {
         let a = analyse(&g, &seed, &texts, &g.pagerank());
         let planted = p.community_of();
         let truth: Vec<usize> = g.member_ids().iter().map(|id| planted[id]).collect();
-        let found: Vec<usize> = (0..truth.len()).map(|i| a.cluster_of[i].unwrap_or(1_000_000 + i)).collect();
+        let found: Vec<usize> = (0..truth.len())
+            .map(|i| a.cluster_of[i].unwrap_or(1_000_000 + i))
+            .collect();
         println!(
             "| {c} × {per}, {refs}, {inside} | {} | {:.3} | ≥ 0.8 |",
             a.clusters.len(),

@@ -35,14 +35,19 @@ impl Format {
             "gexf" => Ok(Self::Gexf),
             "csv" => Ok(Self::Csv),
             "json" => Ok(Self::Json),
-            _ => Err(UsageError(format!("unknown export format {text:?}: use one of {FORMATS}"))),
+            _ => Err(UsageError(format!(
+                "unknown export format {text:?}: use one of {FORMATS}"
+            ))),
         }
     }
 }
 
 /// Where the edges of a CSV export go: `x.csv` → `x.edges.csv`, else `x` → `x.edges.csv`.
 pub fn csv_edges_path(nodes: &Path) -> PathBuf {
-    let name = nodes.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = nodes
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = name.strip_suffix(".csv").unwrap_or(&name);
     nodes.with_file_name(format!("{stem}.edges.csv"))
 }
@@ -54,7 +59,10 @@ pub(super) async fn run(settings: Settings, crawl_id: i64, format: &str, output:
     require_store(&settings)?;
     let store = open_store(&settings).await?;
     if store.crawl(crawl_id).await?.is_none() {
-        return Err(UsageError(format!("crawl {crawl_id} does not exist: list crawls with `refnet crawls`")).into());
+        return Err(UsageError(format!(
+            "crawl {crawl_id} does not exist: list crawls with `refnet crawls`"
+        ))
+        .into());
     }
     let data = collect(&store, crawl_id).await?;
     store.close().await;
@@ -82,7 +90,10 @@ pub(super) async fn run(settings: Settings, crawl_id: i64, format: &str, output:
 fn check_target(output: &Path) -> Result<(), UsageError> {
     let fix = "give --output a file path in a folder you can write to";
     if output.is_dir() {
-        return Err(UsageError(format!("cannot export to {}: it is a folder; {fix}", output.display())));
+        return Err(UsageError(format!(
+            "cannot export to {}: it is a folder; {fix}",
+            output.display()
+        )));
     }
     let dir = parent(output);
     if !dir.is_dir() {
@@ -136,7 +147,10 @@ mod tempfile_path {
 
     impl Temp {
         pub(super) fn write(target: &Path, text: &str) -> std::io::Result<Self> {
-            let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let path = parent(target).join(format!(".{name}.refnet-{}.tmp", std::process::id()));
             let temp = Self(Some(path.clone()));
             let mut file = std::fs::File::create(&path)?;
@@ -198,11 +212,7 @@ async fn collect(store: &Store, crawl_id: i64) -> anyhow::Result<Export> {
         .member_edges()
         .map(|(a, b)| (graph.id(a).to_owned(), graph.id(b).to_owned()))
         .collect();
-    Ok(Export {
-        crawl_id,
-        nodes,
-        edges,
-    })
+    Ok(Export { crawl_id, nodes, edges })
 }
 
 #[cfg(test)]

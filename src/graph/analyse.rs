@@ -100,7 +100,11 @@ mod tests {
         assert!(ari >= 0.8, "ARI {ari:.3} with {} clusters", a.clusters.len());
         // Each cluster's label comes from its community's vocabulary, not the shared words.
         for c in &a.clusters {
-            assert!(!c.terms.is_empty() && !c.terms.iter().any(|t| t == "analysis" || t == "framework"), "{:?}", c.terms);
+            assert!(
+                !c.terms.is_empty() && !c.terms.iter().any(|t| t == "analysis" || t == "framework"),
+                "{:?}",
+                c.terms
+            );
         }
     }
 
@@ -128,7 +132,10 @@ mod tests {
             assert!(c.members.windows(2).all(|w| rank[w[0] as usize] >= rank[w[1] as usize]));
             assert!(c.neighbours.iter().all(|&n| n < a.clusters.len()));
         }
-        assert!(a.clusters.iter().any(|c| !c.neighbours.is_empty()), "8 in 10 citations inside: some cross");
+        assert!(
+            a.clusters.iter().any(|c| !c.neighbours.is_empty()),
+            "8 in 10 citations inside: some cross"
+        );
     }
 
     #[test]

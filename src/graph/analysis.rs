@@ -71,7 +71,11 @@ fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<&CrawlAnalysis>) -
                 .collect()
         })
         .unwrap_or_default();
-    let new: Vec<Vec<&str>> = a.clusters.iter().map(|c| c.members.iter().map(|&m| g.id(m)).collect()).collect();
+    let new: Vec<Vec<&str>> = a
+        .clusters
+        .iter()
+        .map(|c| c.members.iter().map(|&m| g.id(m)).collect())
+        .collect();
     let (ids, next_cluster_id) = stable::assign(&new, &before, previous.map_or(1, |p| p.next_cluster_id));
     let mut seen: HashSet<String> = HashSet::new();
     let clusters: Vec<Cluster> = a
@@ -119,7 +123,10 @@ fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<&CrawlAnalysis>) -
         .enumerate()
         .filter(|(_, list)| !list.is_empty())
         .map(|(i, list)| {
-            let named = list.iter().map(|&(b, s)| (g.id(b).to_owned(), round(f64::from(s)))).collect();
+            let named = list
+                .iter()
+                .map(|&(b, s)| (g.id(b).to_owned(), round(f64::from(s))))
+                .collect();
             (g.id(i as u32).to_owned(), named)
         })
         .collect();
@@ -152,7 +159,11 @@ struct Order {
 
 impl Order {
     fn add(&mut self, parts: &[&str]) {
-        for (lane, seed) in self.lanes.iter_mut().zip([0xcbf2_9ce4_8422_2325u64, 0x8422_2325_cbf2_9ce4]) {
+        for (lane, seed) in self
+            .lanes
+            .iter_mut()
+            .zip([0xcbf2_9ce4_8422_2325u64, 0x8422_2325_cbf2_9ce4])
+        {
             let mut h = seed;
             for part in parts {
                 for &b in part.as_bytes().iter().chain(&[0xff]) {
@@ -215,7 +226,10 @@ mod tests {
         assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&more, &seeds, &texts));
         let member = graph(&["a", "b", "c", "d"], &[("a", "b"), ("b", "c"), ("x", "a")]);
         assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&member, &seeds, &texts));
-        assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&a, &["b".to_owned()], &texts));
+        assert_ne!(
+            fingerprint(&a, &seeds, &texts),
+            fingerprint(&a, &["b".to_owned()], &texts)
+        );
         let mut title = Order::default();
         title.add(&["a", "A title", ""]);
         assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&a, &seeds, &title));

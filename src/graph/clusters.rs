@@ -266,7 +266,16 @@ mod tests {
     fn the_same_graph_gives_the_same_communities() {
         let g = graph(
             &["a", "b", "c", "d", "e", "f", "g"],
-            &[("a", "b"), ("b", "c"), ("c", "a"), ("d", "e"), ("e", "f"), ("f", "d"), ("c", "d"), ("g", "a")],
+            &[
+                ("a", "b"),
+                ("b", "c"),
+                ("c", "a"),
+                ("d", "e"),
+                ("e", "f"),
+                ("f", "d"),
+                ("c", "d"),
+                ("g", "a"),
+            ],
         );
         let first = clusters(&g, &[]).0;
         for _ in 0..5 {

@@ -96,11 +96,19 @@ pub fn graphml(e: &Export) -> String {
     );
     s.push_str("  <key id=\"title\" for=\"node\" attr.name=\"title\" attr.type=\"string\"/>\n");
     for (name, ty, _) in ATTRIBUTES {
-        let _ = writeln!(s, "  <key id=\"{name}\" for=\"node\" attr.name=\"{name}\" attr.type=\"{ty}\"/>");
+        let _ = writeln!(
+            s,
+            "  <key id=\"{name}\" for=\"node\" attr.name=\"{name}\" attr.type=\"{ty}\"/>"
+        );
     }
     let _ = writeln!(s, "  <graph id=\"crawl-{}\" edgedefault=\"directed\">", e.crawl_id);
     for n in &e.nodes {
-        let _ = write!(s, "    <node id=\"{}\"><data key=\"title\">{}</data>", xml(&n.id), xml(&n.title));
+        let _ = write!(
+            s,
+            "    <node id=\"{}\"><data key=\"title\">{}</data>",
+            xml(&n.id),
+            xml(&n.title)
+        );
         for ((name, _, _), value) in ATTRIBUTES.iter().zip(n.values()) {
             if let Some(v) = value {
                 let _ = write!(s, "<data key=\"{name}\">{}</data>", xml(&v));
@@ -131,7 +139,12 @@ pub fn gexf(e: &Export) -> String {
     }
     s.push_str("    </attributes>\n    <nodes>\n");
     for n in &e.nodes {
-        let _ = write!(s, "      <node id=\"{}\" label=\"{}\"><attvalues>", xml(&n.id), xml(&n.title));
+        let _ = write!(
+            s,
+            "      <node id=\"{}\" label=\"{}\"><attvalues>",
+            xml(&n.id),
+            xml(&n.title)
+        );
         for (i, value) in n.values().into_iter().enumerate() {
             if let Some(v) = value {
                 let _ = write!(s, "<attvalue for=\"{i}\" value=\"{}\"/>", xml(&v));
@@ -141,7 +154,12 @@ pub fn gexf(e: &Export) -> String {
     }
     s.push_str("    </nodes>\n    <edges>\n");
     for (i, (a, b)) in e.edges.iter().enumerate() {
-        let _ = writeln!(s, "      <edge id=\"{i}\" source=\"{}\" target=\"{}\"/>", xml(a), xml(b));
+        let _ = writeln!(
+            s,
+            "      <edge id=\"{i}\" source=\"{}\" target=\"{}\"/>",
+            xml(a),
+            xml(b)
+        );
     }
     s.push_str("    </edges>\n  </graph>\n</gexf>\n");
     s

@@ -10,19 +10,21 @@ pub const LABEL_TERMS: usize = 3;
 const MIN_MEMBERS: u32 = 2;
 
 /// English function words and the filler of abstracts: never distinctive.
-const STOPWORDS: &[&str] = &[
-    "about", "above", "across", "after", "again", "against", "all", "also", "among", "and", "any", "are", "around",
-    "based", "because", "been", "before", "being", "below", "between", "both", "but", "can", "could", "does",
-    "doing", "down", "during", "each", "either", "few", "for", "from", "further", "had", "has", "have", "having",
-    "here", "how", "however", "into", "its", "itself", "just", "many", "more", "most", "much", "must", "new",
-    "not", "now", "off", "once", "only", "other", "our", "ours", "out", "over", "own", "same", "should", "since",
-    "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those",
-    "through", "thus", "too", "under", "until", "upon", "use", "used", "using", "very", "was", "way", "well",
-    "were", "what", "when", "where", "whether", "which", "while", "who", "whom", "why", "will", "with", "within",
-    "without", "would", "yet", "you", "your", "paper", "propose", "proposed", "present", "method", "approach",
-    "result", "show", "shown", "study", "work", "problem", "existing", "first", "one", "two", "three",
-    "several", "various", "different", "given", "provide", "via", "toward", "towards", "novel", "simple",
-];
+const STOPWORDS: &str = "
+    about above across after again against all also among and any are around based because been
+    before being below between both but can could does doing down during each either few for
+    from further had has have having here how however into its itself just many more most much
+    must new not now off once only other our ours out over own same should since some such than
+    that the their them then there these they this those through thus too under until upon use
+    used using very was way well were what when where whether which while who whom why will
+    with within without would yet you your paper propose proposed present method approach
+    result show shown study work problem existing first one two three several various different
+    given provide via toward towards novel simple
+";
+
+/// [`STOPWORDS`] as a set: every word of every abstract is looked up.
+static STOPWORD_SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| STOPWORDS.split_whitespace().collect());
 
 /// Terms interned to numbers, and each member's distinct terms.
 #[derive(Debug, Default)]
@@ -84,7 +86,7 @@ fn normalise(word: &str) -> Option<String> {
     if w.len() > 4 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
         w.pop();
     }
-    (!STOPWORDS.contains(&w.as_str())).then_some(w)
+    (!STOPWORD_SET.contains(w.as_str())).then_some(w)
 }
 
 /// The most distinctive terms of each cluster (members as indexes into `texts.of`), best
@@ -117,7 +119,11 @@ pub fn distinctive(texts: &Texts, clusters: &[Vec<u32>]) -> Vec<Vec<String>> {
                 .filter(|&(score, _)| score > 0.0)
                 .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-            scored.into_iter().take(LABEL_TERMS).map(|(_, t)| t.to_owned()).collect()
+            scored
+                .into_iter()
+                .take(LABEL_TERMS)
+                .map(|(_, t)| t.to_owned())
+                .collect()
         })
         .collect()
 }
@@ -129,12 +135,27 @@ mod tests {
     #[test]
     fn each_cluster_is_labelled_by_its_own_vocabulary_not_the_shared_words() {
         let docs = [
-            ("Protein folding with deep networks", "We study protein structure and folding kinetics."),
+            (
+                "Protein folding with deep networks",
+                "We study protein structure and folding kinetics.",
+            ),
             ("Folding of protein chains", "Protein structure prediction for folding."),
-            ("Protein structure networks", "Deep folding models of protein structure."),
-            ("Galaxy rotation curves in deep surveys", "Dark matter halos shape galaxy rotation."),
-            ("Dark matter and galaxy halos", "Rotation of galaxy discs in dark matter halos."),
-            ("Halos of dark galaxies", "Galaxy rotation and dark matter in deep fields."),
+            (
+                "Protein structure networks",
+                "Deep folding models of protein structure.",
+            ),
+            (
+                "Galaxy rotation curves in deep surveys",
+                "Dark matter halos shape galaxy rotation.",
+            ),
+            (
+                "Dark matter and galaxy halos",
+                "Rotation of galaxy discs in dark matter halos.",
+            ),
+            (
+                "Halos of dark galaxies",
+                "Galaxy rotation and dark matter in deep fields.",
+            ),
         ];
         let mut texts = Texts::new(docs.len());
         for (i, (t, a)) in docs.iter().enumerate() {
@@ -144,7 +165,13 @@ mod tests {
         assert_eq!(labels[0].len(), LABEL_TERMS);
         assert!(labels[0].contains(&"protein".to_owned()), "{labels:?}");
         assert!(labels[1].contains(&"galaxy".to_owned()), "{labels:?}");
-        assert!(labels.iter().flatten().all(|t| t != "deep" && t != "the" && t != "with"), "{labels:?}");
+        assert!(
+            labels
+                .iter()
+                .flatten()
+                .all(|t| t != "deep" && t != "the" && t != "with"),
+            "{labels:?}"
+        );
     }
 
     #[test]

@@ -123,7 +123,15 @@ mod tests {
         // a and b cite x, y; c cites a and b; d cites only a.
         let g = graph(
             &["a", "b", "c", "d"],
-            &[("a", "x"), ("a", "y"), ("b", "x"), ("b", "y"), ("c", "a"), ("c", "b"), ("d", "a")],
+            &[
+                ("a", "x"),
+                ("a", "y"),
+                ("b", "x"),
+                ("b", "y"),
+                ("c", "a"),
+                ("c", "b"),
+                ("d", "a"),
+            ],
         );
         let a = g.node("a").expect("a");
         let sim = to_seeds(&g, &[a]);
@@ -142,7 +150,10 @@ mod tests {
 
     #[test]
     fn the_best_of_several_seeds_counts_and_isolated_papers_score_zero() {
-        let g = graph(&["s1", "s2", "p", "q", "lone"], &[("s1", "x"), ("p", "x"), ("s2", "y"), ("q", "y"), ("q", "z")]);
+        let g = graph(
+            &["s1", "s2", "p", "q", "lone"],
+            &[("s1", "x"), ("p", "x"), ("s2", "y"), ("q", "y"), ("q", "z")],
+        );
         let ids = |s: &str| g.node(s).expect("node");
         let sim = to_seeds(&g, &[ids("s1"), ids("s2")]);
         assert_eq!((sim[0], sim[1]), (1.0, 1.0));

@@ -49,7 +49,11 @@ pub fn assign(new: &[Vec<&str>], previous: &[Previous], mut next_id: i64) -> (Ve
             }
         }
     }
-    candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(previous[a.2].id.cmp(&previous[b.2].id)));
+    candidates.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(a.1.cmp(&b.1))
+            .then(previous[a.2].id.cmp(&previous[b.2].id))
+    });
     let mut out: Vec<Option<Assigned>> = vec![None; new.len()];
     let mut taken = vec![false; previous.len()];
     for (_, c, p) in candidates {
@@ -91,11 +95,25 @@ mod tests {
 
     #[test]
     fn a_cluster_that_mostly_stays_keeps_its_id_and_label_and_new_ones_get_fresh_ids() {
-        let previous = [prev(4, &["a", "b", "c", "d"], Some("Mine")), prev(7, &["x", "y", "z"], None)];
+        let previous = [
+            prev(4, &["a", "b", "c", "d"], Some("Mine")),
+            prev(7, &["x", "y", "z"], None),
+        ];
         // The first grew and lost one member; the second split; a new cluster appeared.
-        let new = [vec!["a", "b", "c", "n1", "n2"], vec!["x", "q"], vec!["y", "z", "r"], vec!["s", "t", "u"]];
+        let new = [
+            vec!["a", "b", "c", "n1", "n2"],
+            vec!["x", "q"],
+            vec!["y", "z", "r"],
+            vec!["s", "t", "u"],
+        ];
         let (ids, next) = assign(&new, &previous, 8);
-        assert_eq!(ids[0], Assigned { id: 4, user_label: Some("Mine".into()) });
+        assert_eq!(
+            ids[0],
+            Assigned {
+                id: 4,
+                user_label: Some("Mine".into())
+            }
+        );
         assert_eq!(ids[2].id, 7, "two of x, y, z stayed together");
         assert_eq!((ids[1].id, ids[3].id, next), (8, 9, 10));
         assert!(ids[1].user_label.is_none());

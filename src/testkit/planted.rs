@@ -13,14 +13,72 @@ use crate::graph::labels::Texts;
 
 /// Each community's own words (at most this many communities).
 const VOCABULARY: [[&str; 8]; 8] = [
-    ["transformer", "attention", "translation", "encoder", "decoder", "token", "sequence", "bleu"],
-    ["protein", "folding", "residue", "enzyme", "ligand", "binding", "peptide", "kinase"],
-    ["galaxy", "halo", "redshift", "stellar", "cosmic", "quasar", "lensing", "nebula"],
-    ["graphene", "lattice", "phonon", "superconductor", "magnetic", "spin", "crystal", "doping"],
-    ["vaccine", "antibody", "pathogen", "immune", "infection", "antigen", "viral", "cohort"],
-    ["glacier", "climate", "precipitation", "aerosol", "ocean", "warming", "carbon", "monsoon"],
-    ["blockchain", "consensus", "ledger", "byzantine", "validator", "shard", "wallet", "smart"],
-    ["syntax", "morphology", "phoneme", "dialect", "corpus", "lexicon", "semantics", "grammar"],
+    [
+        "transformer",
+        "attention",
+        "translation",
+        "encoder",
+        "decoder",
+        "token",
+        "sequence",
+        "bleu",
+    ],
+    [
+        "protein", "folding", "residue", "enzyme", "ligand", "binding", "peptide", "kinase",
+    ],
+    [
+        "galaxy", "halo", "redshift", "stellar", "cosmic", "quasar", "lensing", "nebula",
+    ],
+    [
+        "graphene",
+        "lattice",
+        "phonon",
+        "superconductor",
+        "magnetic",
+        "spin",
+        "crystal",
+        "doping",
+    ],
+    [
+        "vaccine",
+        "antibody",
+        "pathogen",
+        "immune",
+        "infection",
+        "antigen",
+        "viral",
+        "cohort",
+    ],
+    [
+        "glacier",
+        "climate",
+        "precipitation",
+        "aerosol",
+        "ocean",
+        "warming",
+        "carbon",
+        "monsoon",
+    ],
+    [
+        "blockchain",
+        "consensus",
+        "ledger",
+        "byzantine",
+        "validator",
+        "shard",
+        "wallet",
+        "smart",
+    ],
+    [
+        "syntax",
+        "morphology",
+        "phoneme",
+        "dialect",
+        "corpus",
+        "lexicon",
+        "semantics",
+        "grammar",
+    ],
 ];
 /// Words every community uses.
 const SHARED: [&str; 6] = ["analysis", "framework", "evaluation", "large", "efficient", "learning"];
@@ -82,7 +140,15 @@ impl Planted {
         let title = corpus.paper(near_duplicate).title.clone();
         corpus.paper_mut(near_duplicate).title = format!("{title}: an extended version");
         shared.push(near_duplicate);
-        let seed_idx = add(&mut corpus, &mut rng, &format!("planted-{seed}-seed"), 0, n + 1, n, &shared);
+        let seed_idx = add(
+            &mut corpus,
+            &mut rng,
+            &format!("planted-{seed}-seed"),
+            0,
+            n + 1,
+            n,
+            &shared,
+        );
         corpus.paper_mut(seed_idx).title = title;
         community.push(0);
         Self {
@@ -134,7 +200,15 @@ impl Planted {
 }
 
 /// Adds paper `i` of community `c` with its words and references.
-fn add(corpus: &mut Corpus, rng: &mut fastrand::Rng, label: &str, c: usize, i: usize, n: usize, refs: &[usize]) -> usize {
+fn add(
+    corpus: &mut Corpus,
+    rng: &mut fastrand::Rng,
+    label: &str,
+    c: usize,
+    i: usize,
+    n: usize,
+    refs: &[usize],
+) -> usize {
     let words = &VOCABULARY[c];
     let pick = |rng: &mut fastrand::Rng| words[rng.usize(0..words.len())];
     let shared = |rng: &mut fastrand::Rng| SHARED[rng.usize(0..SHARED.len())];

@@ -86,9 +86,13 @@ crate::both_backends!(
         let first = refresh(&store, crawl_id, &g).await.expect("analysis");
         assert_eq!(first.runs, 1);
         assert!(!first.clusters.is_empty());
-        let again = refresh(&store, crawl_id, &CrawlGraph::load(&store, crawl_id).await.expect("graph"))
-            .await
-            .expect("analysis");
+        let again = refresh(
+            &store,
+            crawl_id,
+            &CrawlGraph::load(&store, crawl_id).await.expect("graph"),
+        )
+        .await
+        .expect("analysis");
         assert_eq!(again.runs, 1, "the same graph is not analysed again");
         assert_eq!(again, first);
         assert_eq!(store.analysis(crawl_id).await.expect("read"), Some(first.clone()));
@@ -96,7 +100,12 @@ crate::both_backends!(
         // The user names the seed's cluster; a refresh adds the remaining papers.
         let seed = p.corpus.paper(p.seed).id.clone();
         let seed_cluster = first.papers[&seed].cluster_id.expect("the seed is clustered");
-        assert!(store.set_cluster_label(crawl_id, seed_cluster, Some("My field")).await.expect("rename"));
+        assert!(
+            store
+                .set_cluster_label(crawl_id, seed_cluster, Some("My field"))
+                .await
+                .expect("rename")
+        );
         assert!(!store.set_cluster_label(crawl_id, 999, Some("x")).await.expect("rename"));
         let ids_before: HashMap<String, Option<i64>> =
             first.papers.iter().map(|(id, a)| (id.clone(), a.cluster_id)).collect();
@@ -105,7 +114,11 @@ crate::both_backends!(
         assert!(g.member_ids().len() > first.papers.len());
         let second = refresh(&store, crawl_id, &g).await.expect("analysis");
         assert_eq!(second.runs, 2);
-        assert_eq!(second.papers[&seed].cluster_id, Some(seed_cluster), "the seed's cluster kept its id");
+        assert_eq!(
+            second.papers[&seed].cluster_id,
+            Some(seed_cluster),
+            "the seed's cluster kept its id"
+        );
         assert_eq!(second.label_of(&seed), Some("My field"));
         // Most papers keep their cluster id.
         let kept = ids_before
@@ -113,57 +126,91 @@ crate::both_backends!(
             .filter(|(id, c)| c.is_some() && second.papers[id.as_str()].cluster_id == **c)
             .count();
         let clustered = ids_before.values().filter(|c| c.is_some()).count();
-        assert!(kept * 10 >= clustered * 8, "{kept} of {clustered} kept their cluster id");
+        assert!(
+            kept * 10 >= clustered * 8,
+            "{kept} of {clustered} kept their cluster id"
+        );
         // New clusters never take an old cluster's id unless they continue it.
         assert!(second.next_cluster_id >= first.next_cluster_id);
 
-        assert!(store.set_cluster_label(crawl_id, seed_cluster, None).await.expect("reset"));
+        assert!(
+            store
+                .set_cluster_label(crawl_id, seed_cluster, None)
+                .await
+                .expect("reset")
+        );
         let reset = store.analysis(crawl_id).await.expect("read").expect("stored");
         let c = reset.cluster(seed_cluster).expect("cluster");
-        assert_eq!((c.label.as_str(), c.user_label.as_deref()), (c.computed_label.as_str(), None));
+        assert_eq!(
+            (c.label.as_str(), c.user_label.as_deref()),
+            (c.computed_label.as_str(), None)
+        );
         store.close().await;
     }
 );
 
-crate::both_backends!(a_crawl_of_planted_communities_is_analysed_once_and_recovers_them, |backend| async move {
-    let p = Planted::new(4, 40, 8, 0.9, 8);
-    let seed = p.corpus.paper(p.seed).id.clone();
-    let dup = p.corpus.paper(p.near_duplicate).id.clone();
-    let planted = p.community_of();
-    // The planted seed, and the first paper of each other community (cited by most of
-    // it): a crawl of the whole field, not of one community and its edges.
-    let mut seeds: Vec<PaperId> = vec![seed.parse().expect("id")];
-    seeds.extend((1..4).map(|c| p.corpus.paper(c).id.parse().expect("id")));
-    let app = TestApp::new(backend, p.corpus.clone()).await;
-    let request = CrawlRequest {
-        seeds,
-        summarize: false,
-        ..CrawlRequest::of(seed.parse().expect("id"), 2, Direction::Both)
-    };
-    let crawl = app.start(&request).await;
-    app.drain(&run_prefix(crawl.crawl_id, crawl.run)).await;
+crate::both_backends!(
+    a_crawl_of_planted_communities_is_analysed_once_and_recovers_them,
+    |backend| async move {
+        let p = Planted::new(4, 40, 8, 0.9, 8);
+        let seed = p.corpus.paper(p.seed).id.clone();
+        let dup = p.corpus.paper(p.near_duplicate).id.clone();
+        let planted = p.community_of();
+        // The planted seed, and the first paper of each other community (cited by most of
+        // it): a crawl of the whole field, not of one community and its edges.
+        let mut seeds: Vec<PaperId> = vec![seed.parse().expect("id")];
+        seeds.extend((1..4).map(|c| p.corpus.paper(c).id.parse().expect("id")));
+        let app = TestApp::new(backend, p.corpus.clone()).await;
+        let request = CrawlRequest {
+            seeds,
+            summarize: false,
+            ..CrawlRequest::of(seed.parse().expect("id"), 2, Direction::Both)
+        };
+        let crawl = app.start(&request).await;
+        app.drain(&run_prefix(crawl.crawl_id, crawl.run)).await;
 
-    let a = app.ctx.store.analysis(crawl.crawl_id).await.expect("read").expect("render analysed the crawl");
-    assert_eq!(a.runs, 1);
-    assert_eq!(a.papers[&seed].similarity, 1.0);
-    assert_eq!(a.similar[&seed][0].0, dup, "the near-duplicate is the most similar paper");
-    let ids: Vec<&String> = a.papers.keys().collect();
-    let truth: Vec<usize> = ids.iter().map(|id| planted[*id]).collect();
-    let found: Vec<usize> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| a.papers[*id].cluster_id.map_or(10_000 + i, |c| c as usize))
-        .collect();
-    let ari = adjusted_rand_index(&truth, &found);
-    assert!(ids.len() * 10 >= p.corpus.len() * 8, "{} of {} crawled", ids.len(), p.corpus.len());
-    assert!(ari >= 0.8, "ARI {ari:.3} over {} crawled papers", ids.len());
-    let c = &a.clusters[0];
-    assert_eq!(c.members.len() as i64, c.size);
-    assert_eq!(c.top_paper.as_ref(), c.members.first());
-    assert!(c.neighbours.iter().all(|n| a.cluster(*n).is_some()));
-    assert!(!a.prior.is_empty());
+        let a = app
+            .ctx
+            .store
+            .analysis(crawl.crawl_id)
+            .await
+            .expect("read")
+            .expect("render analysed the crawl");
+        assert_eq!(a.runs, 1);
+        assert_eq!(a.papers[&seed].similarity, 1.0);
+        assert_eq!(
+            a.similar[&seed][0].0, dup,
+            "the near-duplicate is the most similar paper"
+        );
+        let ids: Vec<&String> = a.papers.keys().collect();
+        let truth: Vec<usize> = ids.iter().map(|id| planted[*id]).collect();
+        let found: Vec<usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| a.papers[*id].cluster_id.map_or(10_000 + i, |c| c as usize))
+            .collect();
+        let ari = adjusted_rand_index(&truth, &found);
+        assert!(
+            ids.len() * 10 >= p.corpus.len() * 8,
+            "{} of {} crawled",
+            ids.len(),
+            p.corpus.len()
+        );
+        assert!(ari >= 0.8, "ARI {ari:.3} over {} crawled papers", ids.len());
+        let c = &a.clusters[0];
+        assert_eq!(c.members.len() as i64, c.size);
+        assert_eq!(c.top_paper.as_ref(), c.members.first());
+        assert!(c.neighbours.iter().all(|n| a.cluster(*n).is_some()));
+        assert!(!a.prior.is_empty());
 
-    render_crawl(&app.ctx, crawl.crawl_id).await.expect("render again");
-    let again = app.ctx.store.analysis(crawl.crawl_id).await.expect("read").expect("stored");
-    assert_eq!(again.runs, 1, "an unchanged crawl's render does not analyse it again");
-});
+        render_crawl(&app.ctx, crawl.crawl_id).await.expect("render again");
+        let again = app
+            .ctx
+            .store
+            .analysis(crawl.crawl_id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(again.runs, 1, "an unchanged crawl's render does not analyse it again");
+    }
+);

@@ -43,7 +43,13 @@ async fn crawled() -> (FakeS2, tempfile::TempDir, BTreeSet<String>, BTreeSet<(St
     assert!(out.status.success(), "{}", stderr(&out));
     let url = format!("sqlite://{}", dir.path().join("vault/.refnet/refnet.sqlite").display());
     let store = Store::open(&url).await.expect("store");
-    let members: BTreeSet<String> = store.fetched_members(1).await.expect("members").into_iter().map(|m| m.0).collect();
+    let members: BTreeSet<String> = store
+        .fetched_members(1)
+        .await
+        .expect("members")
+        .into_iter()
+        .map(|m| m.0)
+        .collect();
     let ids: Vec<String> = members.iter().cloned().collect();
     let edges = store
         .edges_touching(&ids)
@@ -98,9 +104,24 @@ fn parse_xml(text: &str, node_tag: &[u8], edge_tag: &[u8]) -> (BTreeSet<String>,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_format_holds_every_member_and_in_crawl_citation() {
     let (fake, dir, members, edges) = crawled().await;
-    assert!(members.len() > 20 && edges.len() > 20, "{} {}", members.len(), edges.len());
-    for (format, file) in [("graphml", "g.graphml"), ("gexf", "g.gexf"), ("json", "g.json"), ("csv", "g.csv")] {
-        let out = refnet(dir.path(), &fake.url, &["export", "--crawl", "1", "--format", format, "--output", file]).await;
+    assert!(
+        members.len() > 20 && edges.len() > 20,
+        "{} {}",
+        members.len(),
+        edges.len()
+    );
+    for (format, file) in [
+        ("graphml", "g.graphml"),
+        ("gexf", "g.gexf"),
+        ("json", "g.json"),
+        ("csv", "g.csv"),
+    ] {
+        let out = refnet(
+            dir.path(),
+            &fake.url,
+            &["export", "--crawl", "1", "--format", format, "--output", file],
+        )
+        .await;
         assert!(out.status.success(), "{format}: {}", stderr(&out));
         let text = std::fs::read_to_string(dir.path().join(file)).expect("exported file");
         let (nodes, links): (BTreeSet<String>, BTreeSet<(String, String)>) = match format {
@@ -110,14 +131,22 @@ async fn every_format_holds_every_member_and_in_crawl_citation() {
                 let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
                 let nodes = doc["nodes"].as_array().expect("nodes");
                 assert!(nodes.iter().all(|n| n["similarity"].is_f64() && n["pagerank"].is_f64()));
-                assert!(nodes.iter().any(|n| n["cluster"].is_string()), "clustered papers name their cluster");
+                assert!(
+                    nodes.iter().any(|n| n["cluster"].is_string()),
+                    "clustered papers name their cluster"
+                );
                 (
                     nodes.iter().map(|n| n["id"].as_str().expect("id").to_owned()).collect(),
                     doc["links"]
                         .as_array()
                         .expect("links")
                         .iter()
-                        .map(|l| (l["source"].as_str().expect("s").to_owned(), l["target"].as_str().expect("t").to_owned()))
+                        .map(|l| {
+                            (
+                                l["source"].as_str().expect("s").to_owned(),
+                                l["target"].as_str().expect("t").to_owned(),
+                            )
+                        })
                         .collect(),
                 )
             }
@@ -127,7 +156,10 @@ async fn every_format_holds_every_member_and_in_crawl_citation() {
                 let rows = text.lines().count() - 1;
                 assert_eq!(rows, members.len(), "one row per member (titles have no line breaks)");
                 (
-                    text.lines().skip(1).map(|l| l.split(',').next().expect("id").to_owned()).collect(),
+                    text.lines()
+                        .skip(1)
+                        .map(|l| l.split(',').next().expect("id").to_owned())
+                        .collect(),
                     edges_text
                         .lines()
                         .skip(1)
@@ -159,7 +191,9 @@ fn networkx_reads(dir: &Path, nodes: usize, edges: usize) {
         g = [nx.read_graphml(d + '/g.graphml'), nx.read_gexf(d + '/g.gexf'),\n\
              nx.node_link_graph(json.load(open(d + '/g.json')), edges='links')]\n\
         print(' '.join(f'{x.number_of_nodes()},{x.number_of_edges()}' for x in g))\n";
-    let probe = std::process::Command::new("python3").args(["-c", "import networkx"]).output();
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import networkx"])
+        .output();
     if !probe.is_ok_and(|o| o.status.success()) {
         refnet::testkit::skip_group(
             "networkx export check",
@@ -174,7 +208,10 @@ fn networkx_reads(dir: &Path, nodes: usize, edges: usize) {
         .expect("python3");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let want = format!("{nodes},{edges}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), [want.as_str(); 3].join(" "));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        [want.as_str(); 3].join(" ")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,9 +219,18 @@ async fn bad_exports_exit_2_with_one_line_and_leave_nothing_behind() {
     let (fake, dir, _, _) = crawled().await;
     std::fs::write(dir.path().join("kept.graphml"), "the user's file").expect("write");
     let cases: [(&[&str], &str); 4] = [
-        (&["--crawl", "1", "--format", "dot", "--output", "kept.graphml"], "graphml, gexf, csv, json"),
-        (&["--crawl", "1", "--format", "gexf", "--output", "no/such/dir/g.gexf"], "no/such/dir"),
-        (&["--crawl", "42", "--format", "graphml", "--output", "kept.graphml"], "refnet crawls"),
+        (
+            &["--crawl", "1", "--format", "dot", "--output", "kept.graphml"],
+            "graphml, gexf, csv, json",
+        ),
+        (
+            &["--crawl", "1", "--format", "gexf", "--output", "no/such/dir/g.gexf"],
+            "no/such/dir",
+        ),
+        (
+            &["--crawl", "42", "--format", "graphml", "--output", "kept.graphml"],
+            "refnet crawls",
+        ),
         (&["--crawl", "1", "--format", "csv", "--output", "."], "folder"),
     ];
     for (args, names) in cases {
@@ -196,7 +242,10 @@ async fn bad_exports_exit_2_with_one_line_and_leave_nothing_behind() {
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
         assert!(err.contains(names), "{args:?}: {err}");
     }
-    assert_eq!(std::fs::read_to_string(dir.path().join("kept.graphml")).expect("kept"), "the user's file");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("kept.graphml")).expect("kept"),
+        "the user's file"
+    );
     assert!(!dir.path().join("no").exists() && !dir.path().join("..edges.csv").exists());
     let stray: Vec<String> = std::fs::read_dir(dir.path())
         .expect("dir")
@@ -217,10 +266,27 @@ async fn an_unwritable_folder_exits_2_and_writes_nothing() {
     if std::fs::write(locked.join("probe"), "x").is_ok() {
         // Running as root: permissions do not stop writes; nothing to test here.
         let _ = std::fs::remove_file(locked.join("probe"));
-        refnet::testkit::skip_group("unwritable-folder export check", "running as root", "REFNET_TEST_REQUIRE_NONROOT");
+        refnet::testkit::skip_group(
+            "unwritable-folder export check",
+            "running as root",
+            "REFNET_TEST_REQUIRE_NONROOT",
+        );
         return;
     }
-    let out = refnet(dir.path(), &fake.url, &["export", "--crawl", "1", "--format", "json", "--output", "locked/g.json"]).await;
+    let out = refnet(
+        dir.path(),
+        &fake.url,
+        &[
+            "export",
+            "--crawl",
+            "1",
+            "--format",
+            "json",
+            "--output",
+            "locked/g.json",
+        ],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("locked/g.json"), "{}", stderr(&out));
     assert_eq!(std::fs::read_dir(&locked).expect("dir").count(), 0);
