@@ -23,10 +23,17 @@
 //! - `serve`: papers per minute end to end through `refnet serve`: a crawl posted to its
 //!   API, crawled from a fake S2, summarized and rendered by its workers.
 //!
+//! - `analysis`: the graph analysis (similarity, clusters, prior/derivative works) of
+//!   10,000 and 100,000 stored papers in a child process (time per phase, peak memory),
+//!   the unchanged graph's skipped re-analysis, and ARI on planted communities.
+//!
 //! Results are printed as Markdown rows for BENCHMARKS.md. Everything runs on 127.0.0.1.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+#[path = "bench/analysis.rs"]
+mod analysis;
 
 use refnet::testkit::pg::ScratchDb;
 use refnet::testkit::{Corpus, FakeLlm, FakeOptions, FakeS2, LlmOptions};
@@ -34,6 +41,12 @@ use refnet::testkit::{Corpus, FakeLlm, FakeOptions, FakeS2, LlmOptions};
 #[tokio::main]
 async fn main() {
     let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    if let [child, url, crawl] = which.as_slice()
+        && child == "analysis-child"
+    {
+        analysis::child(url, crawl.parse().expect("crawl id")).await;
+        return;
+    }
     let all = which.is_empty();
     if all || which.iter().any(|w| w == "crawl") {
         crawl().await;
@@ -49,6 +62,13 @@ async fn main() {
     }
     if all || which.iter().any(|w| w == "serve") {
         serve().await;
+    }
+    if all || which.iter().any(|w| w == "analysis") {
+        let sizes: Vec<usize> = which.iter().filter_map(|w| w.parse().ok()).collect();
+        for n in if sizes.is_empty() { vec![10_000, 100_000] } else { sizes } {
+            analysis::analysis(n).await;
+        }
+        analysis::planted_ari();
     }
     if all || which.iter().any(|w| w == "render") {
         let sizes: Vec<usize> = which.iter().filter_map(|w| w.parse().ok()).collect();
@@ -90,63 +110,14 @@ fn tree_size(dir: &Path) -> (u64, usize) {
 }
 
 async fn render(n: usize) {
-    use refnet::store::{Direction, NewCrawl, Store};
     let dir = tempfile::tempdir().expect("tempdir");
     let pristine = dir.path().join("pristine.sqlite");
-    let url = format!("sqlite://{}", pristine.display());
-    let corpus = Corpus::synthetic(n, 10, 7);
-    let store = Store::open(&url).await.expect("store");
-    let fill = Instant::now();
-    for start in (0..n).step_by(1000) {
-        let batch = corpus.stored_batch(start..(start + 1000).min(n));
-        store
-            .record_batch(0, 0, &batch, 1_763_769_600)
-            .await
-            .expect("store papers");
-    }
-    let seed = corpus.paper(n - 1).id.clone();
-    let crawl = store
-        .begin_run(
-            &NewCrawl {
-                seeds: vec![refnet::store::NewSeed {
-                    paper_id: seed.parse().expect("seed id"),
-                    input: seed.clone(),
-                    priority: 5,
-                }],
-                seed_input: seed.clone(),
-                depth: 1,
-                direction: Direction::References,
-                max_papers: 0,
-                summarize: false,
-            },
-            0,
-            1_763_769_600,
-        )
-        .await
-        .expect("crawl");
-    let others: Vec<(String, i64)> = (0..n - 1).map(|i| (corpus.paper(i).id.clone(), 5)).collect();
-    store
-        .add_level(crawl.crawl_id, crawl.run, 1, &others, &[])
-        .await
-        .expect("members");
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(match store.db() {
-            refnet::store::Db::Sqlite(pool) => pool,
-            refnet::store::Db::Postgres(_) => unreachable!("the bench uses SQLite"),
-        })
-        .await
-        .expect("checkpoint");
-    store.close().await;
-    let filled = fill.elapsed();
-    let edges: usize = (0..n)
-        .map(|i| corpus.paper(i).references.iter().flatten().count())
-        .sum();
-    drop(corpus);
+    let (_, crawl_id, edges, filled) = analysis::stored_crawl(dir.path(), n).await;
 
     // Three rounds, each: a fresh vault from a copy of the pristine store, rendered, then
     // `cp -r` of the notes it wrote. Nothing is deleted until the end: ext4 is slow to
     // create files among inodes freed in the last minutes, which would skew either side.
-    let id = crawl.crawl_id.to_string();
+    let id = crawl_id.to_string();
     let mut renders = Vec::new();
     let mut copies = Vec::new();
     let mut notes = 0;

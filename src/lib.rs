@@ -9,7 +9,8 @@
 //! - [`crawl`]: seed ids → papers, authors and edges in the store, a level at a time, by
 //!   priority and within a budget; one `crawl` job per level.
 //! - [`graph`]: a crawl's citation graph and what is computed from it (PageRank, in-crawl
-//!   citations); read by render, writes nothing.
+//!   citations, similarity to the seeds, prior and derivative works, clusters with lasting
+//!   ids and labels; the analysis stored once per changed graph), and its export files.
 //! - [`summarize`]: a paper's best text (open-access PDF behind SSRF guards, isolated
 //!   extraction; else abstract or TLDR) → a cached summary, by an LLM or offline.
 //! - [`render`]: the store's view of a crawl → notes, maps, index and bibliography.

@@ -2,6 +2,7 @@
 //! the outcome mapped to an exit code (0 done, 1 failed, 2 bad input, 130 interrupted).
 
 mod crawl;
+mod export;
 mod out;
 mod report;
 mod service;
@@ -73,6 +74,18 @@ pub enum Command {
         /// Address-space limit of the extraction, in MiB
         #[arg(long, value_name = "MIB", default_value_t = 2048)]
         max_memory_mb: u64,
+    },
+    /// Write a crawl's papers and citations as a graph file for Gephi, Cytoscape or networkx
+    Export {
+        /// The crawl (see `refnet crawls`)
+        #[arg(long, value_name = "ID")]
+        crawl: i64,
+        /// graphml, gexf, csv (PATH and PATH.edges.csv) or json (networkx node-link)
+        #[arg(long, value_name = "FORMAT")]
+        format: String,
+        /// The file to write (replaced whole, or left as it was on failure)
+        #[arg(long, value_name = "PATH")]
+        output: PathBuf,
     },
     /// Create or update the database schema, then exit
     Migrate,
@@ -287,6 +300,7 @@ async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
         Command::Refresh { crawl, enqueue } => service::refresh(settings, crawl, enqueue, progress).await,
         Command::Jobs { action } => service::jobs(settings, action).await,
         Command::Check { stages, http } => service::check(settings, stages, http).await,
+        Command::Export { crawl, format, output } => export::run(settings, crawl, &format, output).await,
         Command::Migrate => {
             let store = crawl::open_store(&settings).await?;
             store.close().await;

@@ -3,15 +3,30 @@
 //! References and Cited by lists, and the members' subgraph in petgraph for in-crawl
 //! citation counts and PageRank. The render stage reads it; it writes nothing.
 //!
+//! The analysis (similarity to the seeds, most similar papers, prior and derivative
+//! works, clusters with lasting ids and labels) is computed here too: [`analysis::refresh`]
+//! is the one call, and skips a graph it has already analysed. One job per file:
+//! `similarity`, `works`, `clusters` (Louvain), `labels` (TF-IDF), `stable` (cluster ids
+//! across runs), `analyse` (the pure orchestration), `analysis` (fingerprint and storage).
+//!
 //! PageRank is a power iteration over petgraph's adjacency, O(iterations × (V + E)):
 //! petgraph's own `page_rank` is O(V²) per iteration, minutes for a few thousand papers.
+
+pub mod analyse;
+pub mod analysis;
+pub mod clusters;
+pub mod export;
+pub mod labels;
+pub mod similarity;
+pub mod stable;
+pub mod works;
 
 use std::collections::HashMap;
 
 use petgraph::Direction::{Incoming, Outgoing};
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::store::MetricRow;
+use crate::store::{MetricRow, Store, StoreError};
 
 /// Damping factor: the usual 0.85.
 const DAMPING: f64 = 0.85;
@@ -43,6 +58,18 @@ impl CrawlGraph {
         }
         g.members = g.ids.len();
         g
+    }
+
+    /// The graph of a crawl's fetched members and every stored edge touching them.
+    pub async fn load(store: &Store, crawl_id: i64) -> Result<Self, StoreError> {
+        let members = store.fetched_members(crawl_id).await?;
+        let mut graph = Self::new(&members);
+        let member_ids = graph.member_ids().to_vec();
+        store
+            .for_each_edge_touching(&member_ids, |e| graph.add_edge(&e.citing, &e.cited))
+            .await?;
+        graph.finish();
+        Ok(graph)
     }
 
     fn intern(&mut self, id: &str) -> u32 {
@@ -210,10 +237,11 @@ impl CrawlGraph {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn graph(members: &[&str], edges: &[(&str, &str)]) -> CrawlGraph {
+    /// A finished graph of `members` (depth 1) and `edges`.
+    pub(crate) fn graph(members: &[&str], edges: &[(&str, &str)]) -> CrawlGraph {
         let members: Vec<(String, i64)> = members.iter().map(|m| (m.to_string(), 1)).collect();
         let mut g = CrawlGraph::new(&members);
         for (a, b) in edges {

@@ -2,6 +2,7 @@
 //! building itself: pure CPU work, run on blocking threads a chunk at a time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::graph::CrawlGraph;
 use crate::ids::S2Id;
@@ -9,9 +10,9 @@ use crate::render::formats::escape::md_inline;
 use crate::render::formats::{bib, person};
 use crate::render::naming::Names;
 use crate::render::notes::LinkItem;
-use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput};
+use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput, Score, Standing};
 use crate::render::notes::{self, index};
-use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
+use crate::store::{Crawl, CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
 use crate::summarize::summary::{Source, Summary};
 use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
@@ -79,7 +80,13 @@ pub(super) fn cites_for(authors: &AuthorsByPaper, titles: &Titles) -> HashMap<St
 
 /// Each member's place in every crawl it belongs to.
 #[derive(Debug, Default)]
-pub(super) struct Places(HashMap<String, Vec<CrawlPlace>>);
+pub(super) struct Places {
+    /// Each member's places, one per crawl.
+    pub of: HashMap<String, Vec<CrawlPlace>>,
+    /// Each member's lowest-numbered crawl, with its PageRank and in-crawl citations
+    /// there: the crawl whose analysis its note shows.
+    pub first: HashMap<String, (i64, f64, i64)>,
+}
 
 impl Places {
     /// Reads the stored metrics of `members` in every crawl.
@@ -98,7 +105,14 @@ impl Places {
             .collect();
         let seed_titles = Titles::load(store, &unknown).await?;
         let mut out: HashMap<String, Vec<CrawlPlace>> = HashMap::new();
+        let mut first: HashMap<String, (i64, f64, i64)> = HashMap::new();
         for m in store.metrics_of(members).await? {
+            let lowest = first
+                .entry(m.paper_id.clone())
+                .or_insert((m.crawl_id, m.pagerank, m.cited_in_crawl));
+            if m.crawl_id < lowest.0 {
+                *lowest = (m.crawl_id, m.pagerank, m.cited_in_crawl);
+            }
             let crawl = crawls.get(&m.crawl_id);
             let seed = crawl.and_then(Crawl::seed).map(S2Id::as_str).unwrap_or("");
             let first = if titles.knows(seed) {
@@ -117,7 +131,7 @@ impl Places {
                 of: sizes.get(&m.crawl_id).copied().unwrap_or(0),
             });
         }
-        Ok(Self(out))
+        Ok(Self { of: out, first })
     }
 }
 
@@ -146,11 +160,42 @@ pub(super) struct PaperBook {
     pub library: std::collections::HashSet<String>,
     /// Members' places in their crawls.
     pub places: Places,
+    /// The analysis of the crawl being rendered (`None` for notes of other crawls' papers).
+    pub analysis: Option<(i64, Arc<CrawlAnalysis>)>,
+    /// Cluster notes of that crawl, by cluster id.
+    pub cluster_notes: HashMap<i64, NoteName>,
     /// The date for `refnet_updated`.
     pub today: String,
 }
 
 impl PaperBook {
+    /// What the crawl's analysis says of a member, when this crawl is the lowest-numbered
+    /// one it belongs to (the others leave those properties as they are).
+    fn standing(&self, id: &str) -> Option<Standing> {
+        let (crawl_id, analysis) = self.analysis.as_ref()?;
+        let &(first, pagerank, cited) = self.places.first.get(id)?;
+        if first != *crawl_id {
+            return None;
+        }
+        let mine = analysis.papers.get(id)?;
+        let cluster = mine
+            .cluster_id
+            .and_then(|c| analysis.cluster(c))
+            .map(|c| (c.label.clone(), self.cluster_notes.get(&c.id).cloned()));
+        let similar = analysis
+            .similar
+            .get(id)
+            .map(|list| list.iter().map(|(other, s)| (self.link(other), Score(*s))).collect())
+            .unwrap_or_default();
+        Some(Standing {
+            cluster,
+            similarity: Score(mine.similarity),
+            pagerank: Score(pagerank),
+            in_crawl_citations: cited,
+            similar,
+        })
+    }
+
     /// A link to a paper of the graph.
     pub(crate) fn link(&self, id: &str) -> LinkItem {
         LinkItem {
@@ -226,7 +271,8 @@ impl PaperBook {
             cited_by: node
                 .map(|n| self.links(self.graph.cited_by(n), |x| self.graph.is_influential(x, n)))
                 .unwrap_or_default(),
-            places: self.places.0.get(&p.paper_id).cloned().unwrap_or_default(),
+            places: self.places.of.get(&p.paper_id).cloned().unwrap_or_default(),
+            standing: self.standing(&p.paper_id),
             summary: summary_lines(summary, pdf),
             summary_source: summary.map(|s| s.source.clone()),
             local_pdf: pdf
@@ -249,7 +295,11 @@ impl PaperBook {
             key,
             path: path.clone(),
             fresh: paper::paper_fresh(&input),
-            owned: paper::PAPER_KEYS,
+            owned: if input.standing.is_some() {
+                paper::PAPER_KEYS
+            } else {
+                paper::keys_without_standing()
+            },
             identity: ("s2_id", p.paper_id.clone()),
             inputs,
             known: known.cloned(),

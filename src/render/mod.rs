@@ -11,6 +11,7 @@
 
 mod author_choice;
 mod book;
+mod clusters;
 mod companions;
 pub mod formats;
 pub mod naming;
@@ -32,6 +33,7 @@ use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{NoteKey, Vault, VaultError};
 use book::{AuthorsByPaper, BibEntry, Titles, authors_by_paper};
+use formats::base::{self, PAPERS_BASE};
 use formats::bib;
 use naming::{Names, Wanted};
 use notes::index;
@@ -40,8 +42,6 @@ pub use report::{FileFate, FolderCounts, RenderReport};
 
 /// Paper notes built and written at a time.
 const CHUNK: usize = 500;
-/// Most papers on a crawl's canvas (the seed first, then by depth and PageRank).
-const MAP_NODES: usize = 300;
 /// Citekeys tried before falling back to the paper's id: the base, then `a` to `e`.
 const CITEKEY_SUFFIXES: usize = 6;
 
@@ -81,6 +81,16 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
             report.count(path, FileFate::Created);
         }
     }
+    // The Bases file over the paper notes: written once, the user's after that.
+    let create_base = |v: &Vault| -> Result<bool, VaultError> {
+        if v.exists(PAPERS_BASE) {
+            return Ok(false);
+        }
+        v.create(PAPERS_BASE, &base::papers_base())
+    };
+    if blocking(&vault, create_base).await?? {
+        report.count(PAPERS_BASE, FileFate::Created);
+    }
     let today = chrono::Utc::now().date_naive().to_string();
 
     // The crawl's graph and its metrics.
@@ -93,6 +103,8 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let metrics = graph.metrics(crawl_id);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
+    let mut analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), runs = analysis.runs, "render: analysis ready");
     debug!(crawl_id, elapsed = ?started.elapsed(), papers = member_ids.len(), "render: graph ready");
 
     // Names and citekeys, claimed once and frozen.
@@ -110,25 +122,28 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     {
         wanted.push(plan.wanted());
     }
+    wanted.extend(clusters::wanted(crawl_id, &analysis, &names));
     names.claim(store, &vault, wanted).await?;
     names.find_moved(&vault).await?;
+    clusters::read_labels(store, &vault, &names, crawl_id, &mut analysis).await?;
     let citekeys = ensure_citekeys(store, &member_ids, &titles, &authors).await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: names and citekeys ready");
 
     // Paper notes, a chunk at a time, built and written off the runtime.
-    let book = Arc::new(
-        paper_notes::book(
-            store,
-            &names,
-            graph,
-            titles,
-            authors,
-            citekeys,
-            &member_ids,
-            today.clone(),
-        )
-        .await?,
-    );
+    let mut book = paper_notes::book(
+        store,
+        &names,
+        graph,
+        titles,
+        authors,
+        citekeys,
+        &member_ids,
+        today.clone(),
+    )
+    .await?;
+    book.cluster_notes = clusters::notes_of(crawl_id, &analysis, &names);
+    book.analysis = Some((crawl_id, Arc::new(analysis)));
+    let book = Arc::new(book);
     let mut bib_entries: HashMap<String, BibEntry> = HashMap::with_capacity(member_ids.len());
     report.absorb(paper_notes::write(ctx, &vault, &mut names, &book, &member_ids, &mut bib_entries).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
@@ -143,12 +158,18 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
 
     report.absorb(companions::render_authors(ctx, &vault, &mut names, &book, &today).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: author notes written");
+    let index_note = (
+        names.name(&NoteKey::Index(crawl_id)),
+        index::index_title(crawl_id, &seed_title),
+    );
+    report.absorb(clusters::render(ctx, &vault, &mut names, &book, index_note, &today).await?);
     report
         .absorb(companions::render_index(ctx, &vault, &mut names, &crawl, &seed_title, &book, &metrics, &today).await?);
     if let Some(plan) = &news_plan {
         report.absorb(companions::render_news(ctx, &vault, &mut names, plan, &book, &today).await?);
     }
-    report.absorb(companions::render_map(&vault, &names, &crawl, &book.graph, &metrics).await?);
+    report
+        .absorb(companions::render_map(&vault, &names, &crawl, &book, &metrics, ctx.settings.notes.map_papers).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written(), "render: done");

@@ -73,6 +73,8 @@ pub(super) async fn book(
         citekeys,
         library,
         places,
+        analysis: None,
+        cluster_notes: HashMap::new(),
         today,
     })
 }

@@ -6,6 +6,7 @@
 //! placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`), and [`on_db!`] expands each
 //! query once per pool type. The job queues (apalis) use the same pools.
 
+mod analysis;
 mod crawls;
 mod graph;
 mod jobs;
@@ -25,6 +26,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis};
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use members::{CrawlStats, MemberInfo};

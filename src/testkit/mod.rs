@@ -10,6 +10,7 @@ pub mod fake_s2;
 pub mod fake_web;
 pub mod pdf;
 pub mod pg;
+pub mod planted;
 pub mod text;
 
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ pub use corpus::{Corpus, FakePaper, fake_id};
 pub use fake_llm::{FakeLlm, LlmCall, LlmOptions};
 pub use fake_s2::{FakeOptions, FakeS2, Logged, Scripted};
 pub use fake_web::{FakeWeb, Route};
+pub use planted::{Planted, adjusted_rand_index};
 
 /// Says, once per group and where `cargo test` shows it (straight to stderr, not through
 /// the test harness's capture), that a group of tests is skipped and why. When the

@@ -120,7 +120,17 @@ mod tests {
             assert_eq!(key.to_string().parse::<NoteKey>(), Ok(key));
         }
         assert_eq!(NoteKey::Index(2).to_string(), "index:2");
-        for bad in ["", "paper:", "index:x", "news:1", "news:1:x", "map:1", "paper", "cluster:1", "cluster:1:x"] {
+        for bad in [
+            "",
+            "paper:",
+            "index:x",
+            "news:1",
+            "news:1:x",
+            "map:1",
+            "paper",
+            "cluster:1",
+            "cluster:1:x",
+        ] {
             assert!(bad.parse::<NoteKey>().is_err(), "{bad}");
         }
     }

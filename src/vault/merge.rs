@@ -40,8 +40,8 @@ pub enum Merged {
 }
 
 /// Regions that notes written by an earlier refnet lack, added to them on merge: the
-/// index's list of what's-new notes.
-pub const LATER_REGIONS: &[&str] = &["news"];
+/// index's what's-new notes, its similarity, works and clusters lists, a paper's similar papers.
+pub const LATER_REGIONS: &[&str] = &["news", "similar", "similar_to_seed", "prior", "derivative", "clusters"];
 
 /// The marker lines of a region.
 pub fn begin_marker(name: &str) -> String {

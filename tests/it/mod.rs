@@ -2,13 +2,16 @@
 
 pub(crate) mod support;
 
+mod analysis;
 mod bibliography;
 mod cli;
 mod crawl;
+mod export;
 mod layout;
 mod metrics;
 mod notes;
 mod pdf_fixtures;
+mod reading;
 mod runs;
 mod s2_client;
 mod seeds;

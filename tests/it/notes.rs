@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 use refnet::render::naming::paper_candidates;
 use refnet::render::notes::author::{AuthorInput, author_fresh};
-use refnet::render::notes::index::{IndexInput, index_fresh};
-use refnet::render::notes::paper::{AuthorLink, CrawlPlace, PaperInput, paper_fresh};
+use refnet::render::notes::index::{IndexAnalysis, IndexInput, index_fresh};
+use refnet::render::notes::paper::{AuthorLink, CrawlPlace, PaperInput, Score, Standing, paper_fresh};
 use refnet::render::notes::{LinkItem, link_line};
 use refnet::store::{Crawl, CrawlStats, StoredPaper};
 use refnet::vault::NoteName;
@@ -117,6 +117,25 @@ fn a_paper_note_snapshot() {
             rank: 3,
             of: 4,
         }],
+        standing: Some(Standing {
+            cluster: Some((
+                "attention · translation".to_owned(),
+                Some(NoteName::from_title("attention · translation")),
+            )),
+            similarity: Score(1.0),
+            pagerank: Score(0.12345678),
+            in_crawl_citations: 0,
+            similar: vec![(
+                item(
+                    &"c".repeat(40),
+                    Some("BERT Pre-training of Deep Bidirectional Transformers"),
+                    "Devlin et al. 2019",
+                    "BERT: Pre-training of Deep Bidirectional Transformers",
+                    2019,
+                ),
+                Score(0.4217),
+            )],
+        }),
         summary: Vec::new(),
         summary_source: None,
         local_pdf: None,
@@ -202,7 +221,18 @@ fn an_index_note_snapshot() {
         },
         by_depth: vec![(0, 1), (1, 2)],
         most_cited: vec![(lstm.clone(), 2)],
-        central: vec![(lstm, 1), (attention, 2)],
+        central: vec![(lstm.clone(), 1), (attention.clone(), 2)],
+        analysis: Some(IndexAnalysis {
+            similar_to_seed: vec![(lstm.clone(), 0.5)],
+            prior: vec![(lstm.clone(), 2)],
+            derivative: vec![(attention.clone(), 2)],
+            clusters: vec![(
+                Some(NoteName::from_title("attention · translation")),
+                "attention · translation".to_owned(),
+                3,
+                Some(attention),
+            )],
+        }),
         news: vec![NoteName::from_title(
             "New in Crawl 1 of Attention Is All You Need on 2026-11-22",
         )],
@@ -212,6 +242,56 @@ fn an_index_note_snapshot() {
         updated: "2026-11-22".to_owned(),
     };
     insta::assert_snapshot!("index_note", compose(&index_fresh(&input)));
+}
+
+#[test]
+fn a_cluster_note_snapshot() {
+    use refnet::render::notes::cluster::{ClusterInput, cluster_fresh};
+    let lstm = item(
+        &"b".repeat(40),
+        Some("Long Short-Term Memory"),
+        "Hochreiter and Schmidhuber 1997",
+        "Long Short-Term Memory",
+        1997,
+    );
+    let (p, _) = vaswani();
+    let attention = item(
+        &p.paper_id,
+        Some("Attention Is All You Need"),
+        "Vaswani et al. 2017",
+        "Attention Is All You Need",
+        2017,
+    );
+    let input = ClusterInput {
+        crawl_id: 1,
+        cluster_id: 4,
+        label: "attention · translation".to_owned(),
+        terms: vec!["attention".to_owned(), "translation".to_owned()],
+        index: (
+            Some(NoteName::from_title("Crawl 1 of Attention Is All You Need")),
+            "Crawl 1 of Attention Is All You Need".to_owned(),
+        ),
+        members: vec![
+            (
+                attention,
+                Some("The Transformer: attention only, no recurrence.".to_owned()),
+            ),
+            (lstm.clone(), None),
+        ],
+        prior: vec![(lstm, 2)],
+        neighbours: vec![(
+            Some(NoteName::from_title("recurrent · memory")),
+            "recurrent · memory".to_owned(),
+            3,
+        )],
+        updated: "2026-11-22".to_owned(),
+    };
+    let text = compose(&cluster_fresh(&input));
+    let fm = frontmatter(&text);
+    assert_eq!(fm["label"].as_str(), Some("attention · translation"));
+    assert_eq!(fm["refnet_cluster"].as_str(), Some("1/4"));
+    assert_eq!(fm["papers"].as_i64(), Some(2));
+    insta::assert_snapshot!("cluster_note", text);
 }
 
 #[test]
@@ -226,6 +306,8 @@ fn a_canvas_snapshot() {
             file: format!("refnet/papers/{name}.md"),
             depth: [0, 1, 1, 2][i],
             weight: [0.4, 0.3, 0.2, 0.1][i],
+            cluster: None,
+            similarity: 0.0,
         })
         .collect();
     let edges = vec![
@@ -238,6 +320,7 @@ fn a_canvas_snapshot() {
             papers,
             edges,
             max_nodes: 100,
+            clusters: Vec::new(),
         }),
     )
     .expect("merges");
@@ -268,6 +351,7 @@ proptest! {
         let input = PaperInput {
             paper: &p,
             authors: vec![AuthorLink { name: author.clone(), author_id: None, note: None }],
+            standing: None,
             citekey: None,
             references: Vec::new(),
             unresolved: Vec::new(),

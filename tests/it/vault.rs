@@ -109,7 +109,9 @@ both_backends!(
         let nodes = serde_json::from_str::<serde_json::Value>(&canvas).expect("json")["nodes"]
             .as_array()
             .expect("nodes")
-            .len();
+            .iter()
+            .filter(|n| n["type"] == "file")
+            .count();
         assert_eq!(nodes as i64, stats.members);
 
         let bib = std::fs::read_to_string(vault.join("refnet/references.bib")).expect("bib");

@@ -1,10 +1,11 @@
 //! The notes refnet writes, one module per kind: [`paper`], [`author`], [`index`] (one per
-//! crawl) and [`news`] (one per refresh that found something). Each turns gathered data
+//! crawl), [`cluster`] (one per cluster of a crawl) and [`news`] (one per refresh that found something). Each turns gathered data
 //! into a [`Fresh`](crate::vault::merge::Fresh) rendering, pure, so layouts are
 //! snapshot-tested without I/O; the shared pieces (lists of links, template output) are
 //! here.
 
 pub mod author;
+pub mod cluster;
 pub mod index;
 pub mod news;
 pub mod paper;

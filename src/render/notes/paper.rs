@@ -71,6 +71,51 @@ pub struct CrawlPlace {
     pub of: i64,
 }
 
+/// A score as a note shows it (similarity, PageRank); hashed by its bits for the
+/// note's inputs hash.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score(pub f64);
+
+impl Eq for Score {}
+
+impl std::hash::Hash for Score {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+/// A paper's standing in the crawl whose analysis its note shows (the lowest-numbered
+/// crawl it belongs to, so two crawls never take turns rewriting it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Standing {
+    /// Its cluster's label and note (`None`: unclustered).
+    pub cluster: Option<(String, Option<NoteName>)>,
+    /// Similarity to the crawl's seed(s), 0–1.
+    pub similarity: Score,
+    /// PageRank in the crawl's graph.
+    pub pagerank: Score,
+    /// Papers of the crawl citing it.
+    pub in_crawl_citations: i64,
+    /// The crawl's papers most similar to it, best first, with the score.
+    pub similar: Vec<(LinkItem, Score)>,
+}
+
+/// The frontmatter keys that come from the crawl's analysis: left as they are in a note
+/// rendered without a standing (for another crawl).
+pub const STANDING_KEYS: &[&str] = &["in_crawl_citations", "pagerank", "similarity", "cluster"];
+
+/// The keys refnet owns in a note rendered without a standing: all but [`STANDING_KEYS`].
+pub fn keys_without_standing() -> &'static [&'static str] {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        PAPER_KEYS
+            .iter()
+            .filter(|k| !STANDING_KEYS.contains(k))
+            .copied()
+            .collect()
+    });
+    KEYS.as_slice()
+}
+
 /// Everything a paper note shows.
 #[derive(Debug, Clone, Hash)]
 pub struct PaperInput<'a> {
@@ -88,6 +133,8 @@ pub struct PaperInput<'a> {
     pub cited_by: Vec<LinkItem>,
     /// Its place in each crawl it belongs to.
     pub places: Vec<CrawlPlace>,
+    /// What the crawl's analysis says of it (`None`: another crawl's render says it).
+    pub standing: Option<Standing>,
     /// Summary as Markdown lines, already escaped (empty: none yet).
     pub summary: Vec<String>,
     /// Where the summary's text came from (`pdf`, `abstract`, `tldr`).
@@ -193,8 +240,17 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .text("pdf", p.pdf_url.as_deref())
         .number_or_null("citation_count", p.citation_count)
         .number("influential_citation_count", p.influential_citation_count)
-        .number_or_null("reference_count", p.reference_count)
-        .list("fields_of_study", &fields)
+        .number_or_null("reference_count", p.reference_count);
+    if let Some(s) = &input.standing {
+        fm.number("in_crawl_citations", Some(s.in_crawl_citations))
+            .decimal("pagerank", Some(s.pagerank.0), 8)
+            .decimal("similarity", Some(s.similarity.0), 3)
+            .text_or_null(
+                "cluster",
+                s.cluster.as_ref().map(|(label, _)| property_text(label)).as_deref(),
+            );
+    }
+    fm.list("fields_of_study", &fields)
         .list("tags", &tags)
         .boolean("in_library", input.in_library)
         .text("summary_source", input.summary_source.as_deref())
@@ -258,6 +314,9 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         ),
         ("crawl".to_owned(), finish(crawl.render())),
     ];
+    if let Some(s) = &input.standing {
+        regions.insert(2, ("similar".to_owned(), similar_region(s)));
+    }
     if let Some(entry) = &input.bibtex {
         let bib = BibtexTemplate {
             fence: fence_for(entry),
@@ -270,6 +329,33 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         regions,
         tail: "## Notes\n\n".to_owned(),
     }
+}
+
+/// Similar papers listed in a note at most.
+pub const SIMILAR_LISTED: usize = 8;
+
+/// The "Similar papers" list: the crawl's papers sharing the most references and citers
+/// with this one, and its cluster.
+fn similar_region(s: &Standing) -> String {
+    let mut items: Vec<String> = s
+        .similar
+        .iter()
+        .take(SIMILAR_LISTED)
+        .map(|(item, score)| format!("{} · similarity {:.2}", super::link_line(item), score.0))
+        .collect();
+    if let Some((label, note)) = &s.cluster {
+        let cluster = match note {
+            Some(note) => body_link(note.as_str(), label),
+            None => md_inline(label),
+        };
+        items.push(format!("Cluster: {cluster}"));
+    }
+    super::list_region(
+        "Similar papers",
+        "No paper of the crawl shares references or citing papers with this one.",
+        items,
+        0,
+    )
 }
 
 /// A code fence longer than any run of backticks in the text, so the text cannot close it.

@@ -1,0 +1,193 @@
+//! `analysis`: the graph analysis of 10,000 and 100,000 stored papers (10 references a
+//! paper, as the render bench), each size in a child process of this binary that reports
+//! its own phases and peak memory (`ru_maxrss`); then the adjusted Rand index of the
+//! clusters found in planted-community corpora.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use refnet::graph::CrawlGraph;
+use refnet::graph::analyse::analyse;
+use refnet::graph::analysis::refresh;
+use refnet::graph::labels::Texts;
+use refnet::store::{Direction, NewCrawl, NewSeed, Store};
+use refnet::testkit::{Corpus, Planted, adjusted_rand_index};
+
+/// A SQLite store under `dir` holding `n` synthetic papers (10 references each) as one
+/// crawl: (its URL, the crawl's id, citation edges, time to fill).
+pub(crate) async fn stored_crawl(dir: &Path, n: usize) -> (String, i64, usize, Duration) {
+    let pristine = dir.join("pristine.sqlite");
+    let url = format!("sqlite://{}", pristine.display());
+    let corpus = Corpus::synthetic(n, 10, 7);
+    let store = Store::open(&url).await.expect("store");
+    let fill = Instant::now();
+    for start in (0..n).step_by(1000) {
+        let batch = corpus.stored_batch(start..(start + 1000).min(n));
+        store
+            .record_batch(0, 0, &batch, 1_763_769_600)
+            .await
+            .expect("store papers");
+    }
+    let seed = corpus.paper(n - 1).id.clone();
+    let crawl = store
+        .begin_run(
+            &NewCrawl {
+                seeds: vec![NewSeed {
+                    paper_id: seed.parse().expect("seed id"),
+                    input: seed.clone(),
+                    priority: 5,
+                }],
+                seed_input: seed.clone(),
+                depth: 1,
+                direction: Direction::References,
+                max_papers: 0,
+                summarize: false,
+            },
+            0,
+            1_763_769_600,
+        )
+        .await
+        .expect("crawl");
+    let others: Vec<(String, i64)> = (0..n - 1).map(|i| (corpus.paper(i).id.clone(), 5)).collect();
+    store
+        .add_level(crawl.crawl_id, crawl.run, 1, &others, &[])
+        .await
+        .expect("members");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(match store.db() {
+            refnet::store::Db::Sqlite(pool) => pool,
+            refnet::store::Db::Postgres(_) => unreachable!("the bench uses SQLite"),
+        })
+        .await
+        .expect("checkpoint");
+    store.close().await;
+    let edges = (0..n)
+        .map(|i| corpus.paper(i).references.iter().flatten().count())
+        .sum();
+    (url, crawl.crawl_id, edges, fill.elapsed())
+}
+
+/// This process's peak resident memory so far, in MiB.
+#[expect(unsafe_code, reason = "getrusage has no safe wrapper")]
+fn own_peak_mib() -> f64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut usage) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+/// The child: loads the graph, analyses it through `refresh` (stored), refreshes again
+/// unchanged, then times the pure analysis alone; prints one JSON line.
+pub(crate) async fn child(url: &str, crawl_id: i64) {
+    let store = Store::open(url).await.expect("store");
+    let started = Instant::now();
+    let graph = CrawlGraph::load(&store, crawl_id).await.expect("graph");
+    let load = started.elapsed();
+    let peak_load = own_peak_mib();
+    let started = Instant::now();
+    let first = refresh(&store, crawl_id, &graph).await.expect("analysis");
+    let full = started.elapsed();
+    let peak_full = own_peak_mib();
+    let started = Instant::now();
+    let second = refresh(&store, crawl_id, &graph).await.expect("analysis");
+    let unchanged = started.elapsed();
+    assert_eq!(second.runs, first.runs, "an unchanged graph is not analysed again");
+    let members = graph.member_ids().to_vec();
+    let mut texts = Texts::new(members.len());
+    for (id, title, abstract_text) in store.paper_texts(&members).await.expect("texts") {
+        if let Some(i) = graph.node(&id) {
+            texts.set(i as usize, &title, abstract_text.as_deref());
+        }
+    }
+    let started = Instant::now();
+    let seed = graph.node(&members[0]).into_iter().collect::<Vec<_>>();
+    let found = analyse(&graph, &seed, &texts, &graph.pagerank());
+    let compute = started.elapsed();
+    let line = serde_json::json!({
+        "load": load.as_secs_f64(),
+        "full": full.as_secs_f64(),
+        "unchanged": unchanged.as_secs_f64(),
+        "compute": compute.as_secs_f64(),
+        "peak_load": peak_load,
+        "peak": own_peak_mib().max(peak_full),
+        "runs": second.runs,
+        "clusters": found.clusters.len(),
+        "unclustered": found.cluster_of.iter().filter(|c| c.is_none()).count(),
+    });
+    println!("{line}");
+}
+
+/// The analysis at `n` papers, measured in a child process.
+pub(crate) async fn analysis(n: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, crawl_id, edges, filled) = stored_crawl(dir.path(), n).await;
+    let out = tokio::process::Command::new(std::env::current_exe().expect("this binary"))
+        .args(["analysis-child", &url, &crawl_id.to_string()])
+        .output()
+        .await
+        .expect("run the child");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the child's report");
+    let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "## analysis: {n} papers, {edges} citation edges (store filled in {:.1} s)",
+        filled.as_secs_f64()
+    );
+    println!("| measure | value | target |");
+    println!("|---|---|---|");
+    println!("| graph read from the store | {:.2} s | |", f("load"));
+    println!(
+        "| analysis alone (similarity, top-10, works, Louvain, labels) | {:.2} s | ≤ 5 s at 100,000 |",
+        f("compute")
+    );
+    println!(
+        "| first `refresh` (texts read, analysed, stored) | {:.2} s | |",
+        f("full")
+    );
+    println!(
+        "| `refresh` of the unchanged graph (fingerprint only; runs stays {}) | {:.2} s | skipped |",
+        r["runs"],
+        f("unchanged")
+    );
+    println!(
+        "| clusters (unclustered papers) | {} ({}) | |",
+        r["clusters"], r["unclustered"]
+    );
+    println!(
+        "| peak memory: after reading the graph / in all | {:.0} / {:.0} MiB | ≤ 300 MiB at 100,000 |",
+        f("peak_load"),
+        f("peak")
+    );
+}
+
+/// ARI of the clusters found in planted-community corpora.
+pub(crate) fn planted_ari() {
+    println!("## analysis: clusters against planted communities");
+    println!("| communities × papers, references each, share cited inside | clusters found | ARI | target |");
+    println!("|---|---|---|---|");
+    for (c, per, refs, inside) in [
+        (5, 60, 10, 0.85),
+        (8, 500, 10, 0.85),
+        (8, 500, 10, 0.7),
+        (8, 2000, 10, 0.8),
+    ] {
+        let p = Planted::new(c, per, refs, inside, 11);
+        let g = p.graph();
+        let texts = p.texts(&g);
+        let seed = g.node(&p.corpus.paper(p.seed).id).into_iter().collect::<Vec<_>>();
+        let a = analyse(&g, &seed, &texts, &g.pagerank());
+        let planted = p.community_of();
+        let truth: Vec<usize> = g.member_ids().iter().map(|id| planted[id]).collect();
+        let found: Vec<usize> = (0..truth.len())
+            .map(|i| a.cluster_of[i].unwrap_or(1_000_000 + i))
+            .collect();
+        println!(
+            "| {c} × {per}, {refs}, {inside} | {} | {:.3} | ≥ 0.8 |",
+            a.clusters.len(),
+            adjusted_rand_index(&truth, &found)
+        );
+    }
+}

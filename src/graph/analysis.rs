@@ -1,0 +1,237 @@
+//! A crawl's analysis kept current: [`refresh`] fingerprints what the analysis reads
+//! (seeds, members, every stored edge touching them, the members' titles and abstracts),
+//! and only when that changed runs [`analyse`](super::analyse::analyse), gives the
+//! clusters their lasting ids ([`stable`](super::stable)) and unique labels, and stores
+//! it. Either way it returns the stored analysis.
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+
+use super::CrawlGraph;
+use super::analyse::{Analysis, analyse};
+use super::labels::Texts;
+use super::stable::{self, Previous};
+use crate::store::{Cluster, CrawlAnalysis, PaperAnalysis, Store, StoreError, now};
+
+/// Bumped when the analysis changes, so stored analyses are computed again.
+const VERSION: &str = "analysis-1";
+/// Ids per read of titles and abstracts.
+const TEXT_CHUNK: usize = 2_000;
+
+/// A crawl's analysis, computed only when its graph or texts changed since the last.
+pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result<CrawlAnalysis, StoreError> {
+    let seeds: Vec<String> = match store.crawl(crawl_id).await? {
+        Some(c) => c.seeds.iter().map(|s| s.as_str().to_owned()).collect(),
+        None => Vec::new(),
+    };
+    let members = graph.member_ids();
+    let mut texts_hash = Order::default();
+    for chunk in members.chunks(TEXT_CHUNK) {
+        for (id, title, abstract_text) in store.paper_texts(chunk).await? {
+            texts_hash.add(&[&id, &title, abstract_text.as_deref().unwrap_or("\u{0}")]);
+        }
+    }
+    let fingerprint = fingerprint(graph, &seeds, &texts_hash);
+    let previous = store.analysis(crawl_id).await?;
+    if let Some(stored) = previous.as_ref().filter(|p| p.fingerprint == fingerprint) {
+        return Ok(stored.clone());
+    }
+
+    let mut texts = Texts::new(members.len());
+    for chunk in members.chunks(TEXT_CHUNK) {
+        for (id, title, abstract_text) in store.paper_texts(chunk).await? {
+            if let Some(i) = graph.node(&id) {
+                texts.set(i as usize, &title, abstract_text.as_deref());
+            }
+        }
+    }
+    let seed_nodes: Vec<u32> = seeds.iter().filter_map(|s| graph.node(s)).collect();
+    let found = analyse(graph, &seed_nodes, &texts, &graph.pagerank());
+    let mut analysis = stored_form(graph, &found, previous.as_ref());
+    analysis.fingerprint = fingerprint;
+    analysis.runs = previous.as_ref().map_or(0, |p| p.runs) + 1;
+    analysis.analysed_at = now();
+    store.save_analysis(crawl_id, &analysis).await?;
+    Ok(analysis)
+}
+
+/// The analysis in paper ids, with lasting cluster ids, kept user labels and unique
+/// computed labels.
+fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<&CrawlAnalysis>) -> CrawlAnalysis {
+    let before: Vec<Previous> = previous
+        .map(|p| {
+            p.clusters
+                .iter()
+                .map(|c| Previous {
+                    id: c.id,
+                    members: c.members.clone(),
+                    user_label: c.user_label.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let new: Vec<Vec<&str>> = a
+        .clusters
+        .iter()
+        .map(|c| c.members.iter().map(|&m| g.id(m)).collect())
+        .collect();
+    let (ids, next_cluster_id) = stable::assign(&new, &before, previous.map_or(1, |p| p.next_cluster_id));
+    let mut seen: HashSet<String> = HashSet::new();
+    let clusters: Vec<Cluster> = a
+        .clusters
+        .iter()
+        .zip(&ids)
+        .map(|(c, assigned)| {
+            let mut computed = if c.terms.is_empty() {
+                format!("cluster {}", assigned.id)
+            } else {
+                c.terms.join(", ")
+            };
+            if !seen.insert(computed.to_lowercase()) {
+                computed = format!("{computed} ({})", assigned.id);
+                seen.insert(computed.to_lowercase());
+            }
+            Cluster {
+                id: assigned.id,
+                label: assigned.user_label.clone().unwrap_or_else(|| computed.clone()),
+                computed_label: computed,
+                user_label: assigned.user_label.clone(),
+                terms: c.terms.clone(),
+                top_paper: c.members.first().map(|&m| g.id(m).to_owned()),
+                size: c.members.len() as i64,
+                members: c.members.iter().map(|&m| g.id(m).to_owned()).collect(),
+                neighbours: c.neighbours.iter().map(|&n| ids[n].id).collect(),
+            }
+        })
+        .collect();
+    let papers: HashMap<String, PaperAnalysis> = g
+        .member_ids()
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let p = PaperAnalysis {
+                similarity: round(a.similarity[i]),
+                cluster_id: a.cluster_of[i].map(|c| ids[c].id),
+            };
+            (id.clone(), p)
+        })
+        .collect();
+    let similar = a
+        .similar
+        .iter()
+        .enumerate()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(i, list)| {
+            let named = list
+                .iter()
+                .map(|&(b, s)| (g.id(b).to_owned(), round(f64::from(s))))
+                .collect();
+            (g.id(i as u32).to_owned(), named)
+        })
+        .collect();
+    let named = |list: &[(u32, usize)]| -> Vec<(String, f64)> {
+        list.iter().map(|&(i, n)| (g.id(i).to_owned(), n as f64)).collect()
+    };
+    CrawlAnalysis {
+        next_cluster_id,
+        papers,
+        similar,
+        prior: named(&a.prior),
+        derivative: named(&a.derivative),
+        clusters,
+        ..CrawlAnalysis::default()
+    }
+}
+
+/// Scores to six decimals: what a note shows, and what both databases store alike.
+fn round(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// An order-independent hash of a set of records: a sum of each record's hash (two
+/// 64-bit lanes), so records can be fed in any order the store returns them.
+#[derive(Debug, Default)]
+struct Order {
+    lanes: [u64; 2],
+    count: u64,
+}
+
+impl Order {
+    fn add(&mut self, parts: &[&str]) {
+        for (lane, seed) in self
+            .lanes
+            .iter_mut()
+            .zip([0xcbf2_9ce4_8422_2325u64, 0x8422_2325_cbf2_9ce4])
+        {
+            let mut h = seed;
+            for part in parts {
+                for &b in part.as_bytes().iter().chain(&[0xff]) {
+                    h ^= u64::from(b);
+                    h = h.wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+            *lane = lane.wrapping_add(mix(h));
+        }
+        self.count += 1;
+    }
+}
+
+/// splitmix64's finaliser: spreads FNV's weak low bits before summing.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// What the analysis of `g` depends on, as hex.
+fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &Order) -> String {
+    let mut members = Order::default();
+    let mut edges = Order::default();
+    for (i, id) in g.member_ids().iter().enumerate() {
+        members.add(&[id]);
+        for &r in g.references(i as u32) {
+            edges.add(&[id, g.id(r)]);
+        }
+        for &c in g.cited_by(i as u32).iter().filter(|&&c| !g.is_member(c)) {
+            edges.add(&[g.id(c), id]);
+        }
+    }
+    let mut seeds = seeds.to_vec();
+    seeds.sort();
+    let mut h = Sha256::new();
+    h.update(VERSION.as_bytes());
+    h.update(seeds.join(",").as_bytes());
+    for o in [&members, &edges, texts] {
+        h.update(o.lanes[0].to_le_bytes());
+        h.update(o.lanes[1].to_le_bytes());
+        h.update(o.count.to_le_bytes());
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::tests::graph;
+
+    #[test]
+    fn the_fingerprint_ignores_order_but_not_an_edge_a_member_or_a_text() {
+        let a = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("x", "a")]);
+        let b = graph(&["c", "a", "b"], &[("x", "a"), ("b", "c"), ("a", "b")]);
+        let texts = Order::default();
+        let seeds = ["a".to_owned()];
+        assert_eq!(fingerprint(&a, &seeds, &texts), fingerprint(&b, &seeds, &texts));
+        let more = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("x", "a"), ("c", "a")]);
+        assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&more, &seeds, &texts));
+        let member = graph(&["a", "b", "c", "d"], &[("a", "b"), ("b", "c"), ("x", "a")]);
+        assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&member, &seeds, &texts));
+        assert_ne!(
+            fingerprint(&a, &seeds, &texts),
+            fingerprint(&a, &["b".to_owned()], &texts)
+        );
+        let mut title = Order::default();
+        title.add(&["a", "A title", ""]);
+        assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&a, &seeds, &title));
+    }
+}

@@ -1,0 +1,320 @@
+//! A crawl's stored graph analysis (computed by `graph::analysis`): similarity, clusters,
+//! most similar papers, prior and derivative works, and the fingerprint of what it was
+//! computed from.
+
+use std::collections::HashMap;
+
+use sqlx::AssertSqlSafe;
+
+use super::{Doing, Store, StoreError, on_db, placeholders, rows_per_statement};
+
+/// A member's place in the analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaperAnalysis {
+    /// Similarity to the nearest seed, 0–1 (a seed is 1).
+    pub similarity: f64,
+    /// Its cluster; `None` when unclustered (isolated, or in a community too small).
+    pub cluster_id: Option<i64>,
+}
+
+/// A cluster of a crawl.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// Stable across runs while most of its members stay.
+    pub id: i64,
+    /// What to show: the user's label, else the computed one.
+    pub label: String,
+    /// Its most distinctive terms joined (unique within the crawl).
+    pub computed_label: String,
+    /// The label the user set, if any.
+    pub user_label: Option<String>,
+    /// Most distinctive terms, best first.
+    pub terms: Vec<String>,
+    /// Its top paper by PageRank.
+    pub top_paper: Option<String>,
+    /// Members.
+    pub size: i64,
+    /// Members, best PageRank first.
+    pub members: Vec<String>,
+    /// Neighbouring clusters, closest first.
+    pub neighbours: Vec<i64>,
+}
+
+/// A crawl's analysis as stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CrawlAnalysis {
+    /// What it was computed from (members, edges, texts, seeds).
+    pub fingerprint: String,
+    /// Times the crawl was analysed (an unchanged graph is not: this stays).
+    pub runs: i64,
+    /// The next fresh cluster id.
+    pub next_cluster_id: i64,
+    /// When it was last computed (unix seconds).
+    pub analysed_at: i64,
+    /// Each member's similarity and cluster.
+    pub papers: HashMap<String, PaperAnalysis>,
+    /// Each member's most similar members, best first, with the score (0–1).
+    pub similar: HashMap<String, Vec<(String, f64)>>,
+    /// Papers cited by the most members (any stored paper), with that count.
+    pub prior: Vec<(String, f64)>,
+    /// Papers citing the most members (any stored paper), with that count.
+    pub derivative: Vec<(String, f64)>,
+    /// Clusters, largest first.
+    pub clusters: Vec<Cluster>,
+}
+
+impl CrawlAnalysis {
+    /// The cluster with this id.
+    pub fn cluster(&self, id: i64) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.id == id)
+    }
+
+    /// The label of a paper's cluster (`None` when unclustered or not a member).
+    pub fn label_of(&self, paper_id: &str) -> Option<&str> {
+        let id = self.papers.get(paper_id)?.cluster_id?;
+        self.cluster(id).map(|c| c.label.as_str())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    fingerprint: String,
+    runs: i64,
+    next_cluster_id: i64,
+    analysed_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClusterRow {
+    cluster_id: i64,
+    computed_label: String,
+    user_label: Option<String>,
+    terms: String,
+    top_paper: Option<String>,
+    size: i64,
+    neighbours: String,
+}
+
+fn json<T: serde::de::DeserializeOwned>(text: &str, doing: &'static str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        doing,
+        reason: e.to_string(),
+    })
+}
+
+impl Store {
+    /// The fingerprint of a crawl's stored analysis, if it has one.
+    pub async fn analysis_fingerprint(&self, crawl_id: i64) -> Result<Option<String>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query_scalar("SELECT fingerprint FROM crawl_analysis WHERE crawl_id = $1")
+            .bind(crawl_id)
+            .fetch_optional(pool)
+            .await
+            .doing("reading the analysis fingerprint"))
+    }
+
+    /// Replaces a crawl's analysis (its `runs` and `fingerprint` as given).
+    pub async fn save_analysis(&self, crawl_id: i64, a: &CrawlAnalysis) -> Result<(), StoreError> {
+        let mut cluster_rank: HashMap<&str, i64> = HashMap::new();
+        for c in &a.clusters {
+            for (r, m) in c.members.iter().enumerate() {
+                cluster_rank.insert(m.as_str(), r as i64 + 1);
+            }
+        }
+        let mut papers: Vec<(&String, &PaperAnalysis)> = a.papers.iter().collect();
+        papers.sort_by(|x, y| x.0.cmp(y.0));
+        let empty = Vec::new();
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            for table in ["crawl_analysis", "analysis_papers", "analysis_works", "analysis_clusters"] {
+                sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE crawl_id = $1")))
+                    .bind(crawl_id)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("replacing an analysis")?;
+            }
+            sqlx::query(
+                "INSERT INTO crawl_analysis (crawl_id, fingerprint, runs, next_cluster_id, analysed_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(crawl_id)
+            .bind(a.fingerprint.clone())
+            .bind(a.runs)
+            .bind(a.next_cluster_id)
+            .bind(a.analysed_at)
+            .execute(&mut *tx)
+            .await
+            .doing("storing an analysis")?;
+            for chunk in papers.chunks(rows_per_statement(6)) {
+                let sql = format!(
+                    "INSERT INTO analysis_papers (crawl_id, paper_id, similarity, cluster_id, cluster_rank, similar_papers) \
+                     VALUES {}",
+                    placeholders(chunk.len(), 6)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (id, p) in chunk {
+                    let similar = a.similar.get(*id).unwrap_or(&empty);
+                    q = q
+                        .bind(crawl_id)
+                        .bind((*id).clone())
+                        .bind(p.similarity)
+                        .bind(p.cluster_id)
+                        .bind(cluster_rank.get(id.as_str()).copied())
+                        .bind(serde_json::to_string(similar).unwrap_or_else(|_| "[]".to_owned()));
+                }
+                q.execute(&mut *tx).await.doing("storing the papers' analysis")?;
+            }
+            let works: Vec<(&str, usize, &(String, f64))> = [("prior", &a.prior), ("derivative", &a.derivative)]
+                .into_iter()
+                .flat_map(|(kind, list)| list.iter().enumerate().map(move |(r, w)| (kind, r + 1, w)))
+                .collect();
+            for chunk in works.chunks(rows_per_statement(5)) {
+                let sql = format!(
+                    "INSERT INTO analysis_works (crawl_id, kind, rank, paper_id, score) VALUES {}",
+                    placeholders(chunk.len(), 5)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (kind, rank, (id, score)) in chunk {
+                    q = q.bind(crawl_id).bind(*kind).bind(*rank as i64).bind(id.clone()).bind(*score);
+                }
+                q.execute(&mut *tx).await.doing("storing prior and derivative works")?;
+            }
+            for chunk in a.clusters.chunks(rows_per_statement(8)) {
+                let sql = format!(
+                    "INSERT INTO analysis_clusters (crawl_id, cluster_id, computed_label, user_label, terms, top_paper, \
+                     size, neighbours) VALUES {}",
+                    placeholders(chunk.len(), 8)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for c in chunk {
+                    q = q
+                        .bind(crawl_id)
+                        .bind(c.id)
+                        .bind(c.computed_label.clone())
+                        .bind(c.user_label.clone())
+                        .bind(serde_json::to_string(&c.terms).unwrap_or_else(|_| "[]".to_owned()))
+                        .bind(c.top_paper.clone())
+                        .bind(c.size)
+                        .bind(serde_json::to_string(&c.neighbours).unwrap_or_else(|_| "[]".to_owned()));
+                }
+                q.execute(&mut *tx).await.doing("storing clusters")?;
+            }
+            tx.commit().await.doing("committing an analysis")
+        })
+    }
+
+    /// A crawl's stored analysis, `None` before its first.
+    pub async fn analysis(&self, crawl_id: i64) -> Result<Option<CrawlAnalysis>, StoreError> {
+        let head: Option<HeadRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT fingerprint, runs, next_cluster_id, analysed_at FROM crawl_analysis WHERE crawl_id = $1",
+        )
+        .bind(crawl_id)
+        .fetch_optional(pool)
+        .await
+        .doing("reading an analysis")?);
+        let Some(head) = head else { return Ok(None) };
+        let papers: Vec<(String, f64, Option<i64>, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT paper_id, similarity, cluster_id, similar_papers FROM analysis_papers WHERE crawl_id = $1 \
+             ORDER BY cluster_id, cluster_rank, paper_id",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("reading the papers' analysis")?);
+        let works: Vec<(String, String, f64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT kind, paper_id, score FROM analysis_works WHERE crawl_id = $1 ORDER BY kind, rank",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("reading prior and derivative works")?);
+        let clusters: Vec<ClusterRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT cluster_id, computed_label, user_label, terms, top_paper, size, neighbours \
+             FROM analysis_clusters WHERE crawl_id = $1 ORDER BY size DESC, cluster_id",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("reading clusters")?);
+
+        let mut out = CrawlAnalysis {
+            fingerprint: head.fingerprint,
+            runs: head.runs,
+            next_cluster_id: head.next_cluster_id,
+            analysed_at: head.analysed_at,
+            ..CrawlAnalysis::default()
+        };
+        let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+        for (id, similarity, cluster_id, similar) in papers {
+            if let Some(c) = cluster_id {
+                members.entry(c).or_default().push(id.clone());
+            }
+            let similar: Vec<(String, f64)> = json(&similar, "reading similar papers")?;
+            if !similar.is_empty() {
+                out.similar.insert(id.clone(), similar);
+            }
+            out.papers.insert(id, PaperAnalysis { similarity, cluster_id });
+        }
+        for (kind, id, score) in works {
+            match kind.as_str() {
+                "prior" => out.prior.push((id, score)),
+                "derivative" => out.derivative.push((id, score)),
+                other => {
+                    return Err(StoreError::Corrupt {
+                        doing: "reading prior and derivative works",
+                        reason: format!("unknown kind {other:?}"),
+                    });
+                }
+            }
+        }
+        for c in clusters {
+            out.clusters.push(Cluster {
+                id: c.cluster_id,
+                label: c.user_label.clone().unwrap_or_else(|| c.computed_label.clone()),
+                computed_label: c.computed_label,
+                user_label: c.user_label,
+                terms: json(&c.terms, "reading cluster terms")?,
+                top_paper: c.top_paper,
+                size: c.size,
+                members: members.remove(&c.cluster_id).unwrap_or_default(),
+                neighbours: json(&c.neighbours, "reading neighbouring clusters")?,
+            });
+        }
+        Ok(Some(out))
+    }
+
+    /// Renames a cluster as the user asked (`None` returns to the computed label); the
+    /// name survives re-analysis while the cluster lasts. False when there is no such
+    /// cluster.
+    pub async fn set_cluster_label(
+        &self,
+        crawl_id: i64,
+        cluster_id: i64,
+        label: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let label = label.map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned);
+        let done = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE analysis_clusters SET user_label = $1 WHERE crawl_id = $2 AND cluster_id = $3",
+        )
+        .bind(label)
+        .bind(crawl_id)
+        .bind(cluster_id)
+        .execute(pool)
+        .await
+        .doing("renaming a cluster")?
+        .rows_affected());
+        Ok(done > 0)
+    }
+}
+
+impl Store {
+    /// Titles and abstracts of papers, for the analysis's cluster labels: (id, title,
+    /// abstract), in no particular order.
+    pub async fn paper_texts(&self, ids: &[String]) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+        self.select_by_ids(
+            ids,
+            |set| format!("SELECT paper_id, title, abstract FROM papers WHERE paper_id IN ({set})"),
+            "reading titles and abstracts",
+        )
+        .await
+    }
+}

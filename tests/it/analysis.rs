@@ -1,0 +1,216 @@
+//! The graph analysis as stored: computed once per changed graph, cluster ids and a
+//! user's label that survive a re-analysis that adds papers, and a crawl of a
+//! planted-community corpus end to end.
+
+use std::collections::HashMap;
+
+use refnet::crawl::CrawlRequest;
+use refnet::graph::CrawlGraph;
+use refnet::graph::analysis::refresh;
+use refnet::ids::PaperId;
+use refnet::queue::run_prefix;
+use refnet::render::render_crawl;
+use refnet::store::{Direction, NewCrawl, NewSeed, Store};
+use refnet::testkit::{Planted, adjusted_rand_index};
+
+use super::support::{Backend, PgDatabase, TestApp};
+
+/// A store holding every planted paper, and a crawl seeded with the planted seed whose
+/// members are the seed and the first `first` other papers.
+async fn planted_store(store: &Store, p: &Planted, first: usize) -> i64 {
+    let n = p.corpus.len();
+    for start in (0..n).step_by(200) {
+        store
+            .record_batch(0, 0, &p.corpus.stored_batch(start..(start + 200).min(n)), 1_763_769_600)
+            .await
+            .expect("store papers");
+    }
+    let seed = p.corpus.paper(p.seed).id.clone();
+    let crawl = store
+        .begin_run(
+            &NewCrawl {
+                seeds: vec![NewSeed {
+                    paper_id: seed.parse().expect("seed id"),
+                    input: seed.clone(),
+                    priority: 5,
+                }],
+                seed_input: seed,
+                depth: 2,
+                direction: Direction::Both,
+                max_papers: 0,
+                summarize: false,
+            },
+            0,
+            1_763_769_600,
+        )
+        .await
+        .expect("crawl");
+    add_members(store, p, crawl.crawl_id, 1, 0..first).await;
+    crawl.crawl_id
+}
+
+async fn add_members(store: &Store, p: &Planted, crawl_id: i64, depth: i64, range: std::ops::Range<usize>) {
+    let members: Vec<(String, i64)> = range
+        .filter(|&i| i != p.seed)
+        .map(|i| (p.corpus.paper(i).id.clone(), 5))
+        .collect();
+    store
+        .add_level(crawl_id, 1, depth, &members, &[])
+        .await
+        .expect("members");
+}
+
+async fn open(backend: Backend, dir: &std::path::Path) -> (Store, Option<PgDatabase>) {
+    match backend {
+        Backend::Sqlite => {
+            let url = format!("sqlite://{}", dir.join("a.sqlite").display());
+            (Store::open(&url).await.expect("store"), None)
+        }
+        Backend::Postgres => {
+            let db = PgDatabase::create().await;
+            (Store::open(db.url()).await.expect("store"), Some(db))
+        }
+    }
+}
+
+crate::both_backends!(
+    an_unchanged_graph_is_not_analysed_again_and_ids_and_a_user_label_survive_new_papers,
+    |backend| async move {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _pg) = open(backend, dir.path()).await;
+        let p = Planted::new(4, 50, 8, 0.85, 21);
+        let crawl_id = planted_store(&store, &p, 170).await;
+        assert!(store.analysis(crawl_id).await.expect("read").is_none());
+
+        let g = CrawlGraph::load(&store, crawl_id).await.expect("graph");
+        let first = refresh(&store, crawl_id, &g).await.expect("analysis");
+        assert_eq!(first.runs, 1);
+        assert!(!first.clusters.is_empty());
+        let again = refresh(
+            &store,
+            crawl_id,
+            &CrawlGraph::load(&store, crawl_id).await.expect("graph"),
+        )
+        .await
+        .expect("analysis");
+        assert_eq!(again.runs, 1, "the same graph is not analysed again");
+        assert_eq!(again, first);
+        assert_eq!(store.analysis(crawl_id).await.expect("read"), Some(first.clone()));
+
+        // The user names the seed's cluster; a refresh adds the remaining papers.
+        let seed = p.corpus.paper(p.seed).id.clone();
+        let seed_cluster = first.papers[&seed].cluster_id.expect("the seed is clustered");
+        assert!(
+            store
+                .set_cluster_label(crawl_id, seed_cluster, Some("My field"))
+                .await
+                .expect("rename")
+        );
+        assert!(!store.set_cluster_label(crawl_id, 999, Some("x")).await.expect("rename"));
+        let ids_before: HashMap<String, Option<i64>> =
+            first.papers.iter().map(|(id, a)| (id.clone(), a.cluster_id)).collect();
+        add_members(&store, &p, crawl_id, 2, 170..p.corpus.len()).await;
+        let g = CrawlGraph::load(&store, crawl_id).await.expect("graph");
+        assert!(g.member_ids().len() > first.papers.len());
+        let second = refresh(&store, crawl_id, &g).await.expect("analysis");
+        assert_eq!(second.runs, 2);
+        assert_eq!(
+            second.papers[&seed].cluster_id,
+            Some(seed_cluster),
+            "the seed's cluster kept its id"
+        );
+        assert_eq!(second.label_of(&seed), Some("My field"));
+        // Most papers keep their cluster id.
+        let kept = ids_before
+            .iter()
+            .filter(|(id, c)| c.is_some() && second.papers[id.as_str()].cluster_id == **c)
+            .count();
+        let clustered = ids_before.values().filter(|c| c.is_some()).count();
+        assert!(
+            kept * 10 >= clustered * 8,
+            "{kept} of {clustered} kept their cluster id"
+        );
+        // New clusters never take an old cluster's id unless they continue it.
+        assert!(second.next_cluster_id >= first.next_cluster_id);
+
+        assert!(
+            store
+                .set_cluster_label(crawl_id, seed_cluster, None)
+                .await
+                .expect("reset")
+        );
+        let reset = store.analysis(crawl_id).await.expect("read").expect("stored");
+        let c = reset.cluster(seed_cluster).expect("cluster");
+        assert_eq!(
+            (c.label.as_str(), c.user_label.as_deref()),
+            (c.computed_label.as_str(), None)
+        );
+        store.close().await;
+    }
+);
+
+crate::both_backends!(
+    a_crawl_of_planted_communities_is_analysed_once_and_recovers_them,
+    |backend| async move {
+        let p = Planted::new(4, 40, 8, 0.9, 8);
+        let seed = p.corpus.paper(p.seed).id.clone();
+        let dup = p.corpus.paper(p.near_duplicate).id.clone();
+        let planted = p.community_of();
+        // The planted seed, and the first paper of each other community (cited by most of
+        // it): a crawl of the whole field, not of one community and its edges.
+        let mut seeds: Vec<PaperId> = vec![seed.parse().expect("id")];
+        seeds.extend((1..4).map(|c| p.corpus.paper(c).id.parse().expect("id")));
+        let app = TestApp::new(backend, p.corpus.clone()).await;
+        let request = CrawlRequest {
+            seeds,
+            summarize: false,
+            ..CrawlRequest::of(seed.parse().expect("id"), 2, Direction::Both)
+        };
+        let crawl = app.start(&request).await;
+        app.drain(&run_prefix(crawl.crawl_id, crawl.run)).await;
+
+        let a = app
+            .ctx
+            .store
+            .analysis(crawl.crawl_id)
+            .await
+            .expect("read")
+            .expect("render analysed the crawl");
+        assert_eq!(a.runs, 1);
+        assert_eq!(a.papers[&seed].similarity, 1.0);
+        assert_eq!(
+            a.similar[&seed][0].0, dup,
+            "the near-duplicate is the most similar paper"
+        );
+        let ids: Vec<&String> = a.papers.keys().collect();
+        let truth: Vec<usize> = ids.iter().map(|id| planted[*id]).collect();
+        let found: Vec<usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| a.papers[*id].cluster_id.map_or(10_000 + i, |c| c as usize))
+            .collect();
+        let ari = adjusted_rand_index(&truth, &found);
+        assert!(
+            ids.len() * 10 >= p.corpus.len() * 8,
+            "{} of {} crawled",
+            ids.len(),
+            p.corpus.len()
+        );
+        assert!(ari >= 0.8, "ARI {ari:.3} over {} crawled papers", ids.len());
+        let c = &a.clusters[0];
+        assert_eq!(c.members.len() as i64, c.size);
+        assert_eq!(c.top_paper.as_ref(), c.members.first());
+        assert!(c.neighbours.iter().all(|n| a.cluster(*n).is_some()));
+        assert!(!a.prior.is_empty());
+
+        render_crawl(&app.ctx, crawl.crawl_id).await.expect("render again");
+        let again = app
+            .ctx
+            .store
+            .analysis(crawl.crawl_id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(again.runs, 1, "an unchanged crawl's render does not analyse it again");
+    }
+);
