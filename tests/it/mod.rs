@@ -8,6 +8,7 @@ mod crawl;
 mod layout;
 mod metrics;
 mod notes;
+mod offline_summaries;
 mod pdf_fixtures;
 mod runs;
 mod s2_client;
