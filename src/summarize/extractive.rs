@@ -395,26 +395,33 @@ In Advances in Neural Information Processing Systems, 2017.\n";
         }
 
         prop_compose! {
-            /// A title of topic words, sentences restating it, and sentences that do not.
+            /// A title of topic words, sentences restating it (with the cue words that
+            /// make a sentence a TL;DR or a part), and sentences that do not.
             fn paper()(
                 title in prop::collection::vec(prop::sample::select(TOPIC), 3..8),
                 other in prop::collection::vec(prop::sample::select(OTHER), 8),
                 restated_at in 0usize..5,
+                with_claim in any::<bool>(),
                 percent in 1u32..60,
             ) -> (String, Vec<String>, String) {
                 let title: Vec<String> = title.iter().map(|w| capitalized(w)).collect();
                 let title = title.join(" ");
+                let lower = title.to_lowercase();
                 let restating = vec![
                     format!("{title}."),
                     format!("{title}: A Study of {}.", capitalized(other[0])),
-                    format!("On {} and {}.", title.to_lowercase(), title.to_lowercase()),
+                    format!("In this paper, {lower} and {lower}."),
+                    format!("{title} improves {lower} results."),
+                    format!("{title} remains a hard problem for {lower}."),
                 ];
                 let mut sentences = vec![
-                    format!("Existing approaches to {} remain costly and hard to scale to many {}.", title.to_lowercase(), other[1]),
-                    format!("We propose a simple method based on shared {} and cheap {} for this problem.", other[2], other[3]),
+                    format!("Existing approaches to {lower} are costly and slow to scale to many {}.", other[1]),
                     format!("Experiments on {} show that it improves results by {percent}% over strong {}.", other[4], other[5]),
                     format!("However, it does not handle {} or {}, which we leave to future work.", other[6], other[7]),
                 ];
+                if with_claim {
+                    sentences.insert(1, format!("We propose a simple method based on shared {} and cheap {}.", other[2], other[3]));
+                }
                 for (i, r) in restating.iter().enumerate() {
                     sentences.insert((restated_at + i).min(sentences.len()), r.clone());
                 }
