@@ -21,7 +21,8 @@ pub enum Kind {
     Limitations,
     /// The conclusion.
     Conclusion,
-    /// References, acknowledgements, funding, declarations, appendices: never quoted.
+    /// References, acknowledgements, funding, declarations, appendices — and the keywords
+    /// and subject categories some papers put after their abstract: never quoted.
     BackMatter,
 }
 
@@ -91,6 +92,13 @@ const HEADINGS: &[(Kind, &[&str])] = &[
             "supplementary materials",
             "appendix",
             "appendices",
+            "keywords",
+            "key words",
+            "index terms",
+            "general terms",
+            "categories and subject descriptors",
+            "ccs concepts",
+            "acm reference format",
         ],
     ),
 ];

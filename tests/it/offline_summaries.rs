@@ -215,3 +215,59 @@ both_backends!(
         assert_eq!(app.ctx.counters.summaries_written.get(), written);
     }
 );
+
+/// Whether a line is the heading of a reference list ("References", "6. REFERENCES").
+fn is_references_heading(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let name = match words.as_slice() {
+        [name] => name,
+        [number, name] if number.trim_end_matches('.').chars().all(|c| c.is_ascii_digit()) => name,
+        _ => return false,
+    };
+    ["References", "REFERENCES", "Bibliography", "BIBLIOGRAPHY"].contains(name)
+}
+
+#[test]
+fn fixture_pdfs_are_quoted_from_before_their_references_and_never_from_boilerplate() {
+    let Some(dir) = shared_fixtures("pdf") else { return };
+    for (file, title) in [
+        ("01_acl2020_s2orc_latex2col.pdf", "S2ORC: The Semantic Scholar Open Research Corpus"),
+        (
+            "03_arxiv2206.10883_multilexsum_latex1col.pdf",
+            "Multi-LexSum: Real-World Summaries of Civil Rights Lawsuits at Multiple Granularities",
+        ),
+        ("07_osdi2004_mapreduce_ghostscript.pdf", "MapReduce: Simplified Data Processing on Large Clusters"),
+        ("09_dutot_bicriteria_dvips_type3.pdf", "Bi-criteria Algorithm for Scheduling Jobs on Cluster Platforms"),
+        (
+            "12_word2010_antons_mobile_feedback.pdf",
+            "Did You Notice? Neuronal Processing of Multimodal Mobile Phone Feedback",
+        ),
+        (
+            "14_plosone2018_wheat_pdflib.pdf",
+            "Comparative physiological and metabolomics analysis of wheat (Triticum aestivum L.) following \
+             post-anthesis heat stress",
+        ),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let text = refnet::summarize::pdf::extract_blocking(&bytes)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .text;
+        let lines: Vec<&str> = text.lines().collect();
+        let end = lines
+            .iter()
+            .position(|l| is_references_heading(l))
+            .unwrap_or_else(|| panic!("{file}: no reference list"));
+        let before = lines[..end].join(" ").split_whitespace().collect::<Vec<_>>().join(" ");
+        let s = extractive::summarize(title, &text, Source::Pdf);
+        assert!(!s.tldr.is_empty(), "{file}: {s:#?}");
+        for part in parts(&s) {
+            assert!(!quotes_title(part, title), "{file}: {s:#?}");
+            for piece in part.split(". ") {
+                assert!(before.contains(piece), "{file}: {piece:?} is not before the references");
+            }
+            for mark in ["@", "©", "http", "[Analysis of Algorithms"] {
+                assert!(!part.contains(mark), "{file}: {part:?}");
+            }
+        }
+    }
+}
