@@ -59,7 +59,7 @@ fn full_texts(shared: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn extractive() {
+pub(crate) fn extractive() {
     let shared = std::env::var("REFNET_SHARED").unwrap_or_else(|_| "../shared".to_owned());
     let shared = Path::new(&shared);
     let corpus = Corpus::synthetic(3_000, 0, 1);

@@ -249,7 +249,9 @@ fn frequencies(sentences: &[String], title: &TitleWords) -> HashMap<String, f64>
         *freq.entry(w).or_insert(0.0) += 1.0;
     }
     let max = freq.values().copied().fold(1.0, f64::max);
-    freq.values_mut().for_each(|v| *v /= max);
+    for v in freq.values_mut() {
+        *v /= max;
+    }
     freq
 }
 

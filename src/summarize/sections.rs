@@ -8,7 +8,7 @@
 
 /// What a section of a paper is, by its heading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Before the first heading: title, authors, affiliations.
     Front,
     /// The abstract.
@@ -28,11 +28,11 @@ pub enum Kind {
 
 /// One section: its kind and its text (the heading line left out).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Section {
+pub(crate) struct Section {
     /// What it is.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Its lines, as in the text.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// Headings by kind, lowercase, without numbering or a final colon or period.
@@ -135,7 +135,7 @@ const FINAL: &[&str] = &[
 ];
 
 /// The text split at its headings, in order; text before the first heading is [`Kind::Front`].
-pub fn split(text: &str) -> Vec<Section> {
+pub(crate) fn split(text: &str) -> Vec<Section> {
     let mut sections = vec![Section {
         kind: Kind::Front,
         text: String::new(),
@@ -160,7 +160,7 @@ pub fn split(text: &str) -> Vec<Section> {
 }
 
 /// Whether some section of `sections` is the abstract, the introduction or the conclusion.
-pub fn has_structure(sections: &[Section]) -> bool {
+pub(crate) fn has_structure(sections: &[Section]) -> bool {
     sections
         .iter()
         .any(|s| matches!(s.kind, Kind::Abstract | Kind::Introduction | Kind::Conclusion))

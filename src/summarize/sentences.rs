@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 /// Sentences considered at most (long texts: the first ones, where papers say what they do).
-pub const MAX_SENTENCES: usize = 600;
+pub(crate) const MAX_SENTENCES: usize = 600;
 
 /// A sentence whose content words are at least this many tenths title words restates
 /// the title.
@@ -60,7 +60,7 @@ const BOILERPLATE: &[&str] = &[
 
 /// Sentences worth quoting: split at `. ` / `? ` / `! ` before a capital or digit, and at
 /// blank lines; fragments (headings, captions, formulas) are dropped.
-pub fn sentences(text: &str) -> Vec<String> {
+pub(crate) fn sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for paragraph in text.split("\n\n") {
         let flat: String = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -122,7 +122,7 @@ fn push_sentence(out: &mut Vec<String>, sentence: String) {
 }
 
 /// A text's content words: lowercase, longer than two characters, stop words left out.
-pub fn words(s: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn words(s: &str) -> impl Iterator<Item = String> + '_ {
     s.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() > 2)
         .map(str::to_lowercase)
@@ -130,7 +130,7 @@ pub fn words(s: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// Whether a sentence is boilerplate rather than something the paper says.
-pub fn is_boilerplate(sentence: &str) -> bool {
+pub(crate) fn is_boilerplate(sentence: &str) -> bool {
     let lower = sentence.to_lowercase();
     BOILERPLATE.iter().any(|b| lower.contains(b)) || has_email_address(sentence)
 }
@@ -144,17 +144,17 @@ fn has_email_address(s: &str) -> bool {
 
 /// The title's content words, to tell sentences that restate it.
 #[derive(Debug, Clone, Default)]
-pub struct TitleWords(HashSet<String>);
+pub(crate) struct TitleWords(HashSet<String>);
 
 impl TitleWords {
     /// The content words of `title`.
-    pub fn of(title: &str) -> Self {
+    pub(crate) fn of(title: &str) -> Self {
         Self(words(title).collect())
     }
 
     /// Whether at least 60 % of `sentence`'s content words are title words (the title
     /// itself, or the title with a few words around it).
-    pub fn restated_by(&self, sentence: &str) -> bool {
+    pub(crate) fn restated_by(&self, sentence: &str) -> bool {
         let (mut shared, mut all) = (0usize, 0usize);
         for w in words(sentence) {
             all += 1;
@@ -164,7 +164,7 @@ impl TitleWords {
     }
 
     /// The title's words, for scoring.
-    pub fn iter(&self) -> impl Iterator<Item = &String> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &String> {
         self.0.iter()
     }
 }
