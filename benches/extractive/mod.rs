@@ -74,8 +74,18 @@ pub(crate) fn extractive() {
     println!("|---|---|---|");
     let rows = [
         ("synthetic abstracts", synthetic, Source::Abstract, 3),
-        ("abstracts recorded from S2", recorded_abstracts(shared), Source::Abstract, 3),
-        ("fixture PDFs' full texts (pdftotext)", full_texts(shared), Source::Pdf, 5),
+        (
+            "abstracts recorded from S2",
+            recorded_abstracts(shared),
+            Source::Abstract,
+            3,
+        ),
+        (
+            "fixture PDFs' full texts (pdftotext)",
+            full_texts(shared),
+            Source::Pdf,
+            5,
+        ),
     ];
     for (label, texts, source, runs) in rows {
         if texts.is_empty() {
@@ -83,6 +93,9 @@ pub(crate) fn extractive() {
             continue;
         }
         let (made, per_second) = rate(&texts, source, runs);
-        println!("| {label} ({} texts × {runs}) | {made} | {per_second:.0} |", texts.len());
+        println!(
+            "| {label} ({} texts × {runs}) | {made} | {per_second:.0} |",
+            texts.len()
+        );
     }
 }

@@ -382,18 +382,49 @@ In Advances in Neural Information Processing Systems, 2017.\n";
         use crate::summarize::summary::Source;
 
         const TOPIC: &[&str] = &[
-            "graph", "neural", "sparse", "protein", "folding", "quantum", "error", "correction", "language", "model",
-            "retrieval", "robust", "learning", "causal", "inference", "climate", "forecasting", "wheat", "yield",
-            "drought", "cluster", "scheduling",
+            "graph",
+            "neural",
+            "sparse",
+            "protein",
+            "folding",
+            "quantum",
+            "error",
+            "correction",
+            "language",
+            "model",
+            "retrieval",
+            "robust",
+            "learning",
+            "causal",
+            "inference",
+            "climate",
+            "forecasting",
+            "wheat",
+            "yield",
+            "drought",
+            "cluster",
+            "scheduling",
         ];
         const OTHER: &[&str] = &[
-            "benchmarks", "datasets", "baselines", "memory", "latency", "hardware", "annotators", "simulations",
-            "sensors", "farms", "patients", "servers",
+            "benchmarks",
+            "datasets",
+            "baselines",
+            "memory",
+            "latency",
+            "hardware",
+            "annotators",
+            "simulations",
+            "sensors",
+            "farms",
+            "patients",
+            "servers",
         ];
 
         fn capitalized(w: &str) -> String {
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
         }
 
         prop_compose! {

@@ -188,9 +188,10 @@ pub fn offline_text<'a>(abstract_text: Option<&'a str>, tldr: Option<&'a str>) -
 /// open-access PDF, or one that was tried and gave no usable text (`pdf`: its state).
 /// Its note says so rather than waiting for a summary that will not come.
 pub fn has_no_text(paper: &StoredPaper, pdf: Option<&PdfRow>) -> bool {
-    let pdf_pending = paper.pdf_url.as_deref().is_some_and(|url| {
-        pdf.is_none_or(|p| p.url != url || p.status == PdfStatus::Text)
-    });
+    let pdf_pending = paper
+        .pdf_url
+        .as_deref()
+        .is_some_and(|url| pdf.is_none_or(|p| p.url != url || p.status == PdfStatus::Text));
     !pdf_pending && text_without_pdf(paper).is_none()
 }
 

@@ -40,7 +40,11 @@ const HEADINGS: &[(Kind, &[&str])] = &[
     (Kind::Abstract, &["abstract", "summary", "author summary"]),
     (
         Kind::Introduction,
-        &["introduction", "introduction and motivation", "motivation and introduction"],
+        &[
+            "introduction",
+            "introduction and motivation",
+            "motivation and introduction",
+        ],
     ),
     (
         Kind::Conclusion,
@@ -197,7 +201,10 @@ fn heading(line: &str) -> Option<(Kind, String, &str)> {
 /// "Abstract." / "Abstract:" / "Abstract—" / "ABSTRACT We…": an abstract that starts on
 /// its heading's line. ("Abstract interpretation is…" is a sentence, not a heading.)
 fn inline_abstract(line: &str) -> Option<&str> {
-    if let Some(after) = line.strip_prefix("Abstract").and_then(|r| r.strip_prefix(['.', ':', '—', '–'])) {
+    if let Some(after) = line
+        .strip_prefix("Abstract")
+        .and_then(|r| r.strip_prefix(['.', ':', '—', '–']))
+    {
         return Some(after.trim());
     }
     let rest = line.strip_prefix("ABSTRACT")?;
@@ -212,7 +219,9 @@ fn strip_number(line: &str) -> &str {
     };
     let digits = first.trim_end_matches('.');
     let numbered = !digits.is_empty()
-        && (digits.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && (digits
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
             || (first.ends_with('.') && digits.chars().all(|c| "IVX".contains(c)))
             || (first.ends_with('.') && digits.len() == 1 && digits.chars().all(|c| c.is_ascii_uppercase())));
     if numbered { rest.trim_start() } else { line }

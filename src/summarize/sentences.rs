@@ -206,9 +206,11 @@ mod tests {
         let title = TitleWords::of("Attention Is All You Need");
         assert!(title.restated_by("Attention is all you need."));
         assert!(title.restated_by("Attention Is All You Need (extended version)"));
-        assert!(!title.restated_by(
-            "We propose the Transformer, a network architecture based solely on attention mechanisms."
-        ));
+        assert!(
+            !title.restated_by(
+                "We propose the Transformer, a network architecture based solely on attention mechanisms."
+            )
+        );
         assert!(!TitleWords::of("").restated_by("Anything at all is fine here."));
     }
 }

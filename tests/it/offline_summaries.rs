@@ -54,10 +54,14 @@ fn recorded_papers(dir: &std::path::Path) -> Vec<Value> {
 
 #[test]
 fn the_extractive_tldr_is_never_the_title_on_recorded_s2_papers() {
-    let Some(dir) = shared_fixtures("s2/tests/data") else { return };
+    let Some(dir) = shared_fixtures("s2/tests/data") else {
+        return;
+    };
     let (mut summarized, mut restating) = (0, 0);
     for record in recorded_papers(&dir) {
-        let Some(title) = record["title"].as_str() else { continue };
+        let Some(title) = record["title"].as_str() else {
+            continue;
+        };
         let Some((source, text)) = offline_text(record["abstract"].as_str(), record["tldr"]["text"].as_str()) else {
             continue;
         };
@@ -80,15 +84,31 @@ fn the_extractive_tldr_is_never_the_title_on_recorded_s2_papers() {
 fn the_offline_text_is_what_the_label_says() {
     let long = "word ".repeat(50);
     let cases = [
-        (Some(long.as_str()), Some("A TLDR."), Some((Source::Abstract, long.as_str()))),
-        (Some("A short abstract."), None, Some((Source::Abstract, "A short abstract."))),
-        (Some("A short abstract."), Some("A TLDR."), Some((Source::Tldr, "A TLDR."))),
+        (
+            Some(long.as_str()),
+            Some("A TLDR."),
+            Some((Source::Abstract, long.as_str())),
+        ),
+        (
+            Some("A short abstract."),
+            None,
+            Some((Source::Abstract, "A short abstract.")),
+        ),
+        (
+            Some("A short abstract."),
+            Some("A TLDR."),
+            Some((Source::Tldr, "A TLDR.")),
+        ),
         (None, Some("A TLDR."), Some((Source::Tldr, "A TLDR."))),
         (Some("  "), Some(" \n"), None),
         (None, None, None),
     ];
     for (abstract_text, tldr, expected) in cases {
-        assert_eq!(offline_text(abstract_text, tldr), expected, "{abstract_text:?} {tldr:?}");
+        assert_eq!(
+            offline_text(abstract_text, tldr),
+            expected,
+            "{abstract_text:?} {tldr:?}"
+        );
     }
 }
 
@@ -177,14 +197,20 @@ both_backends!(
         };
         for (id, &(_, _, tldr, label)) in ids.iter().zip(&cases) {
             let note = note_of(id);
-            let shown = frontmatter(&note).get("summary_source").and_then(|v| v.as_str()).map(str::to_owned);
+            let shown = frontmatter(&note)
+                .get("summary_source")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
             assert_eq!(shown.as_deref(), Some(label), "{note}");
             assert!(!note.contains("_No summary yet._"), "{note}");
             if label == "title" {
                 assert!(note.contains(NO_TEXT), "{note}");
             } else {
                 let describe = Source::describe(label);
-                assert!(note.contains(&format!("_Summarized from {describe} by refnet-extractive")), "{note}");
+                assert!(
+                    note.contains(&format!("_Summarized from {describe} by refnet-extractive")),
+                    "{note}"
+                );
             }
             if let Some(tldr) = tldr {
                 assert_eq!(note.matches(tldr).count(), 1, "S2's TLDR once: {note}");
@@ -206,7 +232,10 @@ both_backends!(
         for sentence in never {
             assert!(!summary.contains(sentence), "{sentence:?} quoted: {summary}");
         }
-        assert!(!summary.contains("Quill Sparse Adapters for Cheap Training"), "{summary}");
+        assert!(
+            !summary.contains("Quill Sparse Adapters for Cheap Training"),
+            "{summary}"
+        );
 
         // A second run finds every summary current: the PDF's included.
         let written = app.ctx.counters.summaries_written.get();
@@ -231,13 +260,22 @@ fn is_references_heading(line: &str) -> bool {
 fn fixture_pdfs_are_quoted_from_before_their_references_and_never_from_boilerplate() {
     let Some(dir) = shared_fixtures("pdf") else { return };
     for (file, title) in [
-        ("01_acl2020_s2orc_latex2col.pdf", "S2ORC: The Semantic Scholar Open Research Corpus"),
+        (
+            "01_acl2020_s2orc_latex2col.pdf",
+            "S2ORC: The Semantic Scholar Open Research Corpus",
+        ),
         (
             "03_arxiv2206.10883_multilexsum_latex1col.pdf",
             "Multi-LexSum: Real-World Summaries of Civil Rights Lawsuits at Multiple Granularities",
         ),
-        ("07_osdi2004_mapreduce_ghostscript.pdf", "MapReduce: Simplified Data Processing on Large Clusters"),
-        ("09_dutot_bicriteria_dvips_type3.pdf", "Bi-criteria Algorithm for Scheduling Jobs on Cluster Platforms"),
+        (
+            "07_osdi2004_mapreduce_ghostscript.pdf",
+            "MapReduce: Simplified Data Processing on Large Clusters",
+        ),
+        (
+            "09_dutot_bicriteria_dvips_type3.pdf",
+            "Bi-criteria Algorithm for Scheduling Jobs on Cluster Platforms",
+        ),
         (
             "12_word2010_antons_mobile_feedback.pdf",
             "Did You Notice? Neuronal Processing of Multimodal Mobile Phone Feedback",

@@ -276,8 +276,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
 }
 
 /// What there is to summarize when a paper has nothing but its title.
-pub const NO_TEXT: &str =
-    "_No abstract, TLDR or open-access PDF is available for this paper: only its title is known, so there is nothing to summarize._";
+pub const NO_TEXT: &str = "_No abstract, TLDR or open-access PDF is available for this paper: only its title is known, so there is nothing to summarize._";
 
 /// The Summary region's lines (escaped Markdown) and the `summary_source` property: the
 /// summary's parts — but not S2's TLDR again, which the header shows, nor a TL;DR of its
