@@ -12,6 +12,9 @@
 //!   `$REFNET_SHARED/fixtures/pdf`), one child process per file as the summarize stage
 //!   runs it: pages per second and each child's peak memory.
 //!
+//! - `extractive`: extractive summaries per second, on abstracts and on full texts
+//!   (`extractive/mod.rs`).
+//!
 //! - `summarize`: a depth-1 crawl whose papers are summarized through a fake LLM that
 //!   allows 60 requests a minute, with refnet's limit set to the same; then the crawl again.
 //!
@@ -28,6 +31,8 @@
 //!   the unchanged graph's skipped re-analysis, and ARI on planted communities.
 //!
 //! Results are printed as Markdown rows for BENCHMARKS.md. Everything runs on 127.0.0.1.
+
+mod extractive;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -53,6 +58,9 @@ async fn main() {
     }
     if all || which.iter().any(|w| w == "extract") {
         extract();
+    }
+    if all || which.iter().any(|w| w == "extractive") {
+        extractive::extractive();
     }
     if all || which.iter().any(|w| w == "summarize") {
         summarize().await;

@@ -6,14 +6,12 @@ use std::sync::Arc;
 
 use crate::graph::CrawlGraph;
 use crate::ids::S2Id;
-use crate::render::formats::escape::md_inline;
 use crate::render::formats::{bib, person};
 use crate::render::naming::Names;
 use crate::render::notes::LinkItem;
 use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput, Score, Standing};
 use crate::render::notes::{self, index};
 use crate::store::{Crawl, CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
-use crate::summarize::summary::{Source, Summary};
 use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
 use crate::vault::{NoteKey, NoteName};
@@ -260,6 +258,7 @@ impl PaperBook {
         let bibtex = citekey
             .as_ref()
             .map(|key| bib::bibtex_entry(key, &bib_input(p, &names, &types, &url)));
+        let (summary, summary_source) = paper::summary_region(p, summary, pdf);
         let mut input = PaperInput {
             paper: p,
             authors,
@@ -273,8 +272,8 @@ impl PaperBook {
                 .unwrap_or_default(),
             places: self.places.of.get(&p.paper_id).cloned().unwrap_or_default(),
             standing: self.standing(&p.paper_id),
-            summary: summary_lines(summary, pdf),
-            summary_source: summary.map(|s| s.source.clone()),
+            summary,
+            summary_source,
             local_pdf: pdf
                 .and_then(|p| p.file.clone())
                 .filter(|f| f.starts_with(ATTACHMENTS_DIR)),
@@ -351,44 +350,4 @@ pub(super) fn bib_input<'a>(
         url: Some(url),
         publication_types: types,
     }
-}
-
-/// The Summary region's lines (escaped Markdown): the summary's parts, where its text
-/// came from, and why the PDF was not used when it was not.
-pub(super) fn summary_lines(summary: Option<&SummaryRow>, pdf: Option<&PdfRow>) -> Vec<String> {
-    let mut lines = Vec::new();
-    if let Some(row) = summary {
-        let parts: Summary = serde_json::from_str(&row.body).unwrap_or_default();
-        if !parts.tldr.trim().is_empty() {
-            lines.push("> [!summary] TL;DR".to_owned());
-            lines.push(format!("> {}", md_inline(&parts.tldr)));
-            lines.push(String::new());
-        }
-        for (label, text) in [
-            ("Problem", &parts.problem),
-            ("Method", &parts.method),
-            ("Results", &parts.results),
-            ("Limitations", &parts.limitations),
-        ] {
-            if !text.trim().is_empty() {
-                lines.push(format!("**{label}.** {}", md_inline(text)));
-                lines.push(String::new());
-            }
-        }
-        let date = chrono::DateTime::from_timestamp(row.created_at, 0)
-            .map(|d| d.date_naive().to_string())
-            .unwrap_or_default();
-        lines.push(format!(
-            "_Summarized from {} by {} ({}), {date}._",
-            Source::describe(&row.source),
-            md_inline(&row.model),
-            md_inline(&row.prompt_version)
-        ));
-    }
-    if let Some(pdf) = pdf.filter(|p| p.status != crate::store::PdfStatus::Text)
-        && let Some(reason) = &pdf.reason
-    {
-        lines.push(format!("_The open-access PDF was not used: {}._", md_inline(reason)));
-    }
-    lines
 }

@@ -10,6 +10,7 @@ mod export;
 mod layout;
 mod metrics;
 mod notes;
+mod offline_summaries;
 mod pdf_fixtures;
 mod reading;
 mod runs;
