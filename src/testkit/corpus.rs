@@ -43,9 +43,20 @@ pub struct FakePaper {
     pub hidden: bool,
     /// A batch call answers a record that does not parse.
     pub malformed: bool,
+    /// Its `/references` and `/citations` pages fail this way (S2 lost the list).
+    pub list_fault: Option<ListFault>,
     /// Fields of the S2 record that replace the generated ones (`journal`,
     /// `publicationTypes`, `venue`, `title`…), as S2 would send them.
     pub record: serde_json::Map<String, serde_json::Value>,
+}
+
+/// How a paper's paged lists fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFault {
+    /// Answer with this status (404: the list is gone).
+    Status(u16),
+    /// Answer 200 with a body that is not a page.
+    Unreadable,
 }
 
 /// A corpus: papers plus who cites whom.

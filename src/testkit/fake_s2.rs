@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::corpus::Corpus;
+use super::corpus::{Corpus, ListFault};
 use super::serve_loopback;
 
 /// A request the fake received.
@@ -377,6 +377,16 @@ async fn paper_get(
         )
             .into_response();
     };
+    match (list, inner.corpus.paper(idx).list_fault) {
+        (Some(_), Some(ListFault::Status(status))) => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (code, Json(json!({"error": format!("Paper with id {id} not found")}))).into_response();
+        }
+        (Some(_), Some(ListFault::Unreadable)) => {
+            return ([("content-type", "application/json")], "{\"offset\": 0, \"data\": [{\"citedPa").into_response();
+        }
+        _ => {}
+    }
     match list {
         None => match parse_fields(&query_param(&query, "fields").unwrap_or_else(|| "paperId,title".to_owned())) {
             Ok(fields) => Json(paper_json(&inner.corpus, idx, &fields)).into_response(),

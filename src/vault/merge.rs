@@ -162,12 +162,11 @@ fn top_level_key(line: &str) -> Option<String> {
     (!key.is_empty()).then(|| key.to_owned())
 }
 
+/// refnet's keys in the order of `fresh` (a pure function of the inputs, never of which
+/// keys a note happened to get first); every other entry (the user's keys, comments,
+/// refnet's union keys it has no value for now) stays right after the refnet key it
+/// followed, or at the top.
 fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], union: &[&str]) -> String {
-    let fresh_map: BTreeMap<&str, &str> = fresh
-        .frontmatter
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let Some(lines) = existing else {
         let mut out = String::from("---\n");
         for (_, entry) in &fresh.frontmatter {
@@ -176,31 +175,45 @@ fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], u
         out.push_str("---\n");
         return out;
     };
-    let mut out = String::from("---\n");
-    let mut placed: Vec<&str> = Vec::new();
-    for entry in entries(lines) {
+    let fresh_keys: Vec<&str> = fresh.frontmatter.iter().map(|(k, _)| k.as_str()).collect();
+    // The existing entries: refnet's own (first of each key) by key; the others by the
+    // fresh key they follow (`None`: before any).
+    let mut ours_before: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut others: BTreeMap<Option<&str>, String> = BTreeMap::new();
+    let mut anchor: Option<&str> = None;
+    let all = entries(lines);
+    for entry in &all {
         let original: String = entry.lines.concat();
-        let Some(key) = entry.key.as_deref() else {
-            out.push_str(&original);
-            continue;
-        };
-        if !owned.contains(&key) || placed.contains(&key) {
-            out.push_str(&original);
-            continue;
-        }
-        let ours = fresh_map.get(key).copied();
-        placed.push(owned.iter().find(|k| **k == key).copied().unwrap_or(""));
-        match ours {
-            Some(ours) if union.contains(&key) => out.push_str(&union_entry(key, &entry.lines, ours)),
-            Some(ours) => out.push_str(ours),
-            None if union.contains(&key) => out.push_str(&original),
-            None => {} // refnet's value is gone: drop its key
+        let key = entry.key.as_deref();
+        let owned_key = key.filter(|k| owned.contains(k) && !ours_before.contains_key(k));
+        match owned_key.and_then(|k| fresh_keys.iter().find(|f| **f == k).copied()) {
+            Some(k) => {
+                ours_before.insert(k, entry.lines.clone());
+                anchor = Some(k);
+            }
+            None if owned_key.is_some_and(|k| !union.contains(&k)) => {
+                // refnet's value is gone: drop its key (a second copy is the user's).
+                if let Some(k) = owned_key {
+                    ours_before.insert(k, Vec::new());
+                }
+            }
+            None => {
+                if let Some(k) = owned_key {
+                    ours_before.insert(k, Vec::new());
+                }
+                others.entry(anchor).or_default().push_str(&original);
+            }
         }
     }
-    for (key, entry) in &fresh.frontmatter {
-        if !placed.contains(&key.as_str()) {
-            out.push_str(entry);
+    let mut out = String::from("---\n");
+    out.push_str(others.get(&None).map(String::as_str).unwrap_or(""));
+    for (key, ours) in &fresh.frontmatter {
+        let key = key.as_str();
+        match ours_before.get(key).filter(|lines| !lines.is_empty()) {
+            Some(lines) if union.contains(&key) => out.push_str(&union_entry(key, lines, ours)),
+            _ => out.push_str(ours),
         }
+        out.push_str(others.get(&Some(key)).map(String::as_str).unwrap_or(""));
     }
     if !out.ends_with('\n') {
         out.push('\n');
@@ -520,6 +533,29 @@ mod tests {
         };
         assert!(!merged.contains("doi"), "{merged}");
         assert!(merged.contains("mine: 1\n"));
+    }
+
+    #[test]
+    fn key_order_follows_the_fresh_order_whatever_the_note_got_first() {
+        let with_doi = |doi: Option<&str>| {
+            let mut f = fresh("T", "s");
+            let mut fm = FrontmatterBuilder::default();
+            fm.text("title", Some("T")).text("doi", doi).number("year", Some(2017));
+            f.frontmatter = fm.build();
+            f
+        };
+        // Written before the DOI was known, with a key of the user's after the title.
+        let early = compose(&with_doi(None)).replace("title: \"T\"\n", "title: \"T\"\nmine: 1\n");
+        let Merged::Changed(later) = merge(&early, &with_doi(Some("10.1/x")), OWNED, UNION) else {
+            panic!("the DOI changes the note")
+        };
+        let direct = compose(&with_doi(Some("10.1/x"))).replace("title: \"T\"\n", "title: \"T\"\nmine: 1\n");
+        assert_eq!(later, direct, "as if the DOI had been there from the start");
+        assert_eq!(merge(&later, &with_doi(Some("10.1/x")), OWNED, UNION), Merged::Unchanged);
+        // A note whose refnet keys were shuffled (by hand, or an older refnet) is put back.
+        let shuffled = direct.replace("doi: \"10.1/x\"\n", "").replace("year: 2017\n", "year: 2017\ndoi: \"10.1/x\"\n");
+        assert_ne!(shuffled, direct);
+        assert_eq!(merge(&shuffled, &with_doi(Some("10.1/x")), OWNED, UNION), Merged::Changed(direct));
     }
 
     #[test]

@@ -4,14 +4,18 @@ pub mod support;
 
 mod bibliography;
 mod cli;
+mod cli_faults;
 mod crawl;
+mod dead_jobs;
 mod layout;
 mod metrics;
 mod notes;
 mod pdf_fixtures;
 mod runs;
 mod s2_client;
+mod scripting;
 mod seeds;
 mod service;
 mod summarize;
+mod two_renderers;
 mod vault;
