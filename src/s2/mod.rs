@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::StatusCode;
 use tracing::debug;
 
 use crate::metrics::Counters;

@@ -28,7 +28,7 @@ async fn completions_come_for_each_shell_without_any_settings_or_store() {
         assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
         let script = String::from_utf8_lossy(&out.stdout);
         assert!(script.contains(marker), "{shell}: {script}");
-        assert!(script.contains("crawl") && script.contains("--depth"), "{shell}");
+        assert!(script.contains("crawl") && script.contains("depth"), "{shell}");
     }
     assert!(!dir.path().join("vault").exists());
 }
@@ -60,10 +60,11 @@ async fn crawls_json_lists_each_crawl_with_its_status_and_papers() {
 async fn jobs_json_lists_dead_jobs_with_their_error_and_counts_what_it_requeues() {
     let fake = FakeS2::start(Corpus::synthetic(30, 3, 2)).await;
     let seed = fake_seed(&fake);
-    // The seed is found; the level's batch is refused for good: a dead crawl job.
+    // The seed is found; the level's batch is refused for good (a 400 on its fields is
+    // not split and retried): a dead crawl job.
     fake.script([
         Scripted::Pass,
-        Scripted::Status(400, serde_json::json!({"error": "refused for the test"})),
+        Scripted::Status(400, serde_json::json!({"error": "Unrecognized or unsupported fields: [test]"})),
     ]);
     let dir = tempfile::tempdir().expect("tempdir");
     let crawl = run(dir.path(), &fake.url, &["crawl", &seed, "--no-summarize"]).await;
@@ -77,7 +78,7 @@ async fn jobs_json_lists_dead_jobs_with_their_error_and_counts_what_it_requeues(
     assert_eq!(jobs.len(), 1, "{listed}");
     assert_eq!(jobs[0]["queue"], "crawl");
     assert!(
-        jobs[0]["last_result"].as_str().is_some_and(|e| e.contains("refused for the test")),
+        jobs[0]["last_result"].as_str().is_some_and(|e| e.contains("Unrecognized or unsupported fields")),
         "{listed}"
     );
     let retried = run(dir.path(), &fake.url, &["jobs", "--json", "retry", "--all"]).await;
