@@ -69,13 +69,12 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
             return Err(Interrupted("interrupted while looking up the seeds; nothing was written".to_owned()).into());
         }
     };
-    let resolved = resolved
-        .map_err(|e| match e {
-            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
-                anyhow::Error::new(UsageError(e.to_string()))
-            }
-            other => anyhow::Error::new(other).context(format!("cannot start the crawl of {}", request.seed_label())),
-        })?;
+    let resolved = resolved.map_err(|e| match e {
+        CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
+            anyhow::Error::new(UsageError(e.to_string()))
+        }
+        other => anyhow::Error::new(other).context(format!("cannot start the crawl of {}", request.seed_label())),
+    })?;
     for (seed, why) in &resolved.missing {
         tracing::warn!("seed {seed} left out: {why}");
     }

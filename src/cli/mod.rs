@@ -274,7 +274,12 @@ pub async fn run(cli: Cli, progress: ui::Progress) -> ExitCode {
 /// `refnet completions SHELL`: the completion script on stdout.
 fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "refnet", &mut script);
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "refnet",
+        &mut script,
+    );
     out::line(String::from_utf8_lossy(&script).trim_end())
 }
 

@@ -33,14 +33,17 @@ impl ColorChoice {
         match self {
             Self::Always => true,
             Self::Never => false,
-            Self::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+            Self::Auto => terminal && no_color.is_none_or(std::ffi::OsStr::is_empty),
         }
     }
 
     /// [`ColorChoice::enabled`] for this process's environment and stderr.
     pub fn for_stderr(self) -> bool {
         let no_color = std::env::var_os("NO_COLOR");
-        self.enabled(no_color.as_deref(), std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        self.enabled(
+            no_color.as_deref(),
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
     }
 }
 
@@ -49,19 +52,19 @@ static STDERR_GONE: AtomicBool = AtomicBool::new(false);
 
 /// Writes to stderr, dropping the text when stderr is closed or full: the answer is
 /// always "written", so no caller fails, panics or retries over it.
-fn to_stderr(buf: &[u8]) -> std::io::Result<usize> {
+fn to_stderr(buf: &[u8]) -> usize {
     if !STDERR_GONE.load(Ordering::Relaxed) {
         let mut err = std::io::stderr().lock();
         if err.write_all(buf).and_then(|()| err.flush()).is_err() {
             STDERR_GONE.store(true, Ordering::Relaxed);
         }
     }
-    Ok(buf.len())
+    buf.len()
 }
 
 /// Prints one line on stderr (the command's error), or nothing when stderr is gone.
 pub fn error_line(text: &str) {
-    let _ = to_stderr(format!("{text}\n").as_bytes());
+    to_stderr(format!("{text}\n").as_bytes());
 }
 
 /// The progress line currently shown, if any, shared with the log writer.
@@ -116,8 +119,8 @@ pub struct LogWriter(Progress);
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self.0.bar() {
-            Some(bar) => bar.suspend(|| to_stderr(buf)),
-            None => to_stderr(buf),
+            Some(bar) => Ok(bar.suspend(|| to_stderr(buf))),
+            None => Ok(to_stderr(buf)),
         }
     }
 
@@ -177,7 +180,10 @@ mod tests {
         let set = Some(OsStr::new("1"));
         assert!(ColorChoice::Auto.enabled(None, true));
         assert!(!ColorChoice::Auto.enabled(set, true));
-        assert!(ColorChoice::Auto.enabled(Some(OsStr::new("")), true), "empty counts as unset");
+        assert!(
+            ColorChoice::Auto.enabled(Some(OsStr::new("")), true),
+            "empty counts as unset"
+        );
         assert!(!ColorChoice::Auto.enabled(None, false), "not a terminal");
         assert!(ColorChoice::Always.enabled(set, false));
         assert!(!ColorChoice::Never.enabled(None, true));

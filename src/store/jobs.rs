@@ -553,16 +553,4 @@ mod tests {
         assert_eq!(like_escape("c1r2:"), "c1r2:");
         assert_eq!(like_escape("a_b%c\\"), "a\\_b\\%c\\\\");
     }
-
-    #[test]
-    fn a_stored_error_reads_as_its_text_and_a_success_as_none() {
-        assert_eq!(
-            error_text(r#"{"Err":"the LLM at http://127.0.0.1:9 is unreachable\n(connect)"}"#).as_deref(),
-            Some("the LLM at http://127.0.0.1:9 is unreachable (connect)")
-        );
-        assert_eq!(error_text(r#""plain""#).as_deref(), Some("plain"));
-        assert_eq!(error_text(r#"{"Ok":null}"#), None);
-        assert_eq!(error_text("null"), None);
-        assert_eq!(error_text("not json").as_deref(), Some("not json"));
-    }
 }

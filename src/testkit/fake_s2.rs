@@ -383,7 +383,11 @@ async fn paper_get(
             return (code, Json(json!({"error": format!("Paper with id {id} not found")}))).into_response();
         }
         (Some(_), Some(ListFault::Unreadable)) => {
-            return ([("content-type", "application/json")], "{\"offset\": 0, \"data\": [{\"citedPa").into_response();
+            return (
+                [("content-type", "application/json")],
+                "{\"offset\": 0, \"data\": [{\"citedPa",
+            )
+                .into_response();
         }
         _ => {}
     }

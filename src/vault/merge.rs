@@ -536,29 +536,6 @@ mod tests {
     }
 
     #[test]
-    fn key_order_follows_the_fresh_order_whatever_the_note_got_first() {
-        let with_doi = |doi: Option<&str>| {
-            let mut f = fresh("T", "s");
-            let mut fm = FrontmatterBuilder::default();
-            fm.text("title", Some("T")).text("doi", doi).number("year", Some(2017));
-            f.frontmatter = fm.build();
-            f
-        };
-        // Written before the DOI was known, with a key of the user's after the title.
-        let early = compose(&with_doi(None)).replace("title: \"T\"\n", "title: \"T\"\nmine: 1\n");
-        let Merged::Changed(later) = merge(&early, &with_doi(Some("10.1/x")), OWNED, UNION) else {
-            panic!("the DOI changes the note")
-        };
-        let direct = compose(&with_doi(Some("10.1/x"))).replace("title: \"T\"\n", "title: \"T\"\nmine: 1\n");
-        assert_eq!(later, direct, "as if the DOI had been there from the start");
-        assert_eq!(merge(&later, &with_doi(Some("10.1/x")), OWNED, UNION), Merged::Unchanged);
-        // A note whose refnet keys were shuffled (by hand, or an older refnet) is put back.
-        let shuffled = direct.replace("doi: \"10.1/x\"\n", "").replace("year: 2017\n", "year: 2017\ndoi: \"10.1/x\"\n");
-        assert_ne!(shuffled, direct);
-        assert_eq!(merge(&shuffled, &with_doi(Some("10.1/x")), OWNED, UNION), Merged::Changed(direct));
-    }
-
-    #[test]
     fn broken_markers_update_frontmatter_only() {
         for broken in [
             "%% refnet:begin header %%\nx\n",

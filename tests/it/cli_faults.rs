@@ -44,7 +44,10 @@ async fn first_line_then_close(reader: std::io::PipeReader) -> String {
         let _ = BufReader::new(reader).read_line(&mut line);
         line
     });
-    tokio::time::timeout(HANG, read).await.expect("a first line").expect("read")
+    tokio::time::timeout(HANG, read)
+        .await
+        .expect("a first line")
+        .expect("read")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +74,11 @@ async fn a_verbose_crawl_piped_into_head_finishes_whether_logs_are_text_or_json(
 
         assert!(!first.is_empty());
         assert_eq!(status.code(), Some(0), "json logs: {json}");
-        assert_eq!(crawl_statuses(dir.path()).await, [CrawlStatus::Done], "json logs: {json}");
+        assert_eq!(
+            crawl_statuses(dir.path()).await,
+            [CrawlStatus::Done],
+            "json logs: {json}"
+        );
     }
 }
 
@@ -120,7 +127,11 @@ async fn serve_keeps_working_and_stops_cleanly_after_the_reader_of_its_logs_leav
         .expect("serve starts")
         .expect("read")
         .expect("a line");
-    let base = first.strip_prefix("serving on ").expect("the address").trim_end_matches('/').to_owned();
+    let base = first
+        .strip_prefix("serving on ")
+        .expect("the address")
+        .trim_end_matches('/')
+        .to_owned();
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     first_line_then_close(reader).await;
 
@@ -145,20 +156,29 @@ async fn serve_keeps_working_and_stops_cleanly_after_the_reader_of_its_logs_leav
         if crawl["status"] == "done" {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the crawl did not finish: {crawl}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the crawl did not finish: {crawl}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let pid = server.id().expect("running");
-    // SAFETY: kill only sends a signal to the process this test started.
-    unsafe {
-        libc::kill(pid as libc::pid_t, libc::SIGTERM);
-    }
+    signal(&server, libc::SIGTERM);
     let status = tokio::time::timeout(HANG, server.wait())
         .await
         .expect("stops")
         .expect("wait");
 
     assert_eq!(status.code(), Some(0), "not a panic (101)");
+}
+
+/// Sends `sig` to a process this test started.
+#[expect(unsafe_code, reason = "kill has no safe wrapper in std")]
+fn signal(child: &tokio::process::Child, sig: libc::c_int) {
+    let pid = child.id().expect("running");
+    // SAFETY: kill only sends a signal to the process this test started.
+    unsafe {
+        libc::kill(pid as libc::pid_t, sig);
+    }
 }
 
 /// A server that accepts connections and never answers; counts the connections.
@@ -205,11 +225,7 @@ async fn a_hung_api_ends_the_run_within_the_give_up_bound_with_what_to_do() {
 /// Sends SIGINT to `child` and waits: its output, or a failed test if it does not stop
 /// within a loose bound.
 async fn interrupt(child: tokio::process::Child) -> std::process::Output {
-    let pid = child.id().expect("running");
-    // SAFETY: kill only sends a signal to the process this test started.
-    unsafe {
-        libc::kill(pid as libc::pid_t, libc::SIGINT);
-    }
+    signal(&child, libc::SIGINT);
     tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
         .await
         .expect("Ctrl-C ends the command at once, not after the request's timeout")
@@ -293,9 +309,16 @@ async fn the_client_says_it_is_waiting_and_retrying_then_gives_up_on_time() {
         assert!(tokio::time::Instant::now() < deadline, "never retried");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let result = tokio::time::timeout(HANG, asking).await.expect("gives up").expect("task");
+    let result = tokio::time::timeout(HANG, asking)
+        .await
+        .expect("gives up")
+        .expect("task");
 
-    assert!(waiting.describe().starts_with("waiting for Semantic Scholar (retry "), "{}", waiting.describe());
+    assert!(
+        waiting.describe().starts_with("waiting for Semantic Scholar (retry "),
+        "{}",
+        waiting.describe()
+    );
     match result {
         Err(refnet::s2::S2Error::GaveUp { secs, .. }) => assert_eq!(secs, 3),
         other => panic!("{other:?}"),

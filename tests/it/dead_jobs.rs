@@ -38,6 +38,9 @@ async fn a_job_given_up_after_its_workers_stopped_is_dead_with_its_last_known_er
     assert_eq!(dead.len(), 1, "{dead:?}");
     let reason = dead[0].last_result.clone().unwrap_or_default();
     assert!(reason.contains("gave up after 5 attempts"), "{reason}");
-    assert!(reason.contains("the LLM at http://127.0.0.1:9 is unreachable"), "{reason}");
+    assert!(
+        reason.contains("the LLM at http://127.0.0.1:9 is unreachable"),
+        "{reason}"
+    );
     assert!(!reason.contains("its worker stopped"), "{reason}");
 }

@@ -7,6 +7,7 @@ mod cli;
 mod cli_faults;
 mod crawl;
 mod dead_jobs;
+mod frontmatter_order;
 mod layout;
 mod metrics;
 mod notes;

@@ -64,7 +64,10 @@ async fn jobs_json_lists_dead_jobs_with_their_error_and_counts_what_it_requeues(
     // not split and retried): a dead crawl job.
     fake.script([
         Scripted::Pass,
-        Scripted::Status(400, serde_json::json!({"error": "Unrecognized or unsupported fields: [test]"})),
+        Scripted::Status(
+            400,
+            serde_json::json!({"error": "Unrecognized or unsupported fields: [test]"}),
+        ),
     ]);
     let dir = tempfile::tempdir().expect("tempdir");
     let crawl = run(dir.path(), &fake.url, &["crawl", &seed, "--no-summarize"]).await;
@@ -78,7 +81,9 @@ async fn jobs_json_lists_dead_jobs_with_their_error_and_counts_what_it_requeues(
     assert_eq!(jobs.len(), 1, "{listed}");
     assert_eq!(jobs[0]["queue"], "crawl");
     assert!(
-        jobs[0]["last_result"].as_str().is_some_and(|e| e.contains("Unrecognized or unsupported fields")),
+        jobs[0]["last_result"]
+            .as_str()
+            .is_some_and(|e| e.contains("Unrecognized or unsupported fields")),
         "{listed}"
     );
     let retried = run(dir.path(), &fake.url, &["jobs", "--json", "retry", "--all"]).await;
@@ -92,8 +97,18 @@ async fn log_lines_are_coloured_only_when_asked_for() {
     let dir = tempfile::tempdir().expect("tempdir");
     let escape = "\u{1b}[";
 
-    let always = run(dir.path(), &fake.url, &["-v", "--color", "always", "crawl", &seed, "--no-summarize"]).await;
-    let never = run(dir.path(), &fake.url, &["-v", "--color", "never", "crawl", &seed, "--no-summarize"]).await;
+    let always = run(
+        dir.path(),
+        &fake.url,
+        &["-v", "--color", "always", "crawl", &seed, "--no-summarize"],
+    )
+    .await;
+    let never = run(
+        dir.path(),
+        &fake.url,
+        &["-v", "--color", "never", "crawl", &seed, "--no-summarize"],
+    )
+    .await;
     // Not a terminal: auto means none.
     let auto = run(dir.path(), &fake.url, &["-v", "crawl", &seed, "--no-summarize"]).await;
 

@@ -9,7 +9,12 @@ async fn two_renders_of_one_vault_at_once_neither_warn_nor_lose_or_cut_a_note() 
     let fake = FakeS2::start(Corpus::synthetic(150, 6, 11)).await;
     let seed = fake_seed(&fake);
     let dir = tempfile::tempdir().expect("tempdir");
-    let crawl = run(dir.path(), &fake.url, &["crawl", &seed, "--depth", "2", "--no-summarize"]).await;
+    let crawl = run(
+        dir.path(),
+        &fake.url,
+        &["crawl", &seed, "--depth", "2", "--no-summarize"],
+    )
+    .await;
     assert_eq!(crawl.status.code(), Some(0), "{}", stderr(&crawl));
     let papers = dir.path().join("vault/refnet/papers");
     let written: Vec<_> = std::fs::read_dir(&papers).expect("notes").flatten().collect();
