@@ -5,6 +5,9 @@
 //! - every request of the process waits on one governor limiter (`REFNET_S2_RPS`);
 //! - 429, 5xx, timeouts and dropped connections are retried with exponential backoff and
 //!   jitter, honouring `Retry-After` if one ever comes; 400/404 are never retried;
+//! - one request, retries and waits included, gives up after `s2.give_up_secs` (an API
+//!   that accepts connections and never answers ends the run in bounded time), and the
+//!   request waiting longest is shown on the progress line (`send`);
 //! - papers are fetched with `POST /paper/batch` (≤ 500 ids, `null` for unknown ids); a
 //!   batch the API refuses as too large (the 10 MB cap) is split in halves and retried;
 //! - `/references` and `/citations` are paged (limit ≤ 1000) only up to what the API can

@@ -372,3 +372,61 @@ async fn a_paper_whose_lists_s2_will_not_page_is_recorded_as_cut_and_the_crawl_f
     let edges = app.ctx.store.edges_touching(&[fake_id("fine")]).await.expect("edges");
     assert_eq!(edges.iter().filter(|e| e.citing == fake_id("fine")).count(), 7);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_progress_line_says_it_waits_and_retries_until_it_gives_up() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: no `script` (util-linux) to give refnet a terminal");
+        return;
+    }
+    let fake = FakeS2::start(Corpus::synthetic(40, 3, 7)).await;
+    let seed = fake_seed(&fake);
+    // The seed's lookup is answered; the level's requests hang.
+    fake.script([Scripted::Pass]);
+    fake.script((0..50).map(|_| Scripted::Delay(Duration::from_secs(600))));
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("refnet.toml"), "[s2]\ntimeout_secs = 1\n").expect("config");
+    let line = format!("'{}' crawl {seed} --no-summarize", env!("CARGO_BIN_EXE_refnet"));
+    // `script` runs the command on a pseudo-terminal, where the progress line shows.
+    let mut child = tokio::process::Command::new("/usr/bin/script")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("TERM", "xterm")
+        .env("REFNET_S2_URL", &fake.url)
+        .env("REFNET_S2_RPS", "1000")
+        .env("REFNET_S2_RETRIES", "50")
+        .env("REFNET_S2_RETRY_BASE_MS", "100")
+        .env("REFNET_S2_GIVE_UP_SECS", "8")
+        .args(["-qefc", &line, "/dev/null"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn script");
+    let mut screen = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    let waited = tokio::time::timeout(HANG, async {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = screen.read(&mut buf).await.expect("read the terminal");
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    let status = tokio::time::timeout(HANG, child.wait())
+        .await
+        .expect("exits")
+        .expect("wait");
+
+    waited.expect("the run ends by itself within the give-up bound");
+    let shown = String::from_utf8_lossy(&seen);
+    assert!(shown.contains("waiting for Semantic Scholar (retry "), "{shown}");
+    assert!(shown.contains("within 8 s"), "{shown}");
+    assert_eq!(status.code(), Some(1), "{shown}");
+}
