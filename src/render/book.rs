@@ -11,7 +11,7 @@ use crate::render::naming::Names;
 use crate::render::notes::LinkItem;
 use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput};
 use crate::render::notes::{self, index};
-use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow};
+use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
 use crate::summarize::summary::{Source, Summary};
 use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
@@ -152,19 +152,27 @@ pub(super) struct PaperBook {
 
 impl PaperBook {
     /// A link to a paper of the graph.
-    pub fn link(&self, id: &str) -> LinkItem {
+    pub(crate) fn link(&self, id: &str) -> LinkItem {
         LinkItem {
             paper_id: id.to_owned(),
             note: self.noted.get(id).cloned(),
             cite: self.cites.get(id).cloned(),
             title: self.titles.title(id),
             year: self.titles.year(id),
+            influential: false,
         }
     }
 
-    /// Links to graph nodes: papers with notes first, then newest first, then by title.
-    fn links(&self, nodes: &[u32]) -> Vec<LinkItem> {
-        let mut items: Vec<LinkItem> = nodes.iter().map(|&n| self.link(self.graph.id(n))).collect();
+    /// Links to graph nodes, influential citations marked: papers with notes first, then
+    /// newest first, then by title.
+    fn links(&self, nodes: &[u32], influential: impl Fn(u32) -> bool) -> Vec<LinkItem> {
+        let mut items: Vec<LinkItem> = nodes
+            .iter()
+            .map(|&n| LinkItem {
+                influential: influential(n),
+                ..self.link(self.graph.id(n))
+            })
+            .collect();
         items.sort_by(|a, b| {
             b.note
                 .is_some()
@@ -180,13 +188,13 @@ impl PaperBook {
     /// alone unbuilt when its inputs are those it last matched and its file is as it was
     /// then (`still` says: [`Known::still`]) — with its BibTeX entry (citekey, entry),
     /// which `references.bib` reuses.
-    pub fn job(
+    pub(crate) fn job(
         &self,
         p: &StoredPaper,
-        summary: Option<&SummaryRow>,
-        pdf: Option<&PdfRow>,
+        rows: &Rows<'_>,
         still: impl Fn(&Known, &str, &str) -> bool,
     ) -> Option<(Work, Option<BibEntry>)> {
+        let (summary, pdf) = (rows.summaries.get(&p.paper_id), rows.pdfs.get(&p.paper_id));
         let path = self.paths.get(&p.paper_id)?;
         let node = self.graph.node(&p.paper_id);
         let authors: Vec<AuthorLink> = self
@@ -196,6 +204,7 @@ impl PaperBook {
             .flatten()
             .map(|(id, name)| AuthorLink {
                 name: name.clone(),
+                author_id: id.clone(),
                 note: id.as_ref().and_then(|id| self.author_notes.get(id).cloned()),
             })
             .collect();
@@ -210,8 +219,13 @@ impl PaperBook {
             paper: p,
             authors,
             citekey,
-            references: node.map(|n| self.links(self.graph.references(n))).unwrap_or_default(),
-            cited_by: node.map(|n| self.links(self.graph.cited_by(n))).unwrap_or_default(),
+            references: node
+                .map(|n| self.links(self.graph.references(n), |x| self.graph.is_influential(n, x)))
+                .unwrap_or_default(),
+            unresolved: rows.unresolved.get(&p.paper_id).cloned().unwrap_or_default(),
+            cited_by: node
+                .map(|n| self.links(self.graph.cited_by(n), |x| self.graph.is_influential(x, n)))
+                .unwrap_or_default(),
             places: self.places.0.get(&p.paper_id).cloned().unwrap_or_default(),
             summary: summary_lines(summary, pdf),
             summary_source: summary.map(|s| s.source.clone()),
@@ -242,6 +256,17 @@ impl PaperBook {
         };
         Some((Work::Write(job), entry))
     }
+}
+
+/// The rows of one chunk of papers that their notes read, by paper id.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Rows<'a> {
+    /// Newest summaries.
+    pub summaries: &'a HashMap<String, SummaryRow>,
+    /// PDF states.
+    pub pdfs: &'a HashMap<String, PdfRow>,
+    /// References S2 could not resolve.
+    pub unresolved: &'a HashMap<String, Vec<UnresolvedRef>>,
 }
 
 /// A note to write, or one left alone unbuilt.

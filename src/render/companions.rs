@@ -71,6 +71,7 @@ pub(super) async fn render_authors(
                         cite: book.cites.get(p).or_else(|| other_cites.get(p)).cloned(),
                         title: titles.title(p),
                         year: titles.year(p),
+                        influential: false,
                     }
                 })
                 .collect();
@@ -181,7 +182,7 @@ pub(super) struct NewsPlan {
 impl NewsPlan {
     /// The plan for the crawl's current run, if it is a refresh with news that has
     /// fetched all its levels.
-    pub async fn of(store: &Store, crawl: &Crawl, seed_title: &str) -> Result<Option<Self>, StoreError> {
+    pub(crate) async fn of(store: &Store, crawl: &Crawl, seed_title: &str) -> Result<Option<Self>, StoreError> {
         if !crawl.fetched() || crawl.status == CrawlStatus::Failed {
             return Ok(None);
         }
@@ -204,7 +205,7 @@ impl NewsPlan {
     }
 
     /// The names the note may take.
-    pub fn wanted(&self) -> Wanted {
+    pub(crate) fn wanted(&self) -> Wanted {
         let title = news::news_title(&self.index_title, &index::date(self.refresh.started_at));
         Wanted {
             key: self.key.clone(),

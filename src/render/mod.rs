@@ -9,6 +9,7 @@
 //! built and written in chunks so memory stays bounded on large crawls; file work runs off
 //! the async runtime.
 
+mod author_choice;
 mod book;
 mod companions;
 pub mod formats;
@@ -86,9 +87,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let members = store.fetched_members(crawl_id).await?;
     let mut graph = CrawlGraph::new(&members);
     let member_ids = graph.member_ids().to_vec();
-    store
-        .for_each_edge_touching(&member_ids, |e| graph.add_edge(&e.citing, &e.cited))
-        .await?;
+    store.for_each_edge_touching(&member_ids, |e| graph.add_row(&e)).await?;
     graph.finish();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     let metrics = graph.metrics(crawl_id);
@@ -100,10 +99,12 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let authors = authors_by_paper(store, &member_ids).await?;
     let titles = Titles::load(store, graph.ids()).await?;
     let mut names = Names::load(store).await?;
+    let with_notes =
+        author_choice::choose(store, &vault, &mut names, ctx.settings.notes.author_notes, &authors).await?;
     let first = crawl.seed().map(|s| titles.title(s.as_str())).unwrap_or_default();
     let seed_title = index::seeds_title(&first, crawl.seeds.len());
     let news_plan = companions::NewsPlan::of(store, &crawl, &seed_title).await?;
-    let mut wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &names);
+    let mut wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &with_notes, &names);
     if let Some(plan) = &news_plan
         && !names.has(&plan.key)
     {
@@ -173,6 +174,7 @@ fn wanted_names(
     members: &[String],
     titles: &Titles,
     authors: &AuthorsByPaper,
+    with_notes: &HashSet<String>,
     names: &Names,
 ) -> Vec<Wanted> {
     let mut wanted: Vec<Wanted> = members
@@ -191,6 +193,7 @@ fn wanted_names(
     for list in members.iter().filter_map(|id| authors.get(id)) {
         for (author_id, name) in list {
             if let Some(aid) = author_id
+                && with_notes.contains(aid)
                 && seen.insert(aid.clone())
                 && !names.has(&NoteKey::author(aid.as_str()))
             {

@@ -269,7 +269,9 @@ fn frequencies(sentences: &[String]) -> HashMap<String, f64> {
         }
     }
     let max = freq.values().copied().fold(1.0, f64::max);
-    freq.values_mut().for_each(|v| *v /= max);
+    for v in freq.values_mut() {
+        *v /= max;
+    }
     freq
 }
 

@@ -14,7 +14,7 @@ pub mod text;
 
 use std::net::SocketAddr;
 
-pub use corpus::{Corpus, FakePaper, ListFault, fake_id};
+pub use corpus::{Corpus, FakePaper, fake_id};
 pub use fake_llm::{FakeLlm, LlmCall, LlmOptions};
 pub use fake_s2::{FakeOptions, FakeS2, Logged, Scripted};
 pub use fake_web::{FakeWeb, Route};

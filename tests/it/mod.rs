@@ -1,6 +1,6 @@
 //! Test modules; `support` holds the shared test context.
 
-pub mod support;
+pub(crate) mod support;
 
 mod bibliography;
 mod cli;

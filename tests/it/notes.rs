@@ -51,6 +51,7 @@ fn item(id: &str, note: Option<&str>, cite: &str, title: &str, year: i64) -> Lin
         cite: Some(cite.to_owned()),
         title: title.to_owned(),
         year: Some(year),
+        influential: false,
     }
 }
 
@@ -59,14 +60,17 @@ fn vaswani() -> (StoredPaper, Vec<AuthorLink>) {
     let authors = vec![
         AuthorLink {
             name: "Ashish Vaswani".to_owned(),
+            author_id: Some("40348417".to_owned()),
             note: Some(NoteName::from_title("Ashish Vaswani")),
         },
         AuthorLink {
             name: "Noam Shazeer".to_owned(),
+            author_id: Some("1846258".to_owned()),
             note: Some(NoteName::from_title("Noam Shazeer (1846258)")),
         },
         AuthorLink {
             name: "Niki Parmar".to_owned(),
+            author_id: Some("3877127".to_owned()),
             note: None,
         },
     ];
@@ -88,8 +92,15 @@ fn a_paper_note_snapshot() {
                 "Neural Machine Translation by Jointly Learning to Align and Translate",
                 2014,
             ),
-            item(&"b".repeat(40), None, "", "Long Short-Term Memory", 1997),
+            LinkItem {
+                influential: true,
+                ..item(&"b".repeat(40), None, "", "Long Short-Term Memory", 1997)
+            },
         ],
+        unresolved: vec![refnet::store::UnresolvedRef {
+            title: "A Neural Probabilistic Language Model".to_owned(),
+            year: Some(2003),
+        }],
         cited_by: vec![item(
             &"c".repeat(40),
             Some("BERT Pre-training of Deep Bidirectional Transformers"),
@@ -256,9 +267,10 @@ proptest! {
         p.abstract_text = Some(abstract_text.clone());
         let input = PaperInput {
             paper: &p,
-            authors: vec![AuthorLink { name: author.clone(), note: None }],
+            authors: vec![AuthorLink { name: author.clone(), author_id: None, note: None }],
             citekey: None,
             references: Vec::new(),
+            unresolved: Vec::new(),
             cited_by: Vec::new(),
             places: Vec::new(),
             summary: Vec::new(),
@@ -299,7 +311,7 @@ proptest! {
             let id = format!("{i:040x}");
             let name = paper_candidates(title, Some(2001), None, &id).into_iter().find(|c| taken.insert(c.key())).expect("a free name");
             notes.insert(name.as_str().to_owned(), id.clone());
-            let line = link_line(&LinkItem { paper_id: id.clone(), note: Some(name.clone()), cite: Some(title.clone()), title: title.clone(), year: Some(2001) });
+            let line = link_line(&LinkItem { paper_id: id.clone(), note: Some(name.clone()), cite: Some(title.clone()), title: title.clone(), year: Some(2001), influential: false });
             let targets = wikilinks(&format!("---\n---\n{line}"));
             prop_assert_eq!(targets.len(), 1, "{}", line);
             prop_assert_eq!(notes.get(&targets[0]), Some(&id));

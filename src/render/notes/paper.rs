@@ -4,7 +4,7 @@
 
 use askama::Template;
 
-use super::{LinkItem, finish, links_region, s2_url};
+use super::{LinkItem, finish, full_list_region, s2_url};
 use crate::render::formats::escape::{body_link, md_inline, md_lines, md_url, property_link, property_text};
 use crate::render::formats::person::short_cite;
 use crate::render::formats::venue;
@@ -30,6 +30,10 @@ pub const PAPER_KEYS: &[&str] = &[
     "citation_count",
     "influential_citation_count",
     "reference_count",
+    "in_crawl_citations",
+    "pagerank",
+    "similarity",
+    "cluster",
     "fields_of_study",
     "tags",
     "in_library",
@@ -42,6 +46,8 @@ pub const PAPER_KEYS: &[&str] = &[
 pub struct AuthorLink {
     /// The name as S2 gives it.
     pub name: String,
+    /// S2's author id, when S2 has one.
+    pub author_id: Option<String>,
     /// The author's note, when they have one.
     pub note: Option<NoteName>,
 }
@@ -76,6 +82,8 @@ pub struct PaperInput<'a> {
     pub citekey: Option<String>,
     /// What it cites.
     pub references: Vec<LinkItem>,
+    /// The references S2 could not resolve to a paper.
+    pub unresolved: Vec<crate::store::UnresolvedRef>,
     /// What cites it.
     pub cited_by: Vec<LinkItem>,
     /// Its place in each crawl it belongs to.
@@ -99,6 +107,7 @@ pub struct PaperInput<'a> {
 struct HeaderTemplate<'a> {
     title: &'a str,
     byline: &'a str,
+    authors: &'a str,
     links: &'a str,
     tldr: Option<String>,
     abstract_lines: Vec<String>,
@@ -215,6 +224,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
     let header = HeaderTemplate {
         title: &md_inline(&p.display_title()),
         byline: &byline.join(" · "),
+        authors: &author_line(&input.authors),
         links: &links.join(" · "),
         tldr: p.tldr.as_deref().map(md_inline).filter(|t| !t.is_empty()),
         abstract_lines: p.abstract_text.as_deref().map(md_lines).unwrap_or_default(),
@@ -228,11 +238,23 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         ("summary".to_owned(), finish(summary.render())),
         (
             "references".to_owned(),
-            links_region("References", "No references known.", &input.references),
+            full_list_region(
+                "References",
+                "No references known.",
+                &input.references,
+                &input.unresolved,
+                p.reference_count,
+            ),
         ),
         (
             "cited_by".to_owned(),
-            links_region("Cited by", "No citing papers known.", &input.cited_by),
+            full_list_region(
+                "Cited by",
+                "No citing papers known.",
+                &input.cited_by,
+                &[],
+                p.citation_count,
+            ),
         ),
         ("crawl".to_owned(), finish(crawl.render())),
     ];
@@ -254,6 +276,30 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
 fn fence_for(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat((longest + 1).max(3))
+}
+
+/// Authors listed in a note's header at most (the frontmatter has them all).
+const AUTHORS_SHOWN: usize = 12;
+
+/// The header's authors: a link to each one's note, else to their Semantic Scholar page,
+/// else the name alone.
+fn author_line(authors: &[AuthorLink]) -> String {
+    let mut shown: Vec<String> = authors
+        .iter()
+        .take(AUTHORS_SHOWN)
+        .map(|a| match (&a.note, &a.author_id) {
+            (Some(note), _) => body_link(note.as_str(), &a.name),
+            (None, Some(id)) => match md_url(&format!("https://www.semanticscholar.org/author/{id}")) {
+                Some(url) => format!("[{}]({url})", md_inline(&a.name)),
+                None => md_inline(&a.name),
+            },
+            (None, None) => md_inline(&a.name),
+        })
+        .collect();
+    if authors.len() > AUTHORS_SHOWN {
+        shown.push(format!("and {} more", authors.len() - AUTHORS_SHOWN));
+    }
+    shown.join(", ")
 }
 
 fn place_line(place: &CrawlPlace) -> String {

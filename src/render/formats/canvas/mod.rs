@@ -378,7 +378,7 @@ mod tests {
             keys
         };
         let sorted = |list: &[&str]| -> Vec<String> {
-            let mut list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+            let mut list: Vec<String> = list.iter().map(std::string::ToString::to_string).collect();
             list.sort();
             list
         };
