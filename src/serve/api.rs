@@ -81,7 +81,8 @@ fn time(unix: i64) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn crawl_json(c: &Crawl) -> Value {
+/// A crawl as the API shows it (also `refnet crawls --json`).
+pub fn crawl_json(c: &Crawl) -> Value {
     json!({
         "id": c.crawl_id,
         "seed": c.seed_input,

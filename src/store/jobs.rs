@@ -222,6 +222,27 @@ impl Store {
         .doing("listing dead jobs")
     }
 
+    /// The error a job's last attempt ended with, as text (`None` when it has none, or
+    /// no such job): what a job given up for lost workers really failed on before.
+    pub async fn last_job_error(&self, task_id: &str) -> Result<Option<String>, StoreError> {
+        let stored: Option<Option<String>> = match &self.db {
+            Db::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT last_result FROM Jobs WHERE id = $1")
+                    .bind(task_id.to_owned())
+                    .fetch_optional(pool)
+                    .await
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT last_result::TEXT FROM apalis.jobs WHERE id = $1")
+                    .bind(task_id.to_owned())
+                    .fetch_optional(pool)
+                    .await
+            }
+        }
+        .doing("reading a job's last error")?;
+        Ok(stored.flatten().and_then(|raw| error_text(&raw)))
+    }
+
     /// Puts dead jobs back in their queue with fresh attempts: one by id, or all.
     /// Returns how many were requeued.
     pub async fn retry_dead(&self, id: Option<&str>) -> Result<u64, StoreError> {
@@ -410,6 +431,19 @@ fn like_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The error text of a stored result: apalis keeps `{"Err": "…"}` (or a bare string);
+/// a success or an empty text is no error.
+fn error_text(raw: &str) -> Option<String> {
+    let text = match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Object(map)) => map.get("Err")?.as_str()?.to_owned(),
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Null) => return None,
+        _ => raw.to_owned(),
+    };
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
 }
 
 #[cfg(test)]

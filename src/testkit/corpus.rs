@@ -45,6 +45,8 @@ pub struct FakePaper {
     pub malformed: bool,
     /// Its `/references` and `/citations` pages answer 404 (S2 lists it but will not page it).
     pub unpageable: bool,
+    /// Its `/references` and `/citations` pages answer 200 with a body cut short.
+    pub unreadable_lists: bool,
     /// Fields of the S2 record that replace the generated ones (`journal`,
     /// `publicationTypes`, `venue`, `title`…), as S2 would send them.
     pub record: serde_json::Map<String, serde_json::Value>,

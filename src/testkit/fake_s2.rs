@@ -307,6 +307,11 @@ async fn paper_get(
             Json(json!({"error": format!("Paper with id {id} not found")})),
         )
             .into_response(),
+        Some(_) if inner.corpus.paper(idx).unreadable_lists => (
+            [("content-type", "application/json")],
+            "{\"offset\": 0, \"data\": [{\"citedPa",
+        )
+            .into_response(),
         Some(kind) => edge_page(&inner.corpus, idx, kind, &query),
     }
 }

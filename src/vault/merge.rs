@@ -162,12 +162,11 @@ fn top_level_key(line: &str) -> Option<String> {
     (!key.is_empty()).then(|| key.to_owned())
 }
 
+/// refnet's keys in the order of `fresh` (a pure function of the inputs, never of which
+/// keys a note happened to get first); every other entry (the user's keys, comments,
+/// refnet's union keys it has no value for now) stays right after the refnet key it
+/// followed, or at the top.
 fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], union: &[&str]) -> String {
-    let fresh_map: BTreeMap<&str, &str> = fresh
-        .frontmatter
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let Some(lines) = existing else {
         let mut out = String::from("---\n");
         for (_, entry) in &fresh.frontmatter {
@@ -176,33 +175,49 @@ fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], u
         out.push_str("---\n");
         return out;
     };
-    let mut out = String::from("---\n");
-    let mut placed: Vec<&str> = Vec::new();
-    for entry in entries(lines) {
+    let fresh_keys: Vec<&str> = fresh.frontmatter.iter().map(|(k, _)| k.as_str()).collect();
+    // The existing entries: refnet's own (first of each key) by key; the others by the
+    // fresh key they follow (`None`: before any).
+    let mut ours_before: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut others: BTreeMap<Option<&str>, String> = BTreeMap::new();
+    let mut anchor: Option<&str> = None;
+    let all = entries(lines);
+    for entry in &all {
         let original: String = entry.lines.concat();
-        let Some(key) = entry.key.as_deref() else {
-            out.push_str(&original);
-            continue;
-        };
-        if !owned.contains(&key) || placed.contains(&key) {
-            out.push_str(&original);
-            continue;
-        }
-        let ours = fresh_map.get(key).copied();
-        placed.push(owned.iter().find(|k| **k == key).copied().unwrap_or(""));
-        match ours {
-            Some(ours) if union.contains(&key) => out.push_str(&union_entry(key, &entry.lines, ours)),
-            Some(ours) => out.push_str(ours),
-            None if union.contains(&key) => out.push_str(&original),
-            None => {} // refnet's value is gone: drop its key
+        let key = entry.key.as_deref();
+        let owned_key = key.filter(|k| owned.contains(k) && !ours_before.contains_key(k));
+        match owned_key.and_then(|k| fresh_keys.iter().find(|f| **f == k).copied()) {
+            Some(k) => {
+                ours_before.insert(k, entry.lines.clone());
+                anchor = Some(k);
+            }
+            None if owned_key.is_some_and(|k| !union.contains(&k)) => {
+                // refnet's value is gone: drop its key (a second copy is the user's).
+                if let Some(k) = owned_key {
+                    ours_before.insert(k, Vec::new());
+                }
+            }
+            None => {
+                if let Some(k) = owned_key {
+                    ours_before.insert(k, Vec::new());
+                }
+                others.entry(anchor).or_default().push_str(&original);
+            }
         }
     }
-    // Keys refnet does not own (such as `status`) are written only when a note is
-    // created: after that they are the user's, even when the user removed them.
-    for (key, entry) in &fresh.frontmatter {
-        if !placed.contains(&key.as_str()) && owned.contains(&key.as_str()) {
-            out.push_str(entry);
+    let mut out = String::from("---\n");
+    out.push_str(others.get(&None).map(String::as_str).unwrap_or(""));
+    for (key, ours) in &fresh.frontmatter {
+        let key = key.as_str();
+        // Keys refnet does not own (such as `status`) are written only when a note is
+        // created: after that they are the user's, even when the user removed them.
+        if owned.contains(&key) {
+            match ours_before.get(key).filter(|lines| !lines.is_empty()) {
+                Some(lines) if union.contains(&key) => out.push_str(&union_entry(key, lines, ours)),
+                _ => out.push_str(ours),
+            }
         }
+        out.push_str(others.get(&Some(key)).map(String::as_str).unwrap_or(""));
     }
     if !out.ends_with('\n') {
         out.push('\n');

@@ -127,7 +127,7 @@ async fn an_unreachable_api_exits_1_with_what_to_check() {
     assert!(!dir.path().join("vault").exists(), "nothing written");
 }
 
-fn fake_seed(fake: &FakeS2) -> String {
+pub(super) fn fake_seed(fake: &FakeS2) -> String {
     fake.with_corpus(|c| c.paper(c.len() - 1).id.clone())
 }
 
