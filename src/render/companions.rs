@@ -169,7 +169,7 @@ pub(super) async fn render_index(
 /// What the index shows of the crawl's analysis: the top of each ranking.
 fn index_analysis(crawl: &Crawl, book: &PaperBook) -> Option<index::IndexAnalysis> {
     let (_, a) = book.analysis.as_ref()?;
-    let seeds: HashSet<&str> = crawl.seeds.iter().map(|s| s.as_str()).collect();
+    let seeds: HashSet<&str> = crawl.seeds.iter().map(crate::ids::S2Id::as_str).collect();
     let mut similar: Vec<(&String, f64)> = a
         .papers
         .iter()
