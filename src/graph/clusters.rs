@@ -47,7 +47,7 @@ pub fn weighted(g: &CrawlGraph, similar: &[Vec<(u32, f32)>]) -> Weighted {
             raw.push((a.min(b), a.max(b), 0.0, f64::from(s)));
         }
     }
-    raw.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    raw.sort_unstable_by_key(|x| (x.0, x.1));
     let mut edges: Vec<(u32, u32, f64)> = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -177,7 +177,7 @@ fn aggregate(w: &Weighted, comm: &[u32]) -> Weighted {
             raw.push((a.min(b), a.max(b), x));
         }
     }
-    raw.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    raw.sort_unstable_by_key(|x| (x.0, x.1));
     let mut edges: Vec<(u32, u32, f64)> = Vec::with_capacity(raw.len());
     for (u, v, x) in raw {
         match edges.last_mut() {
