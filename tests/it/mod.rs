@@ -3,6 +3,7 @@
 pub(crate) mod support;
 
 mod analysis;
+mod authors;
 mod bibliography;
 mod cli;
 mod cli_faults;
