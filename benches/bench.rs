@@ -12,6 +12,9 @@
 //!   `$REFNET_SHARED/fixtures/pdf`), one child process per file as the summarize stage
 //!   runs it: pages per second and each child's peak memory.
 //!
+//! - `extractive`: extractive summaries per second, on abstracts and on full texts
+//!   (`extractive/mod.rs`).
+//!
 //! - `summarize`: a depth-1 crawl whose papers are summarized through a fake LLM that
 //!   allows 60 requests a minute, with refnet's limit set to the same; then the crawl again.
 //!
@@ -28,6 +31,8 @@
 //!   the unchanged graph's skipped re-analysis, and ARI on planted communities.
 //!
 //! Results are printed as Markdown rows for BENCHMARKS.md. Everything runs on 127.0.0.1.
+
+mod extractive;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -54,6 +59,9 @@ async fn main() {
     if all || which.iter().any(|w| w == "extract") {
         extract();
     }
+    if all || which.iter().any(|w| w == "extractive") {
+        extractive::extractive();
+    }
     if all || which.iter().any(|w| w == "summarize") {
         summarize().await;
     }
@@ -79,10 +87,11 @@ async fn main() {
 }
 
 /// Peak resident memory of the largest child process waited for so far, in MiB.
+#[expect(unsafe_code, reason = "getrusage has no safe wrapper")]
 fn children_peak_mib() -> f64 {
     // SAFETY: getrusage only writes into the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &raw mut usage) };
     if rc != 0 {
         return f64::NAN;
     }
@@ -330,6 +339,7 @@ fn fixture_pdfs() -> Option<Vec<std::path::PathBuf>> {
     clippy::zombie_processes,
     reason = "the child is reaped by wait4, which also gives its own resource usage"
 )]
+#[expect(unsafe_code, reason = "wait4 has no safe wrapper")]
 fn pdf_text_child(pdf: &Path) -> (Duration, f64, serde_json::Value) {
     use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
@@ -348,7 +358,7 @@ fn pdf_text_child(pdf: &Path) -> (Duration, f64, serde_json::Value) {
     let mut status = 0;
     // SAFETY: wait4 writes only into the two out-parameters it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let rc = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
     assert_eq!(rc, pid, "wait4");
     let elapsed = started.elapsed();
     let status = std::process::ExitStatus::from_raw(status);
@@ -375,16 +385,15 @@ fn extract() {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (verdict, pages) = match report.get("ok") {
-            Some(ok) => ("text".to_owned(), ok["quality"]["pages"].as_u64().unwrap_or(0)),
-            None => {
-                let why = report.get("rejected").map(|r| match r {
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Object(o) => o.keys().next().cloned().unwrap_or_default(),
-                    other => other.to_string(),
-                });
-                (format!("rejected: {}", why.unwrap_or_default()), 0)
-            }
+        let (verdict, pages) = if let Some(ok) = report.get("ok") {
+            ("text".to_owned(), ok["quality"]["pages"].as_u64().unwrap_or(0))
+        } else {
+            let why = report.get("rejected").map(|r| match r {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Object(o) => o.keys().next().cloned().unwrap_or_default(),
+                other => other.to_string(),
+            });
+            (format!("rejected: {}", why.unwrap_or_default()), 0)
         };
         let rate = if pages > 0 {
             pages_total += pages;
@@ -429,7 +438,7 @@ async fn summarize() {
     let answered: Vec<_> = calls.iter().filter(|c| c.status == 200).collect();
     let throttled = calls.iter().filter(|c| c.status == 429).count();
     let span = match (answered.first(), answered.last()) {
-        (Some(a), Some(b)) if answered.len() > 1 => b.at - a.at,
+        (Some(a), Some(b)) if answered.len() > 1 => b.at.checked_sub(a.at).unwrap(),
         _ => Duration::ZERO,
     };
     let per_minute = (answered.len() - 1) as f64 * 60.0 / span.as_secs_f64();
@@ -657,6 +666,7 @@ async fn queue() {
     }
 }
 
+#[expect(unsafe_code, reason = "kill has no safe wrapper in std")]
 async fn serve() {
     let (fake, seed_id, papers, reach) = depth2_corpus(10.0).await;
     let mut kinds = vec!["SQLite"];

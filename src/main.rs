@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     if let Some(code) = refnet::cli::run_pdf_text(&cli) {
         return code;
     }
-    let progress = ui::Progress::default();
+    let progress = ui::Progress::new(cli.color.for_stderr());
     // Services log what they do by default; a command line only warns.
     let service = matches!(cli.command, Command::Worker(_) | Command::Serve(_));
     ui::init_tracing(
@@ -23,9 +23,13 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("refnet: cannot start the async runtime: {e}");
+            ui::error_line(&format!("refnet: cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(cli, progress))
+    let code = runtime.block_on(run(cli, progress));
+    // What is still running (a job left to the next run after Ctrl-C, a blocking read)
+    // does not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
 }

@@ -15,7 +15,7 @@ use refnet::testkit::{Corpus, Planted, adjusted_rand_index};
 
 /// A SQLite store under `dir` holding `n` synthetic papers (10 references each) as one
 /// crawl: (its URL, the crawl's id, citation edges, time to fill).
-pub async fn stored_crawl(dir: &Path, n: usize) -> (String, i64, usize, Duration) {
+pub(crate) async fn stored_crawl(dir: &Path, n: usize) -> (String, i64, usize, Duration) {
     let pristine = dir.join("pristine.sqlite");
     let url = format!("sqlite://{}", pristine.display());
     let corpus = Corpus::synthetic(n, 10, 7);
@@ -68,10 +68,11 @@ pub async fn stored_crawl(dir: &Path, n: usize) -> (String, i64, usize, Duration
 }
 
 /// This process's peak resident memory so far, in MiB.
+#[expect(unsafe_code, reason = "getrusage has no safe wrapper")]
 fn own_peak_mib() -> f64 {
     // SAFETY: getrusage only writes into the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut usage) };
     if rc != 0 {
         return f64::NAN;
     }
@@ -80,7 +81,7 @@ fn own_peak_mib() -> f64 {
 
 /// The child: loads the graph, analyses it through `refresh` (stored), refreshes again
 /// unchanged, then times the pure analysis alone; prints one JSON line.
-pub async fn child(url: &str, crawl_id: i64) {
+pub(crate) async fn child(url: &str, crawl_id: i64) {
     let store = Store::open(url).await.expect("store");
     let started = Instant::now();
     let graph = CrawlGraph::load(&store, crawl_id).await.expect("graph");
@@ -120,7 +121,7 @@ pub async fn child(url: &str, crawl_id: i64) {
 }
 
 /// The analysis at `n` papers, measured in a child process.
-pub async fn analysis(n: usize) {
+pub(crate) async fn analysis(n: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, crawl_id, edges, filled) = stored_crawl(dir.path(), n).await;
     let out = tokio::process::Command::new(std::env::current_exe().expect("this binary"))
@@ -163,7 +164,7 @@ pub async fn analysis(n: usize) {
 }
 
 /// ARI of the clusters found in planted-community corpora.
-pub fn planted_ari() {
+pub(crate) fn planted_ari() {
     println!("## analysis: clusters against planted communities");
     println!("| communities × papers, references each, share cited inside | clusters found | ARI | target |");
     println!("|---|---|---|---|");

@@ -51,8 +51,7 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
     if settings.vault.exists() && !settings.vault.is_dir() {
         return Err(UsageError(crate::vault::VaultError::IsFile(settings.vault.clone()).to_string()).into());
     }
-    // A command-line run should not wait long between its own jobs.
-    settings.queue.poll = settings.queue.poll.min(Duration::from_millis(100));
+    for_the_command_line(&mut settings);
     let started = Instant::now();
     let counters = Arc::new(Counters::default());
     let s2 = S2Client::new(&settings.s2, api_client()?, counters.clone());
@@ -62,14 +61,20 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         None
     };
     let cutoff = crawl::fresh_cutoff_at(crate::store::now(), &settings);
-    let resolved = crawl::resolve_seeds(&s2, existing.as_ref(), &request, cutoff, settings.s2.batch_size)
-        .await
-        .map_err(|e| match e {
-            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
-                anyhow::Error::new(UsageError(e.to_string()))
-            }
-            other => anyhow::Error::new(other).context(format!("cannot start the crawl of {}", request.seed_label())),
-        })?;
+    // Ctrl-C while the seeds are looked up (a slow or hung API) ends here, cleanly.
+    let resolving = crawl::resolve_seeds(&s2, existing.as_ref(), &request, cutoff, settings.s2.batch_size);
+    let resolved = tokio::select! {
+        resolved = resolving => resolved,
+        () = shutdown_signal() => {
+            return Err(Interrupted("interrupted while looking up the seeds; nothing was written".to_owned()).into());
+        }
+    };
+    let resolved = resolved.map_err(|e| match e {
+        CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
+            anyhow::Error::new(UsageError(e.to_string()))
+        }
+        other => anyhow::Error::new(other).context(format!("cannot start the crawl of {}", request.seed_label())),
+    })?;
     for (seed, why) in &resolved.missing {
         tracing::warn!("seed {seed} left out: {why}");
     }
@@ -95,6 +100,14 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
     outcome?;
     let summary = super::report::CrawlSummary::gather(&ctx, crawl.crawl_id, crawl.run, started.elapsed()).await?;
     summary.print(json)
+}
+
+/// Queue timing for a person waiting at a terminal: no long waits between its own jobs,
+/// and Ctrl-C gives running jobs a moment, not the service's grace period (what they
+/// leave is released and resumed by the next run, as after a kill).
+pub(super) fn for_the_command_line(settings: &mut Settings) {
+    settings.queue.poll = settings.queue.poll.min(Duration::from_millis(100));
+    settings.queue.shutdown_grace = settings.queue.shutdown_grace.min(Duration::from_millis(300));
 }
 
 /// The crawl a command line asks for: its seeds (ids given, and the entries of a
@@ -192,7 +205,13 @@ pub(super) async fn drive(ctx: &Arc<Context>, runs: &[(i64, i64)], progress: &Pr
         bar.set_message("stopping: letting running jobs finish…");
     }
     shutdown.cancel();
-    let _ = workers.await;
+    if interrupted {
+        // The workers release what is still running after the short grace; past that,
+        // nothing more is waited for (the next run resumes it, as after a kill).
+        let _ = tokio::time::timeout(Duration::from_secs(1), workers).await;
+    } else {
+        let _ = workers.await;
+    }
     if interrupted {
         return Err(Interrupted(
             "interrupted; what was fetched is kept: run the same command again to resume".to_owned(),
@@ -221,6 +240,9 @@ async fn stage_line(ctx: &Context, crawl_id: i64, run: i64) -> anyhow::Result<(V
             c.papers_fetched.get(),
             c.s2_requests.get()
         ));
+        if let Some(waiting) = ctx.s2.waiting(Duration::from_secs(3)) {
+            parts.push(waiting.describe());
+        }
     }
     if summarizing > 0 {
         let p = store.summary_progress(crawl_id, run).await?;
@@ -297,19 +319,30 @@ pub(super) async fn render(settings: Settings, crawl: Option<i64>) -> anyhow::Re
     Ok(())
 }
 
-/// `refnet crawls`.
-pub(super) async fn list(settings: Settings) -> anyhow::Result<()> {
+/// `refnet crawls [--json]`: a line per crawl, or one JSON object shaped like
+/// `GET /api/crawls` with each crawl's paper count added.
+pub(super) async fn list(settings: Settings, json: bool) -> anyhow::Result<()> {
     if !store_exists(&settings) {
-        super::out::line("no crawls yet")?;
-        return Ok(());
+        return super::out::line(if json { r#"{"crawls":[]}"# } else { "no crawls yet" });
     }
     let store = open_store(&settings).await?;
+    let mut listed = Vec::new();
     for c in store.crawls().await? {
         let stats = store.crawl_stats(c.crawl_id).await?;
+        if json {
+            let mut value = crate::serve::api::crawl_json(&c);
+            value["papers"] = stats.members.into();
+            listed.push(value);
+            continue;
+        }
         super::out::line(&format!(
             "{:>4}  {:<28} depth {} {:<10} run {:<3} {:<8} {} papers",
             c.crawl_id, c.seed_input, c.depth, c.direction, c.run, c.status, stats.members
         ))?;
+    }
+    store.close().await;
+    if json {
+        super::out::line(&serde_json::json!({ "crawls": listed }).to_string())?;
     }
     Ok(())
 }

@@ -43,7 +43,7 @@ impl Format {
 }
 
 /// Where the edges of a CSV export go: `x.csv` → `x.edges.csv`, else `x` → `x.edges.csv`.
-pub fn csv_edges_path(nodes: &Path) -> PathBuf {
+pub(crate) fn csv_edges_path(nodes: &Path) -> PathBuf {
     let name = nodes
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -34,6 +34,9 @@ pub struct Cli {
     /// Only errors on stderr
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Colour of log lines and the progress line (auto: on a terminal, unless NO_COLOR is set)
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ui::ColorChoice::Auto)]
+    pub color: ui::ColorChoice,
     /// What to do
     #[command(subcommand)]
     pub command: Command,
@@ -51,7 +54,11 @@ pub enum Command {
         crawl: Option<i64>,
     },
     /// List the crawls in the store
-    Crawls,
+    Crawls {
+        /// Print one JSON object, `{"crawls": […]}` (the shape of `GET /api/crawls`)
+        #[arg(long)]
+        json: bool,
+    },
     /// Summarize papers again (new ones, or all with --force), then re-render their notes
     Summarize {
         /// Only the papers of this crawl [default: every crawl]
@@ -104,9 +111,18 @@ pub enum Command {
     },
     /// Dead jobs: list them, run them again, prune old jobs
     Jobs {
+        /// Print one JSON object instead of lines
+        #[arg(long, global = true)]
+        json: bool,
         /// What to do
         #[command(subcommand)]
         action: JobsAction,
+    },
+    /// Print a shell completion script: `refnet completions bash > …` (see the README)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Exit 0 when the database answers with a current schema (and the workers or URL
     /// given are alive): for container healthchecks
@@ -256,7 +272,7 @@ pub async fn run(cli: Cli, progress: ui::Progress) -> ExitCode {
         Err(e) if e.downcast_ref::<out::PipeClosed>().is_some() => ExitCode::SUCCESS,
         Err(e) => {
             progress.finish();
-            eprintln!("refnet: {}", one_line(&e));
+            ui::error_line(&format!("refnet: {}", one_line(&e)));
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else if e.downcast_ref::<Interrupted>().is_some() {
@@ -268,6 +284,18 @@ pub async fn run(cli: Cli, progress: ui::Progress) -> ExitCode {
     }
 }
 
+/// `refnet completions SHELL`: the completion script on stdout.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "refnet",
+        &mut script,
+    );
+    out::line(String::from_utf8_lossy(&script).trim_end())
+}
+
 /// An error and its causes on one line.
 fn one_line(e: &anyhow::Error) -> String {
     let text = format!("{e:#}");
@@ -275,6 +303,10 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
+    // Completions need no settings: they work before any refnet.toml exists.
+    if let Command::Completions { shell } = &cli.command {
+        return completions(*shell);
+    }
     let flags = Overrides {
         vault: cli.vault.clone(),
         save_pdfs: matches!(&cli.command, Command::Crawl(args) if args.save_pdfs),
@@ -292,13 +324,14 @@ async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
     match cli.command {
         Command::Crawl(args) => crawl::run(settings, args, progress).await,
         Command::Render { crawl } => crawl::render(settings, crawl).await,
-        Command::Crawls => crawl::list(settings).await,
+        Command::Crawls { json } => crawl::list(settings, json).await,
         Command::Summarize { crawl, paper, force } => summarize::run(settings, crawl, paper, force).await,
         Command::PdfText { .. } => Err(UsageError("pdf-text runs before the runtime starts".to_owned()).into()),
         Command::Worker(args) => service::worker(settings, args).await,
         Command::Serve(args) => service::serve(settings, args).await,
         Command::Refresh { crawl, enqueue } => service::refresh(settings, crawl, enqueue, progress).await,
-        Command::Jobs { action } => service::jobs(settings, action).await,
+        Command::Jobs { json, action } => service::jobs(settings, action, json).await,
+        Command::Completions { .. } => Err(UsageError("completions run before the settings load".to_owned()).into()),
         Command::Check { stages, http } => service::check(settings, stages, http).await,
         Command::Export { crawl, format, output } => export::run(settings, crawl, &format, output).await,
         Command::Migrate => {

@@ -7,10 +7,10 @@ use std::io::Write;
 /// Stdout's reader went away: nothing more can be said, and nothing is wrong.
 #[derive(Debug, thiserror::Error)]
 #[error("stdout was closed")]
-pub struct PipeClosed;
+pub(crate) struct PipeClosed;
 
 /// Writes one line on stdout.
-pub fn line(text: &str) -> anyhow::Result<()> {
+pub(crate) fn line(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

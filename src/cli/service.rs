@@ -152,7 +152,7 @@ pub(super) async fn refresh(
     progress: Progress,
 ) -> anyhow::Result<()> {
     require_store(&settings)?;
-    settings.queue.poll = settings.queue.poll.min(Duration::from_millis(100));
+    super::crawl::for_the_command_line(&mut settings);
     let ctx = service_context(settings).await?;
     let started = match crawl {
         Some(id) => vec![refresh::refresh_crawl(&ctx, id, "command").await?],
@@ -213,17 +213,22 @@ pub(super) async fn refresh(
     Ok(())
 }
 
-/// `refnet jobs …`.
-pub(super) async fn jobs(settings: Settings, action: JobsAction) -> anyhow::Result<()> {
+/// `refnet jobs … [--json]`: lines for people, or one JSON object (`{"jobs": […]}` for
+/// `dead`, the shape of `GET /api/jobs/dead`; `{"requeued": n}`; `{"jobs": n, "workers":
+/// n}` pruned).
+pub(super) async fn jobs(settings: Settings, action: JobsAction, json: bool) -> anyhow::Result<()> {
     require_store(&settings)?;
     let store = open_store(&settings).await?;
     match action {
         JobsAction::Dead { limit } => {
             let dead = store.dead_jobs(None, limit.max(1)).await?;
-            if dead.is_empty() {
+            if json {
+                super::out::line(&serde_json::json!({ "jobs": dead }).to_string())?;
+            } else if dead.is_empty() {
                 super::out::line("no dead jobs")?;
             }
-            for j in dead {
+            let lines = if json { Vec::new() } else { dead };
+            for j in lines {
                 let error: String = j
                     .last_result
                     .unwrap_or_default()
@@ -254,10 +259,11 @@ pub(super) async fn jobs(settings: Settings, action: JobsAction) -> anyhow::Resu
                     return Err(UsageError("give a job id (see `refnet jobs dead`) or --all".to_owned()).into());
                 }
             };
-            super::out::line(&format!(
-                "{n} dead {} queued again",
-                if n == 1 { "job" } else { "jobs" }
-            ))?;
+            super::out::line(&if json {
+                serde_json::json!({ "requeued": n }).to_string()
+            } else {
+                format!("{n} dead {} queued again", if n == 1 { "job" } else { "jobs" })
+            })?;
         }
         JobsAction::Prune { older_than_days } => {
             let keep = older_than_days
@@ -266,9 +272,11 @@ pub(super) async fn jobs(settings: Settings, action: JobsAction) -> anyhow::Resu
             let before = now() - keep.as_secs() as i64;
             let jobs = store.prune_jobs(before).await?;
             let workers = store.prune_workers(before).await?;
-            super::out::line(&format!(
-                "pruned {jobs} finished or dead jobs and {workers} departed workers"
-            ))?;
+            super::out::line(&if json {
+                serde_json::json!({ "jobs": jobs, "workers": workers }).to_string()
+            } else {
+                format!("pruned {jobs} finished or dead jobs and {workers} departed workers")
+            })?;
         }
     }
     store.close().await;

@@ -1,27 +1,99 @@
 //! What the user sees on stderr: log lines and a progress line that hides itself when
 //! stderr is not a terminal. Log lines are printed above the progress line.
+//!
+//! Stderr is only ever a courtesy: when its reader has gone (`refnet -v crawl … 2>&1 |
+//! head -1`) or it cannot take more (`2>/dev/full`), what would have been said there is
+//! dropped and the work goes on. Nothing here panics or waits on a stderr that failed.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
+/// `--color`: whether log lines and the progress line are coloured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stderr is a terminal and `NO_COLOR` is not set
+    #[default]
+    Auto,
+    /// Always colour (even into a file or a pipe)
+    Always,
+    /// Never colour
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given `NO_COLOR` (set and not empty disables colour, as
+    /// no-color.org asks) and whether stderr is a terminal. An explicit `--color`
+    /// wins over the environment.
+    pub fn enabled(self, no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto => terminal && no_color.is_none_or(std::ffi::OsStr::is_empty),
+        }
+    }
+
+    /// [`ColorChoice::enabled`] for this process's environment and stderr.
+    pub fn for_stderr(self) -> bool {
+        let no_color = std::env::var_os("NO_COLOR");
+        self.enabled(
+            no_color.as_deref(),
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+    }
+}
+
+/// Set once stderr has failed: nothing more is tried there.
+static STDERR_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Writes to stderr, dropping the text when stderr is closed or full: the answer is
+/// always "written", so no caller fails, panics or retries over it.
+fn to_stderr(buf: &[u8]) -> usize {
+    if !STDERR_GONE.load(Ordering::Relaxed) {
+        let mut err = std::io::stderr().lock();
+        if err.write_all(buf).and_then(|()| err.flush()).is_err() {
+            STDERR_GONE.store(true, Ordering::Relaxed);
+        }
+    }
+    buf.len()
+}
+
+/// Prints one line on stderr (the command's error), or nothing when stderr is gone.
+pub fn error_line(text: &str) {
+    to_stderr(format!("{text}\n").as_bytes());
+}
+
 /// The progress line currently shown, if any, shared with the log writer.
 #[derive(Clone, Default)]
-pub struct Progress(Arc<Mutex<Option<ProgressBar>>>);
+pub struct Progress {
+    bar: Arc<Mutex<Option<ProgressBar>>>,
+    color: bool,
+}
 
 impl Progress {
+    /// A progress line, coloured or not.
+    pub fn new(color: bool) -> Self {
+        Self {
+            bar: Arc::default(),
+            color,
+        }
+    }
+
     /// Shows a spinner with a message; hidden when stderr is not a terminal.
     pub fn start(&self) -> ProgressBar {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
+        let template = if self.color {
+            "{spinner:.cyan} {elapsed_precise:.dim} {msg}"
+        } else {
+            "{spinner} {elapsed_precise} {msg}"
+        };
+        bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        if let Ok(mut slot) = self.0.lock() {
+        if let Ok(mut slot) = self.bar.lock() {
             *slot = Some(bar.clone());
         }
         bar
@@ -29,7 +101,7 @@ impl Progress {
 
     /// Removes the progress line.
     pub fn finish(&self) {
-        if let Ok(mut slot) = self.0.lock()
+        if let Ok(mut slot) = self.bar.lock()
             && let Some(bar) = slot.take()
         {
             bar.finish_and_clear();
@@ -37,23 +109,23 @@ impl Progress {
     }
 
     fn bar(&self) -> Option<ProgressBar> {
-        self.0.lock().ok().and_then(|slot| slot.clone())
+        self.bar.lock().ok().and_then(|slot| slot.clone())
     }
 }
 
-/// A log writer that prints above the progress line.
+/// A log writer that prints above the progress line, and drops what stderr will not take.
 pub struct LogWriter(Progress);
 
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self.0.bar() {
-            Some(bar) => bar.suspend(|| std::io::stderr().write(buf)),
-            None => std::io::stderr().write(buf),
+            Some(bar) => Ok(bar.suspend(|| to_stderr(buf))),
+            None => Ok(to_stderr(buf)),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        Ok(())
     }
 }
 
@@ -71,7 +143,7 @@ pub fn json_logs() -> bool {
 }
 
 /// Sets up logging: compact lines for people, JSON for services (`json`). `RUST_LOG` or
-/// `REFNET_LOG` override the level chosen by `-v`/`-q`.
+/// `REFNET_LOG` override the level chosen by `-v`/`-q`; colour as the progress line's.
 pub fn init_tracing(verbose: u8, quiet: bool, json: bool, timestamps: bool, progress: Progress) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -83,7 +155,10 @@ pub fn init_tracing(verbose: u8, quiet: bool, json: bool, timestamps: bool, prog
     let filter = EnvFilter::try_new(from_env.as_deref().unwrap_or(default)).unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(progress.color && !json)
+        // Its own complaint about a failed write would go to the same failed stderr, with
+        // `eprintln!`, which panics there.
+        .log_internal_errors(false)
         .with_writer(progress);
     let result = match (json, timestamps) {
         (true, _) => builder.json().try_init(),
@@ -92,4 +167,25 @@ pub fn init_tracing(verbose: u8, quiet: bool, json: bool, timestamps: bool, prog
     };
     // A second init (tests) keeps the first subscriber.
     let _ = result;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::ColorChoice;
+
+    #[test]
+    fn no_color_turns_auto_off_on_a_terminal_and_the_flag_wins_over_it() {
+        let set = Some(OsStr::new("1"));
+        assert!(ColorChoice::Auto.enabled(None, true));
+        assert!(!ColorChoice::Auto.enabled(set, true));
+        assert!(
+            ColorChoice::Auto.enabled(Some(OsStr::new("")), true),
+            "empty counts as unset"
+        );
+        assert!(!ColorChoice::Auto.enabled(None, false), "not a terminal");
+        assert!(ColorChoice::Always.enabled(set, false));
+        assert!(!ColorChoice::Never.enabled(None, true));
+    }
 }

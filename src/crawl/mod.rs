@@ -24,7 +24,7 @@ use crate::context::Context;
 use crate::s2::model::{Paper, PaperRef};
 use crate::s2::{BatchItem, EdgeKind, NESTED_CAP, S2Client, S2Error};
 use crate::store::{EdgeRow, PaperRecord, StoreError, now};
-use crate::store::{FetchedBatch, StubRecord};
+use crate::store::{FetchedBatch, StubRecord, UnresolvedRef};
 
 /// What a crawl failed on.
 #[derive(Debug, thiserror::Error)]
@@ -216,42 +216,82 @@ pub(super) async fn absorb(
 ) -> Result<(), CrawlError> {
     let mut record = to_record(&paper);
     let reference_count = paper.reference_count.unwrap_or(0);
+    let mut unresolved = Vec::new();
     match paper.references.take() {
         Some(refs) => {
             // The nested list and `/references` stop at the same 1,000: nothing more can
             // be fetched, so a longer list is only recorded as cut.
             record.references_truncated = refs.len() >= NESTED_CAP && reference_count > refs.len() as i64;
+            unresolved.extend(unresolved_of(&refs));
             add_neighbours(batch, id, refs, EdgeKind::References, None);
         }
-        None if reference_count > 0 => {
-            let list = s2.edges(id, EdgeKind::References, 0).await?;
-            record.references_truncated = list.truncated;
-            add_edge_list(batch, id, list.edges, EdgeKind::References);
-        }
+        None if reference_count > 0 => match page(s2, id, EdgeKind::References, 0).await? {
+            Some(list) => {
+                record.references_truncated = list.truncated;
+                let refs: Vec<PaperRef> = list.edges.iter().map(|e| e.paper.clone()).collect();
+                unresolved.extend(unresolved_of(&refs));
+                add_edge_list(batch, id, list.edges, EdgeKind::References);
+            }
+            None => record.references_truncated = true,
+        },
         None => {}
     }
+    batch.unresolved.push((id.to_owned(), unresolved));
     if with_citations {
         let citation_count = paper.citation_count.unwrap_or(0);
         match paper.citations.take() {
             Some(cits) if cits.len() >= NESTED_CAP && citation_count > cits.len() as i64 => {
                 let start = cits.len() as u64;
                 add_neighbours(batch, id, cits, EdgeKind::Citations, None);
-                let rest = s2.edges(id, EdgeKind::Citations, start).await?;
-                record.citations_truncated = rest.truncated;
-                add_edge_list(batch, id, rest.edges, EdgeKind::Citations);
+                match page(s2, id, EdgeKind::Citations, start).await? {
+                    Some(rest) => {
+                        record.citations_truncated = rest.truncated;
+                        add_edge_list(batch, id, rest.edges, EdgeKind::Citations);
+                    }
+                    None => record.citations_truncated = true,
+                }
             }
             Some(cits) => add_neighbours(batch, id, cits, EdgeKind::Citations, None),
-            None if citation_count > 0 => {
-                let list = s2.edges(id, EdgeKind::Citations, 0).await?;
-                record.citations_truncated = list.truncated;
-                add_edge_list(batch, id, list.edges, EdgeKind::Citations);
-            }
+            None if citation_count > 0 => match page(s2, id, EdgeKind::Citations, 0).await? {
+                Some(list) => {
+                    record.citations_truncated = list.truncated;
+                    add_edge_list(batch, id, list.edges, EdgeKind::Citations);
+                }
+                None => record.citations_truncated = true,
+            },
             None => {}
         }
         batch.citations_listed.push(id.to_owned());
     }
     batch.papers.push(record);
     Ok(())
+}
+
+/// Pages one paper's references or citations. A page S2 will not give for this paper (a
+/// 404, a body that does not parse) costs this paper its list, marked as cut, not the
+/// level: `None`, with a warning. A passing failure (429s, 5xx, timeouts past the
+/// retries) is the level's error, to try again later.
+async fn page(s2: &S2Client, id: &str, kind: EdgeKind, start: u64) -> Result<Option<crate::s2::EdgeList>, CrawlError> {
+    match s2.edges(id, kind, start).await {
+        Ok(list) => Ok(Some(list)),
+        Err(e) if e.is_transient() => Err(e.into()),
+        Err(e) => {
+            tracing::warn!(paper_id = id, error = %e, "a list Semantic Scholar would not page is recorded as cut");
+            Ok(None)
+        }
+    }
+}
+
+/// The references of a list that S2 could not resolve to a paper, with what it says of
+/// them (entries without even a title say nothing worth listing).
+fn unresolved_of(refs: &[PaperRef]) -> Vec<UnresolvedRef> {
+    refs.iter()
+        .filter(|r| !r.paper_id.as_deref().is_some_and(crate::s2::is_sha))
+        .filter_map(|r| {
+            let title = r.title.as_deref()?.split_whitespace().collect::<Vec<_>>().join(" ");
+            (!title.is_empty()).then_some(UnresolvedRef { title, year: r.year })
+        })
+        .collect()
 }
 
 fn add_edge_list(batch: &mut FetchedBatch, id: &str, edges: Vec<crate::s2::Edge>, kind: EdgeKind) {

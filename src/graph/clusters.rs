@@ -195,7 +195,7 @@ pub fn louvain(w: &Weighted) -> Vec<u32> {
     for _ in 0..MAX_LEVELS {
         let level = aggregated.as_ref().unwrap_or(w);
         let Some(comm) = local_moving(level) else { break };
-        for c in node_comm.iter_mut() {
+        for c in &mut node_comm {
             *c = comm[*c as usize];
         }
         aggregated = Some(aggregate(level, &comm));

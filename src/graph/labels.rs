@@ -79,7 +79,7 @@ impl Texts {
 /// A word as a term: lower case, a plural `s` dropped; `None` for stopwords, numbers and
 /// words of fewer than three letters.
 fn normalise(word: &str) -> Option<String> {
-    if word.chars().count() < 3 || word.chars().all(|c| c.is_numeric()) {
+    if word.chars().count() < 3 || word.chars().all(char::is_numeric) {
         return None;
     }
     let mut w = word.to_lowercase();

@@ -44,6 +44,8 @@ pub struct CrawlGraph {
     refs: Vec<Vec<u32>>,
     cited_by: Vec<Vec<u32>>,
     members_graph: DiGraph<u32, ()>,
+    /// Edges S2 marks as influential (known only from paged lists).
+    influential: std::collections::HashSet<(u32, u32)>,
 }
 
 impl CrawlGraph {
@@ -91,6 +93,22 @@ impl CrawlGraph {
         let b = self.intern(cited);
         self.refs[a as usize].push(b);
         self.cited_by[b as usize].push(a);
+    }
+
+    /// Adds an edge as the store holds it, remembering whether S2 called it influential.
+    pub fn add_row(&mut self, edge: &crate::store::EdgeRow) {
+        self.add_edge(&edge.citing, &edge.cited);
+        if edge.is_influential == Some(true)
+            && let (Some(a), Some(b)) = (self.node(&edge.citing), self.node(&edge.cited))
+            && a != b
+        {
+            self.influential.insert((a, b));
+        }
+    }
+
+    /// Whether S2 calls the citation `citing → cited` influential.
+    pub fn is_influential(&self, citing: u32, cited: u32) -> bool {
+        self.influential.contains(&(citing, cited))
     }
 
     /// Removes duplicate edges and builds the members' subgraph.

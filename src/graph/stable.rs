@@ -88,7 +88,7 @@ mod tests {
     fn prev(id: i64, members: &[&str], label: Option<&str>) -> Previous {
         Previous {
             id,
-            members: members.iter().map(|m| m.to_string()).collect(),
+            members: members.iter().map(std::string::ToString::to_string).collect(),
             user_label: label.map(str::to_owned),
         }
     }

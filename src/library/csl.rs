@@ -9,16 +9,18 @@ use super::{RawEntry, SyntaxError};
 
 /// The items of a CSL-JSON file.
 pub(super) fn entries(text: &str) -> Result<Vec<RawEntry>, SyntaxError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| match e.is_eof() {
-        // Named at the last line with text, not the empty one after it.
-        true => SyntaxError {
-            line: text.trim_end().lines().count().max(1),
-            message: "the JSON ends early: a closing ']', '}' or '\"' is missing".to_owned(),
-        },
-        false => SyntaxError {
-            line: e.line().max(1),
-            message: json_message(&e),
-        },
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            SyntaxError {
+                line: text.trim_end().lines().count().max(1),
+                message: "the JSON ends early: a closing ']', '}' or '\"' is missing".to_owned(),
+            }
+        } else {
+            SyntaxError {
+                line: e.line().max(1),
+                message: json_message(&e),
+            }
+        }
     })?;
     let items = match value {
         Value::Array(items) => items,

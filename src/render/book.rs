@@ -2,17 +2,16 @@
 //! building itself: pure CPU work, run on blocking threads a chunk at a time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::graph::CrawlGraph;
 use crate::ids::S2Id;
-use crate::render::formats::escape::md_inline;
 use crate::render::formats::{bib, person};
 use crate::render::naming::Names;
 use crate::render::notes::LinkItem;
-use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput};
+use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput, Score, Standing};
 use crate::render::notes::{self, index};
-use crate::store::{Crawl, PdfRow, Store, StoreError, StoredPaper, SummaryRow};
-use crate::summarize::summary::{Source, Summary};
+use crate::store::{Crawl, CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
 use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
 use crate::vault::{NoteKey, NoteName};
@@ -79,7 +78,13 @@ pub(super) fn cites_for(authors: &AuthorsByPaper, titles: &Titles) -> HashMap<St
 
 /// Each member's place in every crawl it belongs to.
 #[derive(Debug, Default)]
-pub(super) struct Places(HashMap<String, Vec<CrawlPlace>>);
+pub(super) struct Places {
+    /// Each member's places, one per crawl.
+    pub of: HashMap<String, Vec<CrawlPlace>>,
+    /// Each member's lowest-numbered crawl, with its PageRank and in-crawl citations
+    /// there: the crawl whose analysis its note shows.
+    pub first: HashMap<String, (i64, f64, i64)>,
+}
 
 impl Places {
     /// Reads the stored metrics of `members` in every crawl.
@@ -98,7 +103,14 @@ impl Places {
             .collect();
         let seed_titles = Titles::load(store, &unknown).await?;
         let mut out: HashMap<String, Vec<CrawlPlace>> = HashMap::new();
+        let mut first: HashMap<String, (i64, f64, i64)> = HashMap::new();
         for m in store.metrics_of(members).await? {
+            let lowest = first
+                .entry(m.paper_id.clone())
+                .or_insert((m.crawl_id, m.pagerank, m.cited_in_crawl));
+            if m.crawl_id < lowest.0 {
+                *lowest = (m.crawl_id, m.pagerank, m.cited_in_crawl);
+            }
             let crawl = crawls.get(&m.crawl_id);
             let seed = crawl.and_then(Crawl::seed).map(S2Id::as_str).unwrap_or("");
             let first = if titles.knows(seed) {
@@ -117,7 +129,7 @@ impl Places {
                 of: sizes.get(&m.crawl_id).copied().unwrap_or(0),
             });
         }
-        Ok(Self(out))
+        Ok(Self { of: out, first })
     }
 }
 
@@ -146,25 +158,64 @@ pub(super) struct PaperBook {
     pub library: std::collections::HashSet<String>,
     /// Members' places in their crawls.
     pub places: Places,
+    /// The analysis of the crawl being rendered (`None` for notes of other crawls' papers).
+    pub analysis: Option<(i64, Arc<CrawlAnalysis>)>,
+    /// Cluster notes of that crawl, by cluster id.
+    pub cluster_notes: HashMap<i64, NoteName>,
     /// The date for `refnet_updated`.
     pub today: String,
 }
 
 impl PaperBook {
+    /// What the crawl's analysis says of a member, when this crawl is the lowest-numbered
+    /// one it belongs to (the others leave those properties as they are).
+    fn standing(&self, id: &str) -> Option<Standing> {
+        let (crawl_id, analysis) = self.analysis.as_ref()?;
+        let &(first, pagerank, cited) = self.places.first.get(id)?;
+        if first != *crawl_id {
+            return None;
+        }
+        let mine = analysis.papers.get(id)?;
+        let cluster = mine
+            .cluster_id
+            .and_then(|c| analysis.cluster(c))
+            .map(|c| (c.label.clone(), self.cluster_notes.get(&c.id).cloned()));
+        let similar = analysis
+            .similar
+            .get(id)
+            .map(|list| list.iter().map(|(other, s)| (self.link(other), Score(*s))).collect())
+            .unwrap_or_default();
+        Some(Standing {
+            cluster,
+            similarity: Score(mine.similarity),
+            pagerank: Score(pagerank),
+            in_crawl_citations: cited,
+            similar,
+        })
+    }
+
     /// A link to a paper of the graph.
-    pub fn link(&self, id: &str) -> LinkItem {
+    pub(crate) fn link(&self, id: &str) -> LinkItem {
         LinkItem {
             paper_id: id.to_owned(),
             note: self.noted.get(id).cloned(),
             cite: self.cites.get(id).cloned(),
             title: self.titles.title(id),
             year: self.titles.year(id),
+            influential: false,
         }
     }
 
-    /// Links to graph nodes: papers with notes first, then newest first, then by title.
-    fn links(&self, nodes: &[u32]) -> Vec<LinkItem> {
-        let mut items: Vec<LinkItem> = nodes.iter().map(|&n| self.link(self.graph.id(n))).collect();
+    /// Links to graph nodes, influential citations marked: papers with notes first, then
+    /// newest first, then by title.
+    fn links(&self, nodes: &[u32], influential: impl Fn(u32) -> bool) -> Vec<LinkItem> {
+        let mut items: Vec<LinkItem> = nodes
+            .iter()
+            .map(|&n| LinkItem {
+                influential: influential(n),
+                ..self.link(self.graph.id(n))
+            })
+            .collect();
         items.sort_by(|a, b| {
             b.note
                 .is_some()
@@ -180,13 +231,13 @@ impl PaperBook {
     /// alone unbuilt when its inputs are those it last matched and its file is as it was
     /// then (`still` says: [`Known::still`]) — with its BibTeX entry (citekey, entry),
     /// which `references.bib` reuses.
-    pub fn job(
+    pub(crate) fn job(
         &self,
         p: &StoredPaper,
-        summary: Option<&SummaryRow>,
-        pdf: Option<&PdfRow>,
+        rows: &Rows<'_>,
         still: impl Fn(&Known, &str, &str) -> bool,
     ) -> Option<(Work, Option<BibEntry>)> {
+        let (summary, pdf) = (rows.summaries.get(&p.paper_id), rows.pdfs.get(&p.paper_id));
         let path = self.paths.get(&p.paper_id)?;
         let node = self.graph.node(&p.paper_id);
         let authors: Vec<AuthorLink> = self
@@ -196,6 +247,7 @@ impl PaperBook {
             .flatten()
             .map(|(id, name)| AuthorLink {
                 name: name.clone(),
+                author_id: id.clone(),
                 note: id.as_ref().and_then(|id| self.author_notes.get(id).cloned()),
             })
             .collect();
@@ -206,15 +258,22 @@ impl PaperBook {
         let bibtex = citekey
             .as_ref()
             .map(|key| bib::bibtex_entry(key, &bib_input(p, &names, &types, &url)));
+        let (summary, summary_source) = paper::summary_region(p, summary, pdf);
         let mut input = PaperInput {
             paper: p,
             authors,
             citekey,
-            references: node.map(|n| self.links(self.graph.references(n))).unwrap_or_default(),
-            cited_by: node.map(|n| self.links(self.graph.cited_by(n))).unwrap_or_default(),
-            places: self.places.0.get(&p.paper_id).cloned().unwrap_or_default(),
-            summary: summary_lines(summary, pdf),
-            summary_source: summary.map(|s| s.source.clone()),
+            references: node
+                .map(|n| self.links(self.graph.references(n), |x| self.graph.is_influential(n, x)))
+                .unwrap_or_default(),
+            unresolved: rows.unresolved.get(&p.paper_id).cloned().unwrap_or_default(),
+            cited_by: node
+                .map(|n| self.links(self.graph.cited_by(n), |x| self.graph.is_influential(x, n)))
+                .unwrap_or_default(),
+            places: self.places.of.get(&p.paper_id).cloned().unwrap_or_default(),
+            standing: self.standing(&p.paper_id),
+            summary,
+            summary_source,
             local_pdf: pdf
                 .and_then(|p| p.file.clone())
                 .filter(|f| f.starts_with(ATTACHMENTS_DIR)),
@@ -235,13 +294,28 @@ impl PaperBook {
             key,
             path: path.clone(),
             fresh: paper::paper_fresh(&input),
-            owned: paper::PAPER_KEYS,
+            owned: if input.standing.is_some() {
+                paper::PAPER_KEYS
+            } else {
+                paper::keys_without_standing()
+            },
             identity: ("s2_id", p.paper_id.clone()),
             inputs,
             known: known.cloned(),
         };
         Some((Work::Write(job), entry))
     }
+}
+
+/// The rows of one chunk of papers that their notes read, by paper id.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Rows<'a> {
+    /// Newest summaries.
+    pub summaries: &'a HashMap<String, SummaryRow>,
+    /// PDF states.
+    pub pdfs: &'a HashMap<String, PdfRow>,
+    /// References S2 could not resolve.
+    pub unresolved: &'a HashMap<String, Vec<UnresolvedRef>>,
 }
 
 /// A note to write, or one left alone unbuilt.
@@ -276,44 +350,4 @@ pub(super) fn bib_input<'a>(
         url: Some(url),
         publication_types: types,
     }
-}
-
-/// The Summary region's lines (escaped Markdown): the summary's parts, where its text
-/// came from, and why the PDF was not used when it was not.
-pub(super) fn summary_lines(summary: Option<&SummaryRow>, pdf: Option<&PdfRow>) -> Vec<String> {
-    let mut lines = Vec::new();
-    if let Some(row) = summary {
-        let parts: Summary = serde_json::from_str(&row.body).unwrap_or_default();
-        if !parts.tldr.trim().is_empty() {
-            lines.push("> [!summary] TL;DR".to_owned());
-            lines.push(format!("> {}", md_inline(&parts.tldr)));
-            lines.push(String::new());
-        }
-        for (label, text) in [
-            ("Problem", &parts.problem),
-            ("Method", &parts.method),
-            ("Results", &parts.results),
-            ("Limitations", &parts.limitations),
-        ] {
-            if !text.trim().is_empty() {
-                lines.push(format!("**{label}.** {}", md_inline(text)));
-                lines.push(String::new());
-            }
-        }
-        let date = chrono::DateTime::from_timestamp(row.created_at, 0)
-            .map(|d| d.date_naive().to_string())
-            .unwrap_or_default();
-        lines.push(format!(
-            "_Summarized from {} by {} ({}), {date}._",
-            Source::describe(&row.source),
-            md_inline(&row.model),
-            md_inline(&row.prompt_version)
-        ));
-    }
-    if let Some(pdf) = pdf.filter(|p| p.status != crate::store::PdfStatus::Text)
-        && let Some(reason) = &pdf.reason
-    {
-        lines.push(format!("_The open-access PDF was not used: {}._", md_inline(reason)));
-    }
-    lines
 }

@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tracing::warn;
 
-use super::{CHUNK, FileFate, MAP_NODES, RenderError, RenderReport, blocking, write_jobs};
+use super::{CHUNK, FileFate, RenderError, RenderReport, blocking, write_jobs};
 use crate::context::Context;
-use crate::graph::CrawlGraph;
 use crate::render::book::{BibEntry, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
 use crate::render::formats::{bib, canvas};
 use crate::render::naming::{self, Names, Wanted};
@@ -71,6 +70,7 @@ pub(super) async fn render_authors(
                         cite: book.cites.get(p).or_else(|| other_cites.get(p)).cloned(),
                         title: titles.title(p),
                         year: titles.year(p),
+                        influential: false,
                     }
                 })
                 .collect();
@@ -139,6 +139,7 @@ pub(super) async fn render_index(
             .take(index::TOP)
             .map(|m| (book.link(&m.paper_id), m.pagerank_rank))
             .collect(),
+        analysis: index_analysis(crawl, book),
         news: names
             .news_notes(crawl.crawl_id)
             .into_iter()
@@ -165,6 +166,46 @@ pub(super) async fn render_index(
     write_jobs(ctx, vault, names, vec![job], today).await
 }
 
+/// What the index shows of the crawl's analysis: the top of each ranking.
+fn index_analysis(crawl: &Crawl, book: &PaperBook) -> Option<index::IndexAnalysis> {
+    let (_, a) = book.analysis.as_ref()?;
+    let seeds: HashSet<&str> = crawl.seeds.iter().map(crate::ids::S2Id::as_str).collect();
+    let mut similar: Vec<(&String, f64)> = a
+        .papers
+        .iter()
+        .filter(|(id, p)| p.similarity > 0.0 && !seeds.contains(id.as_str()))
+        .map(|(id, p)| (id, p.similarity))
+        .collect();
+    similar.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.cmp(y.0)));
+    let ranked = |list: &[(String, f64)]| -> Vec<(LinkItem, i64)> {
+        list.iter()
+            .take(index::TOP)
+            .map(|(id, n)| (book.link(id), n.round() as i64))
+            .collect()
+    };
+    Some(index::IndexAnalysis {
+        similar_to_seed: similar
+            .into_iter()
+            .take(index::TOP)
+            .map(|(id, s)| (book.link(id), s))
+            .collect(),
+        prior: ranked(&a.prior),
+        derivative: ranked(&a.derivative),
+        clusters: a
+            .clusters
+            .iter()
+            .map(|c| {
+                (
+                    book.cluster_notes.get(&c.id).cloned(),
+                    c.label.clone(),
+                    c.size,
+                    c.top_paper.as_deref().map(|t| book.link(t)),
+                )
+            })
+            .collect(),
+    })
+}
+
 /// A refresh that brought something, for its what's-new note.
 #[derive(Debug)]
 pub(super) struct NewsPlan {
@@ -181,7 +222,7 @@ pub(super) struct NewsPlan {
 impl NewsPlan {
     /// The plan for the crawl's current run, if it is a refresh with news that has
     /// fetched all its levels.
-    pub async fn of(store: &Store, crawl: &Crawl, seed_title: &str) -> Result<Option<Self>, StoreError> {
+    pub(crate) async fn of(store: &Store, crawl: &Crawl, seed_title: &str) -> Result<Option<Self>, StoreError> {
         if !crawl.fetched() || crawl.status == CrawlStatus::Failed {
             return Ok(None);
         }
@@ -204,7 +245,7 @@ impl NewsPlan {
     }
 
     /// The names the note may take.
-    pub fn wanted(&self) -> Wanted {
+    pub(crate) fn wanted(&self) -> Wanted {
         let title = news::news_title(&self.index_title, &index::date(self.refresh.started_at));
         Wanted {
             key: self.key.clone(),
@@ -268,9 +309,12 @@ pub(super) async fn render_map(
     vault: &Vault,
     names: &Names,
     crawl: &Crawl,
-    graph: &CrawlGraph,
+    book: &PaperBook,
     metrics: &[MetricRow],
+    max_nodes: usize,
 ) -> Result<RenderReport, RenderError> {
+    let graph = &book.graph;
+    let analysis = book.analysis.as_ref().map(|(_, a)| a);
     let papers: Vec<canvas::MapPaper> = metrics
         .iter()
         .filter_map(|m| {
@@ -280,6 +324,10 @@ pub(super) async fn render_map(
                 file: row.path.clone(),
                 depth: m.depth.max(0) as u32,
                 weight: m.pagerank,
+                cluster: analysis.and_then(|a| a.papers.get(&m.paper_id)?.cluster_id),
+                similarity: analysis
+                    .and_then(|a| a.papers.get(&m.paper_id))
+                    .map_or(0.0, |p| p.similarity),
             })
         })
         .collect();
@@ -287,11 +335,20 @@ pub(super) async fn render_map(
         .member_edges()
         .map(|(a, b)| (graph.id(a).to_owned(), graph.id(b).to_owned()))
         .collect();
-    let fresh = canvas::layout(&canvas::MapInput {
+    let input = canvas::MapInput {
         papers,
         edges,
-        max_nodes: MAP_NODES,
-    });
+        max_nodes,
+        clusters: analysis
+            .map(|a| a.clusters.iter().map(|c| (c.id, c.label.clone())).collect())
+            .unwrap_or_default(),
+    };
+    // By cluster when the analysis found any; else rings by depth.
+    let fresh = if input.clusters.is_empty() {
+        canvas::layout(&input)
+    } else {
+        canvas::layout_by_cluster(&input)
+    };
     let path = map_path(names, crawl.crawl_id);
     let outcome = blocking(vault, move |v| -> Result<Option<FileFate>, VaultError> {
         let existing = match v.read(&path) {

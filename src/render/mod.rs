@@ -9,7 +9,9 @@
 //! built and written in chunks so memory stays bounded on large crawls; file work runs off
 //! the async runtime.
 
+mod author_choice;
 mod book;
+mod clusters;
 mod companions;
 pub mod formats;
 pub mod naming;
@@ -31,6 +33,7 @@ use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{NoteKey, Vault, VaultError};
 use book::{AuthorsByPaper, BibEntry, Titles, authors_by_paper};
+use formats::base::{self, PAPERS_BASE};
 use formats::bib;
 use naming::{Names, Wanted};
 use notes::index;
@@ -39,8 +42,6 @@ pub use report::{FileFate, FolderCounts, RenderReport};
 
 /// Paper notes built and written at a time.
 const CHUNK: usize = 500;
-/// Most papers on a crawl's canvas (the seed first, then by depth and PageRank).
-const MAP_NODES: usize = 300;
 /// Citekeys tried before falling back to the paper's id: the base, then `a` to `e`.
 const CITEKEY_SUFFIXES: usize = 6;
 
@@ -80,21 +81,29 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
             report.count(path, FileFate::Created);
         }
     }
+    // The Bases file over the paper notes: written once, the user's after that.
+    let create_base = |v: &Vault| -> Result<bool, VaultError> {
+        if v.exists(PAPERS_BASE) {
+            return Ok(false);
+        }
+        v.create(PAPERS_BASE, &base::papers_base())
+    };
+    if blocking(&vault, create_base).await?? {
+        report.count(PAPERS_BASE, FileFate::Created);
+    }
     let today = chrono::Utc::now().date_naive().to_string();
 
     // The crawl's graph and its metrics.
     let members = store.fetched_members(crawl_id).await?;
     let mut graph = CrawlGraph::new(&members);
     let member_ids = graph.member_ids().to_vec();
-    store
-        .for_each_edge_touching(&member_ids, |e| graph.add_edge(&e.citing, &e.cited))
-        .await?;
+    store.for_each_edge_touching(&member_ids, |e| graph.add_row(&e)).await?;
     graph.finish();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     let metrics = graph.metrics(crawl_id);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
-    let analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
+    let mut analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), runs = analysis.runs, "render: analysis ready");
     debug!(crawl_id, elapsed = ?started.elapsed(), papers = member_ids.len(), "render: graph ready");
 
@@ -102,34 +111,39 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let authors = authors_by_paper(store, &member_ids).await?;
     let titles = Titles::load(store, graph.ids()).await?;
     let mut names = Names::load(store).await?;
+    let with_notes =
+        author_choice::choose(store, &vault, &mut names, ctx.settings.notes.author_notes, &authors).await?;
     let first = crawl.seed().map(|s| titles.title(s.as_str())).unwrap_or_default();
     let seed_title = index::seeds_title(&first, crawl.seeds.len());
     let news_plan = companions::NewsPlan::of(store, &crawl, &seed_title).await?;
-    let mut wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &names);
+    let mut wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &with_notes, &names);
     if let Some(plan) = &news_plan
         && !names.has(&plan.key)
     {
         wanted.push(plan.wanted());
     }
+    wanted.extend(clusters::wanted(crawl_id, &analysis, &names));
     names.claim(store, &vault, wanted).await?;
     names.find_moved(&vault).await?;
+    clusters::read_labels(store, &vault, &names, crawl_id, &mut analysis).await?;
     let citekeys = ensure_citekeys(store, &member_ids, &titles, &authors).await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: names and citekeys ready");
 
     // Paper notes, a chunk at a time, built and written off the runtime.
-    let book = Arc::new(
-        paper_notes::book(
-            store,
-            &names,
-            graph,
-            titles,
-            authors,
-            citekeys,
-            &member_ids,
-            today.clone(),
-        )
-        .await?,
-    );
+    let mut book = paper_notes::book(
+        store,
+        &names,
+        graph,
+        titles,
+        authors,
+        citekeys,
+        &member_ids,
+        today.clone(),
+    )
+    .await?;
+    book.cluster_notes = clusters::notes_of(crawl_id, &analysis, &names);
+    book.analysis = Some((crawl_id, Arc::new(analysis)));
+    let book = Arc::new(book);
     let mut bib_entries: HashMap<String, BibEntry> = HashMap::with_capacity(member_ids.len());
     report.absorb(paper_notes::write(ctx, &vault, &mut names, &book, &member_ids, &mut bib_entries).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
@@ -144,12 +158,18 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
 
     report.absorb(companions::render_authors(ctx, &vault, &mut names, &book, &today).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: author notes written");
+    let index_note = (
+        names.name(&NoteKey::Index(crawl_id)),
+        index::index_title(crawl_id, &seed_title),
+    );
+    report.absorb(clusters::render(ctx, &vault, &mut names, &book, index_note, &today).await?);
     report
         .absorb(companions::render_index(ctx, &vault, &mut names, &crawl, &seed_title, &book, &metrics, &today).await?);
     if let Some(plan) = &news_plan {
         report.absorb(companions::render_news(ctx, &vault, &mut names, plan, &book, &today).await?);
     }
-    report.absorb(companions::render_map(&vault, &names, &crawl, &book.graph, &metrics).await?);
+    report
+        .absorb(companions::render_map(&vault, &names, &crawl, &book, &metrics, ctx.settings.notes.map_papers).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written(), "render: done");
@@ -175,6 +195,7 @@ fn wanted_names(
     members: &[String],
     titles: &Titles,
     authors: &AuthorsByPaper,
+    with_notes: &HashSet<String>,
     names: &Names,
 ) -> Vec<Wanted> {
     let mut wanted: Vec<Wanted> = members
@@ -193,6 +214,7 @@ fn wanted_names(
     for list in members.iter().filter_map(|id| authors.get(id)) {
         for (author_id, name) in list {
             if let Some(aid) = author_id
+                && with_notes.contains(aid)
                 && seen.insert(aid.clone())
                 && !names.has(&NoteKey::author(aid.as_str()))
             {

@@ -112,6 +112,14 @@ impl Names {
             .collect()
     }
 
+    /// Drops notes refnet no longer keeps.
+    pub fn forget(&mut self, keys: &[NoteKey]) {
+        for key in keys {
+            self.rows.remove(key);
+            self.names.remove(key);
+        }
+    }
+
     /// Records that a note now lives at `path` (found moved).
     pub fn set_path(&mut self, key: &NoteKey, path: &str) {
         if let Some(mut row) = self.rows.get(key).cloned() {

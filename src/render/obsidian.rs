@@ -6,7 +6,7 @@
 use crate::vault::{Vault, VaultError};
 
 /// `.obsidian/graph.json`: one colour per kind of refnet note (`rgb` = R<<16 | G<<8 | B).
-const GRAPH: &str = r##"{
+const GRAPH: &str = r#"{
   "colorGroups": [
     {"query": "path:\"refnet/papers\"", "color": {"a": 1, "rgb": 5142951}},
     {"query": "path:\"refnet/authors\"", "color": {"a": 1, "rgb": 15105570}},
@@ -14,10 +14,10 @@ const GRAPH: &str = r##"{
     {"query": "path:\"refnet/news\"", "color": {"a": 1, "rgb": 3066993}}
   ]
 }
-"##;
+"#;
 
 /// `.obsidian/types.json`: the types of refnet's properties, so they never flip type.
-const TYPES: &str = r##"{
+const TYPES: &str = r#"{
   "types": {
     "aliases": "aliases",
     "tags": "tags",
@@ -35,6 +35,14 @@ const TYPES: &str = r##"{
     "citation_count": "number",
     "influential_citation_count": "number",
     "reference_count": "number",
+    "in_crawl_citations": "number",
+    "pagerank": "number",
+    "similarity": "number",
+    "cluster": "text",
+    "status": "text",
+    "refnet_cluster": "text",
+    "label": "text",
+    "terms": "multitext",
     "fields_of_study": "multitext",
     "in_library": "checkbox",
     "summary_source": "text",
@@ -61,7 +69,7 @@ const TYPES: &str = r##"{
     "cited_more": "number"
   }
 }
-"##;
+"#;
 
 /// The files [`prepare_new_vault`] writes.
 pub const FILES: [&str; 2] = [".obsidian/graph.json", ".obsidian/types.json"];

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::book::{AuthorsByPaper, BibEntry, PaperBook, Places, Titles, Work, authors_by_paper, cites_for};
+use super::book::{AuthorsByPaper, BibEntry, PaperBook, Places, Rows, Titles, Work, authors_by_paper, cites_for};
 use super::naming::Names;
 use super::report::record;
 use super::{CHUNK, RenderError, RenderReport, blocking};
@@ -73,6 +73,8 @@ pub(super) async fn book(
         citekeys,
         library,
         places,
+        analysis: None,
+        cluster_notes: HashMap::new(),
         today,
     })
 }
@@ -87,9 +89,7 @@ pub(super) async fn book_of(
 ) -> Result<PaperBook, StoreError> {
     let as_members: Vec<(String, i64)> = papers.iter().map(|id| (id.clone(), 0)).collect();
     let mut graph = CrawlGraph::new(&as_members);
-    store
-        .for_each_edge_touching(papers, |e| graph.add_edge(&e.citing, &e.cited))
-        .await?;
+    store.for_each_edge_touching(papers, |e| graph.add_row(&e)).await?;
     graph.finish();
     let authors = authors_by_paper(store, papers).await?;
     let titles = Titles::load(store, graph.ids()).await?;
@@ -136,9 +136,15 @@ pub(super) async fn write(
             .into_iter()
             .map(|p| (p.paper_id.clone(), p))
             .collect();
+        let unresolved = store.unresolved_references(chunk).await?;
         let (shared, moved) = (book.clone(), names.moved());
         let (outcomes, entries) = blocking(vault, move |v| {
-            build_and_write(v, &shared, &papers, &summaries, &pdfs, &moved)
+            let rows = Rows {
+                summaries: &summaries,
+                pdfs: &pdfs,
+                unresolved: &unresolved,
+            };
+            build_and_write(v, &shared, &papers, &rows, &moved)
         })
         .await??;
         bib_entries.extend(entries);
@@ -158,8 +164,7 @@ fn build_and_write(
     vault: &Vault,
     book: &PaperBook,
     papers: &[StoredPaper],
-    summaries: &HashMap<String, SummaryRow>,
-    pdfs: &HashMap<String, PdfRow>,
+    rows: &Rows<'_>,
     moved: &Moved,
 ) -> Result<Built, RenderError> {
     std::thread::scope(|scope| {
@@ -168,7 +173,7 @@ fn build_and_write(
             let mut entries = Vec::with_capacity(papers.len());
             let still = |known: &Known, path: &str, inputs: &str| known.still(vault, path, inputs);
             for p in papers {
-                let Some((work, entry)) = book.job(p, summaries.get(&p.paper_id), pdfs.get(&p.paper_id), still) else {
+                let Some((work, entry)) = book.job(p, rows, still) else {
                     continue;
                 };
                 entries.extend(entry.map(|e| (p.paper_id.clone(), e)));

@@ -5,25 +5,29 @@
 //! - every request of the process waits on one governor limiter (`REFNET_S2_RPS`);
 //! - 429, 5xx, timeouts and dropped connections are retried with exponential backoff and
 //!   jitter, honouring `Retry-After` if one ever comes; 400/404 are never retried;
+//! - one request, retries and waits included, gives up after `s2.give_up_secs` (an API
+//!   that accepts connections and never answers ends the run in bounded time), and the
+//!   request waiting longest is shown on the progress line (`send`);
 //! - papers are fetched with `POST /paper/batch` (≤ 500 ids, `null` for unknown ids); a
 //!   batch the API refuses as too large (the 10 MB cap) is split in halves and retried;
 //! - `/references` and `/citations` are paged (limit ≤ 1000) only up to what the API can
 //!   reach (1,000 references, 10,000 citations); a longer list is reported as truncated.
 
 pub mod model;
+mod send;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::StatusCode;
-use tracing::{Instrument, debug, info_span, warn};
+use tracing::debug;
 
 use crate::metrics::Counters;
-use crate::retry::{Backoff, retry_after};
+use crate::retry::Backoff;
 use crate::secret::Secret;
 use crate::settings::S2Settings;
-use model::{EdgePage, ErrorBody, Paper, PaperRef};
+use model::{EdgePage, Paper, PaperRef};
+pub use send::Waiting;
 
 /// How far `/references` can be paged: the API returns nothing past offset 1000.
 pub const REFERENCES_REACH: u64 = 1_000;
@@ -74,6 +78,18 @@ pub enum S2Error {
         /// Attempts made.
         attempts: u32,
     },
+    /// No answer within `s2.give_up_secs`, retries and waits included (a hung API).
+    #[error(
+        "Semantic Scholar gave no answer for {what} within {secs} s ({reason}): check the network or REFNET_S2_URL, or raise s2.give_up_secs"
+    )]
+    GaveUp {
+        /// What was asked for.
+        what: String,
+        /// The give-up bound, in seconds.
+        secs: u64,
+        /// Why the last attempt failed.
+        reason: String,
+    },
     /// No answer at all after every retry.
     #[error(
         "cannot reach Semantic Scholar at {base} after {attempts} attempts ({reason}): check the network or REFNET_S2_URL"
@@ -98,7 +114,8 @@ pub enum S2Error {
 
 impl S2Error {
     /// Whether trying again later could help (the API or network was unwell), as opposed
-    /// to a request that will always fail.
+    /// to a request that will always fail. A request that used up `s2.give_up_secs` is
+    /// not: that bound is the user's, and the run ends on it (to be resumed by hand).
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
@@ -172,7 +189,9 @@ pub struct S2Client {
     backoff: Backoff,
     max_retries: u32,
     timeout: Duration,
+    give_up_after: Duration,
     counters: Arc<Counters>,
+    in_flight: Arc<send::InFlight>,
 }
 
 impl std::fmt::Debug for S2Client {
@@ -205,7 +224,9 @@ impl S2Client {
             },
             max_retries: settings.max_retries,
             timeout: settings.timeout,
+            give_up_after: settings.give_up_after,
             counters,
+            in_flight: Arc::default(),
         }
     }
 
@@ -297,142 +318,6 @@ impl S2Client {
                 _ => return Ok(list),
             }
         }
-    }
-
-    /// Sends one logical request, waiting on the limiter before every attempt and
-    /// retrying what is worth retrying. Returns the body of a 200.
-    async fn send(&self, what: &str, build: impl Fn() -> reqwest::RequestBuilder) -> Result<bytes::Bytes, S2Error> {
-        let attempts = self.max_retries + 1;
-        let mut last_failure = Failure::None;
-        for attempt in 0..attempts {
-            if attempt > 0 {
-                let wait = last_failure
-                    .retry_after()
-                    .unwrap_or_else(|| self.backoff.delay(attempt - 1));
-                debug!(what, attempt, ?wait, "retrying S2 request");
-                tokio::time::sleep(wait).await;
-            }
-            self.limiter.until_ready().await;
-            self.counters.s2_requests.inc();
-            let mut request = build().timeout(self.timeout);
-            if let Some(key) = &self.key {
-                request = request.header("x-api-key", key.expose());
-            }
-            let span = info_span!("s2_request", what, attempt);
-            let outcome = async {
-                match request.send().await {
-                    Ok(response) => {
-                        let status = response.status();
-                        let headers = response.headers().clone();
-                        match response.bytes().await {
-                            Ok(body) => Ok((status, headers, body)),
-                            Err(e) => Err(e),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            .instrument(span)
-            .await;
-            let (status, headers, body) = match outcome {
-                Ok(answer) => answer,
-                Err(e) => {
-                    self.counters.s2_failures.inc();
-                    warn!(what, attempt, error = %describe_transport(&e), "S2 request failed");
-                    last_failure = Failure::Transport(describe_transport(&e));
-                    continue;
-                }
-            };
-            match status {
-                StatusCode::OK => return Ok(body),
-                StatusCode::BAD_REQUEST => {
-                    return Err(S2Error::BadRequest {
-                        what: what.to_owned(),
-                        message: ErrorBody::describe(&body),
-                    });
-                }
-                StatusCode::NOT_FOUND => return Err(S2Error::NotFound(what.to_owned())),
-                StatusCode::FORBIDDEN => {
-                    let message = ErrorBody::describe(&body);
-                    return Err(match self.key {
-                        Some(_) => S2Error::KeyRefused(message),
-                        None => S2Error::Forbidden(message),
-                    });
-                }
-                StatusCode::TOO_MANY_REQUESTS => {
-                    self.counters.s2_throttled.inc();
-                    warn!(what, attempt, "S2 answered 429");
-                    last_failure = Failure::Throttled(retry_after(&headers));
-                }
-                s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
-                    self.counters.s2_failures.inc();
-                    let message = ErrorBody::describe(&body);
-                    warn!(what, attempt, status = s.as_u16(), %message, "S2 server error");
-                    last_failure = Failure::Status(s.as_u16(), message, retry_after(&headers));
-                }
-                s => {
-                    return Err(S2Error::Server {
-                        status: s.as_u16(),
-                        what: what.to_owned(),
-                        message: ErrorBody::describe(&body),
-                        attempts: attempt + 1,
-                    });
-                }
-            }
-        }
-        Err(match last_failure {
-            Failure::Throttled(_) => S2Error::RateLimited { attempts },
-            Failure::Status(status, message, _) => S2Error::Server {
-                status,
-                what: what.to_owned(),
-                message,
-                attempts,
-            },
-            Failure::Transport(reason) => S2Error::Unreachable {
-                base: self.base.clone(),
-                reason,
-                attempts,
-            },
-            Failure::None => S2Error::Unreachable {
-                base: self.base.clone(),
-                reason: "no attempt was made".to_owned(),
-                attempts: 0,
-            },
-        })
-    }
-}
-
-/// Why the previous attempt failed, to choose the wait and the final error.
-enum Failure {
-    None,
-    Throttled(Option<Duration>),
-    Status(u16, String, Option<Duration>),
-    Transport(String),
-}
-
-impl Failure {
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Throttled(after) | Self::Status(_, _, after) => *after,
-            _ => None,
-        }
-    }
-}
-
-/// A transport error in a few words, without the URL (which the caller knows).
-fn describe_transport(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "connection refused or unreachable".to_owned()
-    } else if e.is_body() || e.is_decode() {
-        "the answer was cut off".to_owned()
-    } else {
-        let mut text = e.to_string();
-        if let Some(url) = e.url() {
-            text = text.replace(url.as_str(), "the API");
-        }
-        text.chars().take(120).collect()
     }
 }
 

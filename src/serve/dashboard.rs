@@ -10,7 +10,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::api::{self, Submitted};
+use super::api;
+use super::submit::{self, Submitted};
 use super::{AppState, SESSION_COOKIE, same, session_value};
 use crate::context::Context;
 use crate::queue::run_prefix;
@@ -242,11 +243,11 @@ fn form_fields(form: &CrawlForm) -> Map<String, Value> {
 
 /// `POST /crawls`.
 pub async fn start_crawl(State(state): State<AppState>, Form(form): Form<CrawlForm>) -> Response {
-    let request = match api::crawl_request(&form_fields(&form)) {
+    let request = match submit::crawl_request(&form_fields(&form)) {
         Ok(r) => r,
         Err(e) => return back(&e.message),
     };
-    match api::submit(&state.ctx, &request).await {
+    match submit::submit(&state.ctx, &request).await {
         Ok(Submitted::Started(c)) => back(&format!(
             "Crawl {} of {} started (run {}).",
             c.crawl_id, c.seed_input, c.run

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod dashboard;
 pub mod prometheus;
+pub mod submit;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

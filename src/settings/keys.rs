@@ -33,7 +33,7 @@ type Apply = dyn Fn(&mut Settings, Raw<'_>) -> Option<()> + Send + Sync;
 
 impl Key {
     /// Reads `raw` and stores it; `None` = not valid (the caller says where it came from).
-    pub fn apply(&self, settings: &mut Settings, raw: Raw<'_>) -> Option<()> {
+    pub(crate) fn apply(&self, settings: &mut Settings, raw: Raw<'_>) -> Option<()> {
         (self.apply)(settings, raw)
     }
 

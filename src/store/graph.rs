@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::ids::S2Id;
 
-use super::records::{EdgeRow, FetchedBatch, StoredPaper};
+use super::records::{EdgeRow, FetchedBatch, StoredPaper, UnresolvedRef};
 use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db, placeholders, rows_per_statement};
 
 const PAPER_COLUMNS: &str = "paper_id, corpus_id, doi, arxiv, external_ids, title, abstract, tldr, venue, year, \
@@ -173,6 +173,23 @@ impl Store {
                     .await
                     .doing("marking members fetched")?;
             }
+            for (citing, list) in &batch.unresolved {
+                sqlx::query("DELETE FROM unresolved_references WHERE citing = $1")
+                    .bind(citing.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .doing("replacing unresolved references")?;
+                for (ord, r) in list.iter().enumerate() {
+                    sqlx::query("INSERT INTO unresolved_references (citing, ord, title, year) VALUES ($1, $2, $3, $4)")
+                        .bind(citing.clone())
+                        .bind(ord as i64)
+                        .bind(r.title.clone())
+                        .bind(r.year)
+                        .execute(&mut *tx)
+                        .await
+                        .doing("storing unresolved references")?;
+                }
+            }
             for (id, reason) in &batch.missing {
                 sqlx::query(
                     "UPDATE crawl_members SET checked_run = $1, missing = $2 WHERE crawl_id = $3 AND paper_id = $4",
@@ -222,6 +239,29 @@ impl Store {
             .fetch_optional(pool)
             .await
             .doing("looking up a paper id"))
+    }
+
+    /// The references S2 could not resolve, of each of `ids` that has some, in order.
+    pub async fn unresolved_references(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<UnresolvedRef>>, StoreError> {
+        let rows: Vec<(String, String, Option<i64>)> = self
+            .select_by_ids(
+                ids,
+                |set| {
+                    format!(
+                        "SELECT citing, title, year FROM unresolved_references WHERE citing IN ({set}) ORDER BY citing, ord"
+                    )
+                },
+                "reading unresolved references",
+            )
+            .await?;
+        let mut out: std::collections::HashMap<String, Vec<UnresolvedRef>> = std::collections::HashMap::new();
+        for (citing, title, year) in rows {
+            out.entry(citing).or_default().push(UnresolvedRef { title, year });
+        }
+        Ok(out)
     }
 
     /// Papers by id (stubs included), in no particular order.

@@ -153,9 +153,7 @@ impl Store {
                             tx.commit().await.doing("committing jobs")?;
                             return Ok(count);
                         }
-                        Err(apalis_postgres::Error::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-                            continue;
-                        }
+                        Err(apalis_postgres::Error::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {}
                         Err(e) => {
                             return Err(StoreError::Corrupt {
                                 doing: "enqueueing jobs",
@@ -222,6 +220,27 @@ impl Store {
             }
         }
         .doing("listing dead jobs")
+    }
+
+    /// The error a job's last attempt ended with, as text (`None` when it has none, or
+    /// no such job): what a job given up for lost workers really failed on before.
+    pub async fn last_job_error(&self, task_id: &str) -> Result<Option<String>, StoreError> {
+        let stored: Option<Option<String>> = match &self.db {
+            Db::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT last_result FROM Jobs WHERE id = $1")
+                    .bind(task_id.to_owned())
+                    .fetch_optional(pool)
+                    .await
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT last_result::TEXT FROM apalis.jobs WHERE id = $1")
+                    .bind(task_id.to_owned())
+                    .fetch_optional(pool)
+                    .await
+            }
+        }
+        .doing("reading a job's last error")?;
+        Ok(stored.flatten().and_then(|raw| error_text(&raw)))
     }
 
     /// Puts dead jobs back in their queue with fresh attempts: one by id, or all.
@@ -414,109 +433,18 @@ fn like_escape(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Pushes one job per (key, status, attempts, run_at) on `queue` and sets its state.
-    async fn put(store: &Store, queue: &str, jobs: &[(&str, &str, i32, i64)]) {
-        let input: Vec<JobInput> = jobs
-            .iter()
-            .map(|(key, ..)| JobInput {
-                args: b"{}".to_vec(),
-                key: (*key).to_owned(),
-                priority: 0,
-                max_attempts: 3,
-            })
-            .collect();
-        assert_eq!(store.push_jobs(queue, &input).await.expect("push"), jobs.len());
-        let (table, time) = match &store.db {
-            Db::Sqlite(_) => ("Jobs", "$3"),
-            Db::Postgres(_) => ("apalis.jobs", "to_timestamp($3)"),
-        };
-        let sql = format!("UPDATE {table} SET status = $1, attempts = $2, run_at = {time} WHERE idempotency_key = $4");
-        for (key, status, attempts, run_at) in jobs {
-            let done = crate::store::on_db!(&store.db, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(*status)
-                .bind(*attempts)
-                .bind(*run_at)
-                .bind(*key)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()));
-            assert_eq!(done.expect("set the job's state"), 1, "{key}");
-        }
-    }
-
-    /// The oldest claimable job per queue: pending or retryable, and due; running,
-    /// done, dead and later jobs do not count, nor do queues without a claimable job.
-    async fn oldest_pending_counts_only_claimable_due_jobs(store: &Store) {
-        let now = 1_000_000;
-        put(
-            store,
-            "crawl",
-            &[
-                ("c-pending", "Pending", 0, now - 100),
-                ("c-newer", "Pending", 0, now - 40),
-                ("c-later", "Pending", 0, now + 500),
-                ("c-running", "Running", 1, now - 5_000),
-                ("c-done", "Done", 1, now - 8_000),
-                ("c-killed", "Killed", 1, now - 7_000),
-            ],
-        )
-        .await;
-        put(
-            store,
-            "summarize",
-            &[
-                ("s-retry", "Failed", 1, now - 250),
-                ("s-dead", "Failed", 3, now - 9_000),
-                ("s-due-now", "Pending", 0, now),
-            ],
-        )
-        .await;
-        put(
-            store,
-            "render",
-            &[("r-later", "Failed", 1, now + 60), ("r-queued", "Queued", 0, now - 60)],
-        )
-        .await;
-
-        let oldest = store.oldest_pending(now).await.expect("oldest pending");
-
-        let want = [("crawl", 100), ("summarize", 250)].map(|(queue, age_seconds)| OldestPending {
-            queue: queue.to_owned(),
-            age_seconds,
-        });
-        assert_eq!(oldest, want);
-        assert_eq!(
-            store.oldest_pending(now - 1_000_000).await.expect("oldest"),
-            [],
-            "nothing due yet"
-        );
-    }
-
-    #[tokio::test]
-    async fn oldest_pending_on_sqlite() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("jobs.sqlite").display());
-        let store = Store::open(&url).await.expect("store");
-        oldest_pending_counts_only_claimable_due_jobs(&store).await;
-    }
-
-    #[tokio::test]
-    async fn oldest_pending_on_postgres() {
-        let Some(admin) = crate::testkit::pg::test_server() else {
-            return;
-        };
-        let db = crate::testkit::pg::ScratchDb::create(&admin, "refnet_u").await;
-        let store = Store::open(&db.url).await.expect("store");
-        oldest_pending_counts_only_claimable_due_jobs(&store).await;
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_escape("c1r2:"), "c1r2:");
-        assert_eq!(like_escape("a_b%c\\"), "a\\_b\\%c\\\\");
-    }
+/// The error text of a stored result: apalis keeps `{"Err": "…"}` (or a bare string);
+/// a success or an empty text is no error.
+fn error_text(raw: &str) -> Option<String> {
+    let text = match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Object(map)) => map.get("Err")?.as_str()?.to_owned(),
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Null) => return None,
+        _ => raw.to_owned(),
+    };
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,7 @@ mod analysis;
 mod crawls;
 mod graph;
 mod jobs;
+mod members;
 mod metrics;
 mod notes;
 mod records;
@@ -26,11 +27,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis};
-pub use crawls::{Crawl, CrawlStats, MemberInfo, NewCrawl, NewSeed, seed_key};
+pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
+pub use members::{CrawlStats, MemberInfo};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRecord, NoteRow};
-pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, title_or_id};
+pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, UnresolvedRef, title_or_id};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
 pub(crate) use status::stored_enum;
 pub use status::{CorruptValue, CrawlStatus, Direction, PdfStatus};
@@ -225,7 +227,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        on_db!(&self.db, pool => pool.close().await)
+        on_db!(&self.db, pool => pool.close().await);
     }
 }
 

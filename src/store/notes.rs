@@ -180,6 +180,24 @@ impl Store {
             tx.commit().await.doing("committing note state")
         })
     }
+
+    /// Forgets notes refnet no longer keeps (their names become free again).
+    pub async fn forget_notes(&self, keys: &[NoteKey]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            for key in keys {
+                sqlx::query("DELETE FROM notes WHERE note_key = $1")
+                    .bind(key.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .doing("forgetting a note")?;
+            }
+            tx.commit().await.doing("committing forgotten notes")
+        })
+    }
 }
 
 /// Something that needs a unique value (a note name, a citekey), with the values to try

@@ -186,4 +186,16 @@ pub struct FetchedBatch {
     pub citations_listed: Vec<String>,
     /// Ids the API answered `null` (or unreadably) for, with the reason.
     pub missing: Vec<(String, String)>,
+    /// References S2 could not resolve, by citing paper (each paper's whole list: it
+    /// replaces what was stored for that paper).
+    pub unresolved: Vec<(String, Vec<UnresolvedRef>)>,
+}
+
+/// A reference S2 lists without a paper id: what S2 says of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnresolvedRef {
+    /// Its title as cited.
+    pub title: String,
+    /// Its year, when S2 gives one.
+    pub year: Option<i64>,
 }

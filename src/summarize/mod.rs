@@ -1,17 +1,20 @@
 //! The summarize stage: a paper's best text → a structured summary, cached.
 //!
 //! The text is the open-access PDF's full text when there is one and it is usable, else
-//! the abstract, else S2's TLDR; the note says which, and why a PDF was not used. PDFs are
+//! the abstract, else S2's TLDR; the note says which, and why a PDF was not used (a paper
+//! with none of these has nothing to summarize, and its note says so). PDFs are
 //! downloaded with SSRF guards ([`fetch`]), kept under `<vault>/.refnet/pdf/` (or in the
 //! vault's attachments with `--save-pdfs`), and read by a child process (`refnet pdf-text
 //! --json`) under a time and memory limit ([`pdf`]), so no PDF can crash or hang a
-//! worker. Summaries are cached by (paper, text hash, model, prompt version): running
+//! worker. Summaries are cached by (paper, [`input_hash`], model, prompt version): running
 //! again never summarizes the same input twice. One `summarize` job carries one paper.
 
 pub mod extractive;
 pub mod fetch;
 pub mod llm;
 pub mod pdf;
+mod sections;
+mod sentences;
 pub mod summary;
 
 use std::collections::{HashMap, HashSet};
@@ -113,7 +116,7 @@ pub async fn summarize_paper(ctx: Deps<'_>, paper_id: &str, force: bool) -> Resu
     let Some((source, text)) = best_text(ctx, &paper, force).await? else {
         return Ok(Outcome::NoText);
     };
-    let hash = text_hash(&text);
+    let hash = input_hash(&paper.title, &text);
     if !force
         && store
             .cached_summary(paper_id, &hash, summarizer.model(), summarizer.prompt_version())
@@ -151,31 +154,45 @@ pub async fn summarize_paper(ctx: Deps<'_>, paper_id: &str, force: bool) -> Resu
     Ok(Outcome::Written(source.as_str()))
 }
 
-/// The best text there is: the PDF's, else the abstract, else the TLDR.
+/// The best text there is: the PDF's, else the abstract, else the TLDR (the title goes
+/// to the summarizer beside it, not in it).
 async fn best_text(ctx: Deps<'_>, paper: &StoredPaper, force: bool) -> Result<Option<(Source, String)>, StoreError> {
     if let Some(url) = &paper.pdf_url
         && let Some(text) = pdf_text_of(ctx, paper, url, force).await?
     {
-        return Ok(Some((Source::Pdf, format!("{}\n\n{text}", paper.title))));
+        return Ok(Some((Source::Pdf, text)));
     }
     Ok(text_without_pdf(paper))
 }
 
-/// The text summarized when there is no usable PDF: the abstract, else the TLDR.
+/// The text summarized when there is no usable PDF (see [`offline_text`]).
 fn text_without_pdf(paper: &StoredPaper) -> Option<(Source, String)> {
-    if let Some(abstract_text) = paper
-        .abstract_text
-        .as_deref()
-        .filter(|a| a.trim().len() >= MIN_ABSTRACT_CHARS)
-    {
-        return Some((Source::Abstract, format!("{}\n\n{abstract_text}", paper.title)));
+    offline_text(paper.abstract_text.as_deref(), paper.tldr.as_deref()).map(|(source, text)| (source, text.to_owned()))
+}
+
+/// The text to summarize without a PDF, and what it is: an abstract of at least 200
+/// characters, else S2's TLDR, else a shorter abstract (S2 stubs are short), else nothing.
+pub fn offline_text<'a>(abstract_text: Option<&'a str>, tldr: Option<&'a str>) -> Option<(Source, &'a str)> {
+    // As given (the cache key is made of it), but blank counts as absent.
+    let present = |t: Option<&'a str>| t.filter(|t| !t.trim().is_empty());
+    let (abstract_text, tldr) = (present(abstract_text), present(tldr));
+    match (abstract_text, tldr) {
+        (Some(a), _) if a.trim().len() >= MIN_ABSTRACT_CHARS => Some((Source::Abstract, a)),
+        (_, Some(t)) => Some((Source::Tldr, t)),
+        (Some(a), None) => Some((Source::Abstract, a)),
+        (None, None) => None,
     }
-    paper
-        .tldr
+}
+
+/// Whether a paper has no text to summarize, now or later: no abstract, no TLDR, and no
+/// open-access PDF, or one that was tried and gave no usable text (`pdf`: its state).
+/// Its note says so rather than waiting for a summary that will not come.
+pub fn has_no_text(paper: &StoredPaper, pdf: Option<&PdfRow>) -> bool {
+    let pdf_pending = paper
+        .pdf_url
         .as_deref()
-        .or(paper.abstract_text.as_deref())
-        .filter(|t| !t.trim().is_empty())
-        .map(|tldr| (Source::Tldr, format!("{}\n\n{tldr}", paper.title)))
+        .is_some_and(|url| pdf.is_none_or(|p| p.url != url || p.status == PdfStatus::Text));
+    !pdf_pending && text_without_pdf(paper).is_none()
 }
 
 /// Splits papers into those whose summary is current — made from the text a run would
@@ -225,7 +242,7 @@ fn is_current(paper: &StoredPaper, pdf: Option<&PdfRow>, hashes: Option<&HashSet
         }
     }
     match text_without_pdf(paper) {
-        Some((_, text)) => summarized(&text_hash(&text)),
+        Some((_, text)) => summarized(&input_hash(&paper.title, &text)),
         None => true,
     }
 }
@@ -264,7 +281,9 @@ async fn pdf_text_of(ctx: Deps<'_>, paper: &StoredPaper, url: &str, force: bool)
     };
     match extract(ctx, &path).await {
         Ok(extracted) => {
-            let hash = text_hash(&extracted.text);
+            // What its summary is cached under, so a later run knows it is current
+            // without reading the PDF again.
+            let hash = input_hash(&paper.title, &extracted.text);
             let row = PdfRow {
                 paper_id: paper.paper_id.clone(),
                 url: url.to_owned(),
@@ -366,7 +385,13 @@ async fn extract(ctx: Deps<'_>, path: &std::path::Path) -> Result<pdf::Extracted
     }
 }
 
-/// Hex SHA-256 of a text: the cache key of what was summarized.
+/// What a summary is cached under: the hash of the title and the text summarized (the
+/// summarizer is given both), the same whether the text is a PDF's, an abstract or a TLDR.
+pub fn input_hash(title: &str, text: &str) -> String {
+    text_hash(&format!("{title}\n\n{text}"))
+}
+
+/// Hex SHA-256 of a text.
 pub fn text_hash(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()

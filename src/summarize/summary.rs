@@ -64,6 +64,7 @@ impl Source {
             "pdf" => "the open-access PDF's full text",
             "abstract" => "the abstract",
             "tldr" => "Semantic Scholar's TLDR",
+            "title" => "the title only",
             _ => "an unknown source",
         }
     }

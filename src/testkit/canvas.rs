@@ -40,7 +40,7 @@ pub fn validate(text: &str) -> Vec<String> {
     }
     for (i, edge) in edges.iter().enumerate() {
         check_edge(edge, &mut ids, &node_ids, &mut |p| {
-            problems.push(format!("edges[{i}]: {p}"))
+            problems.push(format!("edges[{i}]: {p}"));
         });
     }
     problems

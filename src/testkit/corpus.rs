@@ -43,6 +43,10 @@ pub struct FakePaper {
     pub hidden: bool,
     /// A batch call answers a record that does not parse.
     pub malformed: bool,
+    /// Its `/references` and `/citations` pages answer 404 (S2 lists it but will not page it).
+    pub unpageable: bool,
+    /// Its `/references` and `/citations` pages answer 200 with a body cut short.
+    pub unreadable_lists: bool,
     /// Fields of the S2 record that replace the generated ones (`journal`,
     /// `publicationTypes`, `venue`, `title`…), as S2 would send them.
     pub record: serde_json::Map<String, serde_json::Value>,
@@ -141,7 +145,7 @@ impl Corpus {
         let year = 1990 + (i * 35 / n.max(1)) as i64;
         // About one author per three papers, as in real fields; small corpora share 96.
         let pool = (n / 3).max(96);
-        let authors: Vec<(Option<String>, String)> = (0..1 + i % 4)
+        let authors: Vec<(Option<String>, String)> = (0..=(i % 4))
             .map(|k| {
                 let a = (i * 7 + k * 3) % pool;
                 (Some(format!("{}", 1000 + a)), author_name(a))

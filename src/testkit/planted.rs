@@ -254,7 +254,7 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
         return 1.0;
     }
     let expected = ra * cb / total;
-    let max = (ra + cb) / 2.0;
+    let max = f64::midpoint(ra, cb);
     if (max - expected).abs() < f64::EPSILON {
         return 1.0;
     }

@@ -9,6 +9,8 @@ pub const AUTHORS_DIR: &str = "refnet/authors";
 pub const CRAWLS_DIR: &str = "refnet/crawls";
 /// Canvas maps.
 pub const MAPS_DIR: &str = "refnet/maps";
+/// Cluster notes.
+pub const CLUSTERS_DIR: &str = "refnet/clusters";
 /// Where what's-new notes go.
 pub const NEWS_DIR: &str = "refnet/news";
 /// The vault's bibliography.

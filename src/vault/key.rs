@@ -1,6 +1,6 @@
 //! Which note a note is: the key refnet files each note under in its note state, stable
 //! whatever the note's name or place (`paper:<s2 id>`, `author:<s2 author id>`,
-//! `index:<crawl>`, `news:<crawl>:<run>`).
+//! `index:<crawl>`, `news:<crawl>:<run>`, `cluster:<crawl>:<cluster>`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,6 +20,13 @@ pub enum NoteKey {
         crawl: i64,
         /// The refresh's run.
         run: i64,
+    },
+    /// The note of one cluster of a crawl.
+    Cluster {
+        /// The crawl.
+        crawl: i64,
+        /// The cluster's id within the crawl.
+        cluster: i64,
     },
 }
 
@@ -50,6 +57,7 @@ impl fmt::Display for NoteKey {
             Self::Author(id) => write!(f, "author:{id}"),
             Self::Index(crawl) => write!(f, "index:{crawl}"),
             Self::News { crawl, run } => write!(f, "news:{crawl}:{run}"),
+            Self::Cluster { crawl, cluster } => write!(f, "cluster:{crawl}:{cluster}"),
         }
     }
 }
@@ -76,6 +84,13 @@ impl FromStr for NoteKey {
                     run: run.parse().map_err(|_| bad())?,
                 })
             }
+            "cluster" => {
+                let (crawl, cluster) = rest.split_once(':').ok_or_else(bad)?;
+                Ok(Self::Cluster {
+                    crawl: crawl.parse().map_err(|_| bad())?,
+                    cluster: cluster.parse().map_err(|_| bad())?,
+                })
+            }
             _ => Err(bad()),
         }
     }
@@ -100,11 +115,22 @@ mod tests {
             NoteKey::author("1741101"),
             NoteKey::Index(7),
             NoteKey::News { crawl: 7, run: 3 },
+            NoteKey::Cluster { crawl: 7, cluster: 0 },
         ] {
             assert_eq!(key.to_string().parse::<NoteKey>(), Ok(key));
         }
         assert_eq!(NoteKey::Index(2).to_string(), "index:2");
-        for bad in ["", "paper:", "index:x", "news:1", "news:1:x", "map:1", "paper"] {
+        for bad in [
+            "",
+            "paper:",
+            "index:x",
+            "news:1",
+            "news:1:x",
+            "map:1",
+            "paper",
+            "cluster:1",
+            "cluster:1:x",
+        ] {
             assert!(bad.parse::<NoteKey>().is_err(), "{bad}");
         }
     }

@@ -40,8 +40,8 @@ pub enum Merged {
 }
 
 /// Regions that notes written by an earlier refnet lack, added to them on merge: the
-/// index's list of what's-new notes.
-pub const LATER_REGIONS: &[&str] = &["news"];
+/// index's what's-new notes, its similarity, works and clusters lists, a paper's similar papers.
+pub const LATER_REGIONS: &[&str] = &["news", "similar", "similar_to_seed", "prior", "derivative", "clusters"];
 
 /// The marker lines of a region.
 pub fn begin_marker(name: &str) -> String {
@@ -100,7 +100,7 @@ pub fn frontmatter_value(text: &str, key: &str) -> Option<String> {
     entries(&lines)
         .into_iter()
         .find(|e| e.key.as_deref() == Some(key))
-        .and_then(|e| e.lines.first().map(|l| l.to_string()))
+        .and_then(|e| e.lines.first().map(std::string::ToString::to_string))
         .and_then(|first| first.split_once(':').map(|(_, v)| unquote(v)))
         .filter(|v| !v.is_empty())
 }
@@ -162,12 +162,11 @@ fn top_level_key(line: &str) -> Option<String> {
     (!key.is_empty()).then(|| key.to_owned())
 }
 
+/// refnet's keys in the order of `fresh` (a pure function of the inputs, never of which
+/// keys a note happened to get first); every other entry (the user's keys, comments,
+/// refnet's union keys it has no value for now) stays right after the refnet key it
+/// followed, or at the top.
 fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], union: &[&str]) -> String {
-    let fresh_map: BTreeMap<&str, &str> = fresh
-        .frontmatter
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let Some(lines) = existing else {
         let mut out = String::from("---\n");
         for (_, entry) in &fresh.frontmatter {
@@ -176,31 +175,49 @@ fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], u
         out.push_str("---\n");
         return out;
     };
-    let mut out = String::from("---\n");
-    let mut placed: Vec<&str> = Vec::new();
-    for entry in entries(lines) {
+    let fresh_keys: Vec<&str> = fresh.frontmatter.iter().map(|(k, _)| k.as_str()).collect();
+    // The existing entries: refnet's own (first of each key) by key; the others by the
+    // fresh key they follow (`None`: before any).
+    let mut ours_before: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut others: BTreeMap<Option<&str>, String> = BTreeMap::new();
+    let mut anchor: Option<&str> = None;
+    let all = entries(lines);
+    for entry in &all {
         let original: String = entry.lines.concat();
-        let Some(key) = entry.key.as_deref() else {
-            out.push_str(&original);
-            continue;
-        };
-        if !owned.contains(&key) || placed.contains(&key) {
-            out.push_str(&original);
-            continue;
-        }
-        let ours = fresh_map.get(key).copied();
-        placed.push(owned.iter().find(|k| **k == key).copied().unwrap_or(""));
-        match ours {
-            Some(ours) if union.contains(&key) => out.push_str(&union_entry(key, &entry.lines, ours)),
-            Some(ours) => out.push_str(ours),
-            None if union.contains(&key) => out.push_str(&original),
-            None => {} // refnet's value is gone: drop its key
+        let key = entry.key.as_deref();
+        let owned_key = key.filter(|k| owned.contains(k) && !ours_before.contains_key(k));
+        match owned_key.and_then(|k| fresh_keys.iter().find(|f| **f == k).copied()) {
+            Some(k) => {
+                ours_before.insert(k, entry.lines.clone());
+                anchor = Some(k);
+            }
+            None if owned_key.is_some_and(|k| !union.contains(&k)) => {
+                // refnet's value is gone: drop its key (a second copy is the user's).
+                if let Some(k) = owned_key {
+                    ours_before.insert(k, Vec::new());
+                }
+            }
+            None => {
+                if let Some(k) = owned_key {
+                    ours_before.insert(k, Vec::new());
+                }
+                others.entry(anchor).or_default().push_str(&original);
+            }
         }
     }
-    for (key, entry) in &fresh.frontmatter {
-        if !placed.contains(&key.as_str()) {
-            out.push_str(entry);
+    let mut out = String::from("---\n");
+    out.push_str(others.get(&None).map(String::as_str).unwrap_or(""));
+    for (key, ours) in &fresh.frontmatter {
+        let key = key.as_str();
+        // Keys refnet does not own (such as `status`) are written only when a note is
+        // created: after that they are the user's, even when the user removed them.
+        if owned.contains(&key) {
+            match ours_before.get(key).filter(|lines| !lines.is_empty()) {
+                Some(lines) if union.contains(&key) => out.push_str(&union_entry(key, lines, ours)),
+                _ => out.push_str(ours),
+            }
         }
+        out.push_str(others.get(&Some(key)).map(String::as_str).unwrap_or(""));
     }
     if !out.ends_with('\n') {
         out.push('\n');
@@ -401,165 +418,4 @@ fn parse_marker(line: &str) -> Option<Marker> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::vault::frontmatter::FrontmatterBuilder;
-
-    #[test]
-    fn a_region_the_note_predates_goes_in_after_the_one_before_it() {
-        let fresh = |regions: &[(&str, &str)]| Fresh {
-            frontmatter: vec![("title".to_owned(), "title: \"T\"\n".to_owned())],
-            regions: regions.iter().map(|(n, c)| (n.to_string(), c.to_string())).collect(),
-            tail: "## Notes\n\n".to_owned(),
-        };
-        let old = compose(&fresh(&[("header", "# T\n"), ("levels", "- one\n")]));
-        let user = format!("{old}my own words\n");
-        let trimmed = fresh(&[("header", "# T\n"), ("central", "- x\n"), ("levels", "- one\n")]);
-        assert!(
-            !matches!(merge(&user, &trimmed, &["title"], &[]), Merged::Changed(t) if t.contains("central")),
-            "a region the user deleted stays deleted"
-        );
-        let newer = fresh(&[("header", "# T\n"), ("news", "- fresh\n"), ("levels", "- one\n")]);
-        let Merged::Changed(text) = merge(&user, &newer, &["title"], &[]) else {
-            panic!("the new region changes the note");
-        };
-        assert_eq!(text, format!("{}my own words\n", compose(&newer)));
-        assert_eq!(
-            merge(&text, &newer, &["title"], &[]),
-            Merged::Unchanged,
-            "and only once"
-        );
-    }
-
-    const OWNED: &[&str] = &["title", "tags", "aliases", "year", "doi"];
-    const UNION: &[&str] = &["tags", "aliases"];
-
-    fn fresh(title: &str, summary: &str) -> Fresh {
-        let mut fm = FrontmatterBuilder::default();
-        fm.text("title", Some(title))
-            .number("year", Some(2017))
-            .list("tags", &["paper".to_owned(), "field/cs".to_owned()])
-            .list("aliases", &[title.to_owned()]);
-        Fresh {
-            frontmatter: fm.build(),
-            regions: vec![
-                ("header".to_owned(), format!("# {title}\n")),
-                ("summary".to_owned(), format!("{summary}\n")),
-            ],
-            tail: "## Notes\n\n".to_owned(),
-        }
-    }
-
-    #[test]
-    fn a_new_note_is_composed_in_order() {
-        let text = compose(&fresh("T", "S"));
-        assert_eq!(
-            text,
-            "---\ntitle: \"T\"\nyear: 2017\ntags:\n  - \"paper\"\n  - \"field/cs\"\naliases:\n  - \"T\"\n---\n\
-             %% refnet:begin header %%\n# T\n%% refnet:end header %%\n\n\
-             %% refnet:begin summary %%\nS\n%% refnet:end summary %%\n\n## Notes\n\n"
-        );
-        assert_eq!(merge(&text, &fresh("T", "S"), OWNED, UNION), Merged::Unchanged);
-    }
-
-    #[test]
-    fn user_text_keys_and_tags_survive_while_regions_update() {
-        let original = compose(&fresh("T", "old summary"));
-        let edited = original
-            .replace("year: 2017\n", "year: 2017\nrating: 5 # mine\n")
-            .replace("  - \"field/cs\"\n", "  - \"field/cs\"\n  - my-tag\n")
-            .replace(
-                "## Notes\n\n",
-                "## Notes\n\nMy own thoughts.\n\n## Extra section\n- [[Link]]\n",
-            )
-            .replace(
-                "%% refnet:begin summary %%",
-                "Between regions I wrote this.\n%% refnet:begin summary %%",
-            );
-        let Merged::Changed(merged) = merge(&edited, &fresh("T2", "new summary"), OWNED, UNION) else {
-            panic!("expected a change")
-        };
-        for kept in [
-            "rating: 5 # mine\n",
-            "  - my-tag\n",
-            "My own thoughts.\n\n## Extra section\n- [[Link]]\n",
-            "Between regions I wrote this.\n",
-        ] {
-            assert!(merged.contains(kept), "lost {kept:?} in\n{merged}");
-        }
-        assert!(merged.contains("title: \"T2\"\n"));
-        assert!(merged.contains("new summary\n") && !merged.contains("old summary"));
-        assert!(
-            merged.contains("  - \"T2\"\n") && merged.contains("  - \"T\"\n"),
-            "aliases are a union"
-        );
-        assert_eq!(
-            merge(&merged, &fresh("T2", "new summary"), OWNED, UNION),
-            Merged::Unchanged
-        );
-    }
-
-    #[test]
-    fn flow_style_tags_are_merged_by_value() {
-        let note = "---\ntitle: \"T\"\ntags: [mine, \"paper\"]\n---\nbody\n";
-        let Merged::Changed(merged) = merge(note, &fresh("T", "s"), OWNED, UNION) else {
-            panic!()
-        };
-        assert!(
-            merged.contains("tags:\n  - \"mine\"\n  - \"paper\"\n  - \"field/cs\"\n"),
-            "{merged}"
-        );
-        assert!(merged.ends_with("body\n"), "a body without regions is left alone");
-    }
-
-    #[test]
-    fn owned_keys_that_disappear_are_removed_and_others_kept() {
-        let note = "---\ntitle: \"T\"\ndoi: \"10.1/x\"\nmine: 1\n---\n";
-        let Merged::Changed(merged) = merge(note, &fresh("T", "s"), OWNED, UNION) else {
-            panic!()
-        };
-        assert!(!merged.contains("doi"), "{merged}");
-        assert!(merged.contains("mine: 1\n"));
-    }
-
-    #[test]
-    fn broken_markers_update_frontmatter_only() {
-        for broken in [
-            "%% refnet:begin header %%\nx\n",
-            "x\n%% refnet:end header %%\n",
-            "%% refnet:begin header %%\n%% refnet:begin summary %%\n",
-            "%% refnet:begin header %%\n%% refnet:end header %%\n%% refnet:begin header %%\n%% refnet:end header %%\n",
-        ] {
-            let note = format!("---\ntitle: \"old\"\n---\n{broken}");
-            match merge(&note, &fresh("new", "s"), OWNED, UNION) {
-                Merged::BrokenMarkers { text, .. } => {
-                    assert!(text.contains("title: \"new\""));
-                    assert!(text.ends_with(broken), "body untouched: {text}");
-                }
-                other => panic!("{broken:?}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn crlf_notes_keep_their_line_endings_outside_regions() {
-        let note =
-            "---\r\ntitle: \"T\"\r\n---\r\nmine\r\n%% refnet:begin header %%\r\nold\r\n%% refnet:end header %%\r\n";
-        let Merged::Changed(merged) = merge(note, &fresh("T", "s"), OWNED, UNION) else {
-            panic!()
-        };
-        assert!(
-            merged.contains("mine\r\n%% refnet:begin header %%\r\n# T\n%% refnet:end header %%\r\n"),
-            "{merged:?}"
-        );
-    }
-
-    #[test]
-    fn scalar_values_are_read_back() {
-        let note = "---\ns2_id: \"abc\"\nplain: x # c\n---\n";
-        assert_eq!(frontmatter_value(note, "s2_id").as_deref(), Some("abc"));
-        assert_eq!(frontmatter_value(note, "plain").as_deref(), Some("x"));
-        assert_eq!(frontmatter_value(note, "none"), None);
-        assert_eq!(frontmatter_value("no frontmatter", "s2_id"), None);
-    }
-}
+mod tests;

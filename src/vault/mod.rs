@@ -32,6 +32,10 @@ pub const MAX_NOTE_BYTES: u64 = 4 * 1024 * 1024;
 /// Writes `content` into an unnamed file in `dir` and links it as `path`: `Ok(false)` when
 /// `path` exists.
 #[cfg(target_os = "linux")]
+#[expect(
+    unsafe_code,
+    reason = "linkat (create-if-absent from an O_TMPFILE) has no safe wrapper"
+)]
 fn link_new(dir: &Path, path: &Path, content: &[u8]) -> std::io::Result<bool> {
     use std::ffi::CString;
     use std::os::fd::AsRawFd;
@@ -179,6 +183,24 @@ impl Vault {
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Existing::Missing,
             Err(e) => Existing::Unreadable(e.to_string()),
+        }
+    }
+
+    /// Removes a file refnet wrote when it still holds exactly what refnet wrote (its
+    /// hash is `written`); a file someone edited, or one whose content refnet does not
+    /// know, stays. Returns whether the file is gone (removed now, or already missing).
+    pub fn remove_if_unchanged(&self, rel: &str, written: Option<&str>) -> Result<bool, VaultError> {
+        let Some(path) = self.path_of(rel) else {
+            return Ok(false);
+        };
+        match self.read(rel) {
+            Existing::Missing => Ok(true),
+            Existing::Text(text) if Some(write::hash(&text).as_str()) == written => match std::fs::remove_file(&path) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+                Err(source) => Err(VaultError::Write { path, source }),
+            },
+            _ => Ok(false),
         }
     }
 

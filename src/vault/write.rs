@@ -221,7 +221,7 @@ impl std::hash::Hasher for ShaHasher {
 pub type Moved = HashMap<String, String>;
 
 /// Frontmatter keys that identify each kind of note.
-const IDENTITY_KEYS: [&str; 4] = ["s2_id", "s2_author_id", "refnet_crawl", "refnet_news"];
+const IDENTITY_KEYS: [&str; 5] = ["s2_id", "s2_author_id", "refnet_crawl", "refnet_news", "refnet_cluster"];
 
 /// Finds notes refnet wrote before (`paths`) that are no longer where it wrote them, by
 /// scanning the vault's frontmatter once — and only if one is missing, so a render of an

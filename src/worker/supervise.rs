@@ -216,8 +216,12 @@ async fn handle<J: Handler>(
     let span = info_span!("job", stage = %J::STAGE, key = %job.key(), attempt);
     async move {
         if attempt > max {
-            // Only a job rescued from dead workers gets here: it crashed its worker every time.
-            let reason = format!("gave up after {max} attempts: its worker stopped each time");
+            // Only a job rescued from stopped workers gets here. Its last attempt's error,
+            // when one was recorded (the LLM unreachable, say), is the real reason.
+            let reason = match ctx.store.last_job_error(&task_id.to_string()).await {
+                Ok(Some(error)) => format!("gave up after {max} attempts: {error}"),
+                _ => format!("gave up after {max} attempts: its worker stopped each time"),
+            };
             ctx.counters.jobs(J::STAGE).dead.inc();
             job.on_dead(&ctx, &reason).await;
             return Err(Box::new(AbortError::new(reason)) as BoxDynError);

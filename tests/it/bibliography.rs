@@ -187,7 +187,12 @@ async fn entry_types_venues_and_titles_follow_what_is_known() {
     );
     let (_, hostile) = notes
         .iter()
-        .find(|(_, text)| text.contains("Q&A on"))
+        .find(|(_, text)| {
+            frontmatter(text)
+                .get("title")
+                .and_then(|v| v.as_str())
+                .is_some_and(|t| t.starts_with("Q&A on"))
+        })
         .expect("the hostile note");
     let fm = frontmatter(hostile);
     for key in ["title", "venue"] {

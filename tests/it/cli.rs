@@ -12,7 +12,7 @@ use refnet::testkit::{Corpus, FakeOptions, FakeS2};
 use super::support::{Backend, TestApp, graph};
 
 /// The binary with a clean environment: only what the test sets.
-fn refnet(dir: &Path, s2_url: &str) -> tokio::process::Command {
+pub(super) fn refnet(dir: &Path, s2_url: &str) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_refnet"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -26,11 +26,11 @@ fn refnet(dir: &Path, s2_url: &str) -> tokio::process::Command {
     cmd
 }
 
-async fn run(dir: &Path, s2_url: &str, args: &[&str]) -> Output {
+pub(super) async fn run(dir: &Path, s2_url: &str, args: &[&str]) -> Output {
     refnet(dir, s2_url).args(args).output().await.expect("run refnet")
 }
 
-fn stderr(out: &Output) -> String {
+pub(super) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -127,7 +127,7 @@ async fn an_unreachable_api_exits_1_with_what_to_check() {
     assert!(!dir.path().join("vault").exists(), "nothing written");
 }
 
-fn fake_seed(fake: &FakeS2) -> String {
+pub(super) fn fake_seed(fake: &FakeS2) -> String {
     fake.with_corpus(|c| c.paper(c.len() - 1).id.clone())
 }
 
@@ -153,7 +153,7 @@ async fn a_crawl_killed_with_sigkill_resumes_to_the_graph_of_an_uninterrupted_on
         .args(["crawl", &seed, "--depth", "2"])
         .spawn()
         .expect("spawn");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
     while fake.request_count() < 6 {
         assert!(tokio::time::Instant::now() < deadline, "the crawl never got going");
         tokio::time::sleep(Duration::from_millis(20)).await;

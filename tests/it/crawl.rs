@@ -7,7 +7,7 @@ use refnet::crawl::{self, priority::priority};
 use refnet::store::Direction;
 use refnet::testkit::{Corpus, FakeOptions, FakePaper, Scripted, fake_id};
 
-use super::support::{Backend, TestApp, frontmatter, graph, ignore_stored, wikilinks};
+use super::support::{Backend, TestApp, body, frontmatter, graph, ignore_stored, wikilinks};
 use crate::both_backends;
 
 fn batch_calls(app: &TestApp) -> Vec<usize> {
@@ -390,7 +390,7 @@ both_backends!(
         let names: HashSet<String> = notes.iter().map(|(n, _)| n.clone()).collect();
         let lower: HashSet<String> = names.iter().map(|n| n.to_lowercase()).collect();
         assert_eq!(lower.len(), names.len(), "names unique case-insensitively");
-        let all_notes: HashSet<String> = ["refnet/papers", "refnet/authors", "refnet/crawls"]
+        let all_notes: HashSet<String> = ["refnet/papers", "refnet/authors", "refnet/crawls", "refnet/clusters"]
             .iter()
             .flat_map(|dir| std::fs::read_dir(app.vault().join(dir)).into_iter().flatten().flatten())
             .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".md").map(str::to_owned))
@@ -442,5 +442,80 @@ both_backends!(
             .find(|(_, t)| t.contains(&format!("s2_id: \"{seed_id}\"")))
             .expect("seed note");
         assert!(wikilinks(&seed_note.1).len() >= 6, "{}", seed_note.1);
+    }
+);
+
+both_backends!(
+    a_list_s2_will_not_page_is_marked_cut_and_the_crawl_finishes,
+    |backend: Backend| async move {
+        let mut corpus = Corpus::new();
+        let a = corpus.add("a", "Alpha", 2010, &[]);
+        // S2 lists this paper but answers 404 when its references are paged.
+        let b = corpus.push(FakePaper {
+            references: vec![Some(a)],
+            null_nested_references: true,
+            unpageable: true,
+            ..corpus_paper("b", "Beyond reach")
+        });
+        let seed = corpus.add("seed", "Seed", 2020, &[a, b]);
+        let seed_id = corpus.paper(seed).id.clone();
+        let app = TestApp::new(backend, corpus).await;
+
+        let crawl = app.crawl(&seed_id, 1, Direction::References, None).await;
+
+        assert_eq!(crawl.status, refnet::store::CrawlStatus::Done);
+        let paged: Vec<_> = app
+            .s2
+            .requests()
+            .into_iter()
+            .filter(|r| r.route.ends_with("/references"))
+            .collect();
+        assert_eq!(paged.len(), 1, "{paged:?}");
+        let papers = app.ctx.store.papers(&[fake_id("b")]).await.expect("papers");
+        assert!(
+            papers[0].references_truncated,
+            "the list it could not page is marked cut"
+        );
+        let stats = app.ctx.store.crawl_stats(crawl.crawl_id).await.expect("stats");
+        assert_eq!(stats.truncated, 1);
+        assert_eq!(app.paper_notes().len(), 3, "every paper still gets its note");
+    }
+);
+
+both_backends!(
+    references_s2_cannot_resolve_are_listed_in_the_note,
+    |backend: Backend| async move {
+        let mut corpus = Corpus::new();
+        let a = corpus.add("a", "Alpha", 2010, &[]);
+        let seed = corpus.push(FakePaper {
+            references: vec![Some(a), None],
+            ..corpus_paper("seed", "Seed with an unknown reference")
+        });
+        let seed_id = corpus.paper(seed).id.clone();
+        let app = TestApp::new(backend, corpus).await;
+
+        app.crawl(&seed_id, 1, Direction::References, None).await;
+
+        let stored = app
+            .ctx
+            .store
+            .unresolved_references(std::slice::from_ref(&seed_id))
+            .await
+            .expect("unresolved");
+        assert_eq!(stored.get(&seed_id).map(Vec::len), Some(1), "{stored:?}");
+        let notes = app.paper_notes();
+        let (_, seed_note) = notes
+            .iter()
+            .find(|(_, text)| frontmatter(text)["s2_id"].as_str() == Some(seed_id.as_str()))
+            .expect("the seed's note");
+        let references = body(seed_note)
+            .split("## References")
+            .nth(1)
+            .expect("a References section");
+        assert!(references.contains("[[Alpha"), "{references}");
+        assert!(
+            references.contains("An unresolved reference · _not in Semantic Scholar_"),
+            "{references}"
+        );
     }
 );

@@ -14,7 +14,7 @@ use crate::both_backends;
 
 /// One sample line, parsed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
+pub(super) struct Sample {
     pub name: String,
     pub labels: Vec<(String, String)>,
     pub value: f64,
@@ -74,7 +74,7 @@ fn parse_labels(line: &str, mut rest: &str) -> (Vec<(String, String)>, String) {
 /// comment or a sample `name{labels} value` with a valid float; every sample's family
 /// has exactly one HELP and one TYPE, both before its samples; no series twice;
 /// histogram buckets cumulative and ending in `+Inf` equal to `_count`.
-pub fn parse_exposition(text: &str) -> Vec<Sample> {
+pub(super) fn parse_exposition(text: &str) -> Vec<Sample> {
     assert!(text.ends_with('\n'), "the exposition ends with a newline");
     let mut helps: HashSet<String> = HashSet::new();
     let mut types: HashMap<String, String> = HashMap::new();
@@ -104,15 +104,12 @@ pub fn parse_exposition(text: &str) -> Vec<Sample> {
             continue;
         }
         assert!(!line.trim().is_empty(), "blank line in the exposition");
-        let (name, labels, rest) = match line.split_once('{') {
-            Some((name, rest)) => {
-                let (labels, rest) = parse_labels(line, rest);
-                (name, labels, rest)
-            }
-            None => {
-                let (name, rest) = line.split_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
-                (name, Vec::new(), format!(" {rest}"))
-            }
+        let (name, labels, rest) = if let Some((name, rest)) = line.split_once('{') {
+            let (labels, rest) = parse_labels(line, rest);
+            (name, labels, rest)
+        } else {
+            let (name, rest) = line.split_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
+            (name, Vec::new(), format!(" {rest}"))
         };
         assert!(name_ok(name), "{line}");
         let value = rest
@@ -184,12 +181,12 @@ fn check_histograms(samples: &[Sample], types: &HashMap<String, String>) {
 }
 
 /// Checks the exposition (see [`parse_exposition`]).
-pub fn assert_prometheus_text(text: &str) {
+pub(super) fn assert_prometheus_text(text: &str) {
     parse_exposition(text);
 }
 
 /// The value of one sample, e.g. `refnet_queue_jobs{queue="crawl",state="done"}`.
-pub fn sample(text: &str, series: &str) -> Option<f64> {
+pub(super) fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }

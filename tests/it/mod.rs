@@ -1,19 +1,26 @@
 //! Test modules; `support` holds the shared test context.
 
-pub mod support;
+pub(crate) mod support;
 
 mod analysis;
 mod bibliography;
 mod cli;
+mod cli_faults;
 mod crawl;
+mod dead_jobs;
 mod export;
+mod frontmatter_order;
 mod layout;
 mod metrics;
 mod notes;
+mod offline_summaries;
 mod pdf_fixtures;
+mod reading;
 mod runs;
 mod s2_client;
+mod scripting;
 mod seeds;
 mod service;
 mod summarize;
+mod two_renderers;
 mod vault;

@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 use refnet::render::naming::paper_candidates;
 use refnet::render::notes::author::{AuthorInput, author_fresh};
-use refnet::render::notes::index::{IndexInput, index_fresh};
-use refnet::render::notes::paper::{AuthorLink, CrawlPlace, PaperInput, paper_fresh};
+use refnet::render::notes::index::{IndexAnalysis, IndexInput, index_fresh};
+use refnet::render::notes::paper::{AuthorLink, CrawlPlace, PaperInput, Score, Standing, paper_fresh};
 use refnet::render::notes::{LinkItem, link_line};
 use refnet::store::{Crawl, CrawlStats, StoredPaper};
 use refnet::vault::NoteName;
@@ -51,6 +51,7 @@ fn item(id: &str, note: Option<&str>, cite: &str, title: &str, year: i64) -> Lin
         cite: Some(cite.to_owned()),
         title: title.to_owned(),
         year: Some(year),
+        influential: false,
     }
 }
 
@@ -59,14 +60,17 @@ fn vaswani() -> (StoredPaper, Vec<AuthorLink>) {
     let authors = vec![
         AuthorLink {
             name: "Ashish Vaswani".to_owned(),
+            author_id: Some("40348417".to_owned()),
             note: Some(NoteName::from_title("Ashish Vaswani")),
         },
         AuthorLink {
             name: "Noam Shazeer".to_owned(),
+            author_id: Some("1846258".to_owned()),
             note: Some(NoteName::from_title("Noam Shazeer (1846258)")),
         },
         AuthorLink {
             name: "Niki Parmar".to_owned(),
+            author_id: Some("3877127".to_owned()),
             note: None,
         },
     ];
@@ -88,8 +92,15 @@ fn a_paper_note_snapshot() {
                 "Neural Machine Translation by Jointly Learning to Align and Translate",
                 2014,
             ),
-            item(&"b".repeat(40), None, "", "Long Short-Term Memory", 1997),
+            LinkItem {
+                influential: true,
+                ..item(&"b".repeat(40), None, "", "Long Short-Term Memory", 1997)
+            },
         ],
+        unresolved: vec![refnet::store::UnresolvedRef {
+            title: "A Neural Probabilistic Language Model".to_owned(),
+            year: Some(2003),
+        }],
         cited_by: vec![item(
             &"c".repeat(40),
             Some("BERT Pre-training of Deep Bidirectional Transformers"),
@@ -106,6 +117,25 @@ fn a_paper_note_snapshot() {
             rank: 3,
             of: 4,
         }],
+        standing: Some(Standing {
+            cluster: Some((
+                "attention · translation".to_owned(),
+                Some(NoteName::from_title("attention · translation")),
+            )),
+            similarity: Score(1.0),
+            pagerank: Score(0.12345678),
+            in_crawl_citations: 0,
+            similar: vec![(
+                item(
+                    &"c".repeat(40),
+                    Some("BERT Pre-training of Deep Bidirectional Transformers"),
+                    "Devlin et al. 2019",
+                    "BERT: Pre-training of Deep Bidirectional Transformers",
+                    2019,
+                ),
+                Score(0.4217),
+            )],
+        }),
         summary: Vec::new(),
         summary_source: None,
         local_pdf: None,
@@ -191,7 +221,18 @@ fn an_index_note_snapshot() {
         },
         by_depth: vec![(0, 1), (1, 2)],
         most_cited: vec![(lstm.clone(), 2)],
-        central: vec![(lstm, 1), (attention, 2)],
+        central: vec![(lstm.clone(), 1), (attention.clone(), 2)],
+        analysis: Some(IndexAnalysis {
+            similar_to_seed: vec![(lstm.clone(), 0.5)],
+            prior: vec![(lstm.clone(), 2)],
+            derivative: vec![(attention.clone(), 2)],
+            clusters: vec![(
+                Some(NoteName::from_title("attention · translation")),
+                "attention · translation".to_owned(),
+                3,
+                Some(attention),
+            )],
+        }),
         news: vec![NoteName::from_title(
             "New in Crawl 1 of Attention Is All You Need on 2026-11-22",
         )],
@@ -201,6 +242,56 @@ fn an_index_note_snapshot() {
         updated: "2026-11-22".to_owned(),
     };
     insta::assert_snapshot!("index_note", compose(&index_fresh(&input)));
+}
+
+#[test]
+fn a_cluster_note_snapshot() {
+    use refnet::render::notes::cluster::{ClusterInput, cluster_fresh};
+    let lstm = item(
+        &"b".repeat(40),
+        Some("Long Short-Term Memory"),
+        "Hochreiter and Schmidhuber 1997",
+        "Long Short-Term Memory",
+        1997,
+    );
+    let (p, _) = vaswani();
+    let attention = item(
+        &p.paper_id,
+        Some("Attention Is All You Need"),
+        "Vaswani et al. 2017",
+        "Attention Is All You Need",
+        2017,
+    );
+    let input = ClusterInput {
+        crawl_id: 1,
+        cluster_id: 4,
+        label: "attention · translation".to_owned(),
+        terms: vec!["attention".to_owned(), "translation".to_owned()],
+        index: (
+            Some(NoteName::from_title("Crawl 1 of Attention Is All You Need")),
+            "Crawl 1 of Attention Is All You Need".to_owned(),
+        ),
+        members: vec![
+            (
+                attention,
+                Some("The Transformer: attention only, no recurrence.".to_owned()),
+            ),
+            (lstm.clone(), None),
+        ],
+        prior: vec![(lstm, 2)],
+        neighbours: vec![(
+            Some(NoteName::from_title("recurrent · memory")),
+            "recurrent · memory".to_owned(),
+            3,
+        )],
+        updated: "2026-11-22".to_owned(),
+    };
+    let text = compose(&cluster_fresh(&input));
+    let fm = frontmatter(&text);
+    assert_eq!(fm["label"].as_str(), Some("attention · translation"));
+    assert_eq!(fm["refnet_cluster"].as_str(), Some("1/4"));
+    assert_eq!(fm["papers"].as_i64(), Some(2));
+    insta::assert_snapshot!("cluster_note", text);
 }
 
 #[test]
@@ -215,6 +306,8 @@ fn a_canvas_snapshot() {
             file: format!("refnet/papers/{name}.md"),
             depth: [0, 1, 1, 2][i],
             weight: [0.4, 0.3, 0.2, 0.1][i],
+            cluster: None,
+            similarity: 0.0,
         })
         .collect();
     let edges = vec![
@@ -227,6 +320,7 @@ fn a_canvas_snapshot() {
             papers,
             edges,
             max_nodes: 100,
+            clusters: Vec::new(),
         }),
     )
     .expect("merges");
@@ -256,9 +350,11 @@ proptest! {
         p.abstract_text = Some(abstract_text.clone());
         let input = PaperInput {
             paper: &p,
-            authors: vec![AuthorLink { name: author.clone(), note: None }],
+            authors: vec![AuthorLink { name: author.clone(), author_id: None, note: None }],
+            standing: None,
             citekey: None,
             references: Vec::new(),
+            unresolved: Vec::new(),
             cited_by: Vec::new(),
             places: Vec::new(),
             summary: Vec::new(),
@@ -299,7 +395,7 @@ proptest! {
             let id = format!("{i:040x}");
             let name = paper_candidates(title, Some(2001), None, &id).into_iter().find(|c| taken.insert(c.key())).expect("a free name");
             notes.insert(name.as_str().to_owned(), id.clone());
-            let line = link_line(&LinkItem { paper_id: id.clone(), note: Some(name.clone()), cite: Some(title.clone()), title: title.clone(), year: Some(2001) });
+            let line = link_line(&LinkItem { paper_id: id.clone(), note: Some(name.clone()), cite: Some(title.clone()), title: title.clone(), year: Some(2001), influential: false });
             let targets = wikilinks(&format!("---\n---\n{line}"));
             prop_assert_eq!(targets.len(), 1, "{}", line);
             prop_assert_eq!(notes.get(&targets[0]), Some(&id));

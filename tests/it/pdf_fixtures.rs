@@ -79,7 +79,7 @@ fn text_papers_match_pdftotext() {
         })
         .collect();
     scores.sort_by(f64::total_cmp);
-    let median = (scores[2] + scores[3]) / 2.0;
+    let median = f64::midpoint(scores[2], scores[3]);
     eprintln!("median word F1 {median:.4}");
     assert!(median >= 0.9, "median word F1 {median:.4} < 0.9: {scores:?}");
 }
@@ -141,7 +141,7 @@ async fn isolated_extraction_matches_in_process_extraction() {
     let pdf = fixture(dir, "07");
     let exe = Path::new(env!("CARGO_BIN_EXE_refnet"));
     let limits = Limits {
-        timeout: Duration::from_secs(60),
+        timeout: Duration::from_mins(1),
         max_memory_bytes: 2 << 30,
     };
     let isolated = extract_isolated(exe, &pdf, &limits).await.expect("isolated extraction");
@@ -169,7 +169,7 @@ async fn isolated_extraction_reports_rejections() {
     let pdf = fixture(dir, "21");
     let exe = Path::new(env!("CARGO_BIN_EXE_refnet"));
     let limits = Limits {
-        timeout: Duration::from_secs(60),
+        timeout: Duration::from_mins(1),
         max_memory_bytes: 2 << 30,
     };
     assert_eq!(extract_isolated(exe, &pdf, &limits).await, Err(Rejection::Truncated));

@@ -111,7 +111,7 @@ both_backends!(
             concurrency: 1,
         };
         let workers = tokio::spawn(run_workers(app.ctx.clone(), vec![crawler], shutdown.clone()));
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
         while app.ctx.store.live_jobs(&format!("{prefix}crawl:")).await.expect("live") > 0 {
             assert!(tokio::time::Instant::now() < deadline, "the crawl stage did not finish");
             tokio::time::sleep(Duration::from_millis(30)).await;

@@ -154,7 +154,7 @@ async fn the_command_line_takes_several_ids_and_a_library_file() {
     let in_library: Vec<String> = notes
         .iter()
         .map(|(_, t)| frontmatter(t))
-        .filter(|fm| fm.get("in_library").and_then(|v| v.as_bool()) == Some(true))
+        .filter(|fm| fm.get("in_library").and_then(serde_yaml::Value::as_bool) == Some(true))
         .filter_map(|fm| fm.get("title").and_then(|v| v.as_str()).map(str::to_owned))
         .collect();
     let mut expected = vec![a.title.clone(), b.title.clone()];

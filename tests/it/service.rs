@@ -96,9 +96,13 @@ both_backends!(
         assert_eq!(news.len(), 1, "one what's-new note: {news:?}");
         let (news_name, news_text) = &news[0];
         let fm = frontmatter(news_text);
-        assert_eq!(fm.get("new_papers").and_then(|v| v.as_i64()), Some(2), "{news_text}");
         assert_eq!(
-            fm.get("cited_more").and_then(|v| v.as_i64()),
+            fm.get("new_papers").and_then(serde_yaml::Value::as_i64),
+            Some(2),
+            "{news_text}"
+        );
+        assert_eq!(
+            fm.get("cited_more").and_then(serde_yaml::Value::as_i64),
             Some(2),
             "the seed and paper a: {news_text}"
         );
@@ -195,6 +199,7 @@ fn refnet_process(dir: &Path, env: &[(&str, String)], args: &[&str]) -> tokio::p
 }
 
 /// Sends SIGTERM and waits: the exit code.
+#[expect(unsafe_code, reason = "kill has no safe wrapper in std")]
 async fn terminate(child: tokio::process::Child) -> (Option<i32>, String) {
     if let Some(pid) = child.id() {
         // SAFETY: kill only sends a signal to a process this test started.
@@ -329,7 +334,7 @@ both_backends!(
         let crawl = app.crawl(&seed, 1, Direction::References, None).await;
         // The LLM hangs: the first worker dies holding its job.
         let llm = FakeLlm::start(LlmOptions {
-            latency: Duration::from_secs(120),
+            latency: Duration::from_mins(2),
             ..LlmOptions::default()
         })
         .await;
@@ -376,7 +381,7 @@ both_backends!(
 );
 
 /// Serves the API of `app` on 127.0.0.1, port 0.
-pub async fn api_server(app: &TestApp, token: Option<&str>) -> (String, tokio_util::sync::CancellationToken) {
+pub(super) async fn api_server(app: &TestApp, token: Option<&str>) -> (String, tokio_util::sync::CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = serve::router(AppState {
@@ -646,7 +651,7 @@ async fn chromium_dom(url: &str) -> Option<String> {
         })?;
     let profile = tempfile::tempdir().expect("profile dir");
     let out = tokio::time::timeout(
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         tokio::process::Command::new(browser)
             .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
             .arg(format!("--user-data-dir={}", profile.path().display()))
@@ -676,10 +681,10 @@ async fn start_serve(dir: &Path, env: &[(&str, String)]) -> (tokio::process::Chi
         .expect("serve starts")
         .expect("read")
         .expect("a line");
-    let base = first
-        .strip_prefix("serving on ")
-        .map(|u| u.trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let base = first.strip_prefix("serving on ").map_or_else(
+        || panic!("unexpected first line {first:?}"),
+        |u| u.trim_end_matches('/').to_owned(),
+    );
     // Keep reading, so that anything serve prints later has somewhere to go.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (server, base)
@@ -707,14 +712,16 @@ async fn refnet_serve_takes_a_crawl_over_http_shows_it_and_refreshes_on_schedule
         .await
         .expect("post");
     assert_eq!(response.status().as_u16(), 201);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
     loop {
         let (_, crawl) = json_of(http.get(format!("{base}/api/crawls/1")).send().await.expect("get")).await;
         let stages_done = ["crawl", "summarize", "render"].iter().all(|s| {
             let st = &crawl["stages"][s];
             st["pending"] == 0 && st["running"] == 0 && st["done"].as_i64() > Some(0)
         });
-        if crawl["status"] == "done" && stages_done || !crawl["refreshes"].as_array().is_none_or(|r| r.is_empty()) {
+        if crawl["status"] == "done" && stages_done
+            || !crawl["refreshes"].as_array().is_none_or(std::vec::Vec::is_empty)
+        {
             break;
         }
         assert!(
@@ -912,7 +919,7 @@ async fn postgres_going_away_fails_healthz_and_the_work_resumes_when_it_returns(
 
     // It comes back: the workers reconnect and the queued crawl runs to its notes.
     proxy.restore();
-    healthz_until(&http, &base, 200, Duration::from_secs(60)).await;
+    healthz_until(&http, &base, 200, Duration::from_mins(1)).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     while app
         .ctx

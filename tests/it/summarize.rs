@@ -200,7 +200,10 @@ async fn retry_after_on_429_is_honoured() {
     assert_eq!(statuses, vec![200, 429, 200]);
     // The fake asked for the rest of its 2 s window; the client waited that long, not
     // its own (much shorter) backoff.
-    assert!(calls[2].at - calls[1].at >= Duration::from_millis(900), "{calls:?}");
+    assert!(
+        calls[2].at.checked_sub(calls[1].at).unwrap() >= Duration::from_millis(900),
+        "{calls:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +215,7 @@ async fn a_refused_key_pauses_summaries_with_one_clear_error_and_no_more_calls()
     .await;
     let (corpus, seed) = small();
     let app = TestApp::with(Backend::Sqlite, corpus, Default::default(), |s| {
-        configure_llm(s, &llm.url)
+        configure_llm(s, &llm.url);
     })
     .await;
 
@@ -397,7 +400,7 @@ async fn unusable_pdfs_fall_back_to_the_abstract_and_the_note_says_why() {
         ),
     ];
     let app = TestApp::with(Backend::Sqlite, corpus, Default::default(), |s| {
-        s.pdf.allow_hosts = vec![web.host.clone()]
+        s.pdf.allow_hosts = vec![web.host.clone()];
     })
     .await;
     for (i, (path, route, expected)) in cases.into_iter().enumerate() {
@@ -527,7 +530,7 @@ async fn every_fixture_pdf_ends_in_a_summary_or_a_recorded_reason() {
     let web = FakeWeb::start().await;
     let corpus = Corpus::synthetic(30, 2, 5);
     let app = TestApp::with(Backend::Sqlite, corpus, Default::default(), |s| {
-        s.pdf.allow_hosts = vec![web.host.clone()]
+        s.pdf.allow_hosts = vec![web.host.clone()];
     })
     .await;
     let mut files: Vec<_> = std::fs::read_dir(&dir)

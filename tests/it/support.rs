@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -50,26 +50,26 @@ macro_rules! both_backends {
 
 /// The Postgres server tests create their databases on (see
 /// [`refnet::testkit::pg::test_server`]); `None` skips the Postgres variants.
-pub fn pg_admin_url() -> Option<String> {
+pub(crate) fn pg_admin_url() -> Option<String> {
     refnet::testkit::pg::test_server()
 }
 
 /// A database of its own for one test, dropped afterwards.
-pub struct PgDatabase(refnet::testkit::pg::ScratchDb);
+pub(crate) struct PgDatabase(refnet::testkit::pg::ScratchDb);
 
 impl PgDatabase {
-    pub async fn create() -> Self {
+    pub(crate) async fn create() -> Self {
         let admin = pg_admin_url().expect("Postgres configured");
         Self(refnet::testkit::pg::ScratchDb::create(&admin, "refnet_t").await)
     }
 
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.0.url
     }
 }
 
 /// Settings pointing at test services: fast retries, fast polling, loopback only.
-pub fn test_settings(dir: &Path, s2_url: &str, database_url: &str) -> Settings {
+pub(crate) fn test_settings(dir: &Path, s2_url: &str, database_url: &str) -> Settings {
     let mut s = Settings {
         vault: dir.join("vault"),
         database_url: Some(refnet::secret::Secret::new(database_url)),
@@ -95,7 +95,7 @@ pub fn test_settings(dir: &Path, s2_url: &str, database_url: &str) -> Settings {
 }
 
 /// One test's world.
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub ctx: Arc<Context>,
     pub s2: FakeS2,
     _dir: tempfile::TempDir,
@@ -103,12 +103,12 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn new(backend: Backend, corpus: Corpus) -> Self {
+    pub(crate) async fn new(backend: Backend, corpus: Corpus) -> Self {
         Self::with(backend, corpus, FakeOptions::default(), |_| {}).await
     }
 
     /// With fake options and a settings tweak.
-    pub async fn with(
+    pub(crate) async fn with(
         backend: Backend,
         corpus: Corpus,
         options: FakeOptions,
@@ -135,17 +135,17 @@ impl TestApp {
         }
     }
 
-    pub fn vault(&self) -> PathBuf {
+    pub(crate) fn vault(&self) -> PathBuf {
         self.ctx.settings.vault.clone()
     }
 
     /// Starts a crawl run and drains every queue; returns the crawl as stored after.
-    pub async fn crawl(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
+    pub(crate) async fn crawl(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
         self.crawl_with(seed, depth, direction, max_papers, false).await
     }
 
     /// Like [`TestApp::crawl`], summarizing the papers when `summarize` is set.
-    pub async fn crawl_with(
+    pub(crate) async fn crawl_with(
         &self,
         seed: &str,
         depth: u32,
@@ -165,7 +165,7 @@ impl TestApp {
 
     /// Starts a run of an existing crawl that fetches every paper again (as a refresh
     /// does), and drains the queues.
-    pub async fn refetch(&self, crawl_id: i64) -> Crawl {
+    pub(crate) async fn refetch(&self, crawl_id: i64) -> Crawl {
         let crawl = self
             .ctx
             .store
@@ -193,11 +193,11 @@ impl TestApp {
     }
 
     /// Resolves the seed and starts a run, without running any job.
-    pub async fn begin(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
+    pub(crate) async fn begin(&self, seed: &str, depth: u32, direction: Direction, max_papers: Option<u32>) -> Crawl {
         self.begin_with(seed, depth, direction, max_papers, false).await
     }
 
-    pub async fn begin_with(
+    pub(crate) async fn begin_with(
         &self,
         seed: &str,
         depth: u32,
@@ -214,7 +214,7 @@ impl TestApp {
     }
 
     /// Starts a run of the crawl a request names, as the command line does.
-    pub async fn start(&self, request: &CrawlRequest) -> Crawl {
+    pub(crate) async fn start(&self, request: &CrawlRequest) -> Crawl {
         let cutoff = crawl::fresh_cutoff_at(now(), &self.ctx.settings);
         let resolved = crawl::resolve_seeds(&self.ctx.s2, Some(&self.ctx.store), request, cutoff, 500)
             .await
@@ -233,14 +233,14 @@ impl TestApp {
     }
 
     /// Runs the stage workers until no job whose key starts with `prefix` is left.
-    pub async fn drain(&self, prefix: &str) {
+    pub(crate) async fn drain(&self, prefix: &str) {
         let shutdown = CancellationToken::new();
         let stages = Stage::ALL
             .iter()
             .map(|&stage| StageWorkers { stage, concurrency: 2 })
             .collect();
         let workers = tokio::spawn(run_workers(self.ctx.clone(), stages, shutdown.clone()));
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        let deadline = tokio::time::Instant::now() + Duration::from_mins(2);
         loop {
             tokio::time::sleep(Duration::from_millis(30)).await;
             if self.ctx.store.live_jobs(prefix).await.expect("live jobs") == 0 {
@@ -256,7 +256,7 @@ impl TestApp {
     }
 
     /// Every note file under `refnet/papers`, as (name without .md, text).
-    pub fn paper_notes(&self) -> Vec<(String, String)> {
+    pub(crate) fn paper_notes(&self) -> Vec<(String, String)> {
         let dir = self.vault().join("refnet/papers");
         let mut out = Vec::new();
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
@@ -274,14 +274,14 @@ impl TestApp {
 }
 
 /// The frontmatter of a note, parsed by a YAML library.
-pub fn frontmatter(text: &str) -> serde_yaml::Mapping {
+pub(crate) fn frontmatter(text: &str) -> serde_yaml::Mapping {
     let rest = text.strip_prefix("---\n").expect("frontmatter at byte 0");
     let end = rest.find("\n---\n").expect("closing fence");
-    serde_yaml::from_str(&rest[..end + 1]).unwrap_or_else(|e| panic!("frontmatter does not parse: {e}\n{text}"))
+    serde_yaml::from_str(&rest[..=end]).unwrap_or_else(|e| panic!("frontmatter does not parse: {e}\n{text}"))
 }
 
 /// The body of a note (after the frontmatter).
-pub fn body(text: &str) -> &str {
+pub(crate) fn body(text: &str) -> &str {
     text.strip_prefix("---\n")
         .and_then(|rest| rest.split_once("\n---\n"))
         .map_or(text, |(_, body)| body)
@@ -308,7 +308,7 @@ fn prose(text: &str) -> String {
 }
 
 /// Wikilink targets (`[[Target|…]]` or `[[Target]]`) in a note's body, outside code blocks.
-pub fn wikilinks(text: &str) -> Vec<String> {
+pub(crate) fn wikilinks(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let prose = prose(text);
     let mut rest = prose.as_str();
@@ -323,7 +323,7 @@ pub fn wikilinks(text: &str) -> Vec<String> {
 }
 
 /// `../shared/fixtures/<sub>` beside the checkout, or `None` (with a message) when absent.
-pub fn shared_fixtures(sub: &str) -> Option<PathBuf> {
+pub(crate) fn shared_fixtures(sub: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/fixtures")
         .join(sub);
@@ -340,7 +340,7 @@ pub fn shared_fixtures(sub: &str) -> Option<PathBuf> {
 }
 
 /// Member ids of a crawl and the edges among them, as stored.
-pub async fn graph(store: &Store, crawl_id: i64) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
+pub(crate) async fn graph(store: &Store, crawl_id: i64) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
     let members: BTreeSet<String> = store
         .members(crawl_id)
         .await
@@ -361,13 +361,13 @@ pub async fn graph(store: &Store, crawl_id: i64) -> (BTreeSet<String>, BTreeSet<
 }
 
 /// A [`refnet::crawl::run_level`] follow-up that does nothing with the stored ids.
-pub fn ignore_stored<'a>()
+pub(crate) fn ignore_stored<'a>()
 -> impl FnMut(Vec<String>) -> futures::future::BoxFuture<'a, Result<(), refnet::crawl::CrawlError>> + Send {
     |_| Box::pin(async { Ok(()) })
 }
 
 /// Every `.md` file under `dir`, as (path, text).
-pub fn markdown(dir: &Path) -> Vec<(PathBuf, String)> {
+pub(crate) fn markdown(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {

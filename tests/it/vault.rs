@@ -52,10 +52,13 @@ both_backends!(
         assert_eq!(index.len(), 1);
         let index_fm = frontmatter(&index[0].1);
         assert_eq!(
-            index_fm.get("refnet_crawl").and_then(|v| v.as_i64()),
+            index_fm.get("refnet_crawl").and_then(serde_yaml::Value::as_i64),
             Some(crawl.crawl_id)
         );
-        assert_eq!(index_fm.get("papers").and_then(|v| v.as_i64()), Some(stats.members));
+        assert_eq!(
+            index_fm.get("papers").and_then(serde_yaml::Value::as_i64),
+            Some(stats.members)
+        );
 
         for (path, text) in &notes {
             let fm = frontmatter(text);
@@ -106,7 +109,9 @@ both_backends!(
         let nodes = serde_json::from_str::<serde_json::Value>(&canvas).expect("json")["nodes"]
             .as_array()
             .expect("nodes")
-            .len();
+            .iter()
+            .filter(|n| n["type"] == "file")
+            .count();
         assert_eq!(nodes as i64, stats.members);
 
         let bib = std::fs::read_to_string(vault.join("refnet/references.bib")).expect("bib");
@@ -372,8 +377,7 @@ both_backends!(
             let block = text
                 .split_once("```bibtex\n")
                 .and_then(|(_, rest)| rest.split_once("\n```"))
-                .map(|(entry, _)| entry)
-                .unwrap_or_else(|| panic!("{} has no BibTeX block", path.display()));
+                .map_or_else(|| panic!("{} has no BibTeX block", path.display()), |(entry, _)| entry);
             assert!(
                 bib.contains(block),
                 "{}'s entry is not in references.bib:\n{block}",

@@ -68,12 +68,12 @@ pub fn md_lines(s: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for raw in s.lines() {
         let line = md_inline(raw);
-        if line.is_empty() && lines.last().is_none_or(|l| l.is_empty()) {
+        if line.is_empty() && lines.last().is_none_or(std::string::String::is_empty) {
             continue;
         }
         lines.push(line);
     }
-    while lines.last().is_some_and(|l| l.is_empty()) {
+    while lines.last().is_some_and(std::string::String::is_empty) {
         lines.pop();
     }
     lines

@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn short_cites_follow_the_author_count() {
-        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let names = |n: &[&str]| n.iter().map(std::string::ToString::to_string).collect::<Vec<_>>();
         assert_eq!(short_cite(&names(&["A. Turing"]), Some(1950)), "Turing 1950");
         assert_eq!(
             short_cite(&names(&["Kyle Lo", "Lucy Lu Wang"]), Some(2020)),

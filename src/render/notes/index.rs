@@ -54,6 +54,8 @@ pub struct IndexInput<'a> {
     pub most_cited: Vec<(LinkItem, i64)>,
     /// Most central by PageRank: (paper, rank).
     pub central: Vec<(LinkItem, i64)>,
+    /// What the crawl's analysis found (`None`: not analysed).
+    pub analysis: Option<IndexAnalysis>,
     /// The crawl's what's-new notes, newest first.
     pub news: Vec<NoteName>,
     /// When it was last refreshed (a date), if ever.
@@ -64,6 +66,86 @@ pub struct IndexInput<'a> {
     pub bibliography: String,
     /// Value of `refnet_updated`.
     pub updated: String,
+}
+
+/// The index's view of the crawl's analysis.
+#[derive(Debug, Clone, Default)]
+pub struct IndexAnalysis {
+    /// Papers most similar to the seed(s), with the score (seeds left out).
+    pub similar_to_seed: Vec<(LinkItem, f64)>,
+    /// Prior works: papers the crawl's papers cite most, with how many cite each.
+    pub prior: Vec<(LinkItem, i64)>,
+    /// Derivative works: papers citing the most of the crawl's papers, with how many.
+    pub derivative: Vec<(LinkItem, i64)>,
+    /// Clusters, largest first: (note, label, papers, top paper).
+    pub clusters: Vec<(Option<NoteName>, String, i64, Option<LinkItem>)>,
+}
+
+/// The index's regions of the analysis.
+fn analysis_regions(a: &IndexAnalysis) -> Vec<(String, String)> {
+    let similar: Vec<String> = a
+        .similar_to_seed
+        .iter()
+        .map(|(item, s)| format!("{} · similarity {s:.2}", link_line(item)))
+        .collect();
+    let prior: Vec<String> = a
+        .prior
+        .iter()
+        .map(|(item, n)| format!("{} · cited by {n} papers of the crawl", link_line(item)))
+        .collect();
+    let derivative: Vec<String> = a
+        .derivative
+        .iter()
+        .map(|(item, n)| format!("{} · cites {n} papers of the crawl", link_line(item)))
+        .collect();
+    let clusters: Vec<String> = a
+        .clusters
+        .iter()
+        .map(|(note, label, size, top)| {
+            let name = match note {
+                Some(note) => body_link(note.as_str(), label),
+                None => md_inline(label),
+            };
+            let top = top
+                .as_ref()
+                .map(|t| format!(" · led by {}", link_line(t)))
+                .unwrap_or_default();
+            format!("{name} · {size} papers{top}")
+        })
+        .collect();
+    vec![
+        (
+            "similar_to_seed".to_owned(),
+            list_region(
+                "Most similar to the seed",
+                "No paper shares references or citing papers with the seed.",
+                similar,
+                0,
+            ),
+        ),
+        (
+            "prior".to_owned(),
+            list_region("Prior works", "The crawl's papers cite nothing in common.", prior, 0),
+        ),
+        (
+            "derivative".to_owned(),
+            list_region(
+                "Derivative works",
+                "No paper cites more than one of the crawl's papers.",
+                derivative,
+                0,
+            ),
+        ),
+        (
+            "clusters".to_owned(),
+            list_region(
+                "Clusters",
+                "Too few links between papers to find clusters.",
+                clusters,
+                0,
+            ),
+        ),
+    ]
 }
 
 #[derive(Template)]
@@ -183,26 +265,33 @@ pub fn index_fresh(input: &IndexInput<'_>) -> Fresh {
         Some(date) => format!("Nothing new since the crawl; last refreshed {date}."),
         None => "Not refreshed yet: `refnet refresh`, or `refnet serve` nightly.".to_owned(),
     };
+    let mut regions = vec![
+        ("header".to_owned(), finish(header.render())),
+        ("news".to_owned(), list_region("What's new", &news_empty, news, 0)),
+        (
+            "most_cited".to_owned(),
+            list_region(
+                "Most cited within the crawl",
+                "No citations between papers of the crawl.",
+                most_cited,
+                0,
+            ),
+        ),
+        (
+            "central".to_owned(),
+            list_region("Most central (PageRank)", "No papers yet.", central, 0),
+        ),
+        ("levels".to_owned(), finish(LevelsTemplate { lines: levels }.render())),
+    ];
+    if let Some(a) = &input.analysis {
+        // After What's new: what to read first.
+        for (i, region) in analysis_regions(a).into_iter().enumerate() {
+            regions.insert(2 + i, region);
+        }
+    }
     Fresh {
         frontmatter: fm.build(),
-        regions: vec![
-            ("header".to_owned(), finish(header.render())),
-            ("news".to_owned(), list_region("What's new", &news_empty, news, 0)),
-            (
-                "most_cited".to_owned(),
-                list_region(
-                    "Most cited within the crawl",
-                    "No citations between papers of the crawl.",
-                    most_cited,
-                    0,
-                ),
-            ),
-            (
-                "central".to_owned(),
-                list_region("Most central (PageRank)", "No papers yet.", central, 0),
-            ),
-            ("levels".to_owned(), finish(LevelsTemplate { lines: levels }.render())),
-        ],
+        regions,
         tail: "## Notes\n\n".to_owned(),
     }
 }

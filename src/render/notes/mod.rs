@@ -1,10 +1,11 @@
 //! The notes refnet writes, one module per kind: [`paper`], [`author`], [`index`] (one per
-//! crawl) and [`news`] (one per refresh that found something). Each turns gathered data
+//! crawl), [`cluster`] (one per cluster of a crawl) and [`news`] (one per refresh that found something). Each turns gathered data
 //! into a [`Fresh`](crate::vault::merge::Fresh) rendering, pure, so layouts are
 //! snapshot-tested without I/O; the shared pieces (lists of links, template output) are
 //! here.
 
 pub mod author;
+pub mod cluster;
 pub mod index;
 pub mod news;
 pub mod paper;
@@ -30,6 +31,8 @@ pub struct LinkItem {
     pub title: String,
     /// Its year.
     pub year: Option<i64>,
+    /// S2 calls this citation influential.
+    pub influential: bool,
 }
 
 /// A heading and a bulleted list (References, Cited by, an author's papers, …).
@@ -57,6 +60,31 @@ pub fn links_region(heading: &str, empty: &str, items: &[LinkItem]) -> String {
     list_region(heading, empty, shown, items.len().saturating_sub(MAX_LISTED))
 }
 
+/// A heading and every entry of a paper's list: its links (at most [`MAX_LISTED`]), the
+/// entries S2 could not resolve (plain, marked "not in Semantic Scholar"), and a last
+/// line for the rest, so that the list accounts for all `total` entries S2 counts.
+pub fn full_list_region(
+    heading: &str,
+    empty: &str,
+    items: &[LinkItem],
+    unresolved: &[crate::store::UnresolvedRef],
+    total: Option<i64>,
+) -> String {
+    let room = MAX_LISTED.saturating_sub(items.len().min(MAX_LISTED));
+    let mut shown: Vec<String> = items.iter().take(MAX_LISTED).map(link_line).collect();
+    shown.extend(unresolved.iter().take(room).map(unresolved_line));
+    let listed = items.len() + unresolved.len();
+    let counted = total.and_then(|t| usize::try_from(t).ok()).unwrap_or(0);
+    let hidden = counted.max(listed) - shown.len();
+    list_region(heading, empty, shown, hidden)
+}
+
+/// A reference S2 could not resolve: its title and year as cited, plainly.
+pub fn unresolved_line(r: &crate::store::UnresolvedRef) -> String {
+    let year = r.year.map(|y| format!(" ({y})")).unwrap_or_default();
+    format!("{}{year} · _not in Semantic Scholar_", md_inline(&r.title))
+}
+
 /// A heading and a list of already-escaped entries.
 pub fn list_region(heading: &str, empty: &str, items: Vec<String>, hidden: usize) -> String {
     finish(
@@ -70,8 +98,18 @@ pub fn list_region(heading: &str, empty: &str, items: Vec<String>, hidden: usize
     )
 }
 
-/// One list entry: a wikilink to the paper's note, or its title with an S2 link.
+/// One list entry: a wikilink to the paper's note, or its title with an S2 link; an
+/// influential citation says so.
 pub fn link_line(item: &LinkItem) -> String {
+    let line = plain_link_line(item);
+    if item.influential {
+        format!("{line} · influential")
+    } else {
+        line
+    }
+}
+
+fn plain_link_line(item: &LinkItem) -> String {
     let title = md_inline(&item.title);
     match &item.note {
         Some(note) => format!(

@@ -203,6 +203,7 @@ mod tests {
                 cite: Some(format!("Author {id}")),
                 title: format!("Paper {id}"),
                 year: Some(2020),
+                influential: false,
             },
             row: NewsRow {
                 paper_id: id.to_owned(),

@@ -4,11 +4,13 @@
 
 use askama::Template;
 
-use super::{LinkItem, finish, links_region, s2_url};
+use super::{LinkItem, finish, full_list_region, s2_url};
 use crate::render::formats::escape::{body_link, md_inline, md_lines, md_url, property_link, property_text};
 use crate::render::formats::person::short_cite;
 use crate::render::formats::venue;
-use crate::store::StoredPaper;
+use crate::store::{PdfRow, PdfStatus, StoredPaper, SummaryRow};
+use crate::summarize::has_no_text;
+use crate::summarize::summary::{Source, Summary};
 use crate::vault::NoteName;
 use crate::vault::frontmatter::FrontmatterBuilder;
 use crate::vault::merge::Fresh;
@@ -30,6 +32,10 @@ pub const PAPER_KEYS: &[&str] = &[
     "citation_count",
     "influential_citation_count",
     "reference_count",
+    "in_crawl_citations",
+    "pagerank",
+    "similarity",
+    "cluster",
     "fields_of_study",
     "tags",
     "in_library",
@@ -42,6 +48,8 @@ pub const PAPER_KEYS: &[&str] = &[
 pub struct AuthorLink {
     /// The name as S2 gives it.
     pub name: String,
+    /// S2's author id, when S2 has one.
+    pub author_id: Option<String>,
     /// The author's note, when they have one.
     pub note: Option<NoteName>,
 }
@@ -65,6 +73,51 @@ pub struct CrawlPlace {
     pub of: i64,
 }
 
+/// A score as a note shows it (similarity, PageRank); hashed by its bits for the
+/// note's inputs hash.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score(pub f64);
+
+impl Eq for Score {}
+
+impl std::hash::Hash for Score {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+/// A paper's standing in the crawl whose analysis its note shows (the lowest-numbered
+/// crawl it belongs to, so two crawls never take turns rewriting it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Standing {
+    /// Its cluster's label and note (`None`: unclustered).
+    pub cluster: Option<(String, Option<NoteName>)>,
+    /// Similarity to the crawl's seed(s), 0–1.
+    pub similarity: Score,
+    /// PageRank in the crawl's graph.
+    pub pagerank: Score,
+    /// Papers of the crawl citing it.
+    pub in_crawl_citations: i64,
+    /// The crawl's papers most similar to it, best first, with the score.
+    pub similar: Vec<(LinkItem, Score)>,
+}
+
+/// The frontmatter keys that come from the crawl's analysis: left as they are in a note
+/// rendered without a standing (for another crawl).
+pub const STANDING_KEYS: &[&str] = &["in_crawl_citations", "pagerank", "similarity", "cluster"];
+
+/// The keys refnet owns in a note rendered without a standing: all but [`STANDING_KEYS`].
+pub fn keys_without_standing() -> &'static [&'static str] {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        PAPER_KEYS
+            .iter()
+            .filter(|k| !STANDING_KEYS.contains(k))
+            .copied()
+            .collect()
+    });
+    KEYS.as_slice()
+}
+
 /// Everything a paper note shows.
 #[derive(Debug, Clone, Hash)]
 pub struct PaperInput<'a> {
@@ -76,13 +129,18 @@ pub struct PaperInput<'a> {
     pub citekey: Option<String>,
     /// What it cites.
     pub references: Vec<LinkItem>,
+    /// The references S2 could not resolve to a paper.
+    pub unresolved: Vec<crate::store::UnresolvedRef>,
     /// What cites it.
     pub cited_by: Vec<LinkItem>,
     /// Its place in each crawl it belongs to.
     pub places: Vec<CrawlPlace>,
+    /// What the crawl's analysis says of it (`None`: another crawl's render says it).
+    pub standing: Option<Standing>,
     /// Summary as Markdown lines, already escaped (empty: none yet).
     pub summary: Vec<String>,
-    /// Where the summary's text came from (`pdf`, `abstract`, `tldr`).
+    /// Where the summary's text came from (`pdf`, `abstract`, `tldr`; `title` when there
+    /// is nothing else).
     pub summary_source: Option<String>,
     /// The PDF kept in the vault's attachments (`--save-pdfs`), vault-relative.
     pub local_pdf: Option<String>,
@@ -99,6 +157,7 @@ pub struct PaperInput<'a> {
 struct HeaderTemplate<'a> {
     title: &'a str,
     byline: &'a str,
+    authors: &'a str,
     links: &'a str,
     tldr: Option<String>,
     abstract_lines: Vec<String>,
@@ -184,8 +243,17 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .text("pdf", p.pdf_url.as_deref())
         .number_or_null("citation_count", p.citation_count)
         .number("influential_citation_count", p.influential_citation_count)
-        .number_or_null("reference_count", p.reference_count)
-        .list("fields_of_study", &fields)
+        .number_or_null("reference_count", p.reference_count);
+    if let Some(s) = &input.standing {
+        fm.number("in_crawl_citations", Some(s.in_crawl_citations))
+            .decimal("pagerank", Some(s.pagerank.0), 8)
+            .decimal("similarity", Some(s.similarity.0), 3)
+            .text_or_null(
+                "cluster",
+                s.cluster.as_ref().map(|(label, _)| property_text(label)).as_deref(),
+            );
+    }
+    fm.list("fields_of_study", &fields)
         .list("tags", &tags)
         .boolean("in_library", input.in_library)
         .text("summary_source", input.summary_source.as_deref())
@@ -215,6 +283,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
     let header = HeaderTemplate {
         title: &md_inline(&p.display_title()),
         byline: &byline.join(" · "),
+        authors: &author_line(&input.authors),
         links: &links.join(" · "),
         tldr: p.tldr.as_deref().map(md_inline).filter(|t| !t.is_empty()),
         abstract_lines: p.abstract_text.as_deref().map(md_lines).unwrap_or_default(),
@@ -228,14 +297,29 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         ("summary".to_owned(), finish(summary.render())),
         (
             "references".to_owned(),
-            links_region("References", "No references known.", &input.references),
+            full_list_region(
+                "References",
+                "No references known.",
+                &input.references,
+                &input.unresolved,
+                p.reference_count,
+            ),
         ),
         (
             "cited_by".to_owned(),
-            links_region("Cited by", "No citing papers known.", &input.cited_by),
+            full_list_region(
+                "Cited by",
+                "No citing papers known.",
+                &input.cited_by,
+                &[],
+                p.citation_count,
+            ),
         ),
         ("crawl".to_owned(), finish(crawl.render())),
     ];
+    if let Some(s) = &input.standing {
+        regions.insert(2, ("similar".to_owned(), similar_region(s)));
+    }
     if let Some(entry) = &input.bibtex {
         let bib = BibtexTemplate {
             fence: fence_for(entry),
@@ -250,10 +334,125 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
     }
 }
 
+/// Similar papers listed in a note at most.
+pub const SIMILAR_LISTED: usize = 8;
+
+/// The "Similar papers" list: the crawl's papers sharing the most references and citers
+/// with this one, and its cluster.
+fn similar_region(s: &Standing) -> String {
+    let mut items: Vec<String> = s
+        .similar
+        .iter()
+        .take(SIMILAR_LISTED)
+        .map(|(item, score)| format!("{} · similarity {:.2}", super::link_line(item), score.0))
+        .collect();
+    if let Some((label, note)) = &s.cluster {
+        let cluster = match note {
+            Some(note) => body_link(note.as_str(), label),
+            None => md_inline(label),
+        };
+        items.push(format!("Cluster: {cluster}"));
+    }
+    super::list_region(
+        "Similar papers",
+        "No paper of the crawl shares references or citing papers with this one.",
+        items,
+        0,
+    )
+}
+
+/// What there is to summarize when a paper has nothing but its title.
+pub const NO_TEXT: &str = "_No abstract, TLDR or open-access PDF is available for this paper: only its title is known, so there is nothing to summarize._";
+
+/// The Summary region's lines (escaped Markdown) and the `summary_source` property: the
+/// summary's parts — but not S2's TLDR again, which the header shows, nor a TL;DR of its
+/// own beside S2's —, where its text came from, why the PDF was not used when it was not,
+/// and, for a paper with no text at all, that there is nothing to summarize.
+pub fn summary_region(
+    paper: &StoredPaper,
+    summary: Option<&SummaryRow>,
+    pdf: Option<&PdfRow>,
+) -> (Vec<String>, Option<String>) {
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s2_tldr = paper.tldr.as_deref().map(flat).filter(|t| !t.is_empty());
+    let mut lines = Vec::new();
+    let mut source = summary.map(|s| s.source.clone());
+    if let Some(row) = summary {
+        let parts: Summary = serde_json::from_str(&row.body).unwrap_or_default();
+        let shown = |text: &str| !text.trim().is_empty() && s2_tldr.as_deref() != Some(flat(text).as_str());
+        let mut quoted = false;
+        if s2_tldr.is_none() && shown(&parts.tldr) {
+            lines.push("> [!summary] TL;DR".to_owned());
+            lines.push(format!("> {}", md_inline(&parts.tldr)));
+            lines.push(String::new());
+            quoted = true;
+        }
+        for (label, text) in [
+            ("Problem", &parts.problem),
+            ("Method", &parts.method),
+            ("Results", &parts.results),
+            ("Limitations", &parts.limitations),
+        ] {
+            if shown(text) {
+                lines.push(format!("**{label}.** {}", md_inline(text)));
+                lines.push(String::new());
+                quoted = true;
+            }
+        }
+        let date = chrono::DateTime::from_timestamp(row.created_at, 0)
+            .map(|d| d.date_naive().to_string())
+            .unwrap_or_default();
+        let nothing_new = match (quoted, &s2_tldr) {
+            (true, _) => "",
+            (false, Some(_)) => ": nothing in it beyond the title and Semantic Scholar's TLDR above",
+            (false, None) => ": nothing in it beyond the title",
+        };
+        lines.push(format!(
+            "_Summarized from {} by {} ({}), {date}{nothing_new}._",
+            Source::describe(&row.source),
+            md_inline(&row.model),
+            md_inline(&row.prompt_version)
+        ));
+    } else if has_no_text(paper, pdf) {
+        lines.push(NO_TEXT.to_owned());
+        source = Some("title".to_owned());
+    }
+    if let Some(pdf) = pdf.filter(|p| p.status != PdfStatus::Text)
+        && let Some(reason) = &pdf.reason
+    {
+        lines.push(format!("_The open-access PDF was not used: {}._", md_inline(reason)));
+    }
+    (lines, source)
+}
+
 /// A code fence longer than any run of backticks in the text, so the text cannot close it.
 fn fence_for(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat((longest + 1).max(3))
+}
+
+/// Authors listed in a note's header at most (the frontmatter has them all).
+const AUTHORS_SHOWN: usize = 12;
+
+/// The header's authors: a link to each one's note, else to their Semantic Scholar page,
+/// else the name alone.
+fn author_line(authors: &[AuthorLink]) -> String {
+    let mut shown: Vec<String> = authors
+        .iter()
+        .take(AUTHORS_SHOWN)
+        .map(|a| match (&a.note, &a.author_id) {
+            (Some(note), _) => body_link(note.as_str(), &a.name),
+            (None, Some(id)) => match md_url(&format!("https://www.semanticscholar.org/author/{id}")) {
+                Some(url) => format!("[{}]({url})", md_inline(&a.name)),
+                None => md_inline(&a.name),
+            },
+            (None, None) => md_inline(&a.name),
+        })
+        .collect();
+    if authors.len() > AUTHORS_SHOWN {
+        shown.push(format!("and {} more", authors.len() - AUTHORS_SHOWN));
+    }
+    shown.join(", ")
 }
 
 fn place_line(place: &CrawlPlace) -> String {

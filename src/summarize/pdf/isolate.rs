@@ -122,6 +122,7 @@ fn print_plain(result: Result<Extracted, Rejection>) -> std::io::Result<()> {
 }
 
 #[cfg(unix)]
+#[expect(unsafe_code, reason = "setrlimit has no safe wrapper in std or libc")]
 fn limit_address_space(max_bytes: u64) {
     if max_bytes == 0 {
         return;
@@ -134,7 +135,7 @@ fn limit_address_space(max_bytes: u64) {
     // SAFETY: setrlimit only reads the struct we pass; failure (e.g. a lower hard limit already
     // in place) leaves the current limits, which is acceptable.
     unsafe {
-        libc::setrlimit(libc::RLIMIT_AS, &limit);
+        libc::setrlimit(libc::RLIMIT_AS, &raw const limit);
     }
 }
 
@@ -192,7 +193,7 @@ mod tests {
         let silent = run_fake_extractor("echo 'thread main panicked at oops' >&2; exit 101").await;
         match silent {
             Err(Rejection::Crashed(reason)) => {
-                assert!(reason.contains("panicked at oops"), "{reason}")
+                assert!(reason.contains("panicked at oops"), "{reason}");
             }
             other => panic!("expected Crashed, got {other:?}"),
         }

@@ -119,7 +119,7 @@ fn citation_edges(kept: &[&MapPaper], citations: &[(String, String)]) -> Vec<Edg
     edges
 }
 
-fn citation_edge(citing: &str, cited: &str) -> Edge {
+pub(super) fn citation_edge(citing: &str, cited: &str) -> Edge {
     Edge {
         id: edge_id(citing, cited),
         from_node: node_id(citing),

@@ -7,9 +7,11 @@
 //! was; refnet's nodes keep the position and size the user gave them. (Tests check maps
 //! against the spec's rules with `testkit::canvas::validate`.)
 
+mod groups;
 mod layout;
 mod merge;
 
+pub use groups::layout_by_cluster;
 pub use layout::layout;
 pub use merge::merge;
 
@@ -68,6 +70,10 @@ pub struct MapPaper {
     pub depth: u32,
     /// Importance (PageRank): higher is placed first on its ring.
     pub weight: f64,
+    /// Its cluster, for a map by cluster.
+    pub cluster: Option<i64>,
+    /// Similarity to the seed(s), 0–1: a capped map by cluster keeps the most similar.
+    pub similarity: f64,
 }
 
 /// What the map shows.
@@ -79,6 +85,8 @@ pub struct MapInput {
     pub edges: Vec<(String, String)>,
     /// At most this many papers: the seed first, then by depth, then by weight (ties by id).
     pub max_nodes: usize,
+    /// Cluster labels by id (a map by cluster draws one group per cluster).
+    pub clusters: Vec<(i64, String)>,
 }
 
 /// Why an existing canvas could not be merged (the caller then leaves it alone).
@@ -285,6 +293,8 @@ pub(crate) mod fixtures {
             file: format!("refnet/papers/Paper {n}.md"),
             depth,
             weight,
+            cluster: None,
+            similarity: 0.0,
         }
     }
 
@@ -293,6 +303,7 @@ pub(crate) mod fixtures {
             papers,
             edges: edges.iter().map(|&(a, b)| (pid(a), pid(b))).collect(),
             max_nodes,
+            clusters: Vec::new(),
         }
     }
 
@@ -378,7 +389,7 @@ mod tests {
             keys
         };
         let sorted = |list: &[&str]| -> Vec<String> {
-            let mut list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+            let mut list: Vec<String> = list.iter().map(std::string::ToString::to_string).collect();
             list.sort();
             list
         };
