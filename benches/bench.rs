@@ -1,4 +1,5 @@
-//! refnet's benchmarks, one binary: `cargo bench --bench bench -- <name>`.
+//! refnet's benchmarks, one binary: `cargo bench --bench bench -- <name>`. Over 500 lines
+//! as one job: the benches share their child-process, memory and timing helpers here.
 //!
 //! - `crawl`: a depth-2 crawl of a 20,000-paper synthetic corpus through a fake S2
 //!   limited to 1 request/second, by the real `refnet` binary, with `--no-summarize` and

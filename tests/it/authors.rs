@@ -17,7 +17,10 @@ fn paper(label: &str, authors: &[&str], references: &[usize]) -> FakePaper {
         corpus_id: 70_000 + label.len() as i64,
         title: format!("Paper {label}"),
         year: Some(2020),
-        authors: authors.iter().map(|a| (Some(format!("id-{a}")), format!("{a} Author"))).collect(),
+        authors: authors
+            .iter()
+            .map(|a| (Some(format!("id-{a}")), format!("{a} Author")))
+            .collect(),
         references: references.iter().copied().map(Some).collect(),
         ..FakePaper::default()
     }
@@ -52,21 +55,24 @@ both_backends!(
         let app = TestApp::new(backend, corpus).await;
 
         let crawl = app.crawl(&seed_id, 1, Direction::References, None).await;
-        assert_eq!(author_notes(&app), vec!["id-Shared"], "by default: two papers in the vault");
+        assert_eq!(
+            author_notes(&app),
+            vec!["id-Shared"],
+            "by default: two papers in the vault"
+        );
         let seed_note = markdown(&app.vault().join("refnet/papers"))
             .into_iter()
             .find(|(_, t)| frontmatter(t)["s2_id"].as_str() == Some(seed_id.as_str()))
             .expect("seed note");
         assert!(
-            seed_note.1.contains("[Lead Author](https://www.semanticscholar.org/author/id-Lead)"),
+            seed_note
+                .1
+                .contains("[Lead Author](https://www.semanticscholar.org/author/id-Lead)"),
             "an author without a note links to Semantic Scholar"
         );
 
         render_with(&app, crawl.crawl_id, AuthorNotes::All).await;
-        assert_eq!(
-            author_notes(&app),
-            vec!["id-Edited", "id-Lead", "id-Shared", "id-Solo"]
-        );
+        assert_eq!(author_notes(&app), vec!["id-Edited", "id-Lead", "id-Shared", "id-Solo"]);
         // The user writes in one of them.
         let (edited, text) = markdown(&app.vault().join("refnet/authors"))
             .into_iter()
@@ -80,9 +86,17 @@ both_backends!(
             vec!["id-Edited", "id-Shared"],
             "the unedited single-paper notes go, the edited one stays"
         );
-        assert!(std::fs::read_to_string(&edited).expect("kept").contains("Met her at a workshop."));
+        assert!(
+            std::fs::read_to_string(&edited)
+                .expect("kept")
+                .contains("Met her at a workshop.")
+        );
 
         render_with(&app, crawl.crawl_id, AuthorNotes::None).await;
-        assert_eq!(author_notes(&app), vec!["id-Edited"], "none: only what the user wrote in stays");
+        assert_eq!(
+            author_notes(&app),
+            vec!["id-Edited"],
+            "none: only what the user wrote in stays"
+        );
     }
 );

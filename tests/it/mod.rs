@@ -21,6 +21,7 @@ mod runs;
 mod s2_client;
 mod scripting;
 mod seeds;
+mod serve_http;
 mod service;
 mod summarize;
 mod two_renderers;

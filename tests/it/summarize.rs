@@ -1,6 +1,7 @@
 //! The summarize stage against a fake PDF host and a fake LLM, all on 127.0.0.1: sources,
 //! the cache, every LLM failure mode, SSRF refusals (counted as connections never made),
-//! and the fixture PDFs that are broken on purpose.
+//! and the fixture PDFs that are broken on purpose. One file over 500 lines: every test
+//! stands on the same fake PDF host, fake LLM and seed set up here.
 
 use std::time::Duration;
 
