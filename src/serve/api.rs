@@ -1,8 +1,6 @@
 //! The JSON API, `/metrics` and `/healthz`. Every failure is JSON: `{"error": "…"}`, with
 //! `"field"` naming the part of the request at fault.
 
-use std::fmt::Display;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,6 +8,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::failure::bad;
+pub use super::failure::{ApiError, error, unavailable};
 use super::submit::{Submitted, crawl_request, submit};
 use super::{AppState, prometheus};
 use crate::context::Context;
@@ -17,53 +17,6 @@ use crate::queue::run_prefix;
 use crate::refresh::{self, RefreshStart};
 use crate::stage::Stage;
 use crate::store::{Crawl, QueueDepth, StoreError, WorkerSeen, now};
-
-/// A failed request: its status, the field at fault, and a message with the fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The request field at fault, if one is.
-    pub field: Option<String>,
-    /// What is wrong and what to do.
-    pub message: String,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.message });
-        if let Some(field) = self.field {
-            body["field"] = json!(field);
-        }
-        (self.status, Json(body)).into_response()
-    }
-}
-
-/// A JSON error response.
-pub fn error(status: StatusCode, field: Option<&str>, message: &str) -> Response {
-    failure(status, field, message).into_response()
-}
-
-pub(super) fn failure(status: StatusCode, field: Option<&str>, message: &str) -> ApiError {
-    ApiError {
-        status,
-        field: field.map(str::to_owned),
-        message: message.to_owned(),
-    }
-}
-
-pub(super) fn bad(field: &str, message: impl Display) -> ApiError {
-    failure(StatusCode::BAD_REQUEST, Some(field), &message.to_string())
-}
-
-/// The database failed: 503, the request can be tried again.
-pub fn unavailable(e: &dyn Display) -> ApiError {
-    failure(
-        StatusCode::SERVICE_UNAVAILABLE,
-        None,
-        &format!("the database is unavailable ({e}); try again shortly"),
-    )
-}
 
 /// Unknown paths.
 pub async fn not_found() -> Response {

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod dashboard;
+pub mod failure;
 pub mod prometheus;
 pub mod submit;
 

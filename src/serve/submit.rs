@@ -6,7 +6,7 @@ use std::str::FromStr;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
-use super::api::{ApiError, bad, failure, unavailable};
+use super::failure::{ApiError, bad, failure, unavailable};
 use crate::context::Context;
 use crate::crawl::{self, CrawlError, CrawlRequest};
 use crate::ids::PaperId;
