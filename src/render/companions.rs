@@ -280,6 +280,11 @@ pub(super) async fn render_news(
             .map(|r| news::NewsItem {
                 link: book.link(&r.paper_id),
                 row: r.clone(),
+                similarity: book
+                    .analysis
+                    .as_ref()
+                    .and_then(|(_, a)| a.papers.get(&r.paper_id))
+                    .map(|p| p.similarity),
             })
             .collect(),
         updated: today.to_owned(),

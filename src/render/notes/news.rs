@@ -30,6 +30,8 @@ pub struct NewsItem {
     pub link: LinkItem,
     /// What the store says moved.
     pub row: NewsRow,
+    /// Its similarity to the crawl's seeds, from the crawl's analysis (0–1).
+    pub similarity: Option<f64>,
 }
 
 /// Everything a what's-new note shows.
@@ -78,10 +80,11 @@ fn signed(delta: i64) -> String {
 pub fn news_fresh(input: &NewsInput) -> Fresh {
     let title = news_title(&input.index.1, &input.refreshed);
     let mut added: Vec<&NewsItem> = input.items.iter().filter(|i| i.row.added).collect();
+    // The new papers most like the crawl's seeds first: what to read of the news.
     added.sort_by(|a, b| {
-        b.link
-            .year
-            .cmp(&a.link.year)
+        let s = |i: &NewsItem| i.similarity.unwrap_or(0.0);
+        s(b).total_cmp(&s(a))
+            .then_with(|| b.link.year.cmp(&a.link.year))
             .then_with(|| a.link.title.cmp(&b.link.title))
     });
     let delta = |i: &NewsItem| match (i.row.citations_before, i.row.citations_now) {
@@ -154,7 +157,13 @@ pub fn news_fresh(input: &NewsInput) -> Fresh {
         cited_more.len(),
         moved.len()
     );
-    let added_lines: Vec<String> = added.iter().map(|i| link_line(&i.link)).collect();
+    let added_lines: Vec<String> = added
+        .iter()
+        .map(|i| match i.similarity.filter(|s| *s > 0.0) {
+            Some(s) => format!("{} · similarity {s:.2}", link_line(&i.link)),
+            None => link_line(&i.link),
+        })
+        .collect();
     let cited_lines: Vec<String> = cited_more
         .iter()
         .map(|i| {
@@ -180,7 +189,12 @@ pub fn news_fresh(input: &NewsInput) -> Fresh {
             ),
             (
                 "cited_more".to_owned(),
-                list_region("Cited more", "No paper gained citations.", cited_lines, 0),
+                list_region(
+                    "Cited more (fastest rising first)",
+                    "No paper gained citations.",
+                    cited_lines,
+                    0,
+                ),
             ),
             (
                 "moved".to_owned(),
@@ -215,7 +229,40 @@ mod tests {
                 references_before: Some(10),
                 references_now: Some(if id == "r" { 12 } else { 10 }),
             },
+            similarity: None,
         }
+    }
+
+    #[test]
+    fn new_papers_most_like_the_seeds_come_first_and_the_fastest_rising_lead_cited_more() {
+        let similar = |id: &str, s: Option<f64>| NewsItem {
+            similarity: s,
+            ..item(id, true, None, Some(0))
+        };
+        let input = NewsInput {
+            crawl_id: 1,
+            run: 2,
+            index: (None, "Crawl 1 of Seed".to_owned()),
+            refreshed: "2026-11-22".to_owned(),
+            since: None,
+            items: vec![
+                similar("far", Some(0.05)),
+                similar("near", Some(0.8)),
+                similar("unknown", None),
+                similar("mid", Some(0.3)),
+                item("slow", false, Some(10), Some(11)),
+                item("fast", false, Some(10), Some(40)),
+            ],
+            updated: "2026-11-22".to_owned(),
+        };
+        let fresh = news_fresh(&input);
+        let added = &fresh.regions.iter().find(|(n, _)| n == "added").expect("added").1;
+        let at = |s: &str| added.find(s).unwrap_or_else(|| panic!("{s} in {added}"));
+        assert!(at("Paper near") < at("Paper mid") && at("Paper mid") < at("Paper far"));
+        assert!(at("Paper far") < at("Paper unknown"), "no similarity known: last");
+        assert!(added.contains("similarity 0.80"), "{added}");
+        let cited = &fresh.regions.iter().find(|(n, _)| n == "cited_more").expect("cited").1;
+        assert!(cited.find("Paper fast") < cited.find("Paper slow"), "{cited}");
     }
 
     #[test]
