@@ -5,6 +5,7 @@
 use askama::Template;
 
 use super::{LinkItem, finish, full_list_region, s2_url};
+use crate::render::formats::base::STATUS_KEY;
 use crate::render::formats::escape::{body_link, md_inline, md_lines, md_url, property_link, property_text};
 use crate::render::formats::person::short_cite;
 use crate::render::formats::venue;
@@ -257,7 +258,9 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .list("tags", &tags)
         .boolean("in_library", input.in_library)
         .text("summary_source", input.summary_source.as_deref())
-        .date("refnet_updated", Some(&input.updated));
+        .date("refnet_updated", Some(&input.updated))
+        // The user's: created empty with the note, never written again (not in PAPER_KEYS).
+        .text_or_null(STATUS_KEY, None);
 
     let mut links = Vec::new();
     if let Some(file) = &input.local_pdf {

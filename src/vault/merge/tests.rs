@@ -159,3 +159,19 @@ fn scalar_values_are_read_back() {
     assert_eq!(frontmatter_value(note, "none"), None);
     assert_eq!(frontmatter_value("no frontmatter", "s2_id"), None);
 }
+
+#[test]
+fn a_key_refnet_does_not_own_is_written_with_the_note_and_never_again() {
+    let mut with_status = fresh("T", "S");
+    with_status
+        .frontmatter
+        .push(("status".to_owned(), "status:\n".to_owned()));
+    let created = compose(&with_status);
+    assert!(created.contains("\nstatus:\n"), "{created}");
+    // The user fills it in: refnet leaves their value.
+    let reading = created.replace("\nstatus:\n", "\nstatus: \"reading\"\n");
+    assert_eq!(merge(&reading, &with_status, OWNED, UNION), Merged::Unchanged);
+    // The user removes it: refnet does not bring it back.
+    let removed = created.replace("\nstatus:\n", "\n");
+    assert_eq!(merge(&removed, &with_status, OWNED, UNION), Merged::Unchanged);
+}
