@@ -65,9 +65,7 @@ impl CrawlGraph {
         let members = store.fetched_members(crawl_id).await?;
         let mut graph = Self::new(&members);
         let member_ids = graph.member_ids().to_vec();
-        store
-            .for_each_edge_touching(&member_ids, |e| graph.add_edge(&e.citing, &e.cited))
-            .await?;
+        store.for_each_edge_touching(&member_ids, |e| graph.add_row(&e)).await?;
         graph.finish();
         Ok(graph)
     }

@@ -94,11 +94,8 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let today = chrono::Utc::now().date_naive().to_string();
 
     // The crawl's graph and its metrics.
-    let members = store.fetched_members(crawl_id).await?;
-    let mut graph = CrawlGraph::new(&members);
+    let graph = CrawlGraph::load(store, crawl_id).await?;
     let member_ids = graph.member_ids().to_vec();
-    store.for_each_edge_touching(&member_ids, |e| graph.add_row(&e)).await?;
-    graph.finish();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     let metrics = graph.metrics(crawl_id);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
