@@ -142,24 +142,10 @@ fn group_node(cluster: i64, label: String, x: i64, y: i64, width: i64, height: i
     }
 }
 
+/// A paper's file node with its top-left corner at (`x`, `y`): the ring layout's node.
 fn file_node(paper: &MapPaper, x: i64, y: i64) -> Node {
-    Node {
-        id: node_id(&paper.paper_id),
-        kind: NodeKind::File,
-        text: None,
-        file: Some(paper.file.clone()),
-        subpath: None,
-        url: None,
-        label: None,
-        background: None,
-        background_style: None,
-        x,
-        y,
-        width: NODE_WIDTH,
-        height: NODE_HEIGHT,
-        color: depth_color(paper.depth),
-        extra: Map::new(),
-    }
+    let (cx, cy) = (x as f64 + NODE_WIDTH as f64 / 2.0, y as f64 + NODE_HEIGHT as f64 / 2.0);
+    super::layout::paper_node(paper, cx, cy)
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ fn place_ring(ring: &[&MapPaper], radius: f64) -> Vec<Node> {
 }
 
 /// A paper's file node centred on (`cx`, `cy`).
-fn paper_node(paper: &MapPaper, cx: f64, cy: f64) -> Node {
+pub(super) fn paper_node(paper: &MapPaper, cx: f64, cy: f64) -> Node {
     Node {
         id: node_id(&paper.paper_id),
         kind: NodeKind::File,
