@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::http::api_client;
 use crate::metrics::Counters;
+use crate::openalex::OpenAlexClient;
 use crate::s2::S2Client;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -23,6 +24,8 @@ pub struct Context {
     pub store: Store,
     /// Semantic Scholar.
     pub s2: S2Client,
+    /// OpenAlex, when it is on (a key or a contact address is set).
+    pub openalex: Option<OpenAlexClient>,
     /// The HTTP client for APIs (timeouts and user agent set).
     pub http: reqwest::Client,
     /// Process-wide counters.
@@ -61,6 +64,7 @@ impl Context {
             None => Extractor::InProcess,
         };
         Ok(Arc::new(Self {
+            openalex: OpenAlexClient::new(&settings.openalex, http.clone()),
             pdf_fetcher: PdfFetcher::new(&settings.pdf)?,
             extractor,
             summarizer,

@@ -24,6 +24,8 @@
 //! - [`library`]: seeds from a reference library (BibTeX, CSL-JSON, RIS): its entries and
 //!   the ids in each.
 //! - [`s2`]: the Semantic Scholar client (rate limit, retries, batching, paging).
+//! - [`openalex`]: the second source, optional: batched DOI look-ups for abstracts, PDFs
+//!   and venues S2 lacks, and OpenAlex work ids; off for a while, never fatal, when it fails.
 //! - [`store`]: SQLite/Postgres storage of papers, edges, crawls, summaries, note state
 //!   and the queue's tables; the only place with SQL.
 //! - [`vault`]: the vault on disk, below summarize and render: safe note names, folders,
@@ -53,6 +55,7 @@ pub mod http;
 pub mod ids;
 pub mod library;
 pub mod metrics;
+pub mod openalex;
 pub mod queue;
 pub mod refresh;
 pub mod render;

@@ -1,7 +1,9 @@
-//! Retry timing in one place: exponential backoff with jitter, used by the S2 client,
-//! the LLM client and the durable job retries.
+//! Retry and rate timing in one place: exponential backoff with jitter (the S2, OpenAlex
+//! and LLM clients and the durable job retries) and the request-rate limiter of the APIs.
 
 use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 /// Exponential backoff: `base · 2^attempt`, capped at `max`, with "equal jitter" (a
 /// random point in the upper half) so that many clients retrying together spread out.
@@ -34,6 +36,13 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     let secs: f64 = value.trim().parse().ok()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+}
+
+/// A rate limiter allowing `per_second` requests per second with no burst.
+pub fn limiter(per_second: f64) -> DefaultDirectRateLimiter {
+    let period = Duration::from_secs_f64(1.0 / per_second.max(1e-3));
+    let quota = Quota::with_period(period.max(Duration::from_micros(1))).expect("period is positive");
+    RateLimiter::direct(quota)
 }
 
 #[cfg(test)]

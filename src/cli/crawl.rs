@@ -62,7 +62,15 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
     };
     let cutoff = crawl::fresh_cutoff_at(crate::store::now(), &settings);
     // Ctrl-C while the seeds are looked up (a slow or hung API) ends here, cleanly.
-    let resolving = crawl::resolve_seeds(&s2, existing.as_ref(), &request, cutoff, settings.s2.batch_size);
+    let openalex = crate::openalex::OpenAlexClient::new(&settings.openalex, api_client()?);
+    let resolving = crawl::resolve_seeds(
+        &s2,
+        openalex.as_ref(),
+        existing.as_ref(),
+        &request,
+        cutoff,
+        settings.s2.batch_size,
+    );
     let resolved = tokio::select! {
         resolved = resolving => resolved,
         () = shutdown_signal() => {

@@ -10,6 +10,7 @@
 //! again (after a crash, a kill -9, a retry) repeats no request that already succeeded and
 //! ends with the same papers and edges.
 
+mod fill;
 pub mod priority;
 mod seeds;
 mod start;
@@ -155,12 +156,16 @@ pub async fn run_level(
         let batch = fetch_batch(&ctx.s2, chunk, &fields, with_citations).await?;
         ctx.counters.papers_fetched.inc_by(batch.papers.len() as u64);
         store.record_batch(crawl_id, run, &batch, now()).await?;
+        fill::from_openalex(ctx, &crawl, chunk).await?;
         stored(chunk.to_vec()).await?;
     }
     if !todo.is_empty() {
         store.refresh_statistics().await?;
     }
-    stored(store.level_members(crawl_id, depth).await?).await?;
+    let level = store.level_members(crawl_id, depth).await?;
+    // The seeds and papers that were fresh already (those above are checked: no request).
+    fill::from_openalex(ctx, &crawl, &level).await?;
+    stored(level).await?;
     if !expand {
         return Ok(LevelOutcome::Finished);
     }

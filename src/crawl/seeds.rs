@@ -4,7 +4,8 @@
 //! the crawl goes on from the others.
 
 use super::{BadRequest, CrawlError, MAX_DEPTH, absorb, batch_fields, priority};
-use crate::ids::{BadS2Id, PaperId, S2Id};
+use crate::ids::{BadS2Id, NotInS2, PaperId, S2Id};
+use crate::openalex::OpenAlexClient;
 use crate::s2::{BatchItem, S2Client};
 use crate::store::{Direction, FetchedBatch, NewSeed, Store};
 
@@ -96,11 +97,38 @@ impl ResolvedSeeds {
     }
 }
 
+/// An OpenAlex work id in the form S2 can look the same paper up by (its DOI or PubMed
+/// id), when OpenAlex is on and knows the work.
+async fn through_openalex(
+    openalex: Option<&OpenAlexClient>,
+    seed: &PaperId,
+    not_in_s2: NotInS2,
+) -> Result<String, CrawlError> {
+    let Some(client) = openalex else {
+        return Err(not_in_s2.into());
+    };
+    let PaperId::OpenAlex(work_id) = seed else {
+        return Err(not_in_s2.into());
+    };
+    match client.work(work_id).await {
+        Ok(Some(work)) => work.s2_lookup().ok_or_else(|| CrawlError::SeedUnusable {
+            id: seed.to_string(),
+            reason: "OpenAlex knows no DOI or PubMed id for it, so Semantic Scholar cannot look it up".to_owned(),
+        }),
+        Ok(None) => Err(CrawlError::SeedNotFound(vec![seed.to_string()])),
+        Err(e) => Err(CrawlError::SeedUnusable {
+            id: seed.to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
 /// Resolves the seeds: each from the store when it is there and fresh (no request), the
 /// others with batch calls that also bring their full records. Seeds S2 does not know
 /// are listed in `missing`; none found at all is [`CrawlError::SeedNotFound`].
 pub async fn resolve_seeds(
     s2: &S2Client,
+    openalex: Option<&OpenAlexClient>,
     store: Option<&Store>,
     req: &CrawlRequest,
     cutoff: i64,
@@ -128,8 +156,11 @@ pub async fn resolve_seeds(
         }
         match seed.api_form() {
             Ok(api) => to_fetch.push((position, seed, api)),
-            Err(e) if req.seeds.len() == 1 => return Err(e.into()),
-            Err(e) => missing.push((seed.to_string(), e.to_string())),
+            Err(e) => match through_openalex(openalex, seed, e).await {
+                Ok(api) => to_fetch.push((position, seed, api)),
+                Err(e) if req.seeds.len() == 1 => return Err(e),
+                Err(e) => missing.push((seed.to_string(), e.to_string())),
+            },
         }
     }
     let with_citations = req.direction.follows_citations() && req.depth > 0;

@@ -90,7 +90,9 @@ impl fmt::Display for ParseIdError {
 
 /// An id Semantic Scholar cannot resolve (an OpenAlex work id).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0} is an OpenAlex work id, which Semantic Scholar cannot look up: give the paper's DOI or arXiv id instead")]
+#[error(
+    "{0} is an OpenAlex work id, which Semantic Scholar cannot look up: give the paper's DOI or arXiv id instead, or turn OpenAlex on (REFNET_OPENALEX_MAILTO or REFNET_OPENALEX_KEY)"
+)]
 pub struct NotInS2(pub String);
 
 impl PaperId {

@@ -32,6 +32,7 @@ const TYPES: &str = r#"{
     "s2_id": "text",
     "url": "text",
     "pdf": "text",
+    "abstract_source": "text",
     "citation_count": "number",
     "influential_citation_count": "number",
     "reference_count": "number",

@@ -19,7 +19,7 @@ mod send;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
 use tracing::debug;
 
 use crate::metrics::Counters;
@@ -203,13 +203,6 @@ impl std::fmt::Debug for S2Client {
     }
 }
 
-/// A rate limiter allowing `per_second` requests per second with no burst.
-pub fn limiter(per_second: f64) -> DefaultDirectRateLimiter {
-    let period = Duration::from_secs_f64(1.0 / per_second.max(1e-3));
-    let quota = Quota::with_period(period.max(Duration::from_micros(1))).expect("period is positive");
-    RateLimiter::direct(quota)
-}
-
 impl S2Client {
     /// A client for the configured API, sharing `http` and reporting into `counters`.
     pub fn new(settings: &S2Settings, http: reqwest::Client, counters: Arc<Counters>) -> Self {
@@ -217,7 +210,7 @@ impl S2Client {
             http,
             base: settings.url.as_str().trim_end_matches('/').to_owned(),
             key: settings.api_key.clone(),
-            limiter: Arc::new(limiter(settings.rps)),
+            limiter: Arc::new(crate::retry::limiter(settings.rps)),
             backoff: Backoff {
                 base: settings.retry_base,
                 max: settings.retry_max,

@@ -105,19 +105,26 @@ const MAX_SEEDS: usize = 1000;
 /// first level. Shared by the API and the dashboard.
 pub async fn submit(ctx: &Context, request: &CrawlRequest) -> Result<Submitted, ApiError> {
     let cutoff = crawl::fresh_cutoff_at(now(), &ctx.settings);
-    let resolved = crawl::resolve_seeds(&ctx.s2, Some(&ctx.store), request, cutoff, ctx.settings.s2.batch_size)
-        .await
-        .map_err(|e| match e {
-            CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
-                failure(StatusCode::UNPROCESSABLE_ENTITY, Some("seed"), &e.to_string())
-            }
-            CrawlError::Store(e) => unavailable(&e),
-            other => failure(
-                StatusCode::SERVICE_UNAVAILABLE,
-                None,
-                &format!("cannot reach Semantic Scholar to resolve the seed ({other}); try again later"),
-            ),
-        })?;
+    let resolved = crawl::resolve_seeds(
+        &ctx.s2,
+        ctx.openalex.as_ref(),
+        Some(&ctx.store),
+        request,
+        cutoff,
+        ctx.settings.s2.batch_size,
+    )
+    .await
+    .map_err(|e| match e {
+        CrawlError::SeedNotFound(_) | CrawlError::SeedUnusable { .. } | CrawlError::SeedNotInS2(_) => {
+            failure(StatusCode::UNPROCESSABLE_ENTITY, Some("seed"), &e.to_string())
+        }
+        CrawlError::Store(e) => unavailable(&e),
+        other => failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            &format!("cannot reach Semantic Scholar to resolve the seed ({other}); try again later"),
+        ),
+    })?;
     let run = crawl::Run::Request {
         request,
         seeds: &resolved,

@@ -143,6 +143,12 @@ pub struct StoredPaper {
     pub fetched_at: Option<i64>,
     /// Last listing of its citing papers.
     pub citations_fetched_at: Option<i64>,
+    /// Where the abstract came from: `semantic_scholar`, `openalex`, or `None` (none).
+    pub abstract_source: Option<String>,
+    /// `openalex` when the PDF link came from OpenAlex.
+    pub pdf_source: Option<String>,
+    /// `openalex` when the venue came from OpenAlex.
+    pub venue_source: Option<String>,
 }
 
 impl StoredPaper {

@@ -6,6 +6,7 @@
 pub mod canvas;
 pub mod corpus;
 pub mod fake_llm;
+pub mod fake_openalex;
 pub mod fake_s2;
 pub mod fake_web;
 pub mod pdf;
@@ -17,6 +18,7 @@ use std::net::SocketAddr;
 
 pub use corpus::{Corpus, FakePaper, fake_id};
 pub use fake_llm::{FakeLlm, LlmCall, LlmOptions};
+pub use fake_openalex::{FakeOpenAlex, Mood};
 pub use fake_s2::{FakeOptions, FakeS2, Logged, Scripted};
 pub use fake_web::{FakeWeb, Route};
 pub use planted::{Planted, adjusted_rand_index};

@@ -15,6 +15,7 @@ mod layout;
 mod metrics;
 mod notes;
 mod offline_summaries;
+mod openalex;
 mod pdf_fixtures;
 mod reading;
 mod runs;

@@ -41,6 +41,9 @@ fn paper(id: &str, title: &str) -> StoredPaper {
         citations_truncated: false,
         fetched_at: Some(1_700_000_000),
         citations_fetched_at: None,
+        abstract_source: Some("semantic_scholar".to_owned()),
+        pdf_source: None,
+        venue_source: None,
     }
 }
 

@@ -90,17 +90,31 @@ async fn seeds_s2_does_not_know_are_left_out_and_none_known_is_an_error() {
     let cutoff = crawl::fresh_cutoff_at(now(), &app.ctx.settings);
 
     let some = request(&[&known, "ARXIV:9999.99999"], 1);
-    let resolved = crawl::resolve_seeds(&app.ctx.s2, Some(&app.ctx.store), &some, cutoff, 500)
-        .await
-        .expect("one seed is enough");
+    let resolved = crawl::resolve_seeds(
+        &app.ctx.s2,
+        app.ctx.openalex.as_ref(),
+        Some(&app.ctx.store),
+        &some,
+        cutoff,
+        500,
+    )
+    .await
+    .expect("one seed is enough");
     assert_eq!(resolved.found.len(), 1);
     assert_eq!(resolved.missing.len(), 1);
     assert!(resolved.missing[0].0.contains("9999.99999"), "{:?}", resolved.missing);
 
     let none = request(&["ARXIV:9999.99999", "ARXIV:9999.99998"], 1);
-    let err = crawl::resolve_seeds(&app.ctx.s2, Some(&app.ctx.store), &none, cutoff, 500)
-        .await
-        .expect_err("no seed is known");
+    let err = crawl::resolve_seeds(
+        &app.ctx.s2,
+        app.ctx.openalex.as_ref(),
+        Some(&app.ctx.store),
+        &none,
+        cutoff,
+        500,
+    )
+    .await
+    .expect_err("no seed is known");
     assert!(
         matches!(err, CrawlError::SeedNotFound(ref ids) if ids.len() == 2),
         "{err}"

@@ -216,9 +216,16 @@ impl TestApp {
     /// Starts a run of the crawl a request names, as the command line does.
     pub(crate) async fn start(&self, request: &CrawlRequest) -> Crawl {
         let cutoff = crawl::fresh_cutoff_at(now(), &self.ctx.settings);
-        let resolved = crawl::resolve_seeds(&self.ctx.s2, Some(&self.ctx.store), request, cutoff, 500)
-            .await
-            .expect("resolve seeds");
+        let resolved = crawl::resolve_seeds(
+            &self.ctx.s2,
+            self.ctx.openalex.as_ref(),
+            Some(&self.ctx.store),
+            request,
+            cutoff,
+            500,
+        )
+        .await
+        .expect("resolve seeds");
         let run = crawl::Run::Request {
             request,
             seeds: &resolved,

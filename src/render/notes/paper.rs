@@ -30,6 +30,7 @@ pub const PAPER_KEYS: &[&str] = &[
     "s2_id",
     "url",
     "pdf",
+    "abstract_source",
     "citation_count",
     "influential_citation_count",
     "reference_count",
@@ -162,6 +163,8 @@ struct HeaderTemplate<'a> {
     links: &'a str,
     tldr: Option<String>,
     abstract_lines: Vec<String>,
+    /// The abstract came from OpenAlex (Semantic Scholar had none).
+    from_openalex: bool,
 }
 
 #[derive(Template)]
@@ -242,6 +245,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .text("s2_id", Some(&p.paper_id))
         .text("url", Some(&s2_url(&p.paper_id)))
         .text("pdf", p.pdf_url.as_deref())
+        .text("abstract_source", p.abstract_source.as_deref())
         .number_or_null("citation_count", p.citation_count)
         .number("influential_citation_count", p.influential_citation_count)
         .number_or_null("reference_count", p.reference_count);
@@ -290,6 +294,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         links: &links.join(" · "),
         tldr: p.tldr.as_deref().map(md_inline).filter(|t| !t.is_empty()),
         abstract_lines: p.abstract_text.as_deref().map(md_lines).unwrap_or_default(),
+        from_openalex: p.abstract_source.as_deref() == Some("openalex"),
     };
     let summary = SummaryTemplate { lines: &input.summary };
     let crawl = CrawlTemplate {
