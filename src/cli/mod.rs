@@ -4,6 +4,7 @@
 mod crawl;
 mod export;
 mod out;
+mod papers;
 mod report;
 mod service;
 mod summarize;
@@ -118,6 +119,12 @@ pub enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Papers taken for one work (a preprint and its published version): list, undo
+    Papers {
+        /// What to do
+        #[command(subcommand)]
+        action: PapersAction,
+    },
     /// Print a shell completion script: `refnet completions bash > …` (see the README)
     Completions {
         /// The shell
@@ -133,6 +140,22 @@ pub enum Command {
         /// Also require this URL to answer 2xx (e.g. http://127.0.0.1:8080/healthz)
         #[arg(long, value_name = "URL")]
         http: Option<String>,
+    },
+}
+
+/// `refnet papers …`.
+#[derive(Debug, Subcommand)]
+pub enum PapersAction {
+    /// List merged papers: each merged id, the paper whose note shows it, and why
+    Merges {
+        /// Print one JSON object, `{"merges": […]}`
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo the merges a paper takes part in (it gets its own note again, for good)
+    Unmerge {
+        /// The paper (an S2 id, DOI:, ARXIV:, … as in `refnet papers merges`)
+        id: String,
     },
 }
 
@@ -332,6 +355,7 @@ async fn dispatch(cli: Cli, progress: ui::Progress) -> anyhow::Result<()> {
         Command::Refresh { crawl, enqueue } => service::refresh(settings, crawl, enqueue, progress).await,
         Command::Jobs { json, action } => service::jobs(settings, action, json).await,
         Command::Completions { .. } => Err(UsageError("completions run before the settings load".to_owned()).into()),
+        Command::Papers { action } => papers::run(settings, action).await,
         Command::Check { stages, http } => service::check(settings, stages, http).await,
         Command::Export { crawl, format, output } => export::run(settings, crawl, &format, output).await,
         Command::Migrate => {

@@ -17,6 +17,7 @@ pub mod analysis;
 pub mod clusters;
 pub mod export;
 pub mod labels;
+pub mod same_work;
 pub mod similarity;
 pub mod stable;
 pub mod works;
@@ -46,6 +47,10 @@ pub struct CrawlGraph {
     members_graph: DiGraph<u32, ()>,
     /// Edges S2 marks as influential (known only from paged lists).
     influential: std::collections::HashSet<(u32, u32)>,
+    /// Papers folded into another (one note per work): merged id → kept id.
+    aliases: HashMap<String, String>,
+    /// The reverse: kept id → the ids folded into it.
+    merged_of: HashMap<String, Vec<String>>,
 }
 
 impl CrawlGraph {
@@ -60,14 +65,63 @@ impl CrawlGraph {
         g
     }
 
+    /// A graph of `members` in which merged papers are their kept paper: a member merged
+    /// into another takes its place (at the shallower depth), and edges of either end at
+    /// the kept one.
+    pub fn with_merges(members: &[(String, i64)], aliases: HashMap<String, String>) -> Self {
+        let mut g = Self::default();
+        for (id, depth) in members {
+            let id = aliases.get(id).unwrap_or(id);
+            if g.index.contains_key(id) {
+                continue;
+            }
+            g.intern(id);
+            g.depth.push(*depth);
+        }
+        g.members = g.ids.len();
+        for (merged, kept) in &aliases {
+            g.merged_of.entry(kept.clone()).or_default().push(merged.clone());
+        }
+        for list in g.merged_of.values_mut() {
+            list.sort_unstable();
+        }
+        g.aliases = aliases;
+        g
+    }
+
     /// The graph of a crawl's fetched members and every stored edge touching them.
     pub async fn load(store: &Store, crawl_id: i64) -> Result<Self, StoreError> {
         let members = store.fetched_members(crawl_id).await?;
-        let mut graph = Self::new(&members);
-        let member_ids = graph.member_ids().to_vec();
-        store.for_each_edge_touching(&member_ids, |e| graph.add_row(&e)).await?;
+        Self::load_around(store, &members).await
+    }
+
+    /// The graph of `members` (with depths), the recorded merges applied, and every
+    /// stored edge touching them or a paper merged into one of them.
+    pub async fn load_around(store: &Store, members: &[(String, i64)]) -> Result<Self, StoreError> {
+        let merges: Vec<(String, String)> = store
+            .merges()
+            .await?
+            .into_iter()
+            .map(|m| (m.merged_id, m.kept_id))
+            .collect();
+        let mut graph = Self::with_merges(members, same_work::resolve(&merges));
+        let mut touching = graph.member_ids().to_vec();
+        for id in graph.member_ids() {
+            touching.extend(graph.merged_into(id).iter().cloned());
+        }
+        store.for_each_edge_touching(&touching, |e| graph.add_row(&e)).await?;
         graph.finish();
         Ok(graph)
+    }
+
+    /// The paper a merged paper's note is, else the paper itself.
+    pub fn canonical<'a>(&'a self, id: &'a str) -> &'a str {
+        self.aliases.get(id).map_or(id, String::as_str)
+    }
+
+    /// The papers folded into `kept` (sorted; empty for most).
+    pub fn merged_into(&self, kept: &str) -> &[String] {
+        self.merged_of.get(kept).map_or(&[], Vec::as_slice)
     }
 
     fn intern(&mut self, id: &str) -> u32 {
@@ -84,6 +138,15 @@ impl CrawlGraph {
 
     /// Adds an edge `citing → cited` (duplicates are removed by [`CrawlGraph::finish`]).
     pub fn add_edge(&mut self, citing: &str, cited: &str) {
+        if !self.aliases.is_empty() && (self.aliases.contains_key(citing) || self.aliases.contains_key(cited)) {
+            let (citing, cited) = (self.canonical(citing).to_owned(), self.canonical(cited).to_owned());
+            self.link(&citing, &cited);
+        } else {
+            self.link(citing, cited);
+        }
+    }
+
+    fn link(&mut self, citing: &str, cited: &str) {
         if citing == cited {
             return;
         }
@@ -132,9 +195,9 @@ impl CrawlGraph {
         &self.ids[i as usize]
     }
 
-    /// The node of a paper id.
+    /// The node of a paper id (a merged paper's is its kept paper's).
     pub fn node(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
+        self.index.get(self.canonical(id)).copied()
     }
 
     /// Every paper id in the graph (members first).

@@ -279,6 +279,7 @@ impl PaperBook {
                 .filter(|f| f.starts_with(ATTACHMENTS_DIR)),
             bibtex,
             in_library: self.library.contains(&p.paper_id),
+            merged: self.graph.merged_into(&p.paper_id).to_vec(),
             // Not part of the inputs: the date changes only when the text does.
             updated: String::new(),
         };

@@ -14,6 +14,7 @@ mod book;
 mod clusters;
 mod companions;
 pub mod formats;
+mod merges;
 pub mod naming;
 pub mod notes;
 pub mod obsidian;
@@ -93,8 +94,10 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     }
     let today = chrono::Utc::now().date_naive().to_string();
 
-    // The crawl's graph and its metrics.
+    // The crawl's graph (one node per work) and its metrics.
+    merges::detect(store, crawl_id).await?;
     let graph = CrawlGraph::load(store, crawl_id).await?;
+    let crawl = with_kept_seeds(crawl, &graph);
     let member_ids = graph.member_ids().to_vec();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     let metrics = graph.metrics(crawl_id);
@@ -108,6 +111,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let authors = authors_by_paper(store, &member_ids).await?;
     let titles = Titles::load(store, graph.ids()).await?;
     let mut names = Names::load(store).await?;
+    merges::retire_notes(store, &vault, &mut names, &graph).await?;
     let with_notes =
         author_choice::choose(store, &vault, &mut names, ctx.settings.notes.author_notes, &authors).await?;
     let first = crawl.seed().map(|s| titles.title(s.as_str())).unwrap_or_default();
@@ -171,6 +175,17 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written(), "render: done");
     Ok(report)
+}
+
+/// The crawl with each seed merged into another paper replaced by the paper kept.
+fn with_kept_seeds(mut crawl: Crawl, graph: &CrawlGraph) -> Crawl {
+    for seed in &mut crawl.seeds {
+        if let Ok(kept) = graph.canonical(seed.as_str()).parse::<crate::ids::S2Id>() {
+            *seed = kept;
+        }
+    }
+    crawl.seeds.dedup();
+    crawl
 }
 
 /// Runs file work on the blocking pool.

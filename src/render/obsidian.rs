@@ -30,6 +30,7 @@ const TYPES: &str = r#"{
     "doi": "text",
     "arxiv": "text",
     "s2_id": "text",
+    "merged_s2_ids": "multitext",
     "url": "text",
     "pdf": "text",
     "abstract_source": "text",

@@ -88,9 +88,7 @@ pub(super) async fn book_of(
     today: String,
 ) -> Result<PaperBook, StoreError> {
     let as_members: Vec<(String, i64)> = papers.iter().map(|id| (id.clone(), 0)).collect();
-    let mut graph = CrawlGraph::new(&as_members);
-    store.for_each_edge_touching(papers, |e| graph.add_row(&e)).await?;
-    graph.finish();
+    let graph = CrawlGraph::load_around(store, &as_members).await?;
     let authors = authors_by_paper(store, papers).await?;
     let titles = Titles::load(store, graph.ids()).await?;
     let citekeys: HashMap<String, String> = store.citekeys(papers).await?.into_iter().collect();

@@ -20,6 +20,7 @@ mod pdf_fixtures;
 mod reading;
 mod runs;
 mod s2_client;
+mod same_work;
 mod scripting;
 mod seeds;
 mod serve_http;

@@ -146,6 +146,7 @@ fn a_paper_note_snapshot() {
             "@inproceedings{vaswaniAttentionAllYou2017,\n  title = {Attention Is All You Need},\n}\n".to_owned(),
         ),
         in_library: true,
+        merged: Vec::new(),
         updated: "2026-11-22".to_owned(),
     };
     insta::assert_snapshot!("paper_note", compose(&paper_fresh(&input)));
@@ -365,6 +366,7 @@ proptest! {
             local_pdf: None,
             bibtex: None,
             in_library: false,
+            merged: Vec::new(),
             updated: "2026-11-22".to_owned(),
         };
         let text = compose(&paper_fresh(&input));

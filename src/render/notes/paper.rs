@@ -28,6 +28,7 @@ pub const PAPER_KEYS: &[&str] = &[
     "doi",
     "arxiv",
     "s2_id",
+    "merged_s2_ids",
     "url",
     "pdf",
     "abstract_source",
@@ -150,6 +151,8 @@ pub struct PaperInput<'a> {
     pub bibtex: Option<String>,
     /// The paper is in the user's own library (a seed from their BibTeX, CSL-JSON or RIS).
     pub in_library: bool,
+    /// S2 ids of other records of this work folded into this note (a preprint).
+    pub merged: Vec<String>,
     /// Value of `refnet_updated` (`YYYY-MM-DD`).
     pub updated: String,
 }
@@ -243,6 +246,7 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .text_or_null("doi", p.doi.as_deref())
         .text_or_null("arxiv", p.arxiv.as_deref())
         .text("s2_id", Some(&p.paper_id))
+        .list("merged_s2_ids", &input.merged)
         .text("url", Some(&s2_url(&p.paper_id)))
         .text("pdf", p.pdf_url.as_deref())
         .text("abstract_source", p.abstract_source.as_deref())

@@ -1,0 +1,80 @@
+//! One note per work, at render time: finds the crawl's papers that are one work (see
+//! [`crate::graph::same_work`]) and records the merges before the graph is read, so the
+//! kept paper's note carries the edges of both; then retires the notes the merged papers
+//! had before, when nobody edited them (an edited one is the user's and stays).
+
+use std::collections::HashSet;
+
+use tracing::info;
+
+use super::naming::Names;
+use super::{RenderError, blocking};
+use crate::graph::CrawlGraph;
+use crate::graph::same_work;
+use crate::store::{MergeRow, Store, now};
+use crate::vault::{NoteKey, Vault};
+
+/// Finds and records the merges among a crawl's members; returns how many are new.
+pub(super) async fn detect(store: &Store, crawl_id: i64) -> Result<usize, RenderError> {
+    let identities = store.member_identities(crawl_id).await?;
+    let existing = store.merges().await?;
+    let merged: HashSet<&str> = existing.iter().map(|m| m.merged_id.as_str()).collect();
+    // Papers merged already keep their merge; the rest may gather new ones.
+    let open: Vec<_> = identities
+        .into_iter()
+        .filter(|p| !merged.contains(p.paper_id.as_str()))
+        .collect();
+    let refused: HashSet<(String, String)> = store.merge_refusals().await?.into_iter().collect();
+    let at = now();
+    let found: Vec<MergeRow> = same_work::find(&open, &refused)
+        .into_iter()
+        .map(|f| MergeRow {
+            merged_id: f.merged,
+            kept_id: f.kept,
+            reason: f.reason,
+            merged_at: at,
+        })
+        .collect();
+    for m in &found {
+        info!(crawl_id, merged = %m.merged_id, kept = %m.kept_id, reason = %m.reason, "one note per work: merged");
+    }
+    store.record_merges(&found).await?;
+    Ok(found.len())
+}
+
+/// Removes the unedited notes of papers merged into the graph's members.
+pub(super) async fn retire_notes(
+    store: &Store,
+    vault: &Vault,
+    names: &mut Names,
+    graph: &CrawlGraph,
+) -> Result<(), RenderError> {
+    let mut made_before = Vec::new();
+    for kept in graph.member_ids() {
+        for merged in graph.merged_into(kept) {
+            let key = NoteKey::paper(merged.as_str());
+            if let Some(row) = names.row(&key) {
+                made_before.push((key, row.path.clone(), row.content_hash.clone()));
+            }
+        }
+    }
+    if made_before.is_empty() {
+        return Ok(());
+    }
+    let verdicts = blocking(vault, move |vault| {
+        made_before
+            .into_iter()
+            .map(|(key, path, written)| (key, vault.remove_if_unchanged(&path, written.as_deref())))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    let mut retired = Vec::new();
+    for (key, gone) in verdicts {
+        if gone? {
+            retired.push(key);
+        }
+    }
+    store.forget_notes(&retired).await?;
+    names.forget(&retired);
+    Ok(())
+}
