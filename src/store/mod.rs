@@ -15,6 +15,7 @@ mod metrics;
 mod notes;
 mod records;
 mod refresh;
+mod sessions;
 mod status;
 mod summaries;
 
