@@ -64,13 +64,9 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
             "the request body is larger than {} KiB: send less (a crawl needs a few KiB)",
             BODY_LIMIT / 1024
         ),
+        // axum adds `Allow` outside the route layers, after this runs.
         StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = parts
-                .headers
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("another method");
-            format!("{path} does not take {method}: use {allowed}")
+            format!("{path} does not take {method}: the Allow header lists the methods it takes")
         }
         _ if text.is_empty() => format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("error")),
         _ => text,

@@ -132,7 +132,12 @@ both_backends!(
         assert_eq!(health["database"], "ok");
         let (status, ready) = json_of(http.get(format!("{base}/readyz")).send().await.expect("get")).await;
         assert_eq!(status, 503, "{ready}");
-        assert!(ready["problems"][0].as_str().is_some_and(|p| p.contains("no crawl worker")), "{ready}");
+        assert!(
+            ready["problems"][0]
+                .as_str()
+                .is_some_and(|p| p.contains("no crawl worker")),
+            "{ready}"
+        );
 
         // Run the crawl; a dead job can be retried over the API.
         app.drain(&run_prefix(1, 1)).await;
