@@ -262,6 +262,20 @@ async fn every_error_body_is_json_and_bounded_whatever_was_sent() {
         422,
     )
     .await;
+    // The dashboard's form answers with a notice on the page, as short.
+    let response = http
+        .post(format!("{base}/crawls"))
+        .form(&[("seed", huge.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().expect("ascii");
+    assert!(
+        location.starts_with("/?notice=") && location.len() < 3_000,
+        "{}",
+        location.len()
+    );
     assert_json_error("bad path id", http.post(format!("{base}/crawls/abc/refresh")), 400).await;
     let long = "y".repeat(10_000);
     assert_json_error("API path id", http.get(format!("{base}/api/crawls/{long}")), 400).await;
