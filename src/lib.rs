@@ -43,7 +43,8 @@
 //! The edges of the program:
 //!
 //! - [`cli`]: the command line (the binary is a thin wrapper around it).
-//! - [`serve`]: the HTTP API, `/metrics`, `/healthz` and the dashboard of `refnet serve`.
+//! - [`serve`]: the HTTP API, `/metrics`, the probes and the dashboard of `refnet serve`
+//!   (and a worker's `--metrics-bind`), behind sessions, security headers and JSON errors.
 //! - [`testkit`] (feature `testkit`, and unit tests): fake outside services on loopback,
 //!   synthetic corpora, checkers used by tests and benchmarks.
 

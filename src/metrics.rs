@@ -138,6 +138,41 @@ pub struct Counters {
     pub files: FileTally,
     /// Where this process's work is, for the command line's progress line.
     pub progress: Progress,
+    /// This process's stage workers, for its own `/healthz`.
+    pub roster: Roster,
+}
+
+/// This process's stage workers: per supervised worker, its queue and the name it runs
+/// under now (none while it restarts after a failure). A worker's `/healthz` checks that
+/// each one runs and heartbeats.
+#[derive(Debug, Default)]
+pub struct Roster {
+    slots: Mutex<Vec<(&'static str, Option<String>)>>,
+}
+
+impl Roster {
+    /// A supervised worker of `queue` begins: its slot.
+    pub fn join(&self, queue: &'static str) -> usize {
+        let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots.push((queue, None));
+        slots.len() - 1
+    }
+
+    /// The slot's worker now runs under `name` (or, with `None`, does not run).
+    pub fn set(&self, slot: usize, name: Option<&str>) {
+        let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = slots.get_mut(slot) {
+            entry.1 = name.map(str::to_owned);
+        }
+    }
+
+    /// Every slot: (queue, the name its worker runs under).
+    pub fn slots(&self) -> Vec<(&'static str, Option<String>)> {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// Every file this process's renders touched, each once, with what became of it: a file
@@ -339,6 +374,7 @@ impl Counters {
             registry,
             files: FileTally::default(),
             progress: Progress::default(),
+            roster: Roster::default(),
         }
     }
 

@@ -73,10 +73,7 @@ pub(super) async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Resu
     let shutdown = CancellationToken::new();
     let http = metrics.map(|listener| {
         let addr = listener.local_addr().ok();
-        let router = serve::metrics_router(AppState {
-            ctx: ctx.clone(),
-            token: ctx.settings.serve.api_token.clone(),
-        });
+        let router = serve::metrics_router(AppState::new(ctx.clone(), ctx.settings.serve.api_token.clone()));
         if let Some(addr) = addr {
             let _ = super::out::line(&format!("metrics on http://{addr}/metrics"));
         }
@@ -121,10 +118,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
             .collect();
         tokio::spawn(run_workers(ctx.clone(), all, shutdown.clone()))
     });
-    let state = AppState {
-        ctx: ctx.clone(),
-        token: ctx.settings.serve.api_token.clone(),
-    };
+    let state = AppState::new(ctx.clone(), ctx.settings.serve.api_token.clone());
     let addr = listener.local_addr().unwrap_or(bind);
     let http = tokio::spawn(serve::run(listener, serve::router(state), shutdown.clone()));
     let _ = super::out::line(&format!("serving on http://{addr}/"));

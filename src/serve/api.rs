@@ -1,12 +1,12 @@
-//! The JSON API, `/metrics` and `/healthz`. Every failure is JSON: `{"error": "…"}`, with
-//! `"field"` naming the part of the request at fault.
+//! The JSON API and `/metrics` (the probes are in `health`). Every failure is JSON:
+//! `{"error": "…"}`, with `"field"` naming the part of the request at fault.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::failure::bad;
 pub use super::failure::{ApiError, error, unavailable};
@@ -272,7 +272,7 @@ pub async fn refresh(State(state): State<AppState>, body: Bytes) -> Response {
 }
 
 /// How long a worker may go without a heartbeat before it counts as gone, in seconds.
-fn liveness_window(ctx: &Context) -> i64 {
+pub(crate) fn liveness_window(ctx: &Context) -> i64 {
     ctx.settings.queue.liveness().as_secs() as i64
 }
 
@@ -299,50 +299,4 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             .into_response(),
         Err(e) => unavailable(&e).into_response(),
     }
-}
-
-/// How long `/healthz` waits for the database.
-const HEALTH_DB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// `GET /healthz`: 200 when the database answers and a worker was seen recently.
-pub async fn healthz(State(state): State<AppState>) -> Response {
-    let ctx = &state.ctx;
-    // A probe must answer quickly: a database that does not answer in time is down.
-    let database = match tokio::time::timeout(HEALTH_DB_TIMEOUT, ctx.store.ping()).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err(format!("no answer within {} s", HEALTH_DB_TIMEOUT.as_secs())),
-    };
-    let workers = match &database {
-        Ok(()) => live_workers(ctx).await.unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
-    let per_queue: Map<String, Value> = Stage::ALL
-        .iter()
-        .map(|s| {
-            let n = workers.iter().filter(|w| w.queue == s.queue()).count();
-            (s.queue().to_owned(), json!(n))
-        })
-        .collect();
-    let mut problems = Vec::new();
-    if let Err(e) = &database {
-        problems.push(format!("database: {e}"));
-    }
-    if database.is_ok() && workers.is_empty() {
-        problems.push(format!(
-            "no worker heartbeat in the last {} s: start `refnet worker` or `refnet serve`",
-            liveness_window(ctx)
-        ));
-    }
-    let status = if problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = json!({
-        "status": if problems.is_empty() { "ok" } else { "unhealthy" },
-        "database": if database.is_ok() { "ok" } else { "unreachable" },
-        "workers": per_queue,
-        "problems": problems,
-    });
-    (status, Json(body)).into_response()
 }

@@ -3,16 +3,19 @@
 //! form to start a crawl. Its buttons post forms and come back to the page with a notice.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Form};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::AppState;
 use super::api;
+use super::session::{self, SESSION_SECONDS, over_https, same, set_cookie};
 use super::submit::{self, Submitted};
-use super::{AppState, SESSION_COOKIE, same, session_value};
 use crate::context::Context;
 use crate::queue::run_prefix;
 use crate::refresh::{self, RefreshStart};
@@ -73,6 +76,8 @@ struct Page {
 #[template(path = "login.html")]
 struct Login {
     failed: bool,
+    /// Seconds to wait, when the client has used its attempts.
+    wait: Option<u64>,
 }
 
 fn html(status: StatusCode, page: Result<String, askama::Error>) -> Response {
@@ -296,7 +301,14 @@ pub async fn login_page(State(state): State<AppState>) -> Response {
     if state.token.is_none() {
         return (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
     }
-    html(StatusCode::OK, Login { failed: false }.render())
+    html(
+        StatusCode::OK,
+        Login {
+            failed: false,
+            wait: None,
+        }
+        .render(),
+    )
 }
 
 /// The login form.
@@ -305,18 +317,47 @@ pub struct LoginForm {
     token: String,
 }
 
-/// `POST /login`: the token for a session cookie (a hash of it, HttpOnly, SameSite=Strict).
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+/// `POST /login`: the token for a session (a random id in an HttpOnly, SameSite=Strict
+/// cookie; see `session`). Each client address has a few tries a minute.
+pub async fn login(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let Some(token) = &state.token else {
         return (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
     };
-    if !same(form.token.trim(), token.expose()) {
-        return html(StatusCode::UNAUTHORIZED, Login { failed: true }.render());
+    if let Some(Extension(ConnectInfo(peer))) = peer
+        && let Err(wait) = state.logins.attempt(peer.ip())
+    {
+        let seconds = wait.as_secs() + 1;
+        let page = Login {
+            failed: true,
+            wait: Some(seconds),
+        };
+        let mut response = html(StatusCode::TOO_MANY_REQUESTS, page.render());
+        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        return response;
     }
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000",
-        session_value(token)
-    );
+    if !same(form.token.trim(), token.expose()) {
+        let page = Login {
+            failed: true,
+            wait: None,
+        };
+        return html(StatusCode::UNAUTHORIZED, page.render());
+    }
+    let id = match session::begin(&state, token).await {
+        Ok(id) => id,
+        Err(e) => {
+            return api::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                &format!("cannot log in now: {e}"),
+            );
+        }
+    };
+    let cookie = set_cookie(&id, SESSION_SECONDS, over_https(&headers));
     (
         StatusCode::SEE_OTHER,
         [(header::SET_COOKIE, cookie), (header::LOCATION, "/".to_owned())],
@@ -324,9 +365,12 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
         .into_response()
 }
 
-/// `POST /logout`.
-pub async fn logout() -> Response {
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+/// `POST /logout`: ends the session (its cookie lets nobody in again) and clears it.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(e) = session::end(&state, &headers).await {
+        return api::unavailable(&e).into_response();
+    }
+    let cookie = set_cookie("", 0, over_https(&headers));
     (
         StatusCode::SEE_OTHER,
         [(header::SET_COOKIE, cookie), (header::LOCATION, "/login".to_owned())],

@@ -1,28 +1,32 @@
-//! `refnet serve`'s HTTP side: the JSON API, `/metrics`, `/healthz` and the dashboard.
+//! `refnet serve`'s HTTP side: the JSON API, `/metrics`, the probes and the dashboard.
 //!
 //! Bound to loopback by default. A bearer token (`REFNET_API_TOKEN`) guards everything
-//! but `/healthz` when it is set, and must be set for any other address (see
+//! but the probes when it is set, and must be set for any other address (see
 //! [`check_bind`]). Browsers reach the dashboard with the same token, typed once into
-//! a login form that sets an HttpOnly cookie. Without a token, requests whose `Host` is
-//! not a loopback name are refused (DNS rebinding), and every `POST` whose `Origin` is
-//! another site is refused (cross-site requests) — with or without one.
+//! a login form (tries limited per client) that starts a server-side session
+//! ([`session`]). Without a token, requests whose `Host` is not a loopback name are
+//! refused (DNS rebinding), and every `POST` whose `Origin` is another site is refused
+//! (cross-site requests) — with or without one. Every response carries security
+//! headers, and every error body is JSON and bounded ([`layers`]).
 
 pub mod api;
 pub mod dashboard;
 pub mod failure;
+pub mod health;
+pub mod layers;
 pub mod prometheus;
+mod session;
 pub mod submit;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::context::Context;
@@ -35,6 +39,19 @@ pub struct AppState {
     pub ctx: Arc<Context>,
     /// The bearer token, when one is required.
     pub token: Option<Secret>,
+    /// Login attempts per client address.
+    logins: Arc<session::LoginLimiter>,
+}
+
+impl AppState {
+    /// The state of a process's HTTP side.
+    pub fn new(ctx: Arc<Context>, token: Option<Secret>) -> Self {
+        Self {
+            ctx,
+            token,
+            logins: Arc::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -62,7 +79,7 @@ pub fn check_bind(addr: &SocketAddr, token: Option<&Secret>) -> Result<(), Strin
 
 /// The whole HTTP side of `refnet serve`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(dashboard::page))
         .route("/login", get(dashboard::login_page).post(dashboard::login))
         .route("/logout", post(dashboard::logout))
@@ -76,24 +93,33 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/dead", get(api::dead_jobs))
         .route("/api/jobs/{id}/retry", post(api::retry_job))
         .route("/api/refresh", post(api::refresh))
-        .merge(observability())
-        .fallback(api::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
-        .with_state(state)
-}
-
-/// `/metrics` and `/healthz` alone, for a worker's `--metrics-bind`.
-pub fn metrics_router(state: AppState) -> Router {
-    observability()
-        .fallback(api::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
-        .with_state(state)
-}
-
-fn observability() -> Router<AppState> {
-    Router::new()
         .route("/metrics", get(api::metrics))
-        .route("/healthz", get(api::healthz))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(api::not_found);
+    guarded(routes, state)
+}
+
+/// A worker's `--metrics-bind`: `/metrics`, and `/healthz` (also `/readyz`) reporting
+/// this process's own workers.
+pub fn metrics_router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/metrics", get(api::metrics))
+        .route("/healthz", get(health::worker_healthz))
+        .route("/readyz", get(health::worker_healthz))
+        .fallback(api::not_found);
+    guarded(routes, state)
+}
+
+/// The layers every route sits behind, innermost first: the body limit, the guard, JSON
+/// error bodies, security headers.
+fn guarded(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .layer(DefaultBodyLimit::max(layers::BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .layer(axum::middleware::from_fn(layers::json_errors))
+        .layer(axum::middleware::from_fn(layers::security_headers))
+        .with_state(state)
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled.
@@ -102,41 +128,10 @@ pub async fn run(
     router: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
+    // The peer address reaches handlers (the login limiter keys on it).
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
-}
-
-/// The cookie a browser holds after logging in: a hash of the token, not the token.
-const SESSION_COOKIE: &str = "refnet_session";
-
-fn session_value(token: &Secret) -> String {
-    let digest = Sha256::digest(format!("refnet-session:{}", token.expose()).as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Equal, in time that does not depend on where they differ.
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Whether the request carries the token (header) or the session cookie.
-fn authorized(headers: &HeaderMap, token: &Secret) -> bool {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| same(given.trim(), token.expose()));
-    let session = session_value(token);
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(name, value)| name == SESSION_COOKIE && same(value, &session));
-    bearer || cookie
 }
 
 /// The host part of a `Host` or `Origin` value.
@@ -175,11 +170,16 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             "cross-site request refused: post from refnet's own pages or without an Origin header",
         );
     }
-    let open = matches!(path.as_str(), "/healthz" | "/login");
-    if let Some(token) = &state.token
-        && !open
-        && !authorized(headers, token)
-    {
+    let open = matches!(path.as_str(), "/healthz" | "/readyz" | "/login");
+    let allowed = match &state.token {
+        Some(token) if !open => session::authorized(&state, headers, token).await,
+        _ => Ok(true),
+    };
+    let allowed = match allowed {
+        Ok(allowed) => allowed,
+        Err(e) => return api::unavailable(&e).into_response(),
+    };
+    if !allowed {
         let browser = request.method() == Method::GET && !path.starts_with("/api/") && path != "/metrics";
         if browser {
             return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
@@ -221,21 +221,5 @@ mod tests {
         assert!(is_loopback_name("LOCALHOST"));
         assert!(is_loopback_name("::1"));
         assert!(!is_loopback_name("127.0.0.1.evil.example"));
-    }
-
-    #[test]
-    fn tokens_come_as_bearer_or_as_the_session_cookie() {
-        let token = Secret::new("s3cret");
-        let mut headers = HeaderMap::new();
-        assert!(!authorized(&headers, &token));
-        headers.insert(header::AUTHORIZATION, "Bearer s3cret".parse().expect("value"));
-        assert!(authorized(&headers, &token));
-        headers.insert(header::AUTHORIZATION, "Bearer wrong".parse().expect("value"));
-        assert!(!authorized(&headers, &token));
-        let mut headers = HeaderMap::new();
-        let cookie = format!("theme=dark; {SESSION_COOKIE}={}", session_value(&token));
-        headers.insert(header::COOKIE, cookie.parse().expect("value"));
-        assert!(authorized(&headers, &token));
-        assert!(!session_value(&token).contains("s3cret"));
     }
 }

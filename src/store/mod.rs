@@ -17,6 +17,7 @@ mod notes;
 mod openalex;
 mod records;
 mod refresh;
+mod sessions;
 mod status;
 mod summaries;
 

@@ -204,6 +204,31 @@ impl Store {
         .doing("listing workers")
     }
 
+    /// Forgets a worker that stopped cleanly, so it stops counting as live at once
+    /// (apalis leaves its row until pruned). A worker still holding a claimed or running
+    /// job keeps its row: the heartbeat timeout gives that job back through it.
+    pub async fn forget_worker(&self, name: &str) -> Result<u64, StoreError> {
+        let sql = |workers: &str, jobs: &str| {
+            format!(
+                "DELETE FROM {workers} WHERE id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM {jobs} j WHERE j.lock_by = $1 AND j.status IN ('Queued', 'Running'))"
+            )
+        };
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::query(AssertSqlSafe(sql("Workers", "Jobs")))
+                .bind(name.to_owned())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+            Db::Postgres(pool) => sqlx::query(AssertSqlSafe(sql("apalis.workers", "apalis.jobs")))
+                .bind(name.to_owned())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+        .doing("forgetting a stopped worker")
+    }
+
     /// Forgets workers unseen since `before` that hold no job (apalis never does).
     pub async fn prune_workers(&self, before: i64) -> Result<u64, StoreError> {
         match &self.db {

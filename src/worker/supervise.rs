@@ -5,8 +5,9 @@
 //! rebuilt under a new name after a backoff, so its claimed jobs are rescued by the
 //! heartbeat timeout instead of being stranded under a live name. On shutdown a worker
 //! stops taking jobs, lets running ones finish within the grace period, then releases
-//! what is left. Handlers check the attempt count themselves: apalis's orphan rescue
-//! ignores `max_attempts`, so a job that kills its worker every time would loop forever.
+//! what is left, and its row leaves the worker registry at once (apalis would leave it to
+//! lapse). Handlers check the attempt count themselves: apalis's orphan rescue ignores
+//! `max_attempts`, so a job that kills its worker every time would loop forever.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -82,15 +83,25 @@ pub async fn supervise<J: Handler>(ctx: Arc<Context>, concurrency: usize, shutdo
         max: Duration::from_secs(30),
     };
     let mut failures = 0u32;
+    let slot = ctx.counters.roster.join(J::STAGE.queue());
     while !shutdown.is_cancelled() {
         let name = worker_name(J::STAGE);
         let started = Instant::now();
         let span = info_span!("worker", stage = %J::STAGE, worker = %name);
+        ctx.counters.roster.set(slot, Some(&name));
         let result = run_worker::<J>(ctx.clone(), &name, concurrency, shutdown.clone())
             .instrument(span)
             .await;
+        ctx.counters.roster.set(slot, None);
         match result {
-            Ok(()) => break,
+            Ok(()) => {
+                // Stopped cleanly: leave the registry now, not when the heartbeat lapses.
+                // (After a failure the row stays: orphan rescue finds its jobs through it.)
+                if let Err(e) = ctx.store.forget_worker(&name).await {
+                    warn!(worker = %name, error = %e, "could not leave the worker registry; it lapses after the heartbeat timeout");
+                }
+                break;
+            }
             Err(e) => {
                 if started.elapsed() > Duration::from_secs(60) {
                     failures = 0;

@@ -11,6 +11,7 @@ mod crawl;
 mod dead_jobs;
 mod export;
 mod frontmatter_order;
+mod hardening;
 mod layout;
 mod metrics;
 mod notes;

@@ -126,10 +126,18 @@ both_backends!(
             .collect();
         assert_eq!(names, ["crawl", "summarize", "render"]);
 
-        // No worker is running: not healthy, and says why.
+        // No worker is running: alive, but not ready, and says why.
         let (status, health) = json_of(http.get(format!("{base}/healthz")).send().await.expect("get")).await;
-        assert_eq!(status, 503, "{health}");
+        assert_eq!(status, 200, "{health}");
         assert_eq!(health["database"], "ok");
+        let (status, ready) = json_of(http.get(format!("{base}/readyz")).send().await.expect("get")).await;
+        assert_eq!(status, 503, "{ready}");
+        assert!(
+            ready["problems"][0]
+                .as_str()
+                .is_some_and(|p| p.contains("no crawl worker")),
+            "{ready}"
+        );
 
         // Run the crawl; a dead job can be retried over the API.
         app.drain(&run_prefix(1, 1)).await;

@@ -380,10 +380,7 @@ both_backends!(
 pub(super) async fn api_server(app: &TestApp, token: Option<&str>) -> (String, tokio_util::sync::CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = serve::router(AppState {
-        ctx: app.ctx.clone(),
-        token: token.map(refnet::secret::Secret::new),
-    });
+    let router = serve::router(AppState::new(app.ctx.clone(), token.map(refnet::secret::Secret::new)));
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(serve::run(listener, router, stop.clone()));
     (format!("http://{addr}"), stop)
