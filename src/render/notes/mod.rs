@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod index;
 pub mod news;
 pub mod paper;
+pub mod summary;
 
 use askama::Template;
 

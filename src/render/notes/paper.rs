@@ -4,14 +4,13 @@
 
 use askama::Template;
 
+pub use super::summary::{NO_TEXT, summary_region};
 use super::{LinkItem, finish, full_list_region, s2_url};
 use crate::render::formats::base::STATUS_KEY;
 use crate::render::formats::escape::{body_link, md_inline, md_lines, md_url, property_link, property_text};
 use crate::render::formats::person::short_cite;
 use crate::render::formats::venue;
-use crate::store::{PdfRow, PdfStatus, StoredPaper, SummaryRow};
-use crate::summarize::has_no_text;
-use crate::summarize::summary::{Source, Summary};
+use crate::store::StoredPaper;
 use crate::vault::NoteName;
 use crate::vault::frontmatter::FrontmatterBuilder;
 use crate::vault::merge::Fresh;
@@ -157,6 +156,12 @@ pub struct PaperInput<'a> {
     pub updated: String,
 }
 
+/// S2's count, or the entries the note lists when those are more (a note that merges a
+/// preprint lists the references of both): the count never disagrees with the list.
+fn at_least(count: Option<i64>, listed: usize) -> Option<i64> {
+    count.map(|c| c.max(i64::try_from(listed).unwrap_or(i64::MAX)))
+}
+
 #[derive(Template)]
 #[template(path = "paper_header.md", escape = "none")]
 struct HeaderTemplate<'a> {
@@ -250,9 +255,12 @@ pub fn paper_fresh(input: &PaperInput<'_>) -> Fresh {
         .text("url", Some(&s2_url(&p.paper_id)))
         .text("pdf", p.pdf_url.as_deref())
         .text("abstract_source", p.abstract_source.as_deref())
-        .number_or_null("citation_count", p.citation_count)
+        .number_or_null("citation_count", at_least(p.citation_count, input.cited_by.len()))
         .number("influential_citation_count", p.influential_citation_count)
-        .number_or_null("reference_count", p.reference_count);
+        .number_or_null(
+            "reference_count",
+            at_least(p.reference_count, input.references.len() + input.unresolved.len()),
+        );
     if let Some(s) = &input.standing {
         fm.number("in_crawl_citations", Some(s.in_crawl_citations))
             .decimal("pagerank", Some(s.pagerank.0), 8)
@@ -371,70 +379,6 @@ fn similar_region(s: &Standing) -> String {
         items,
         0,
     )
-}
-
-/// What there is to summarize when a paper has nothing but its title.
-pub const NO_TEXT: &str = "_No abstract, TLDR or open-access PDF is available for this paper: only its title is known, so there is nothing to summarize._";
-
-/// The Summary region's lines (escaped Markdown) and the `summary_source` property: the
-/// summary's parts — but not S2's TLDR again, which the header shows, nor a TL;DR of its
-/// own beside S2's —, where its text came from, why the PDF was not used when it was not,
-/// and, for a paper with no text at all, that there is nothing to summarize.
-pub fn summary_region(
-    paper: &StoredPaper,
-    summary: Option<&SummaryRow>,
-    pdf: Option<&PdfRow>,
-) -> (Vec<String>, Option<String>) {
-    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
-    let s2_tldr = paper.tldr.as_deref().map(flat).filter(|t| !t.is_empty());
-    let mut lines = Vec::new();
-    let mut source = summary.map(|s| s.source.clone());
-    if let Some(row) = summary {
-        let parts: Summary = serde_json::from_str(&row.body).unwrap_or_default();
-        let shown = |text: &str| !text.trim().is_empty() && s2_tldr.as_deref() != Some(flat(text).as_str());
-        let mut quoted = false;
-        if s2_tldr.is_none() && shown(&parts.tldr) {
-            lines.push("> [!summary] TL;DR".to_owned());
-            lines.push(format!("> {}", md_inline(&parts.tldr)));
-            lines.push(String::new());
-            quoted = true;
-        }
-        for (label, text) in [
-            ("Problem", &parts.problem),
-            ("Method", &parts.method),
-            ("Results", &parts.results),
-            ("Limitations", &parts.limitations),
-        ] {
-            if shown(text) {
-                lines.push(format!("**{label}.** {}", md_inline(text)));
-                lines.push(String::new());
-                quoted = true;
-            }
-        }
-        let date = chrono::DateTime::from_timestamp(row.created_at, 0)
-            .map(|d| d.date_naive().to_string())
-            .unwrap_or_default();
-        let nothing_new = match (quoted, &s2_tldr) {
-            (true, _) => "",
-            (false, Some(_)) => ": nothing in it beyond the title and Semantic Scholar's TLDR above",
-            (false, None) => ": nothing in it beyond the title",
-        };
-        lines.push(format!(
-            "_Summarized from {} by {} ({}), {date}{nothing_new}._",
-            Source::describe(&row.source),
-            md_inline(&row.model),
-            md_inline(&row.prompt_version)
-        ));
-    } else if has_no_text(paper, pdf) {
-        lines.push(NO_TEXT.to_owned());
-        source = Some("title".to_owned());
-    }
-    if let Some(pdf) = pdf.filter(|p| p.status != PdfStatus::Text)
-        && let Some(reason) = &pdf.reason
-    {
-        lines.push(format!("_The open-access PDF was not used: {}._", md_inline(reason)));
-    }
-    (lines, source)
 }
 
 /// A code fence longer than any run of backticks in the text, so the text cannot close it.
