@@ -31,6 +31,9 @@
 //!   10,000 and 100,000 stored papers in a child process (time per phase, peak memory),
 //!   the unchanged graph's skipped re-analysis, and ARI on planted communities.
 //!
+//! - `sources`: requests of a 5-seed crawl against the same seeds crawled one by one, and
+//!   OpenAlex requests per paper it filled (`bench/sources.rs`).
+//!
 //! Results are printed as Markdown rows for BENCHMARKS.md. Everything runs on 127.0.0.1.
 
 mod extractive;
@@ -40,6 +43,8 @@ use std::time::{Duration, Instant};
 
 #[path = "bench/analysis.rs"]
 mod analysis;
+#[path = "bench/sources.rs"]
+mod sources;
 
 use refnet::testkit::pg::ScratchDb;
 use refnet::testkit::{Corpus, FakeLlm, FakeOptions, FakeS2, LlmOptions};
@@ -71,6 +76,9 @@ async fn main() {
     }
     if all || which.iter().any(|w| w == "serve") {
         serve().await;
+    }
+    if all || which.iter().any(|w| w == "sources") {
+        sources::sources().await;
     }
     if all || which.iter().any(|w| w == "analysis") {
         let sizes: Vec<usize> = which.iter().filter_map(|w| w.parse().ok()).collect();
