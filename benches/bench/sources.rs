@@ -34,42 +34,26 @@ pub(super) async fn sources() {
     );
 
     let shared = tempfile::tempdir().expect("tempdir");
-    let before = fake.request_count();
-    let mut total = 0;
-    for seed in &seeds {
-        let (_, out) = run_refnet_with(
-            shared.path(),
-            &fake.url,
-            &FAST,
-            &["crawl", seed, "--depth", "1", "--no-summarize"],
-        )
-        .await;
-        total += papers(&out);
-    }
-    println!(
-        "| 5 single crawls, one after the other, one store | {} | {total} (summed) |",
-        fake.request_count() - before
-    );
-
-    let before = fake.request_count();
-    let mut total = 0;
-    for seed in &seeds {
-        let alone = tempfile::tempdir().expect("tempdir");
-        let (_, out) = run_refnet_with(
-            alone.path(),
-            &fake.url,
-            &FAST,
-            &["crawl", seed, "--depth", "1", "--no-summarize"],
-        )
-        .await;
-        total += papers(&out);
-    }
-    println!(
-        "| 5 single crawls, each in a store of its own | {} | {total} (summed) |",
-        fake.request_count() - before
-    );
+    let (requests, total) = singles(&fake, &seeds, Some(shared.path())).await;
+    println!("| 5 single crawls, one after the other, one store | {requests} | {total} (summed) |");
+    let (requests, total) = singles(&fake, &seeds, None).await;
+    println!("| 5 single crawls, each in a store of its own | {requests} | {total} (summed) |");
 
     openalex_per_paper().await;
+}
+
+/// Each seed crawled alone, one after the other, in `dir` (else each in a new folder):
+/// the S2 requests made and the papers crawled, summed.
+async fn singles(fake: &FakeS2, seeds: &[String], dir: Option<&std::path::Path>) -> (usize, usize) {
+    let before = fake.request_count();
+    let mut total = 0;
+    for seed in seeds {
+        let own = tempfile::tempdir().expect("tempdir");
+        let at = dir.unwrap_or(own.path());
+        let (_, out) = run_refnet_with(at, &fake.url, &FAST, &["crawl", seed, "--depth", "1", "--no-summarize"]).await;
+        total += papers(&out);
+    }
+    (fake.request_count() - before, total)
 }
 
 /// OpenAlex requests per paper filled, on a depth-2 crawl.

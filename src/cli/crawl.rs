@@ -288,6 +288,19 @@ pub(crate) async fn shutdown_signal() {
     }
 }
 
+/// The stored S2 id of a paper given in any id form; a usage error (naming `fix`) when
+/// the id does not parse or the paper is not in the store.
+pub(super) async fn paper_in_store(store: &Store, input: &str, fix: &str) -> anyhow::Result<String> {
+    let id: crate::ids::PaperId = input
+        .parse()
+        .map_err(|e: crate::ids::ParseIdError| UsageError(e.to_string()))?;
+    Ok(store
+        .find_paper_by(&id)
+        .await?
+        .ok_or_else(|| UsageError(format!("paper {input} is not in the store: {fix}")))?
+        .to_string())
+}
+
 /// `refnet render [--crawl ID]`: notes from the store, no API call.
 pub(super) async fn render(settings: Settings, crawl: Option<i64>) -> anyhow::Result<()> {
     Vault::open(&settings.vault).map_err(|e| UsageError(e.to_string()))?;

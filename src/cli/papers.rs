@@ -3,10 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::crawl::{open_store, require_store};
+use super::crawl::{open_store, paper_in_store, require_store};
 use super::{PapersAction, UsageError};
 use crate::context::Context;
-use crate::ids::PaperId;
 use crate::settings::Settings;
 use crate::store::{MergeRow, Store, now};
 
@@ -63,14 +62,7 @@ async fn describe(store: &Store, m: &MergeRow) -> anyhow::Result<String> {
 }
 
 async fn unmerge(settings: Settings, store: Store, input: &str) -> anyhow::Result<()> {
-    let id: PaperId = input
-        .parse()
-        .map_err(|e: crate::ids::ParseIdError| UsageError(e.to_string()))?;
-    let found = store
-        .find_paper_by(&id)
-        .await?
-        .ok_or_else(|| UsageError(format!("paper {input} is not in the store: see `refnet papers merges`")))?
-        .to_string();
+    let found = paper_in_store(&store, input, "see `refnet papers merges`").await?;
     let undone = store.unmerge(&found, now()).await?;
     if undone.is_empty() {
         return Err(UsageError(format!(

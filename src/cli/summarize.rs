@@ -8,7 +8,6 @@ use futures::StreamExt;
 
 use super::UsageError;
 use crate::context::Context;
-use crate::ids::PaperId;
 use crate::settings::Settings;
 use crate::summarize::{Outcome, summarize_paper};
 
@@ -67,14 +66,7 @@ pub(super) async fn run(
 async fn targets(ctx: &Context, crawl: Option<i64>, paper: Option<String>) -> anyhow::Result<(Vec<String>, Vec<i64>)> {
     let store = &ctx.store;
     if let Some(input) = paper {
-        let id: PaperId = input
-            .parse()
-            .map_err(|e: crate::ids::ParseIdError| UsageError(e.to_string()))?;
-        let found = store
-            .find_paper_by(&id)
-            .await?
-            .ok_or_else(|| UsageError(format!("paper {input} is not in the store: crawl it first")))?
-            .to_string();
+        let found = super::crawl::paper_in_store(store, &input, "crawl it first").await?;
         let crawls = store
             .metrics_of(std::slice::from_ref(&found))
             .await?

@@ -10,7 +10,7 @@ use refnet::store::{CrawlStatus, Direction, now};
 use refnet::testkit::{Corpus, FakeOpenAlex, FakeOptions, Mood};
 use serde_json::Value;
 
-use super::support::{Backend, TestApp, frontmatter};
+use super::support::{Backend, TestApp, paper_notes_by_id};
 use crate::both_backends;
 
 /// A corpus whose papers with a DOI have no abstract on S2 (as for many publishers),
@@ -47,19 +47,11 @@ fn on(fake: &FakeOpenAlex) -> impl FnOnce(&mut Settings) + use<> {
     }
 }
 
-/// Each paper note's frontmatter, by S2 id.
+/// Each paper note's frontmatter and text, by S2 id.
 fn notes_by_id(app: &TestApp) -> BTreeMap<String, (serde_yaml::Mapping, String)> {
-    app.paper_notes()
+    paper_notes_by_id(&app.vault())
         .into_iter()
-        .map(|(_, text)| {
-            let fm = frontmatter(&text);
-            let id = fm
-                .get("s2_id")
-                .and_then(serde_yaml::Value::as_str)
-                .expect("s2_id")
-                .to_owned();
-            (id, (fm, text))
-        })
+        .map(|(id, (_, fm, text))| (id, (fm, text)))
         .collect()
 }
 

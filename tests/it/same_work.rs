@@ -1,14 +1,11 @@
 //! One note per work: a preprint and its published version that S2 holds as two papers
 //! become one note with the edges of both; a merge can be undone from the command line.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
 use refnet::testkit::{Corpus, FakeS2};
 use serde_json::json;
 
 use super::cli::{run, stderr};
-use super::support::frontmatter;
+use super::support::paper_notes_by_id;
 
 /// Planted pairs: (published, preprint) twice, plus two different works titled
 /// "Introduction" by one author in one year that must stay apart.
@@ -92,27 +89,6 @@ fn field() -> Field {
     }
 }
 
-/// Paper notes by S2 id: (file stem, frontmatter, text).
-fn notes(vault: &Path) -> BTreeMap<String, (String, serde_yaml::Mapping, String)> {
-    let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(vault.join("refnet/papers"))
-        .expect("papers folder")
-        .flatten()
-    {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(stem) = name.strip_suffix(".md") else { continue };
-        let text = std::fs::read_to_string(entry.path()).expect("note");
-        let fm = frontmatter(&text);
-        let id = fm
-            .get("s2_id")
-            .and_then(serde_yaml::Value::as_str)
-            .expect("s2_id")
-            .to_owned();
-        out.insert(id, (stem.to_owned(), fm, text));
-    }
-    out
-}
-
 /// The text of one refnet region of a note.
 fn region<'a>(text: &'a str, name: &str) -> &'a str {
     let begin = format!("%% refnet:begin {name} %%");
@@ -144,7 +120,7 @@ async fn a_preprint_and_its_publication_are_one_note_until_unmerged() {
     assert!(out.status.success(), "{}", stderr(&out));
     let vault = dir.path().join("vault");
 
-    let by_id = notes(&vault);
+    let by_id = paper_notes_by_id(&vault);
     let (published, preprint) = f.title_pair;
     assert!(by_id.contains_key(&id(published)), "the published version has the note");
     assert!(!by_id.contains_key(&id(preprint)), "the preprint has none of its own");
@@ -183,7 +159,7 @@ async fn a_preprint_and_its_publication_are_one_note_until_unmerged() {
     assert!(undone.status.success(), "{}", stderr(&undone));
     let rendered = run(dir.path(), &fake.url, &["render"]).await;
     assert!(rendered.status.success(), "{}", stderr(&rendered));
-    let by_id = notes(&vault);
+    let by_id = paper_notes_by_id(&vault);
     let (_, fm, published_text) = &by_id[&id(published)];
     assert!(merged_ids(fm).is_empty());
     let (_, _, preprint_text) = by_id.get(&id(preprint)).expect("the preprint's note is back");

@@ -280,6 +280,30 @@ impl TestApp {
     }
 }
 
+/// Every paper note of a vault by its `s2_id`: (file stem, frontmatter, text).
+pub(crate) fn paper_notes_by_id(
+    vault: &Path,
+) -> std::collections::BTreeMap<String, (String, serde_yaml::Mapping, String)> {
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(vault.join("refnet/papers"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".md") else { continue };
+        let text = std::fs::read_to_string(entry.path()).expect("read note");
+        let fm = frontmatter(&text);
+        let id = fm
+            .get("s2_id")
+            .and_then(serde_yaml::Value::as_str)
+            .expect("s2_id")
+            .to_owned();
+        out.insert(id, (stem.to_owned(), fm, text));
+    }
+    out
+}
+
 /// The frontmatter of a note, parsed by a YAML library.
 pub(crate) fn frontmatter(text: &str) -> serde_yaml::Mapping {
     let rest = text.strip_prefix("---\n").expect("frontmatter at byte 0");
