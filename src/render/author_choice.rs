@@ -5,9 +5,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::RenderError;
 use super::book::AuthorsByPaper;
 use super::naming::Names;
-use super::{RenderError, blocking};
+use super::retire::retire;
 use crate::settings::AuthorNotes;
 use crate::store::Store;
 use crate::vault::{NoteKey, Vault};
@@ -39,33 +40,14 @@ pub(super) async fn choose(
     for (author, of) in papers {
         if mode.writes_note_for(of.len()) {
             chosen.insert(author);
-        } else if let Some(row) = names.row(&NoteKey::author(author.as_str())) {
-            made_before.push((author, row.path.clone(), row.content_hash.clone()));
+        } else {
+            made_before.push(NoteKey::author(author.as_str()));
         }
     }
-    if made_before.is_empty() {
-        return Ok(chosen);
-    }
-    // Reading the notes to compare is file work: off the runtime.
-    let verdicts = blocking(vault, move |vault| {
-        made_before
-            .into_iter()
-            .map(|(author, path, written)| {
-                let gone = vault.remove_if_unchanged(&path, written.as_deref());
-                (author, gone)
-            })
-            .collect::<Vec<_>>()
-    })
-    .await?;
-    let mut retired = Vec::new();
-    for (author, gone) in verdicts {
-        if gone? {
-            retired.push(NoteKey::author(author.as_str()));
-        } else {
+    for kept in retire(store, vault, names, made_before).await? {
+        if let NoteKey::Author(author) = kept {
             chosen.insert(author);
         }
     }
-    store.forget_notes(&retired).await?;
-    names.forget(&retired);
     Ok(chosen)
 }

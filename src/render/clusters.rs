@@ -1,8 +1,9 @@
 //! Cluster notes (`refnet/clusters/`): a name for each cluster of the crawl's analysis,
 //! the labels users gave their cluster notes read back into the store (so every paper
-//! note shows the cluster by the user's name), and the notes themselves.
+//! note shows the cluster by the user's name), the notes themselves, and retiring the
+//! notes of clusters that vanished.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::book::PaperBook;
 use super::naming::{Names, Wanted};
@@ -100,6 +101,25 @@ pub(super) async fn read_labels(
         c.label.clone_from(&label);
         c.user_label = Some(label);
     }
+    Ok(())
+}
+
+/// Retires the notes of the crawl's clusters the analysis no longer has (a refresh moved
+/// their papers elsewhere): removed when nobody edited them, else left to the user.
+pub(super) async fn retire_vanished(
+    store: &Store,
+    vault: &Vault,
+    names: &mut Names,
+    crawl_id: i64,
+    analysis: &CrawlAnalysis,
+) -> Result<(), RenderError> {
+    let live: HashSet<i64> = analysis.clusters.iter().map(|c| c.id).collect();
+    let gone: Vec<NoteKey> = names
+        .keys()
+        .filter(|k| matches!(k, NoteKey::Cluster { crawl, cluster } if *crawl == crawl_id && !live.contains(cluster)))
+        .cloned()
+        .collect();
+    super::retire::retire(store, vault, names, gone).await?;
     Ok(())
 }
 

@@ -7,8 +7,9 @@ use std::collections::HashSet;
 
 use tracing::info;
 
+use super::RenderError;
 use super::naming::Names;
-use super::{RenderError, blocking};
+use super::retire::retire;
 use crate::graph::CrawlGraph;
 use crate::graph::same_work;
 use crate::store::{MergeRow, Store, now};
@@ -49,32 +50,12 @@ pub(super) async fn retire_notes(
     names: &mut Names,
     graph: &CrawlGraph,
 ) -> Result<(), RenderError> {
-    let mut made_before = Vec::new();
-    for kept in graph.member_ids() {
-        for merged in graph.merged_into(kept) {
-            let key = NoteKey::paper(merged.as_str());
-            if let Some(row) = names.row(&key) {
-                made_before.push((key, row.path.clone(), row.content_hash.clone()));
-            }
-        }
-    }
-    if made_before.is_empty() {
-        return Ok(());
-    }
-    let verdicts = blocking(vault, move |vault| {
-        made_before
-            .into_iter()
-            .map(|(key, path, written)| (key, vault.remove_if_unchanged(&path, written.as_deref())))
-            .collect::<Vec<_>>()
-    })
-    .await?;
-    let mut retired = Vec::new();
-    for (key, gone) in verdicts {
-        if gone? {
-            retired.push(key);
-        }
-    }
-    store.forget_notes(&retired).await?;
-    names.forget(&retired);
+    let merged: Vec<NoteKey> = graph
+        .member_ids()
+        .iter()
+        .flat_map(|kept| graph.merged_into(kept))
+        .map(|merged| NoteKey::paper(merged.as_str()))
+        .collect();
+    retire(store, vault, names, merged).await?;
     Ok(())
 }

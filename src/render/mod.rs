@@ -20,6 +20,7 @@ pub mod notes;
 pub mod obsidian;
 mod paper_notes;
 mod report;
+mod retire;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -127,6 +128,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     names.claim(store, &vault, wanted).await?;
     names.find_moved(&vault).await?;
     clusters::read_labels(store, &vault, &names, crawl_id, &mut analysis).await?;
+    clusters::retire_vanished(store, &vault, &mut names, crawl_id, &analysis).await?;
     let citekeys = ensure_citekeys(store, &member_ids, &titles, &authors).await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: names and citekeys ready");
 

@@ -68,6 +68,11 @@ impl Names {
         out
     }
 
+    /// Every note refnet has a name for.
+    pub fn keys(&self) -> impl Iterator<Item = &NoteKey> {
+        self.rows.keys()
+    }
+
     /// Whether the note has a name already.
     pub fn has(&self, key: &NoteKey) -> bool {
         self.rows.contains_key(key)

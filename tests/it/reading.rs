@@ -150,4 +150,48 @@ async fn a_crawl_of_a_field_writes_what_to_read_and_keeps_a_renamed_cluster() {
         .count();
     assert_eq!(renamed, before, "every member of {old:?} now says My topic");
     assert!(before > 0);
+
+    // Clusters that vanish (here: the stored analysis's ids moved, as when a refresh
+    // regroups the papers) lose their notes, unless the user edited one: that one stays.
+    let before: Vec<std::path::PathBuf> = notes_in(&vault, "refnet/clusters")
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let edited = before.last().expect("cluster notes").clone();
+    let mine = std::fs::read_to_string(&edited).expect("read") + "\nMy own thoughts on this group.\n";
+    std::fs::write(&edited, &mine).expect("edit");
+    let store = refnet::store::Store::open(&format!("sqlite://{}", vault.join(".refnet/refnet.sqlite").display()))
+        .await
+        .expect("the vault's store");
+    let refnet::store::Db::Sqlite(pool) = store.db() else {
+        panic!("SQLite")
+    };
+    for table in ["analysis_clusters", "analysis_papers"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET cluster_id = cluster_id + 1000"
+        )))
+        .execute(pool)
+        .await
+        .expect("move cluster ids");
+    }
+    store.close().await;
+    let out = run(dir.path(), &fake.url, &["render"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after: Vec<std::path::PathBuf> = notes_in(&vault, "refnet/clusters")
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    for old_note in &before {
+        assert_eq!(old_note.exists(), *old_note == edited, "{}", old_note.display());
+    }
+    assert_eq!(
+        std::fs::read_to_string(&edited).expect("kept"),
+        mine,
+        "the user's note is left as it is"
+    );
+    assert_eq!(
+        after.len(),
+        before.len() + 1,
+        "a note per live cluster, and the user's edited one"
+    );
 }
