@@ -236,7 +236,21 @@ fn form_fields(form: &CrawlForm) -> Map<String, Value> {
         }
     };
     let mut fields = Map::new();
-    fields.insert("seed".to_owned(), Value::String(form.seed.trim().to_owned()));
+    // One seed per line of the textarea: one id as a string, several as a list (as the
+    // API takes them).
+    let seeds: Vec<Value> = form
+        .seed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| Value::String(l.to_owned()))
+        .collect();
+    let seed = match <[Value; 1]>::try_from(seeds) {
+        Ok([one]) => one,
+        Err(several) if several.is_empty() => Value::String(String::new()),
+        Err(several) => Value::Array(several),
+    };
+    fields.insert("seed".to_owned(), seed);
     fields.insert("depth".to_owned(), number(&form.depth));
     if !form.direction.trim().is_empty() {
         fields.insert("direction".to_owned(), Value::String(form.direction.trim().to_owned()));

@@ -580,3 +580,29 @@ async fn postgres_going_away_fails_healthz_and_the_work_resumes_when_it_returns(
     let (code, err) = terminate(server).await;
     assert_eq!(code, Some(0), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_form_takes_several_seeds_one_per_line() {
+    let (corpus, seed) = small_corpus();
+    let other = corpus.paper(0).id.clone();
+    let app = TestApp::new(Backend::Sqlite, corpus).await;
+    let (base, stop) = api_server(&app, None).await;
+    let http = client();
+    let response = http
+        .post(format!("{base}/crawls"))
+        .form(&[
+            ("seed", format!("{seed}\r\n\r\n  {other}  \r\n")),
+            ("depth", "0".to_owned()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+    assert!(location.contains("started"), "{location}");
+    let crawls = app.ctx.store.crawls().await.expect("crawls");
+    assert_eq!(crawls.len(), 1, "one crawl of both seeds");
+    let seeds: Vec<String> = crawls[0].seeds.iter().map(ToString::to_string).collect();
+    assert_eq!(seeds, vec![seed, other]);
+    stop.cancel();
+}
