@@ -6,7 +6,6 @@ use clap::Parser;
 use refnet::cli::{Cli, Command, run, ui};
 
 fn main() -> ExitCode {
-    fewer_malloc_arenas();
     let cli = Cli::parse();
     if let Some(code) = refnet::cli::run_pdf_text(&cli) {
         return code;
@@ -34,19 +33,3 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     code
 }
-
-/// glibc gives each thread that allocates its own heap arena (up to 8 per core), and
-/// freed memory stays in the arena it came from: with the runtime's and the blocking
-/// pool's threads a large render held ~20 % more resident memory than it used. Two arenas
-/// keep contention low on this workload and the peak down (BENCHMARKS.md, Render).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[expect(unsafe_code, reason = "mallopt has no safe wrapper; called once before any thread starts")]
-fn fewer_malloc_arenas() {
-    // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn fewer_malloc_arenas() {}
