@@ -7,6 +7,7 @@
 //! query once per pool type. The job queues (apalis) use the same pools.
 
 mod analysis;
+mod console;
 mod crawls;
 mod graph;
 mod jobs;
@@ -15,6 +16,7 @@ mod metrics;
 mod notes;
 mod records;
 mod refresh;
+mod series;
 mod status;
 mod summaries;
 
@@ -27,13 +29,16 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis};
+pub use console::{HeldJob, JobFilter, JobRow, JobState, WorkerDetail, WorkerInfo};
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
+pub(crate) use jobs::error_text;
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use members::{CrawlStats, MemberInfo};
 pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRecord, NoteRow};
 pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, UnresolvedRef, title_or_id};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
+pub use series::QueueSample;
 pub(crate) use status::stored_enum;
 pub use status::{CorruptValue, CrawlStatus, Direction, PdfStatus};
 pub use summaries::{PdfRow, SummaryProgress, SummaryRow, SummaryState};
