@@ -127,6 +127,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
     };
     let addr = listener.local_addr().unwrap_or(bind);
     let http = tokio::spawn(serve::run(listener, serve::router(state), shutdown.clone()));
+    let sampler = tokio::spawn(serve::sampler::run(ctx.clone(), shutdown.clone()));
     let _ = super::out::line(&format!("serving on http://{addr}/"));
     info!(%addr, workers = !args.no_workers, "serving");
     shutdown_signal().await;
@@ -139,6 +140,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
         let _ = workers.await;
     }
     let _ = http.await;
+    let _ = sampler.await;
     ctx.store.close().await;
     let _ = super::out::line("stopped");
     Ok(())

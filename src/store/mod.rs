@@ -38,7 +38,7 @@ pub use metrics::MetricRow;
 pub use notes::{Claim, NoteRecord, NoteRow};
 pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, UnresolvedRef, title_or_id};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
-pub use series::QueueSample;
+pub use series::{QueueSample, SAMPLES_KEPT_DAYS};
 pub(crate) use status::stored_enum;
 pub use status::{CorruptValue, CrawlStatus, Direction, PdfStatus};
 pub use summaries::{PdfRow, SummaryProgress, SummaryRow, SummaryState};

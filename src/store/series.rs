@@ -7,6 +7,9 @@ use sqlx::AssertSqlSafe;
 use super::jobs::DEAD;
 use super::{Db, Doing, Store, StoreError, on_db};
 
+/// Days queue samples are kept before the daily housekeeping deletes them.
+pub const SAMPLES_KEPT_DAYS: i64 = 7;
+
 /// One queue at one instant.
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct QueueSample {
