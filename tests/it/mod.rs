@@ -7,6 +7,7 @@ mod authors;
 mod bibliography;
 mod cli;
 mod cli_faults;
+mod console;
 mod crawl;
 mod dead_jobs;
 mod export;
