@@ -58,7 +58,7 @@ impl Chart<'_> {
                 HEIGHT / 2.0
             );
         }
-        let span = (t1 - t0).max(1) as f64;
+        let span = if t0 <= t1 { (t1 - t0).max(1) as f64 } else { 1.0 };
         let top = if top <= 0.0 { 1.0 } else { top };
         for (i, (_, pts)) in self.lines.iter().enumerate() {
             if pts.is_empty() {
