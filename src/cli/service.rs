@@ -267,6 +267,22 @@ pub(super) async fn jobs(settings: Settings, action: JobsAction, json: bool) -> 
                 format!("{n} dead {} queued again", if n == 1 { "job" } else { "jobs" })
             })?;
         }
+        JobsAction::Pause { queue } | JobsAction::Resume { queue } => {
+            let pause = matches!(action, JobsAction::Pause { .. });
+            let changed = if pause {
+                store.pause_queue(queue.queue(), now()).await?
+            } else {
+                store.resume_queue(queue.queue()).await?
+            };
+            let state = if pause { "paused" } else { "running" };
+            super::out::line(&if json {
+                serde_json::json!({ "queue": queue.queue(), "paused": pause, "changed": changed }).to_string()
+            } else if changed {
+                format!("queue {queue} {state}")
+            } else {
+                format!("queue {queue} was already {state}")
+            })?;
+        }
         JobsAction::Prune { older_than_days } => {
             let keep = older_than_days
                 .map(|d| Duration::from_secs(d * 86_400))

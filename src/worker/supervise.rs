@@ -5,7 +5,10 @@
 //! rebuilt under a new name after a backoff, so its claimed jobs are rescued by the
 //! heartbeat timeout instead of being stranded under a live name. On shutdown a worker
 //! stops taking jobs, lets running ones finish within the grace period, then releases
-//! what is left. Handlers check the attempt count themselves: apalis's orphan rescue
+//! what is left. While an operator has paused its queue (a row in the store), a stage
+//! runs no worker: a running one is stopped like at shutdown, but with no time limit on
+//! its running jobs, and a new one starts once the queue is resumed. Handlers check the
+//! attempt count themselves: apalis's orphan rescue
 //! ignores `max_attempts`, so a job that kills its worker every time would loop forever.
 
 use std::sync::Arc;
