@@ -311,30 +311,25 @@ both_backends!(
         let (corpus, seed) = small_corpus();
         let app = TestApp::new(backend, corpus).await;
         let store = &app.ctx.store;
-        assert!(store.pause_queue("crawl", 0).await.expect("pause"));
-        assert!(!store.pause_queue("crawl", 0).await.expect("pause"), "already paused");
-        let crawl = app.begin(&seed, 1, Direction::References, None).await;
-        let prefix = run_prefix(crawl.crawl_id, crawl.run);
+        // The workers run first: pausing stops the running crawl worker.
         let (shutdown, handle) = workers(&app);
-        // Workers of the other queues run meanwhile; the crawl queue's job stays put.
-        until("the render and summarize workers heartbeat", async || {
+        until("every stage's worker heartbeats", async || {
             let seen = store.workers_seen(0).await.expect("workers");
-            seen.iter().any(|w| w.queue == "render") && seen.iter().any(|w| w.queue == "summarize")
+            Stage::ALL.iter().all(|s| seen.iter().any(|w| w.queue == s.queue()))
         })
         .await;
+        assert!(store.pause_queue("crawl", 0).await.expect("pause"));
+        assert!(!store.pause_queue("crawl", 0).await.expect("pause"), "already paused");
+        // Its workers look every poll (clamped to 0.2–2 s): give them time to stop.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let crawl = app.begin(&seed, 1, Direction::References, None).await;
+        let prefix = run_prefix(crawl.crawl_id, crawl.run);
         tokio::time::sleep(Duration::from_secs(3)).await;
         let progress = store.run_progress(&prefix).await.expect("progress");
         let crawl_queue = progress.iter().find(|d| d.queue == "crawl").expect("crawl queue");
         assert_eq!((crawl_queue.pending, crawl_queue.done), (1, 0), "{progress:?}");
-        assert!(
-            !store
-                .workers_seen(0)
-                .await
-                .expect("workers")
-                .iter()
-                .any(|w| w.queue == "crawl"),
-            "no crawl worker runs while its queue is paused"
-        );
+        let waiting = store.crawl(crawl.crawl_id).await.expect("crawl").expect("exists");
+        assert_eq!(waiting.status, CrawlStatus::Running);
 
         assert!(store.resume_queue("crawl").await.expect("resume"));
         until("the crawl finishes after the resume", async || {
