@@ -8,6 +8,7 @@ mod bibliography;
 mod cli;
 mod cli_faults;
 mod console;
+mod console_browser;
 mod crawl;
 mod dead_jobs;
 mod export;
