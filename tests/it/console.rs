@@ -411,6 +411,8 @@ both_backends!(
             .await
             .expect("sample");
 
+        let stored = app.ctx.store.queue_samples(now - 60, 100).await.expect("samples");
+        assert_eq!(stored.len(), 6, "two instants of three queues: {stored:?}");
         let (base, stop) = api_server(&app, None).await;
         let http = client();
         let (status, series) = json_of(
@@ -439,3 +441,35 @@ both_backends!(
         stop.cancel();
     }
 );
+
+#[tokio::test]
+async fn refnet_jobs_pause_and_resume_a_queue_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s2 = "http://127.0.0.1:9/graph/v1";
+    // The vault's store, as a first crawl leaves it.
+    let db = dir.path().join("vault/.refnet/refnet.sqlite");
+    refnet::store::Store::open(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("store")
+        .close()
+        .await;
+    let json_of = |out: &std::process::Output| -> Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", super::cli::stderr(out)))
+    };
+    let paused = super::cli::run(dir.path(), s2, &["jobs", "--json", "pause", "summarize"]).await;
+    assert_eq!(paused.status.code(), Some(0), "{}", super::cli::stderr(&paused));
+    assert_eq!(
+        json_of(&paused),
+        json!({"queue": "summarize", "paused": true, "changed": true})
+    );
+    let again = super::cli::run(dir.path(), s2, &["jobs", "pause", "summarize"]).await;
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already paused"));
+    let unknown = super::cli::run(dir.path(), s2, &["jobs", "pause", "summaries"]).await;
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(super::cli::stderr(&unknown).contains("crawl, summarize or render"));
+    let resumed = super::cli::run(dir.path(), s2, &["jobs", "--json", "resume", "summarize"]).await;
+    assert_eq!(
+        json_of(&resumed),
+        json!({"queue": "summarize", "paused": false, "changed": true})
+    );
+}
