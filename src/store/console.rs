@@ -306,13 +306,14 @@ impl Store {
             .doing("deleting dead jobs"))
     }
 
-    /// Removes the jobs of a run (keys starting with `prefix`) that no worker has
-    /// started: waiting, scheduled and retrying ones. Running ones finish (their
-    /// handlers see the crawl cancelled); dead and done ones stay as history.
+    /// Removes the jobs of a run (keys starting with `prefix`) that wait for a worker:
+    /// pending, scheduled and retrying ones. Those a worker holds run to their end
+    /// (their handlers see the crawl cancelled and do nothing, and their acks find their
+    /// rows); dead and done ones stay as history.
     pub async fn remove_waiting_jobs(&self, prefix: &str) -> Result<u64, StoreError> {
         let d = Dialect::of(&self.db);
         let sql = format!(
-            "DELETE FROM {} WHERE idempotency_key LIKE $1 ESCAPE '\\' AND ({WAITING} OR status = 'Queued')",
+            "DELETE FROM {} WHERE idempotency_key LIKE $1 ESCAPE '\\' AND {WAITING}",
             d.jobs
         );
         let pattern = format!("{}%", like_escape(prefix));
