@@ -143,6 +143,19 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx 0.9 returns a connection to the pool inside a transaction when a
+                // `begin()` is cancelled after sending BEGIN (its rollback guard only acts
+                // once the depth is counted). Every later statement on it would then be
+                // uncommitted, and hold its row locks: such a connection is closed instead.
+                // Inside a transaction begun earlier, now() is that transaction's start.
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        let stray: bool = sqlx::query_scalar("SELECT now() <> statement_timestamp()")
+                            .fetch_one(&mut *conn)
+                            .await?;
+                        Ok(!stray)
+                    })
+                })
                 .connect_with(options)
                 .await
                 .map_err(|e| connect_err(&e))?;

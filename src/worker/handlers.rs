@@ -243,7 +243,11 @@ impl Handler for SummarizeJob {
             if settled.len() >= SETTLE_EVERY {
                 self.settle(ctx, &mut settled).await?;
                 if crawl::run_cancelled(ctx, self.crawl_id, self.run).await? {
-                    info!(crawl_id = self.crawl_id, run = self.run, "crawl cancelled: batch stopped");
+                    info!(
+                        crawl_id = self.crawl_id,
+                        run = self.run,
+                        "crawl cancelled: batch stopped"
+                    );
                     return Ok(());
                 }
             }

@@ -125,7 +125,7 @@ fn pause_check(ctx: &Context) -> Duration {
     ctx.settings
         .queue
         .poll
-        .clamp(Duration::from_millis(200), Duration::from_secs(2))
+        .clamp(Duration::from_secs(1), Duration::from_secs(2))
 }
 
 /// Whether `queue` is paused now; a store that does not answer counts as not paused

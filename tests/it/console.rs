@@ -320,7 +320,7 @@ both_backends!(
         .await;
         assert!(store.pause_queue("crawl", 0).await.expect("pause"));
         assert!(!store.pause_queue("crawl", 0).await.expect("pause"), "already paused");
-        // Its workers look every poll (clamped to 0.2–2 s): give them time to stop.
+        // Its workers look every poll (clamped to 1–2 s): give them time to stop.
         tokio::time::sleep(Duration::from_secs(3)).await;
         let crawl = app.begin(&seed, 1, Direction::References, None).await;
         let prefix = run_prefix(crawl.crawl_id, crawl.run);
