@@ -147,13 +147,15 @@ impl Store {
                 // `begin()` is cancelled after sending BEGIN (its rollback guard only acts
                 // once the depth is counted). Every later statement on it would then be
                 // uncommitted, and hold its row locks: such a connection is closed instead.
-                // Inside a transaction begun earlier, now() is that transaction's start.
+                // Inside a transaction begun earlier, now() is that transaction's start;
+                // a lone simple-protocol statement is its own transaction's first command.
                 .after_release(|conn, _| {
                     Box::pin(async move {
-                        let stray: bool = sqlx::query_scalar("SELECT now() <> statement_timestamp()")
+                        use sqlx::Row;
+                        let row = sqlx::raw_sql("SELECT now() <> statement_timestamp()")
                             .fetch_one(&mut *conn)
                             .await?;
-                        Ok(!stray)
+                        Ok(!row.try_get::<bool, _>(0)?)
                     })
                 })
                 .connect_with(options)

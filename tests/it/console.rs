@@ -473,3 +473,50 @@ async fn refnet_jobs_pause_and_resume_a_queue_from_the_command_line() {
         json!({"queue": "summarize", "paused": false, "changed": true})
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_connection_released_inside_a_transaction_is_closed_not_reused() {
+    if super::support::pg_admin_url().is_none() {
+        return;
+    }
+    let db = super::support::PgDatabase::create().await;
+    let store = refnet::store::Store::open(db.url()).await.expect("store");
+    let Db::Postgres(pool) = store.db() else {
+        unreachable!("a Postgres store")
+    };
+    // What a cancelled `begin()` leaves: BEGIN sent, no rollback queued.
+    {
+        let mut conn = pool.acquire().await.expect("connection");
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await.expect("begin");
+    }
+    let in_transaction = async || -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND state LIKE 'idle in transaction%'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("count")
+    };
+    until("the stray transaction's connection closes", async || {
+        in_transaction().await == 0
+    })
+    .await;
+    // Every write through the pool is committed: none is left uncommitted holding a
+    // lock that the next write of the same row would wait on forever.
+    let writes = async {
+        for i in 0..20 {
+            let queue = if i % 2 == 0 { "crawl" } else { "render" };
+            store.pause_queue(queue, i).await.expect("pause");
+            store.resume_queue(queue).await.expect("resume");
+        }
+        store.pause_queue("summarize", 1).await.expect("pause")
+    };
+    let paused = tokio::time::timeout(Duration::from_secs(30), writes)
+        .await
+        .expect("no write waits on a stray transaction");
+    assert!(paused);
+    let other = refnet::store::Store::connect(db.url()).await.expect("second pool");
+    let paused = other.paused_queues().await.expect("paused");
+    assert_eq!(paused, [("summarize".to_owned(), 1)]);
+}
