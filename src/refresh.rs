@@ -163,7 +163,15 @@ pub async fn prune(ctx: &Context, owner: &str, at: DateTime<Utc>) -> Result<Opti
     let before = now() - ctx.settings.queue.retention.as_secs() as i64;
     let jobs = ctx.store.prune_jobs(before).await?;
     let workers = ctx.store.prune_workers(before).await?;
-    info!(jobs, workers, "pruned finished jobs and departed workers");
+    ctx.store.prune_worker_info().await?;
+    let samples = ctx
+        .store
+        .prune_samples(now() - crate::store::SAMPLES_KEPT_DAYS * 86_400)
+        .await?;
+    info!(
+        jobs,
+        workers, samples, "pruned finished jobs, departed workers and old queue samples"
+    );
     Ok(Some((jobs, workers)))
 }
 

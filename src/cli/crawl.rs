@@ -263,7 +263,14 @@ async fn stage_line(ctx: &Context, crawl_id: i64, run: i64) -> anyhow::Result<(V
             "writing notes".to_owned()
         });
     }
-    Ok((parts, crawling + summarizing + rendering))
+    let live = crawling + summarizing + rendering;
+    if live > 0 {
+        // A queue paused from the console holds this run too: say so, not a frozen bar.
+        for (queue, _) in store.paused_queues().await? {
+            parts.push(format!("{queue} queue paused (`refnet jobs resume {queue}`)"));
+        }
+    }
+    Ok((parts, live))
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

@@ -201,6 +201,16 @@ pub enum JobsAction {
         #[arg(long, conflicts_with = "id")]
         all: bool,
     },
+    /// Pause a queue (crawl, summarize or render): workers stop claiming its jobs, which wait
+    Pause {
+        /// The queue
+        queue: Stage,
+    },
+    /// Resume a paused queue
+    Resume {
+        /// The queue
+        queue: Stage,
+    },
     /// Delete finished and dead jobs (and departed workers) older than the retention
     Prune {
         /// Older than this many days [default: queue.retention_days of the settings]

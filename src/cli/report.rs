@@ -56,6 +56,12 @@ impl CrawlSummary {
                 crawl.error.unwrap_or_default()
             );
         }
+        if crawl.status == CrawlStatus::Cancelled && crawl.run == run {
+            anyhow::bail!(
+                "the crawl of {} was cancelled (from the console or the API); what was fetched is kept, run the same command again to start it anew",
+                crawl.seed_input
+            );
+        }
         if let Some(job) = store.dead_jobs(Some(&run_prefix(crawl_id, run)), 5).await?.first() {
             anyhow::bail!(
                 "a {} job failed: {}; see `refnet jobs dead`",

@@ -121,6 +121,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
     let state = AppState::new(ctx.clone(), ctx.settings.serve.api_token.clone());
     let addr = listener.local_addr().unwrap_or(bind);
     let http = tokio::spawn(serve::run(listener, serve::router(state), shutdown.clone()));
+    let sampler = tokio::spawn(serve::sampler::run(ctx.clone(), shutdown.clone()));
     let _ = super::out::line(&format!("serving on http://{addr}/"));
     info!(%addr, workers = !args.no_workers, "serving");
     shutdown_signal().await;
@@ -133,6 +134,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
         let _ = workers.await;
     }
     let _ = http.await;
+    let _ = sampler.await;
     ctx.store.close().await;
     let _ = super::out::line("stopped");
     Ok(())
@@ -257,6 +259,22 @@ pub(super) async fn jobs(settings: Settings, action: JobsAction, json: bool) -> 
                 serde_json::json!({ "requeued": n }).to_string()
             } else {
                 format!("{n} dead {} queued again", if n == 1 { "job" } else { "jobs" })
+            })?;
+        }
+        JobsAction::Pause { queue } | JobsAction::Resume { queue } => {
+            let pause = matches!(action, JobsAction::Pause { .. });
+            let changed = if pause {
+                store.pause_queue(queue.queue(), now()).await?
+            } else {
+                store.resume_queue(queue.queue()).await?
+            };
+            let state = if pause { "paused" } else { "running" };
+            super::out::line(&if json {
+                serde_json::json!({ "queue": queue.queue(), "paused": pause, "changed": changed }).to_string()
+            } else if changed {
+                format!("queue {queue} {state}")
+            } else {
+                format!("queue {queue} was already {state}")
             })?;
         }
         JobsAction::Prune { older_than_days } => {

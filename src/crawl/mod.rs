@@ -16,7 +16,7 @@ mod seeds;
 mod start;
 
 pub use seeds::{CrawlRequest, ResolvedSeeds, resolve_seeds};
-pub use start::{IfRunning, Run, Start, is_running, start};
+pub use start::{Cancel, IfRunning, Run, Start, cancel, is_running, run_cancelled, start};
 
 use std::collections::BTreeMap;
 

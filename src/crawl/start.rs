@@ -119,3 +119,51 @@ pub async fn start(ctx: &Context, run: Run<'_>, if_running: IfRunning) -> Result
 pub async fn is_running(ctx: &Context, crawl: &Crawl) -> Result<bool, CrawlError> {
     Ok(crawl.status == CrawlStatus::Running && ctx.store.live_jobs(&run_prefix(crawl.crawl_id, crawl.run)).await? > 0)
 }
+
+/// What cancelling a crawl did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancel {
+    /// Its run was running and is now cancelled; `removed` waiting jobs were deleted.
+    Cancelled {
+        /// The crawl, cancelled.
+        crawl: Crawl,
+        /// Jobs removed from the queues.
+        removed: u64,
+    },
+    /// Its run had already ended (however): nothing changed.
+    NotRunning(Crawl),
+    /// There is no such crawl.
+    Missing,
+}
+
+/// Cancels a crawl's current run: marked cancelled first (so a job that starts from
+/// now on does nothing), then its waiting jobs removed. Jobs already running finish as
+/// no-ops; the crawl stays cancelled until a new run (a refresh, the same crawl again)
+/// starts.
+pub async fn cancel(ctx: &Context, crawl_id: i64) -> Result<Cancel, crate::store::StoreError> {
+    let Some(before) = ctx.store.crawl(crawl_id).await? else {
+        return Ok(Cancel::Missing);
+    };
+    if before.status != CrawlStatus::Running {
+        return Ok(Cancel::NotRunning(before));
+    }
+    let Some(crawl) = ctx.store.cancel_run(crawl_id).await? else {
+        return Ok(Cancel::Missing);
+    };
+    if crawl.status != CrawlStatus::Cancelled || crawl.run != before.run {
+        // It ended (or a new run began) between the two reads.
+        return Ok(Cancel::NotRunning(crawl));
+    }
+    let removed = ctx.store.remove_waiting_jobs(&run_prefix(crawl_id, crawl.run)).await?;
+    tracing::info!(crawl_id, run = crawl.run, removed, "crawl cancelled");
+    Ok(Cancel::Cancelled { crawl, removed })
+}
+
+/// Whether `run` of the crawl was cancelled: its jobs then do nothing.
+pub async fn run_cancelled(ctx: &Context, crawl_id: i64, run: i64) -> Result<bool, crate::store::StoreError> {
+    Ok(ctx
+        .store
+        .crawl(crawl_id)
+        .await?
+        .is_some_and(|c| c.run == run && c.status == CrawlStatus::Cancelled))
+}

@@ -23,7 +23,7 @@ pub async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
         None,
-        "no such page: the API is /api/crawls, /api/crawls/{id}, /api/queues, /api/jobs/dead, /metrics, /healthz",
+        "no such page: the API is /api/crawls, /api/crawls/{id}, /api/queues, /api/jobs, /api/workers, /api/metrics/series, /metrics, /healthz",
     )
 }
 
@@ -199,8 +199,24 @@ pub async fn crawl_progress(ctx: &Context, id: i64) -> Result<Option<Value>, Sto
 
 /// `GET /api/queues`.
 pub async fn queues(State(state): State<AppState>) -> Response {
-    match state.ctx.store.queue_depths().await {
-        Ok(depths) => Json(json!({ "queues": every_queue(depths) })).into_response(),
+    let found = async {
+        let depths = every_queue(state.ctx.store.queue_depths().await?);
+        let paused = state.ctx.store.paused_queues().await?;
+        Ok::<_, StoreError>((depths, paused))
+    };
+    match found.await {
+        Ok((depths, paused)) => {
+            let queues: Vec<Value> = depths
+                .into_iter()
+                .map(|d| {
+                    let is_paused = paused.iter().any(|(q, _)| *q == d.queue);
+                    let mut v = json!(d);
+                    v["paused"] = json!(is_paused);
+                    v
+                })
+                .collect();
+            Json(json!({ "queues": queues })).into_response()
+        }
         Err(e) => unavailable(&e).into_response(),
     }
 }

@@ -12,10 +12,10 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::AppState;
-use super::api;
 use super::session::{self, SESSION_SECONDS, over_https, same, set_cookie};
 use super::submit::{self, Submitted};
+use super::{AppState, console};
+use super::{api, charts, sampler};
 use crate::context::Context;
 use crate::queue::run_prefix;
 use crate::refresh::{self, RefreshStart};
@@ -48,6 +48,7 @@ struct QueueRow {
     dead: i64,
     done: i64,
     workers: usize,
+    paused: bool,
 }
 
 /// One dead job's row.
@@ -70,6 +71,8 @@ struct Page {
     crawls: Vec<CrawlRow>,
     queues: Vec<QueueRow>,
     dead: Vec<DeadRow>,
+    /// Inline SVG charts (built from numbers and queue names only).
+    charts: Vec<String>,
 }
 
 #[derive(Template)]
@@ -80,7 +83,7 @@ struct Login {
     wait: Option<u64>,
 }
 
-fn html(status: StatusCode, page: Result<String, askama::Error>) -> Response {
+pub(super) fn html(status: StatusCode, page: Result<String, askama::Error>) -> Response {
     match page {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => api::error(
@@ -92,7 +95,7 @@ fn html(status: StatusCode, page: Result<String, askama::Error>) -> Response {
 }
 
 /// Shortens a stored error for a table cell.
-fn short(text: &str, max: usize) -> String {
+pub(super) fn short(text: &str, max: usize) -> String {
     let text = text.trim();
     match text.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &text[..i]),
@@ -108,6 +111,11 @@ fn stage_cell(d: &QueueDepth) -> String {
         (_, dead) => format!("{} / {all}, {dead} dead", d.done),
     }
 }
+
+/// The charts on `/` cover the last hour.
+const CHART_SECONDS: i64 = 3600;
+/// At most this many samples are drawn (three queues, an hour at five seconds).
+const CHART_SAMPLES: i64 = 3 * 720;
 
 async fn gather(ctx: &Context, notice: Option<String>, auth: bool) -> Result<Page, StoreError> {
     let store = &ctx.store;
@@ -137,10 +145,12 @@ async fn gather(ctx: &Context, notice: Option<String>, auth: bool) -> Result<Pag
             started,
         });
     }
+    let paused = store.paused_queues().await?;
     let queues = api::every_queue(store.queue_depths().await?)
         .into_iter()
         .map(|d| QueueRow {
             workers: workers.iter().filter(|w| w.queue == d.queue).count(),
+            paused: paused.iter().any(|(q, _)| *q == d.queue),
             queue: d.queue,
             pending: d.pending,
             scheduled: d.scheduled,
@@ -162,6 +172,11 @@ async fn gather(ctx: &Context, notice: Option<String>, auth: bool) -> Result<Pag
             error: short(j.last_result.as_deref().unwrap_or(""), 300),
         })
         .collect();
+    let samples = store
+        .queue_samples(crate::store::now() - CHART_SECONDS, CHART_SAMPLES)
+        .await?;
+    let names: Vec<&str> = Stage::ALL.iter().map(|s| s.queue()).collect();
+    let charts = charts::charts(&samples, &names, sampler::INTERVAL_SECS);
     let workers_line = {
         let per: Vec<String> = Stage::ALL
             .iter()
@@ -184,6 +199,7 @@ async fn gather(ctx: &Context, notice: Option<String>, auth: bool) -> Result<Pag
         crawls,
         queues,
         dead,
+        charts,
     })
 }
 
@@ -290,12 +306,13 @@ pub async fn refresh(State(state): State<AppState>, Path(id): Path<i64>) -> Resp
     }
 }
 
-/// `POST /jobs/{id}/retry`.
-pub async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// `POST /jobs/{id}/retry` (a `back` field names the console page to return to).
+pub async fn retry(State(state): State<AppState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let to = console::back_field(&body);
     match state.ctx.store.retry_dead(Some(&id)).await {
-        Ok(0) => back("That job is not dead any more."),
-        Ok(_) => back("Job queued again."),
-        Err(e) => back(&api::unavailable(&e).message),
+        Ok(0) => console::back_to(&to, "That job is not dead any more."),
+        Ok(_) => console::back_to(&to, "Job queued again."),
+        Err(e) => console::back_to(&to, &api::unavailable(&e).message),
     }
 }
 

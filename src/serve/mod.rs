@@ -1,22 +1,28 @@
-//! `refnet serve`'s HTTP side: the JSON API, `/metrics`, the probes and the dashboard.
+//! `refnet serve`'s HTTP side: the JSON API, `/metrics`, the probes, the dashboard and
+//! the operations console (crawl, jobs and workers pages; pause, cancel, charts).
 //!
 //! Bound to loopback by default. A bearer token (`REFNET_API_TOKEN`) guards everything
 //! but the probes when it is set, and must be set for any other address (see
 //! [`check_bind`]). Browsers reach the dashboard with the same token, typed once into
 //! a login form (tries limited per client) that starts a server-side session
 //! ([`session`]). Without a token, requests whose `Host` is not a loopback name are
-//! refused (DNS rebinding), and every `POST` whose `Origin` is another site is refused
+//! refused (DNS rebinding), and every `POST` or `DELETE` whose `Origin` is another site is refused
 //! (cross-site requests) — with or without one. Every response carries security
 //! headers, and every error body is JSON and bounded ([`layers`]).
 
 pub mod api;
+pub mod charts;
+pub mod console;
+pub mod console_api;
 pub mod dashboard;
 pub mod failure;
 pub mod health;
 pub mod layers;
 pub mod prometheus;
+pub mod sampler;
 mod session;
 pub mod submit;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,7 +32,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tokio_util::sync::CancellationToken;
 
 use crate::context::Context;
@@ -88,16 +94,37 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/retry", post(dashboard::retry))
         .route("/jobs/retry-all", post(dashboard::retry_all))
         .route("/api/crawls", get(api::list_crawls).post(api::create_crawl))
-        .route("/api/crawls/{id}", get(api::get_crawl))
+        .route("/api/crawls/{id}", get(api::get_crawl).delete(console_api::cancel))
         .route("/api/queues", get(api::queues))
-        .route("/api/jobs/dead", get(api::dead_jobs))
+        .route("/api/jobs/dead", get(api::dead_jobs).delete(console_api::delete_dead))
         .route("/api/jobs/{id}/retry", post(api::retry_job))
         .route("/api/refresh", post(api::refresh))
         .route("/metrics", get(api::metrics))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(console_routes())
         .fallback(api::not_found);
     guarded(routes, state)
+}
+
+/// The operations console's pages, buttons and JSON API (see [`console`], [`console_api`]).
+fn console_routes() -> Router<AppState> {
+    Router::new()
+        .route("/crawls/{id}", get(console::crawl))
+        .route("/crawls/{id}/cancel", post(console::cancel))
+        .route("/jobs", get(console::jobs))
+        .route("/jobs/{id}/delete", post(console::delete_job))
+        .route("/jobs/delete-dead", post(console::delete_dead))
+        .route("/queues/{queue}/pause", post(console::pause))
+        .route("/queues/{queue}/resume", post(console::resume))
+        .route("/workers", get(console::workers))
+        .route("/api/crawls/{id}/jobs", get(console_api::crawl_jobs))
+        .route("/api/jobs", get(console_api::list_jobs))
+        .route("/api/jobs/{id}", delete(console_api::delete_job))
+        .route("/api/queues/{queue}/pause", post(console_api::pause))
+        .route("/api/queues/{queue}/resume", post(console_api::resume))
+        .route("/api/workers", get(console_api::workers))
+        .route("/api/metrics/series", get(console_api::series))
 }
 
 /// A worker's `--metrics-bind`: `/metrics`, and `/healthz` (also `/readyz`) reporting
@@ -160,7 +187,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             &format!("this refnet serves loopback only, not {host}: set REFNET_API_TOKEN to serve other names"),
         );
     }
-    if request.method() == Method::POST
+    if matches!(*request.method(), Method::POST | Method::DELETE)
         && let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
         && origin.split("://").nth(1).unwrap_or(origin) != host
     {

@@ -292,10 +292,26 @@ impl Store {
         .doing("finishing a crawl"))
     }
 
-    /// Marks a run failed with the reason (only if it is still the current run).
+    /// Cancels a crawl's current run if it is running: the crawl as it now is, `None`
+    /// when there is no such crawl. Its waiting jobs are removed by the caller
+    /// ([`Store::remove_waiting_jobs`]); it stays cancelled until a new run starts.
+    pub async fn cancel_run(&self, crawl_id: i64) -> Result<Option<Crawl>, StoreError> {
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE crawls SET status = 'cancelled', error = NULL WHERE crawl_id = $1 AND status = 'running'",
+        )
+        .bind(crawl_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .doing("cancelling a crawl")?);
+        self.crawl(crawl_id).await
+    }
+
+    /// Marks a run failed with the reason (only if it is still the current run and was
+    /// not cancelled).
     pub async fn fail_run(&self, crawl_id: i64, run: i64, error: &str) -> Result<(), StoreError> {
         on_db!(&self.db, pool => sqlx::query(
-            "UPDATE crawls SET status = 'failed', error = $1 WHERE crawl_id = $2 AND run = $3",
+            "UPDATE crawls SET status = 'failed', error = $1 WHERE crawl_id = $2 AND run = $3 AND status <> 'cancelled'",
         )
         .bind(error.to_owned())
         .bind(crawl_id)

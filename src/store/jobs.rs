@@ -74,9 +74,9 @@ pub struct OldestPending {
 
 /// A live-job condition shared by the queries below.
 const LIVE: &str = "(status IN ('Pending', 'Queued', 'Running') OR (status = 'Failed' AND attempts < max_attempts))";
-const DEAD: &str = "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))";
+pub(super) const DEAD: &str = "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))";
 /// Waiting for a worker: new, or failed with attempts left (due or not).
-const WAITING: &str = "(status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))";
+pub(super) const WAITING: &str = "(status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))";
 
 impl Store {
     /// Enqueues jobs on `queue`; jobs whose key is already there (in any state) are
@@ -422,7 +422,7 @@ impl Store {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn like_escape(s: &str) -> String {
+pub(super) fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -435,7 +435,7 @@ fn like_escape(s: &str) -> String {
 
 /// The error text of a stored result: apalis keeps `{"Err": "…"}` (or a bare string);
 /// a success or an empty text is no error.
-fn error_text(raw: &str) -> Option<String> {
+pub(crate) fn error_text(raw: &str) -> Option<String> {
     let text = match serde_json::from_str::<serde_json::Value>(raw) {
         Ok(serde_json::Value::Object(map)) => map.get("Err")?.as_str()?.to_owned(),
         Ok(serde_json::Value::String(s)) => s,

@@ -7,6 +7,7 @@
 //! query once per pool type. The job queues (apalis) use the same pools.
 
 mod analysis;
+mod console;
 mod crawls;
 mod graph;
 mod jobs;
@@ -17,6 +18,7 @@ mod notes;
 mod openalex;
 mod records;
 mod refresh;
+mod series;
 mod sessions;
 mod status;
 mod summaries;
@@ -30,7 +32,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis};
+pub use console::{HeldJob, JobFilter, JobRow, JobState, WorkerDetail, WorkerInfo};
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
+pub(crate) use jobs::error_text;
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use members::{CrawlStats, MemberInfo};
 pub use merges::{IdentityRow, MergeRow};
@@ -39,6 +43,7 @@ pub use notes::{Claim, NoteRecord, NoteRow};
 pub use openalex::{OpenAlexFill, OpenAlexWanted};
 pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, UnresolvedRef, title_or_id};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};
+pub use series::{QueueSample, SAMPLES_KEPT_DAYS};
 pub(crate) use status::stored_enum;
 pub use status::{CorruptValue, CrawlStatus, Direction, PdfStatus};
 pub use summaries::{PdfRow, SummaryProgress, SummaryRow, SummaryState};
@@ -143,6 +148,21 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx 0.9 returns a connection to the pool inside a transaction when a
+                // `begin()` is cancelled after sending BEGIN (its rollback guard only acts
+                // once the depth is counted). Every later statement on it would then be
+                // uncommitted, and hold its row locks: such a connection is closed instead.
+                // Inside a transaction begun earlier, now() is that transaction's start;
+                // a lone simple-protocol statement is its own transaction's first command.
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::Row;
+                        let row = sqlx::raw_sql("SELECT now() <> statement_timestamp()")
+                            .fetch_one(&mut *conn)
+                            .await?;
+                        Ok(!row.try_get::<bool, _>(0)?)
+                    })
+                })
                 .connect_with(options)
                 .await
                 .map_err(|e| connect_err(&e))?;

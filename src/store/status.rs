@@ -126,6 +126,8 @@ pub enum CrawlStatus {
     DoneWithFailures,
     /// Stopped by an error (kept in the crawl's `error`).
     Failed,
+    /// Stopped by an operator: its waiting jobs were removed, running ones do nothing.
+    Cancelled,
 }
 
 impl CrawlStatus {
@@ -136,6 +138,7 @@ impl CrawlStatus {
             Self::Done => "done",
             Self::DoneWithFailures => "done_with_failures",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
     }
 }
@@ -160,13 +163,19 @@ impl TryFrom<String> for CrawlStatus {
     type Error = CorruptValue;
 
     fn try_from(stored: String) -> Result<Self, Self::Error> {
-        [Self::Running, Self::Done, Self::DoneWithFailures, Self::Failed]
-            .into_iter()
-            .find(|s| s.as_str() == stored)
-            .ok_or(CorruptValue {
-                what: "crawl status",
-                value: stored,
-            })
+        [
+            Self::Running,
+            Self::Done,
+            Self::DoneWithFailures,
+            Self::Failed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == stored)
+        .ok_or(CorruptValue {
+            what: "crawl status",
+            value: stored,
+        })
     }
 }
 

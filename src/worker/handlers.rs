@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::crawl::{self, CrawlError, LevelOutcome};
 use crate::queue::enqueue;
 use crate::queue::jobs::{CrawlJob, RenderJob, SummarizeJob};
-use crate::store::{StoreError, now};
+use crate::store::{CrawlStatus, StoreError, now};
 use crate::summarize::summary::SummarizeError;
 use crate::summarize::{self, StageError, summarize_paper};
 
@@ -26,6 +26,10 @@ const PAPERS_AT_ONCE: usize = 4;
 impl Handler for CrawlJob {
     async fn run(&self, ctx: &Arc<Context>) -> Result<(), JobError> {
         let (crawl_id, run, depth) = (self.crawl_id, self.run, self.depth);
+        if crawl::run_cancelled(ctx, crawl_id, run).await? {
+            info!(crawl_id, run, "job of a cancelled crawl, skipped");
+            return Ok(());
+        }
         ctx.counters.progress.set_crawl_level(depth);
         let summarize = ctx.store.crawl(crawl_id).await?.is_some_and(|c| c.summarize);
         // Each batch of papers, once stored, has its summaries queued: they are made while
@@ -122,6 +126,14 @@ impl Handler for RenderJob {
         let Some(crawl) = ctx.store.crawl(self.crawl_id).await? else {
             return Ok(());
         };
+        if crawl.run == self.run && crawl.status == CrawlStatus::Cancelled {
+            info!(
+                crawl_id = self.crawl_id,
+                run = self.run,
+                "render of a cancelled crawl, skipped"
+            );
+            return Ok(());
+        }
         if crawl.run != self.run {
             // A newer run renders what this one would have.
             info!(
@@ -194,11 +206,11 @@ impl Handler for SummarizeJob {
         let Some(crawl) = ctx.store.crawl(self.crawl_id).await? else {
             return Ok(());
         };
-        if crawl.run != self.run {
+        if crawl.run != self.run || crawl.status == CrawlStatus::Cancelled {
             info!(
                 crawl_id = self.crawl_id,
                 run = self.run,
-                "summaries of an older run, skipped"
+                "summaries of an older or cancelled run, skipped"
             );
             return Ok(());
         }
@@ -230,6 +242,14 @@ impl Handler for SummarizeJob {
             }
             if settled.len() >= SETTLE_EVERY {
                 self.settle(ctx, &mut settled).await?;
+                if crawl::run_cancelled(ctx, self.crawl_id, self.run).await? {
+                    info!(
+                        crawl_id = self.crawl_id,
+                        run = self.run,
+                        "crawl cancelled: batch stopped"
+                    );
+                    return Ok(());
+                }
             }
         }
         self.settle(ctx, &mut settled).await?;

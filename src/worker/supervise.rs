@@ -6,8 +6,11 @@
 //! heartbeat timeout instead of being stranded under a live name. On shutdown a worker
 //! stops taking jobs, lets running ones finish within the grace period, then releases
 //! what is left, and its row leaves the worker registry at once (apalis would leave it to
-//! lapse). Handlers check the attempt count themselves: apalis's orphan rescue ignores
-//! `max_attempts`, so a job that kills its worker every time would loop forever.
+//! lapse). While an operator has paused its queue (a row in the store), a stage runs no
+//! worker: a running one is stopped like at shutdown, but with no time limit on its
+//! running jobs, and a new one starts once the queue is resumed. Handlers check the
+//! attempt count themselves: apalis's orphan rescue ignores `max_attempts`, so a job that
+//! kills its worker every time would loop forever.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,14 +19,14 @@ use apalis::prelude::*;
 use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::{Handler, JobError};
 use crate::context::Context;
 use crate::queue::jobs::{CrawlJob, RenderJob, SummarizeJob};
 use crate::retry::Backoff;
 use crate::stage::Stage;
-use crate::store::{Db, now};
+use crate::store::{Db, WorkerInfo, now};
 
 /// How many workers of which stage to run in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,22 +88,35 @@ pub async fn supervise<J: Handler>(ctx: Arc<Context>, concurrency: usize, shutdo
     let mut failures = 0u32;
     let slot = ctx.counters.roster.join(J::STAGE.queue());
     while !shutdown.is_cancelled() {
+        if !wait_while_paused(&ctx, J::queue_name(), &shutdown).await {
+            break;
+        }
         let name = worker_name(J::STAGE);
         let started = Instant::now();
+        register(&ctx, &name, J::queue_name(), concurrency).await;
+        // Stops the worker on shutdown, or when its queue is paused.
+        let stop = shutdown.child_token();
+        let watch = tokio::spawn(stop_when_paused(ctx.clone(), J::queue_name(), stop.clone()));
         let span = info_span!("worker", stage = %J::STAGE, worker = %name);
         ctx.counters.roster.set(slot, Some(&name));
-        let result = run_worker::<J>(ctx.clone(), &name, concurrency, shutdown.clone())
+        let result = run_worker::<J>(ctx.clone(), &name, concurrency, shutdown.clone(), stop.clone())
             .instrument(span)
             .await;
         ctx.counters.roster.set(slot, None);
+        stop.cancel();
+        watch.abort();
         match result {
             Ok(()) => {
-                // Stopped cleanly: leave the registry now, not when the heartbeat lapses.
-                // (After a failure the row stays: orphan rescue finds its jobs through it.)
+                // Stopped cleanly (shutdown or a pause): leave the registry now, not when
+                // the heartbeat lapses. (After a failure the row stays: orphan rescue
+                // finds its jobs through it.)
                 if let Err(e) = ctx.store.forget_worker(&name).await {
                     warn!(worker = %name, error = %e, "could not leave the worker registry; it lapses after the heartbeat timeout");
                 }
-                break;
+                if shutdown.is_cancelled() {
+                    break;
+                }
+                info!(stage = %J::STAGE, worker = %name, "queue paused: worker stopped");
             }
             Err(e) => {
                 if started.elapsed() > Duration::from_secs(60) {
@@ -118,18 +134,88 @@ pub async fn supervise<J: Handler>(ctx: Arc<Context>, concurrency: usize, shutdo
     }
 }
 
-/// Runs one worker until shutdown (Ok) or a backend failure (Err).
+/// How often a worker looks whether its queue was paused or resumed.
+fn pause_check(ctx: &Context) -> Duration {
+    ctx.settings
+        .queue
+        .poll
+        .clamp(Duration::from_secs(1), Duration::from_secs(2))
+}
+
+/// Whether `queue` is paused now; a store that does not answer counts as not paused
+/// (the worker then meets the failure itself, and is restarted).
+async fn paused(ctx: &Context, queue: &str) -> bool {
+    match ctx.store.paused_queues().await {
+        Ok(paused) => paused.iter().any(|(q, _)| q == queue),
+        Err(e) => {
+            debug!(queue, error = %e, "could not read paused queues");
+            false
+        }
+    }
+}
+
+/// Waits while `queue` is paused: true when it is not (any more), false on shutdown.
+async fn wait_while_paused(ctx: &Context, queue: &str, shutdown: &CancellationToken) -> bool {
+    let mut said = false;
+    while paused(ctx, queue).await {
+        if !said {
+            info!(queue, "queue paused: not claiming its jobs until it is resumed");
+            said = true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause_check(ctx)) => {}
+            () = shutdown.cancelled() => return false,
+        }
+    }
+    if said {
+        info!(queue, "queue resumed");
+    }
+    !shutdown.is_cancelled()
+}
+
+/// Cancels `stop` once `queue` is paused. The worker then claims nothing more, lets its
+/// running jobs finish, and puts back what it claimed but had not started.
+async fn stop_when_paused(ctx: Arc<Context>, queue: &'static str, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(pause_check(&ctx)) => {}
+            () = stop.cancelled() => return,
+        }
+        if paused(&ctx, queue).await {
+            stop.cancel();
+            return;
+        }
+    }
+}
+
+/// Records the worker's host, pid and concurrency for the console (best effort).
+async fn register(ctx: &Context, name: &str, queue: &str, concurrency: usize) {
+    let info = WorkerInfo {
+        worker_id: name.to_owned(),
+        queue: queue.to_owned(),
+        host: hostname(),
+        pid: i64::from(std::process::id()),
+        concurrency: concurrency.max(1) as i64,
+        started_at: now(),
+    };
+    if let Err(e) = ctx.store.register_worker_info(&info).await {
+        debug!(worker = name, error = %e, "could not record the worker's details");
+    }
+}
+
+/// Runs one worker until `stop` (Ok: shutdown, or its queue paused) or a backend
+/// failure (Err). Only a shutdown limits how long running jobs may take to finish.
 async fn run_worker<J: Handler>(
     ctx: Arc<Context>,
     name: &str,
     concurrency: usize,
     shutdown: CancellationToken,
+    stop: CancellationToken,
 ) -> Result<(), WorkerError> {
     let q = &ctx.settings.queue;
     let signal = {
-        let shutdown = shutdown.clone();
         async move {
-            shutdown.cancelled().await;
+            stop.cancelled().await;
             Ok::<(), std::io::Error>(())
         }
     };

@@ -7,6 +7,8 @@ mod authors;
 mod bibliography;
 mod cli;
 mod cli_faults;
+mod console;
+mod console_browser;
 mod crawl;
 mod dead_jobs;
 mod export;
