@@ -159,7 +159,7 @@ fn assert_security_headers(what: &str, headers: &HeaderMap) {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
     assert_eq!(get("x-frame-options"), "DENY", "{what}: {headers:?}");
     assert_eq!(get("x-content-type-options"), "nosniff", "{what}");
-    assert_eq!(get("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(get("referrer-policy"), "same-origin", "{what}");
     let csp = get("content-security-policy");
     assert!(csp.contains("default-src 'self'"), "{what}: {csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
