@@ -224,6 +224,11 @@ impl LlmSummarizer {
             let cells = NonZeroU32::new(estimate.clamp(1, self.token_burst)).unwrap_or(NonZeroU32::MIN);
             // A request larger than the burst waits for a full burst instead.
             let _ = self.tokens.until_n_ready(cells).await;
+            // Another call may have been refused while this one waited its turn: then it
+            // is not sent (a refused key is refused for every call).
+            if let Some(reason) = self.paused() {
+                return Err(CallError::Unauthorized(reason));
+            }
             self.counters.llm_calls.inc();
             let mut req = self.http.post(&self.url).json(&body).timeout(self.timeout);
             if let Some(key) = &self.key {
@@ -257,11 +262,14 @@ impl LlmSummarizer {
                             return Ok(answer.text);
                         }
                         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                            return Err(CallError::Unauthorized(format!(
+                            let reason = format!(
                                 "the LLM at {} refused the key ({}): check REFNET_LLM_API_KEY (or OPENAI_API_KEY) and REFNET_LLM_MODEL",
                                 self.url,
                                 status.as_u16()
-                            )));
+                            );
+                            // Paused at once, so that calls waiting their turn are not sent.
+                            self.pause(&reason);
+                            return Err(CallError::Unauthorized(reason));
                         }
                         StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE if is_context_error(&text) => {
                             return Err(CallError::ContextTooLong);
