@@ -12,7 +12,7 @@ use super::CrawlGraph;
 use super::analyse::{Analysis, analyse};
 use super::labels::Texts;
 use super::stable::{self, Previous};
-use crate::store::{Cluster, CrawlAnalysis, PaperAnalysis, Store, StoreError, now};
+use crate::store::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, Store, StoreError, now};
 
 /// Bumped when the analysis changes, so stored analyses are computed again.
 const VERSION: &str = "analysis-1";
@@ -33,10 +33,12 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
         }
     }
     let fingerprint = fingerprint(graph, &seeds, &texts_hash);
-    let previous = store.analysis(crawl_id).await?;
-    if let Some(stored) = previous.as_ref().filter(|p| p.fingerprint == fingerprint) {
-        return Ok(stored.clone());
+    if store.analysis_fingerprint(crawl_id).await?.as_deref() == Some(fingerprint.as_str())
+        && let Some(stored) = store.analysis(crawl_id).await?
+    {
+        return Ok(stored);
     }
+    let previous = store.past_analysis(crawl_id).await?;
 
     let mut texts = Texts::new(members.len());
     for chunk in members.chunks(TEXT_CHUNK) {
@@ -48,9 +50,8 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
     }
     let seed_nodes: Vec<u32> = seeds.iter().filter_map(|s| graph.node(s)).collect();
     let found = analyse(graph, &seed_nodes, &texts, &graph.pagerank());
-    let mut analysis = stored_form(graph, &found, previous.as_ref());
+    let mut analysis = stored_form(graph, &found, previous);
     analysis.fingerprint = fingerprint;
-    analysis.runs = previous.as_ref().map_or(0, |p| p.runs) + 1;
     analysis.analysed_at = now();
     store.save_analysis(crawl_id, &analysis).await?;
     Ok(analysis)
@@ -58,25 +59,23 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
 
 /// The analysis in paper ids, with lasting cluster ids, kept user labels and unique
 /// computed labels.
-fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<&CrawlAnalysis>) -> CrawlAnalysis {
-    let before: Vec<Previous> = previous
-        .map(|p| {
-            p.clusters
-                .iter()
-                .map(|c| Previous {
-                    id: c.id,
-                    members: c.members.clone(),
-                    user_label: c.user_label.clone(),
-                })
-                .collect()
+fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<PastAnalysis>) -> CrawlAnalysis {
+    let (runs, next_id, past) = previous.map_or((0, 1, Vec::new()), |p| (p.runs, p.next_cluster_id, p.clusters));
+    let before: Vec<Previous> = past
+        .into_iter()
+        .map(|(id, user_label, members)| Previous {
+            id,
+            members,
+            user_label,
         })
-        .unwrap_or_default();
+        .collect();
     let new: Vec<Vec<&str>> = a
         .clusters
         .iter()
         .map(|c| c.members.iter().map(|&m| g.id(m)).collect())
         .collect();
-    let (ids, next_cluster_id) = stable::assign(&new, &before, previous.map_or(1, |p| p.next_cluster_id));
+    let (ids, next_cluster_id) = stable::assign(&new, &before, next_id);
+    drop(before);
     let mut seen: HashSet<String> = HashSet::new();
     let clusters: Vec<Cluster> = a
         .clusters
@@ -134,6 +133,7 @@ fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<&CrawlAnalysis>) -
         list.iter().map(|&(i, n)| (g.id(i).to_owned(), n as f64)).collect()
     };
     CrawlAnalysis {
+        runs: runs + 1,
         next_cluster_id,
         papers,
         similar,

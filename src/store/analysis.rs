@@ -76,6 +76,18 @@ impl CrawlAnalysis {
     }
 }
 
+/// What a new analysis keeps of the previous one: its run count, next fresh cluster id
+/// and clusters (for their lasting ids and user labels).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PastAnalysis {
+    /// Times the crawl was analysed.
+    pub runs: i64,
+    /// The next fresh cluster id.
+    pub next_cluster_id: i64,
+    /// Its clusters: id, the label the user set, members (in no particular order).
+    pub clusters: Vec<(i64, Option<String>, Vec<String>)>,
+}
+
 #[derive(sqlx::FromRow)]
 struct HeadRow {
     fingerprint: String,
@@ -110,6 +122,48 @@ impl Store {
             .fetch_optional(pool)
             .await
             .doing("reading the analysis fingerprint"))
+    }
+
+    /// What the next analysis of a crawl keeps of its stored one (`None` before its first):
+    /// no similarity lists, scores or works are read.
+    pub async fn past_analysis(&self, crawl_id: i64) -> Result<Option<PastAnalysis>, StoreError> {
+        let head: Option<(i64, i64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT runs, next_cluster_id FROM crawl_analysis WHERE crawl_id = $1",
+        )
+        .bind(crawl_id)
+        .fetch_optional(pool)
+        .await
+        .doing("reading an analysis")?);
+        let Some((runs, next_cluster_id)) = head else {
+            return Ok(None);
+        };
+        let clusters: Vec<(i64, Option<String>)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT cluster_id, user_label FROM analysis_clusters WHERE crawl_id = $1 ORDER BY cluster_id",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("reading clusters")?);
+        let members: Vec<(String, i64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT paper_id, cluster_id FROM analysis_papers WHERE crawl_id = $1 AND cluster_id IS NOT NULL",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("reading clusters' members")?);
+        let mut of: HashMap<i64, Vec<String>> = HashMap::new();
+        for (paper, cluster) in members {
+            of.entry(cluster).or_default().push(paper);
+        }
+        let clusters = clusters
+            .into_iter()
+            .map(|(id, label)| (id, label, of.remove(&id).unwrap_or_default()))
+            .collect();
+        Ok(Some(PastAnalysis {
+            runs,
+            next_cluster_id,
+            clusters,
+        }))
     }
 
     /// Replaces a crawl's analysis (its `runs` and `fingerprint` as given).

@@ -29,7 +29,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis};
+pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis};
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use members::{CrawlStats, MemberInfo};
