@@ -20,9 +20,26 @@ const MIN_TITLE_WORDS: usize = 4;
 /// Title openings of short pieces that recur under one title (replies, corrections,
 /// front matter): never matched by title.
 const GENERIC_OPENINGS: &[&str] = &[
-    "reply", "response to", "comment on", "comments on", "correction", "erratum", "corrigendum", "retraction",
-    "editorial", "introduction", "preface", "foreword", "book review", "review of", "letter", "in memoriam",
-    "obituary", "discussion", "author index", "contents",
+    "reply",
+    "response to",
+    "comment on",
+    "comments on",
+    "correction",
+    "erratum",
+    "corrigendum",
+    "retraction",
+    "editorial",
+    "introduction",
+    "preface",
+    "foreword",
+    "book review",
+    "review of",
+    "letter",
+    "in memoriam",
+    "obituary",
+    "discussion",
+    "author index",
+    "contents",
 ];
 /// Most years apart a preprint and its publication may be.
 const MAX_YEARS_APART: i64 = 2;
