@@ -206,7 +206,19 @@ impl Store {
                 let mut migrator = sqlx::migrate!("./migrations/sqlite");
                 migrator.dangerous_set_table_name("_refnet_migrations");
                 migrator.run(pool).await.map_err(|e| err(&e))?;
-                apalis_sqlite::SqliteStorage::setup(pool).await.map_err(|e| err(&e))?;
+                // apalis's setup also sets pragmas for the connection it happens to run on
+                // (a 64,000-page cache, `synchronous = OFF`) and runs `PRAGMA optimize`, which
+                // reads whole tables into that cache: a pooled connection would keep hundreds
+                // of megabytes and the weaker sync. Its own connection, closed after, keeps
+                // them out of refnet's pool.
+                let setup = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with((*pool.connect_options()).clone())
+                    .await
+                    .map_err(|e| err(&e))?;
+                let done = apalis_sqlite::SqliteStorage::setup(&setup).await;
+                setup.close().await;
+                done.map_err(|e| err(&e))?;
             }
             Db::Postgres(pool) => {
                 let mut migrator = sqlx::migrate!("./migrations/postgres");
