@@ -208,17 +208,19 @@ impl Store {
                 migrator.run(pool).await.map_err(|e| err(&e))?;
                 // apalis's setup also sets pragmas for the connection it happens to run on
                 // (a 64,000-page cache, `synchronous = OFF`) and runs `PRAGMA optimize`, which
-                // reads whole tables into that cache: a pooled connection would keep hundreds
-                // of megabytes and the weaker sync. Its own connection, closed after, keeps
-                // them out of refnet's pool.
-                let setup = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .connect_with((*pool.connect_options()).clone())
-                    .await
-                    .map_err(|e| err(&e))?;
-                let done = apalis_sqlite::SqliteStorage::setup(&setup).await;
-                setup.close().await;
-                done.map_err(|e| err(&e))?;
+                // on a store that grew reads whole tables into that cache (250 MB at 100,000
+                // papers, at every start). So it runs only while the queue's tables are not
+                // all there, on a connection of its own, closed after.
+                if !queue_schema_current(pool).await {
+                    let setup = SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .connect_with((*pool.connect_options()).clone())
+                        .await
+                        .map_err(|e| err(&e))?;
+                    let done = apalis_sqlite::SqliteStorage::setup(&setup).await;
+                    setup.close().await;
+                    done.map_err(|e| err(&e))?;
+                }
             }
             Db::Postgres(pool) => {
                 let mut migrator = sqlx::migrate!("./migrations/postgres");
@@ -246,6 +248,20 @@ impl Store {
     pub async fn close(&self) {
         on_db!(&self.db, pool => pool.close().await);
     }
+}
+
+/// Whether every migration of apalis's queue tables is applied (false when its history
+/// table is missing).
+async fn queue_schema_current(pool: &sqlx::SqlitePool) -> bool {
+    let applied: Result<Vec<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await;
+    applied.is_ok_and(|applied| {
+        apalis_sqlite::SqliteStorage::migrations()
+            .iter()
+            .all(|m| applied.contains(&m.version))
+    })
 }
 
 /// Now, as unix seconds.
