@@ -5,6 +5,7 @@
 //! it. Either way it returns the stored analysis.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -116,16 +117,16 @@ fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<PastAnalysis>) -> 
             (id.clone(), p)
         })
         .collect();
+    // One shared id per member named in any list.
+    let mut names: Vec<Option<Arc<str>>> = vec![None; a.similar.len()];
+    let mut name = |b: u32| -> Arc<str> { names[b as usize].get_or_insert_with(|| Arc::from(g.id(b))).clone() };
     let similar = a
         .similar
         .iter()
         .enumerate()
         .filter(|(_, list)| !list.is_empty())
         .map(|(i, list)| {
-            let named = list
-                .iter()
-                .map(|&(b, s)| (g.id(b).to_owned(), round(f64::from(s))))
-                .collect();
+            let named = list.iter().map(|&(b, s)| (name(b), round(f64::from(s)))).collect();
             (g.id(i as u32).to_owned(), named)
         })
         .collect();

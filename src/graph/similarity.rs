@@ -262,6 +262,10 @@ mod tests {
         let n = g.member_ids().len();
         assert!(n >= 2 * BLOCK, "enough members for blocks");
         assert_eq!(top_k(&g, TOP_K), top_k_of(&g, TOP_K, 0..n as u32));
-        assert!(top_k(&g, TOP_K).iter().all(|l| l.len() <= TOP_K && l.capacity() == l.len()));
+        assert!(
+            top_k(&g, TOP_K)
+                .iter()
+                .all(|l| l.len() <= TOP_K && l.capacity() == l.len())
+        );
     }
 }

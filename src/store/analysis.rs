@@ -2,7 +2,8 @@
 //! most similar papers, prior and derivative works, and the fingerprint of what it was
 //! computed from.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
@@ -53,8 +54,9 @@ pub struct CrawlAnalysis {
     pub analysed_at: i64,
     /// Each member's similarity and cluster.
     pub papers: HashMap<String, PaperAnalysis>,
-    /// Each member's most similar members, best first, with the score (0–1).
-    pub similar: HashMap<String, Vec<(String, f64)>>,
+    /// Each member's most similar members, best first, with the score (0–1); a paper id
+    /// is shared by every list naming it (a million entries at 100,000 papers).
+    pub similar: HashMap<String, Vec<(Arc<str>, f64)>>,
     /// Papers cited by the most members (any stored paper), with that count.
     pub prior: Vec<(String, f64)>,
     /// Papers citing the most members (any stored paper), with that count.
@@ -105,6 +107,12 @@ struct ClusterRow {
     top_paper: Option<String>,
     size: i64,
     neighbours: String,
+}
+
+/// A similar-papers list as stored: `[["id", score], …]`.
+fn similar_json(list: &[(Arc<str>, f64)]) -> String {
+    let plain: Vec<(&str, f64)> = list.iter().map(|(id, score)| (&**id, *score)).collect();
+    serde_json::to_string(&plain).unwrap_or_else(|_| "[]".to_owned())
 }
 
 fn json<T: serde::de::DeserializeOwned>(text: &str, doing: &'static str) -> Result<T, StoreError> {
@@ -213,7 +221,7 @@ impl Store {
                         .bind(p.similarity)
                         .bind(p.cluster_id)
                         .bind(cluster_rank.get(id.as_str()).copied())
-                        .bind(serde_json::to_string(similar).unwrap_or_else(|_| "[]".to_owned()));
+                        .bind(similar_json(similar));
                 }
                 q.execute(&mut *tx).await.doing("storing the papers' analysis")?;
             }
@@ -298,13 +306,25 @@ impl Store {
             ..CrawlAnalysis::default()
         };
         let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut names: HashSet<Arc<str>> = HashSet::new();
         for (id, similarity, cluster_id, similar) in papers {
             if let Some(c) = cluster_id {
                 members.entry(c).or_default().push(id.clone());
             }
             let similar: Vec<(String, f64)> = json(&similar, "reading similar papers")?;
             if !similar.is_empty() {
-                out.similar.insert(id.clone(), similar);
+                let shared = similar
+                    .into_iter()
+                    .map(|(other, score)| {
+                        let name = names.get(other.as_str()).cloned().unwrap_or_else(|| {
+                            let name: Arc<str> = Arc::from(other);
+                            names.insert(name.clone());
+                            name
+                        });
+                        (name, score)
+                    })
+                    .collect();
+                out.similar.insert(id.clone(), shared);
             }
             out.papers.insert(id, PaperAnalysis { similarity, cluster_id });
         }

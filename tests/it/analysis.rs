@@ -179,7 +179,8 @@ crate::both_backends!(
         assert_eq!(a.runs, 1);
         assert_eq!(a.papers[&seed].similarity, 1.0);
         assert_eq!(
-            a.similar[&seed][0].0, dup,
+            &*a.similar[&seed][0].0,
+            dup.as_str(),
             "the near-duplicate is the most similar paper"
         );
         let ids: Vec<&String> = a.papers.keys().collect();
