@@ -1,8 +1,9 @@
 //! A crawl's analysis kept current: [`refresh`] fingerprints what the analysis reads
-//! (seeds, members, every stored edge touching them, the members' titles and abstracts),
-//! and only when that changed runs [`analyse`](super::analyse::analyse), gives the
-//! clusters their lasting ids ([`stable`](super::stable)) and unique labels, and stores
-//! it. Either way it returns the stored analysis.
+//! (seeds, members, every stored edge touching them, the members' titles and abstracts,
+//! through the hash stored beside each paper's texts), and only when that changed runs
+//! [`analyse`](super::analyse::analyse), gives the clusters their lasting ids
+//! ([`stable`](super::stable)) and unique labels, and stores it. Either way it returns
+//! the stored analysis.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -13,10 +14,10 @@ use super::CrawlGraph;
 use super::analyse::{Analysis, analyse};
 use super::labels::Texts;
 use super::stable::{self, Previous};
-use crate::store::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, Store, StoreError, now};
+use crate::store::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, Store, StoreError, now, text_hash};
 
 /// Bumped when the analysis changes, so stored analyses are computed again.
-const VERSION: &str = "analysis-1";
+const VERSION: &str = "analysis-2";
 /// Ids per read of titles and abstracts.
 const TEXT_CHUNK: usize = 2_000;
 
@@ -27,12 +28,7 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
         None => Vec::new(),
     };
     let members = graph.member_ids();
-    let mut texts_hash = Order::default();
-    for chunk in members.chunks(TEXT_CHUNK) {
-        for (id, title, abstract_text) in store.paper_texts(chunk).await? {
-            texts_hash.add(&[&id, &title, abstract_text.as_deref().unwrap_or("\u{0}")]);
-        }
-    }
+    let texts_hash = texts_hash(store, members).await?;
     let fingerprint = fingerprint(graph, &seeds, &texts_hash);
     if store.analysis_fingerprint(crawl_id).await?.as_deref() == Some(fingerprint.as_str())
         && let Some(stored) = store.analysis(crawl_id).await?
@@ -56,6 +52,25 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
     analysis.analysed_at = now();
     store.save_analysis(crawl_id, &analysis).await?;
     Ok(analysis)
+}
+
+/// The members' titles and abstracts as one order-independent hash: from the hashes
+/// stored beside them, hashing the texts of rows stored without one.
+async fn texts_hash(store: &Store, members: &[String]) -> Result<Order, StoreError> {
+    let mut texts = Order::default();
+    let mut unhashed: Vec<String> = Vec::new();
+    for (id, hash) in store.paper_text_hashes(members).await? {
+        match hash {
+            Some(h) => texts.add_text(&id, h),
+            None => unhashed.push(id),
+        }
+    }
+    for chunk in unhashed.chunks(TEXT_CHUNK) {
+        for (id, title, abstract_text) in store.paper_texts(chunk).await? {
+            texts.add_text(&id, text_hash(&title, abstract_text.as_deref()));
+        }
+    }
+    Ok(texts)
 }
 
 /// The analysis in paper ids, with lasting cluster ids, kept user labels and unique
@@ -158,24 +173,42 @@ struct Order {
     count: u64,
 }
 
+/// The two lanes' starting values.
+const LANE_SEEDS: [u64; 2] = [0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4];
+
 impl Order {
-    fn add(&mut self, parts: &[&str]) {
-        for (lane, seed) in self
-            .lanes
-            .iter_mut()
-            .zip([0xcbf2_9ce4_8422_2325u64, 0x8422_2325_cbf2_9ce4])
-        {
-            let mut h = seed;
-            for part in parts {
-                for &b in part.as_bytes().iter().chain(&[0xff]) {
-                    h ^= u64::from(b);
-                    h = h.wrapping_mul(0x0100_0000_01b3);
-                }
-            }
+    /// Adds paper `id`'s text, as its [`text_hash`].
+    fn add_text(&mut self, id: &str, hash: i64) {
+        let h = hash as u64;
+        self.add_hashed(edge(lanes(&[id]), [h, h.rotate_left(32)]));
+    }
+
+    /// Adds a record already hashed into two lanes.
+    fn add_hashed(&mut self, record: [u64; 2]) {
+        for (lane, h) in self.lanes.iter_mut().zip(record) {
             *lane = lane.wrapping_add(mix(h));
         }
         self.count += 1;
     }
+}
+
+/// FNV-1a of `parts` (each ended by 0xff) in each lane.
+fn lanes(parts: &[&str]) -> [u64; 2] {
+    LANE_SEEDS.map(|seed| {
+        let mut h = seed;
+        for part in parts {
+            for &b in part.as_bytes().iter().chain(&[0xff]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    })
+}
+
+/// The record of an edge `citing → cited` from its ends' hashes (order matters).
+fn edge(citing: [u64; 2], cited: [u64; 2]) -> [u64; 2] {
+    [0, 1].map(|l| citing[l] ^ mix(cited[l] ^ 0x9e37_79b9_7f4a_7c15))
 }
 
 /// splitmix64's finaliser: spreads FNV's weak low bits before summing.
@@ -185,17 +218,19 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// What the analysis of `g` depends on, as hex.
+/// What the analysis of `g` depends on, as hex. Each paper id is hashed once; an edge's
+/// record combines its ends' hashes (a million edges at 100,000 papers).
 fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &Order) -> String {
+    let node: Vec<[u64; 2]> = g.ids().iter().map(|id| lanes(&[id])).collect();
     let mut members = Order::default();
     let mut edges = Order::default();
-    for (i, id) in g.member_ids().iter().enumerate() {
-        members.add(&[id]);
-        for &r in g.references(i as u32) {
-            edges.add(&[id, g.id(r)]);
+    for i in 0..g.member_ids().len() as u32 {
+        members.add_hashed(node[i as usize]);
+        for &r in g.references(i) {
+            edges.add_hashed(edge(node[i as usize], node[r as usize]));
         }
-        for &c in g.cited_by(i as u32).iter().filter(|&&c| !g.is_member(c)) {
-            edges.add(&[g.id(c), id]);
+        for &c in g.cited_by(i).iter().filter(|&&c| !g.is_member(c)) {
+            edges.add_hashed(edge(node[c as usize], node[i as usize]));
         }
     }
     let mut seeds = seeds.to_vec();
@@ -223,6 +258,8 @@ mod tests {
         let texts = Order::default();
         let seeds = ["a".to_owned()];
         assert_eq!(fingerprint(&a, &seeds, &texts), fingerprint(&b, &seeds, &texts));
+        let reversed = graph(&["a", "b", "c"], &[("b", "a"), ("b", "c"), ("x", "a")]);
+        assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&reversed, &seeds, &texts));
         let more = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("x", "a"), ("c", "a")]);
         assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&more, &seeds, &texts));
         let member = graph(&["a", "b", "c", "d"], &[("a", "b"), ("b", "c"), ("x", "a")]);
@@ -232,7 +269,7 @@ mod tests {
             fingerprint(&a, &["b".to_owned()], &texts)
         );
         let mut title = Order::default();
-        title.add(&["a", "A title", ""]);
+        title.add_text("a", text_hash("A title", None));
         assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&a, &seeds, &title));
     }
 }

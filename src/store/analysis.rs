@@ -381,6 +381,17 @@ impl Store {
 }
 
 impl Store {
+    /// The stored hash of each paper's title and abstract ([`super::text_hash`]): (id,
+    /// hash), `None` for a row written before hashes were stored; in no particular order.
+    pub async fn paper_text_hashes(&self, ids: &[String]) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        self.select_by_ids(
+            ids,
+            |set| format!("SELECT paper_id, text_hash FROM papers WHERE paper_id IN ({set})"),
+            "reading text hashes",
+        )
+        .await
+    }
+
     /// Titles and abstracts of papers, for the analysis's cluster labels: (id, title,
     /// abstract), in no particular order.
     pub async fn paper_texts(&self, ids: &[String]) -> Result<Vec<(String, String, Option<String>)>, StoreError> {

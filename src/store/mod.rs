@@ -264,6 +264,30 @@ async fn queue_schema_current(pool: &sqlx::SqlitePool) -> bool {
     })
 }
 
+/// The hash stored beside a paper's title and abstract (`papers.text_hash`): FNV-1a of
+/// both, a missing abstract told apart from an empty one, finished by splitmix64. Fixed
+/// forever: stored values are compared with ones computed later.
+pub fn text_hash(title: &str, abstract_text: Option<&str>) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(title.as_bytes());
+    match abstract_text {
+        Some(a) => {
+            eat(&[0xff]);
+            eat(a.as_bytes());
+        }
+        None => eat(&[0xfe]),
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (h ^ (h >> 31)) as i64
+}
+
 /// Now, as unix seconds.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
