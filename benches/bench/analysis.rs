@@ -1,6 +1,6 @@
 //! `analysis`: the graph analysis of 10,000 and 100,000 stored papers (10 references a
 //! paper, as the render bench), each size in a child process of this binary that reports
-//! its own phases and peak memory (`ru_maxrss`); then the adjusted Rand index of the
+//! its own phases and peak memory (`VmHWM`); then the adjusted Rand index of the
 //! clusters found in planted-community corpora.
 
 use std::path::Path;
@@ -67,16 +67,20 @@ pub(crate) async fn stored_crawl(dir: &Path, n: usize) -> (String, i64, usize, D
     (url, crawl.crawl_id, edges, fill.elapsed())
 }
 
-/// This process's peak resident memory so far, in MiB.
-#[expect(unsafe_code, reason = "getrusage has no safe wrapper")]
+/// This process's peak resident memory so far, in MiB: `VmHWM`, the high-water mark of
+/// its own address space. (`getrusage`'s `ru_maxrss` is no good here: a child started by
+/// `posix_spawn` (vfork, then exec) starts with its parent's peak, and the parent has just
+/// filled the store.)
 fn own_peak_mib() -> f64 {
-    // SAFETY: getrusage only writes into the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut usage) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    usage.ru_maxrss as f64 / 1024.0
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                let kb = line.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?;
+                kb.trim().parse::<f64>().ok()
+            })
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// The child: loads the graph, analyses it through `refresh` (stored), refreshes again

@@ -14,7 +14,9 @@ use super::CrawlGraph;
 use super::analyse::{Analysis, analyse};
 use super::labels::Texts;
 use super::stable::{self, Previous};
-use crate::store::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, Store, StoreError, now, text_hash};
+use crate::store::{
+    Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, Store, StoreError, TextHashSums, now, paper_text_hash,
+};
 
 /// Bumped when the analysis changes, so stored analyses are computed again.
 const VERSION: &str = "analysis-2";
@@ -54,23 +56,17 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
     Ok(analysis)
 }
 
-/// The members' titles and abstracts as one order-independent hash: from the hashes
-/// stored beside them, hashing the texts of rows stored without one.
-async fn texts_hash(store: &Store, members: &[String]) -> Result<Order, StoreError> {
-    let mut texts = Order::default();
-    let mut unhashed: Vec<String> = Vec::new();
-    for (id, hash) in store.paper_text_hashes(members).await? {
-        match hash {
-            Some(h) => texts.add_text(&id, h),
-            None => unhashed.push(id),
-        }
-    }
+/// The members' titles and abstracts as one order-independent sum: the hashes stored
+/// beside them, summed by the database; rows stored without one are hashed here from
+/// their texts.
+async fn texts_hash(store: &Store, members: &[String]) -> Result<TextHashSums, StoreError> {
+    let (mut sums, unhashed) = store.text_hash_sums(members).await?;
     for chunk in unhashed.chunks(TEXT_CHUNK) {
         for (id, title, abstract_text) in store.paper_texts(chunk).await? {
-            texts.add_text(&id, text_hash(&title, abstract_text.as_deref()));
+            sums.add(paper_text_hash(&id, &title, abstract_text.as_deref()));
         }
     }
-    Ok(texts)
+    Ok(sums)
 }
 
 /// The analysis in paper ids, with lasting cluster ids, kept user labels and unique
@@ -177,12 +173,6 @@ struct Order {
 const LANE_SEEDS: [u64; 2] = [0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4];
 
 impl Order {
-    /// Adds paper `id`'s text, as its [`text_hash`].
-    fn add_text(&mut self, id: &str, hash: i64) {
-        let h = hash as u64;
-        self.add_hashed(edge(lanes(&[id]), [h, h.rotate_left(32)]));
-    }
-
     /// Adds a record already hashed into two lanes.
     fn add_hashed(&mut self, record: [u64; 2]) {
         for (lane, h) in self.lanes.iter_mut().zip(record) {
@@ -220,7 +210,7 @@ fn mix(mut z: u64) -> u64 {
 
 /// What the analysis of `g` depends on, as hex. Each paper id is hashed once; an edge's
 /// record combines its ends' hashes (a million edges at 100,000 papers).
-fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &Order) -> String {
+fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &TextHashSums) -> String {
     let node: Vec<[u64; 2]> = g.ids().iter().map(|id| lanes(&[id])).collect();
     let mut members = Order::default();
     let mut edges = Order::default();
@@ -238,10 +228,13 @@ fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &Order) -> String {
     let mut h = Sha256::new();
     h.update(VERSION.as_bytes());
     h.update(seeds.join(",").as_bytes());
-    for o in [&members, &edges, texts] {
+    for o in [&members, &edges] {
         h.update(o.lanes[0].to_le_bytes());
         h.update(o.lanes[1].to_le_bytes());
         h.update(o.count.to_le_bytes());
+    }
+    for part in [texts.count, texts.low, texts.high] {
+        h.update(part.to_le_bytes());
     }
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
@@ -255,7 +248,7 @@ mod tests {
     fn the_fingerprint_ignores_order_but_not_an_edge_a_member_or_a_text() {
         let a = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("x", "a")]);
         let b = graph(&["c", "a", "b"], &[("x", "a"), ("b", "c"), ("a", "b")]);
-        let texts = Order::default();
+        let texts = TextHashSums::default();
         let seeds = ["a".to_owned()];
         assert_eq!(fingerprint(&a, &seeds, &texts), fingerprint(&b, &seeds, &texts));
         let reversed = graph(&["a", "b", "c"], &[("b", "a"), ("b", "c"), ("x", "a")]);
@@ -268,8 +261,8 @@ mod tests {
             fingerprint(&a, &seeds, &texts),
             fingerprint(&a, &["b".to_owned()], &texts)
         );
-        let mut title = Order::default();
-        title.add_text("a", text_hash("A title", None));
+        let mut title = TextHashSums::default();
+        title.add(paper_text_hash("a", "A title", None));
         assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&a, &seeds, &title));
     }
 }

@@ -90,6 +90,27 @@ pub struct PastAnalysis {
     pub clusters: Vec<(i64, Option<String>, Vec<String>)>,
 }
 
+/// Papers' text hashes summed: how many, and the sums of their low and high 32 bits
+/// (each fits: 2^32 times any number of papers is far below 2^63).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextHashSums {
+    /// Papers counted.
+    pub count: i64,
+    /// Sum of the hashes' low 32 bits.
+    pub low: i64,
+    /// Sum of the hashes' high 32 bits.
+    pub high: i64,
+}
+
+impl TextHashSums {
+    /// Counts one more paper's hash.
+    pub fn add(&mut self, hash: i64) {
+        self.count += 1;
+        self.low = self.low.wrapping_add(hash & 0xffff_ffff);
+        self.high = self.high.wrapping_add((hash >> 32) & 0xffff_ffff);
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct HeadRow {
     fingerprint: String,
@@ -381,15 +402,37 @@ impl Store {
 }
 
 impl Store {
-    /// The stored hash of each paper's title and abstract ([`super::text_hash`]): (id,
-    /// hash), `None` for a row written before hashes were stored; in no particular order.
-    pub async fn paper_text_hashes(&self, ids: &[String]) -> Result<Vec<(String, Option<i64>)>, StoreError> {
-        self.select_by_ids(
-            ids,
-            |set| format!("SELECT paper_id, text_hash FROM papers WHERE paper_id IN ({set})"),
-            "reading text hashes",
-        )
-        .await
+    /// The stored hashes of papers' titles and abstracts ([`super::paper_text_hash`]),
+    /// summed in the database (one row a query, not one a paper), and the papers stored
+    /// without one (written before hashes were kept).
+    pub async fn text_hash_sums(&self, ids: &[String]) -> Result<(TextHashSums, Vec<String>), StoreError> {
+        let parts: Vec<(i64, Option<i64>, Option<i64>)> = self
+            .select_by_ids(
+                ids,
+                |set| {
+                    format!(
+                        "SELECT COUNT(text_hash), CAST(SUM(text_hash & 4294967295) AS BIGINT), \
+                         CAST(SUM((text_hash >> 32) & 4294967295) AS BIGINT) \
+                         FROM papers WHERE paper_id IN ({set})"
+                    )
+                },
+                "summing text hashes",
+            )
+            .await?;
+        let mut sums = TextHashSums::default();
+        for (count, low, high) in parts {
+            sums.count += count;
+            sums.low = sums.low.wrapping_add(low.unwrap_or(0));
+            sums.high = sums.high.wrapping_add(high.unwrap_or(0));
+        }
+        let unhashed: Vec<(String,)> = self
+            .select_by_ids(
+                ids,
+                |set| format!("SELECT paper_id FROM papers WHERE paper_id IN ({set}) AND text_hash IS NULL"),
+                "finding papers without a text hash",
+            )
+            .await?;
+        Ok((sums, unhashed.into_iter().map(|(id,)| id).collect()))
     }
 
     /// Titles and abstracts of papers, for the analysis's cluster labels: (id, title,

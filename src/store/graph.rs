@@ -94,7 +94,7 @@ impl Store {
                         .bind(p.citations_truncated)
                         .bind(now)
                         .bind(listed)
-                        .bind(super::text_hash(&p.title, p.abstract_text.as_deref()))
+                        .bind(super::paper_text_hash(&p.paper_id, &p.title, p.abstract_text.as_deref()))
                         .bind(now);
                 }
                 q.execute(&mut *tx).await.doing("storing papers")?;

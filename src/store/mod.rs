@@ -29,7 +29,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis};
+pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, TextHashSums};
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use members::{CrawlStats, MemberInfo};
@@ -265,9 +265,9 @@ async fn queue_schema_current(pool: &sqlx::SqlitePool) -> bool {
 }
 
 /// The hash stored beside a paper's title and abstract (`papers.text_hash`): FNV-1a of
-/// both, a missing abstract told apart from an empty one, finished by splitmix64. Fixed
-/// forever: stored values are compared with ones computed later.
-pub fn text_hash(title: &str, abstract_text: Option<&str>) -> i64 {
+/// its id, title and abstract (a missing abstract told apart from an empty one), finished
+/// by splitmix64. Fixed forever: stored values are compared with ones computed later.
+pub fn paper_text_hash(paper_id: &str, title: &str, abstract_text: Option<&str>) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for &b in bytes {
@@ -275,6 +275,8 @@ pub fn text_hash(title: &str, abstract_text: Option<&str>) -> i64 {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     };
+    eat(paper_id.as_bytes());
+    eat(&[0xff]);
     eat(title.as_bytes());
     match abstract_text {
         Some(a) => {
