@@ -44,7 +44,7 @@ pub fn analyse(g: &CrawlGraph, seeds: &[u32], texts: &Texts, pagerank: &[f64]) -
     let (mut groups, weighted) = clusters::clusters(g, &similar);
     let rank = |i: u32| pagerank.get(i as usize).copied().unwrap_or(0.0);
     for members in &mut groups {
-        members.sort_by(|&a, &b| rank(b).total_cmp(&rank(a)).then_with(|| g.id(a).cmp(g.id(b))));
+        members.sort_by(|&a, &b| rank(b).total_cmp(&rank(a)).then_with(|| g.cmp_ids(a, b)));
     }
     let mut cluster_of = vec![None; n];
     for (c, members) in groups.iter().enumerate() {

@@ -1,10 +1,12 @@
 //! A crawl's analysis kept current: [`refresh`] fingerprints what the analysis reads
-//! (seeds, members, every stored edge touching them, the members' titles and abstracts),
-//! and only when that changed runs [`analyse`](super::analyse::analyse), gives the
-//! clusters their lasting ids ([`stable`](super::stable)) and unique labels, and stores
-//! it. Either way it returns the stored analysis.
+//! (seeds, members, every stored edge touching them, the members' titles and abstracts,
+//! through the hash stored beside each paper's texts), and only when that changed runs
+//! [`analyse`](super::analyse::analyse), gives the clusters their lasting ids
+//! ([`stable`](super::stable)) and unique labels, and stores it. Either way it returns
+//! the stored analysis.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -12,10 +14,12 @@ use super::CrawlGraph;
 use super::analyse::{Analysis, analyse};
 use super::labels::Texts;
 use super::stable::{self, Previous};
-use crate::store::{Cluster, CrawlAnalysis, PaperAnalysis, Store, StoreError, now};
+use crate::store::{
+    Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, Store, StoreError, TextHashSums, now, paper_text_hash,
+};
 
 /// Bumped when the analysis changes, so stored analyses are computed again.
-const VERSION: &str = "analysis-1";
+const VERSION: &str = "analysis-2";
 /// Ids per read of titles and abstracts.
 const TEXT_CHUNK: usize = 2_000;
 
@@ -26,17 +30,14 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
         None => Vec::new(),
     };
     let members = graph.member_ids();
-    let mut texts_hash = Order::default();
-    for chunk in members.chunks(TEXT_CHUNK) {
-        for (id, title, abstract_text) in store.paper_texts(chunk).await? {
-            texts_hash.add(&[&id, &title, abstract_text.as_deref().unwrap_or("\u{0}")]);
-        }
-    }
+    let texts_hash = texts_hash(store, members).await?;
     let fingerprint = fingerprint(graph, &seeds, &texts_hash);
-    let previous = store.analysis(crawl_id).await?;
-    if let Some(stored) = previous.as_ref().filter(|p| p.fingerprint == fingerprint) {
-        return Ok(stored.clone());
+    if store.analysis_fingerprint(crawl_id).await?.as_deref() == Some(fingerprint.as_str())
+        && let Some(stored) = store.analysis(crawl_id).await?
+    {
+        return Ok(stored);
     }
+    let previous = store.past_analysis(crawl_id).await?;
 
     let mut texts = Texts::new(members.len());
     for chunk in members.chunks(TEXT_CHUNK) {
@@ -48,35 +49,45 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
     }
     let seed_nodes: Vec<u32> = seeds.iter().filter_map(|s| graph.node(s)).collect();
     let found = analyse(graph, &seed_nodes, &texts, &graph.pagerank());
-    let mut analysis = stored_form(graph, &found, previous.as_ref());
+    let mut analysis = stored_form(graph, &found, previous);
     analysis.fingerprint = fingerprint;
-    analysis.runs = previous.as_ref().map_or(0, |p| p.runs) + 1;
     analysis.analysed_at = now();
     store.save_analysis(crawl_id, &analysis).await?;
     Ok(analysis)
 }
 
+/// The members' titles and abstracts as one order-independent sum: the hashes stored
+/// beside them, summed by the database; rows stored without one are hashed here from
+/// their texts.
+async fn texts_hash(store: &Store, members: &[String]) -> Result<TextHashSums, StoreError> {
+    let (mut sums, unhashed) = store.text_hash_sums(members).await?;
+    for chunk in unhashed.chunks(TEXT_CHUNK) {
+        for (id, title, abstract_text) in store.paper_texts(chunk).await? {
+            sums.add(paper_text_hash(&id, &title, abstract_text.as_deref()));
+        }
+    }
+    Ok(sums)
+}
+
 /// The analysis in paper ids, with lasting cluster ids, kept user labels and unique
 /// computed labels.
-fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<&CrawlAnalysis>) -> CrawlAnalysis {
-    let before: Vec<Previous> = previous
-        .map(|p| {
-            p.clusters
-                .iter()
-                .map(|c| Previous {
-                    id: c.id,
-                    members: c.members.clone(),
-                    user_label: c.user_label.clone(),
-                })
-                .collect()
+fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<PastAnalysis>) -> CrawlAnalysis {
+    let (runs, next_id, past) = previous.map_or((0, 1, Vec::new()), |p| (p.runs, p.next_cluster_id, p.clusters));
+    let before: Vec<Previous> = past
+        .into_iter()
+        .map(|(id, user_label, members)| Previous {
+            id,
+            members,
+            user_label,
         })
-        .unwrap_or_default();
+        .collect();
     let new: Vec<Vec<&str>> = a
         .clusters
         .iter()
         .map(|c| c.members.iter().map(|&m| g.id(m)).collect())
         .collect();
-    let (ids, next_cluster_id) = stable::assign(&new, &before, previous.map_or(1, |p| p.next_cluster_id));
+    let (ids, next_cluster_id) = stable::assign(&new, &before, next_id);
+    drop(before);
     let mut seen: HashSet<String> = HashSet::new();
     let clusters: Vec<Cluster> = a
         .clusters
@@ -117,16 +128,16 @@ fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<&CrawlAnalysis>) -
             (id.clone(), p)
         })
         .collect();
+    // One shared id per member named in any list.
+    let mut names: Vec<Option<Arc<str>>> = vec![None; a.similar.len()];
+    let mut name = |b: u32| -> Arc<str> { names[b as usize].get_or_insert_with(|| Arc::from(g.id(b))).clone() };
     let similar = a
         .similar
         .iter()
         .enumerate()
         .filter(|(_, list)| !list.is_empty())
         .map(|(i, list)| {
-            let named = list
-                .iter()
-                .map(|&(b, s)| (g.id(b).to_owned(), round(f64::from(s))))
-                .collect();
+            let named = list.iter().map(|&(b, s)| (name(b), round(f64::from(s)))).collect();
             (g.id(i as u32).to_owned(), named)
         })
         .collect();
@@ -134,6 +145,7 @@ fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<&CrawlAnalysis>) -
         list.iter().map(|&(i, n)| (g.id(i).to_owned(), n as f64)).collect()
     };
     CrawlAnalysis {
+        runs: runs + 1,
         next_cluster_id,
         papers,
         similar,
@@ -157,24 +169,36 @@ struct Order {
     count: u64,
 }
 
+/// The two lanes' starting values.
+const LANE_SEEDS: [u64; 2] = [0xcbf2_9ce4_8422_2325, 0x8422_2325_cbf2_9ce4];
+
 impl Order {
-    fn add(&mut self, parts: &[&str]) {
-        for (lane, seed) in self
-            .lanes
-            .iter_mut()
-            .zip([0xcbf2_9ce4_8422_2325u64, 0x8422_2325_cbf2_9ce4])
-        {
-            let mut h = seed;
-            for part in parts {
-                for &b in part.as_bytes().iter().chain(&[0xff]) {
-                    h ^= u64::from(b);
-                    h = h.wrapping_mul(0x0100_0000_01b3);
-                }
-            }
+    /// Adds a record already hashed into two lanes.
+    fn add_hashed(&mut self, record: [u64; 2]) {
+        for (lane, h) in self.lanes.iter_mut().zip(record) {
             *lane = lane.wrapping_add(mix(h));
         }
         self.count += 1;
     }
+}
+
+/// FNV-1a of `parts` (each ended by 0xff) in each lane.
+fn lanes(parts: &[&str]) -> [u64; 2] {
+    LANE_SEEDS.map(|seed| {
+        let mut h = seed;
+        for part in parts {
+            for &b in part.as_bytes().iter().chain(&[0xff]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    })
+}
+
+/// The record of an edge `citing → cited` from its ends' hashes (order matters).
+fn edge(citing: [u64; 2], cited: [u64; 2]) -> [u64; 2] {
+    [0, 1].map(|l| citing[l] ^ mix(cited[l] ^ 0x9e37_79b9_7f4a_7c15))
 }
 
 /// splitmix64's finaliser: spreads FNV's weak low bits before summing.
@@ -184,17 +208,19 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// What the analysis of `g` depends on, as hex.
-fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &Order) -> String {
+/// What the analysis of `g` depends on, as hex. Each paper id is hashed once; an edge's
+/// record combines its ends' hashes (a million edges at 100,000 papers).
+fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &TextHashSums) -> String {
+    let node: Vec<[u64; 2]> = g.ids().iter().map(|id| lanes(&[id])).collect();
     let mut members = Order::default();
     let mut edges = Order::default();
-    for (i, id) in g.member_ids().iter().enumerate() {
-        members.add(&[id]);
-        for &r in g.references(i as u32) {
-            edges.add(&[id, g.id(r)]);
+    for i in 0..g.member_ids().len() as u32 {
+        members.add_hashed(node[i as usize]);
+        for &r in g.references(i) {
+            edges.add_hashed(edge(node[i as usize], node[r as usize]));
         }
-        for &c in g.cited_by(i as u32).iter().filter(|&&c| !g.is_member(c)) {
-            edges.add(&[g.id(c), id]);
+        for &c in g.cited_by(i).iter().filter(|&&c| !g.is_member(c)) {
+            edges.add_hashed(edge(node[c as usize], node[i as usize]));
         }
     }
     let mut seeds = seeds.to_vec();
@@ -202,10 +228,13 @@ fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &Order) -> String {
     let mut h = Sha256::new();
     h.update(VERSION.as_bytes());
     h.update(seeds.join(",").as_bytes());
-    for o in [&members, &edges, texts] {
+    for o in [&members, &edges] {
         h.update(o.lanes[0].to_le_bytes());
         h.update(o.lanes[1].to_le_bytes());
         h.update(o.count.to_le_bytes());
+    }
+    for part in [texts.count, texts.low, texts.high] {
+        h.update(part.to_le_bytes());
     }
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
@@ -219,9 +248,11 @@ mod tests {
     fn the_fingerprint_ignores_order_but_not_an_edge_a_member_or_a_text() {
         let a = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("x", "a")]);
         let b = graph(&["c", "a", "b"], &[("x", "a"), ("b", "c"), ("a", "b")]);
-        let texts = Order::default();
+        let texts = TextHashSums::default();
         let seeds = ["a".to_owned()];
         assert_eq!(fingerprint(&a, &seeds, &texts), fingerprint(&b, &seeds, &texts));
+        let reversed = graph(&["a", "b", "c"], &[("b", "a"), ("b", "c"), ("x", "a")]);
+        assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&reversed, &seeds, &texts));
         let more = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("x", "a"), ("c", "a")]);
         assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&more, &seeds, &texts));
         let member = graph(&["a", "b", "c", "d"], &[("a", "b"), ("b", "c"), ("x", "a")]);
@@ -230,8 +261,8 @@ mod tests {
             fingerprint(&a, &seeds, &texts),
             fingerprint(&a, &["b".to_owned()], &texts)
         );
-        let mut title = Order::default();
-        title.add(&["a", "A title", ""]);
+        let mut title = TextHashSums::default();
+        title.add(paper_text_hash("a", "A title", None));
         assert_ne!(fingerprint(&a, &seeds, &texts), fingerprint(&a, &seeds, &title));
     }
 }

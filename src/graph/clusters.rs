@@ -33,35 +33,38 @@ pub struct Weighted {
     pub selfloops: Vec<f64>,
 }
 
-/// The member graph weighted by citations and similarity.
+/// The member graph weighted by citations and similarity, built a member at a time in
+/// pair order (no list of every pair's parts is kept).
 pub fn weighted(g: &CrawlGraph, similar: &[Vec<(u32, f32)>]) -> Weighted {
     let n = g.member_ids().len();
-    // (u, v, citations, similarity), merged below.
-    let mut raw: Vec<(u32, u32, f64, f64)> = Vec::new();
-    for (a, b) in g.member_edges() {
-        raw.push((a.min(b), a.max(b), CITATION, 0.0));
-    }
-    for (a, list) in similar.iter().enumerate() {
-        let a = a as u32;
-        for &(b, s) in list {
-            raw.push((a.min(b), a.max(b), 0.0, f64::from(s)));
+    let listed_by = ListedBy::new(similar, n);
+    let citations: usize = (0..n as u32).map(|u| g.member_references(u).len()).sum();
+    let mut edges: Vec<(u32, u32, f64)> = Vec::with_capacity(citations + listed_by.by.len());
+    // (other end, citations, similarity) of one member's pairs with later members.
+    let mut near: Vec<(u32, f64, f64)> = Vec::new();
+    for u in 0..n as u32 {
+        let cited = g.member_references(u).iter().chain(g.member_cited_by(u));
+        near.extend(cited.filter(|&&v| v > u).map(|&v| (v, CITATION, 0.0)));
+        let alike = similar.get(u as usize).map(Vec::as_slice).unwrap_or_default().iter();
+        let alike = alike.chain(listed_by.of(u));
+        near.extend(alike.filter(|e| e.0 > u).map(|&(v, s)| (v, 0.0, f64::from(s))));
+        near.sort_unstable_by_key(|e| e.0);
+        let mut i = 0;
+        while i < near.len() {
+            let v = near[i].0;
+            let (mut cit, mut sim) = (0.0f64, 0.0f64);
+            while i < near.len() && near[i].0 == v {
+                cit += near[i].1;
+                sim = sim.max(near[i].2);
+                i += 1;
+            }
+            if cit + sim > 0.0 {
+                edges.push((u, v, cit + sim));
+            }
         }
+        near.clear();
     }
-    raw.sort_unstable_by_key(|x| (x.0, x.1));
-    let mut edges: Vec<(u32, u32, f64)> = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        let (u, v) = (raw[i].0, raw[i].1);
-        let (mut cit, mut sim) = (0.0f64, 0.0f64);
-        while i < raw.len() && (raw[i].0, raw[i].1) == (u, v) {
-            cit += raw[i].2;
-            sim = sim.max(raw[i].3);
-            i += 1;
-        }
-        if cit + sim > 0.0 {
-            edges.push((u, v, cit + sim));
-        }
-    }
+    edges.shrink_to_fit();
     Weighted {
         n,
         edges,
@@ -69,33 +72,79 @@ pub fn weighted(g: &CrawlGraph, similar: &[Vec<(u32, f32)>]) -> Weighted {
     }
 }
 
-/// Adjacency lists of a weighted graph, both directions.
-fn adjacency(w: &Weighted) -> (Vec<usize>, Vec<(u32, f64)>) {
-    let mut start = vec![0usize; w.n + 1];
-    for &(u, v, _) in &w.edges {
-        start[u as usize + 1] += 1;
-        start[v as usize + 1] += 1;
+/// The reverse of the top-k lists: the members listing each member, with the score.
+struct ListedBy {
+    start: Vec<usize>,
+    by: Vec<(u32, f32)>,
+}
+
+impl ListedBy {
+    fn new(similar: &[Vec<(u32, f32)>], n: usize) -> Self {
+        let mut start = vec![0usize; n + 1];
+        for &(b, _) in similar.iter().flatten() {
+            start[b as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut by = vec![(0u32, 0.0f32); start[n]];
+        for (a, list) in similar.iter().enumerate() {
+            for &(b, s) in list {
+                by[fill[b as usize]] = (a as u32, s);
+                fill[b as usize] += 1;
+            }
+        }
+        Self { start, by }
     }
-    for i in 0..w.n {
-        start[i + 1] += start[i];
+
+    fn of(&self, b: u32) -> &[(u32, f32)] {
+        &self.by[self.start[b as usize]..self.start[b as usize + 1]]
     }
-    let mut fill = start.clone();
-    let mut adj = vec![(0u32, 0.0f64); start[w.n]];
-    for &(u, v, x) in &w.edges {
-        adj[fill[u as usize]] = (v, x);
-        fill[u as usize] += 1;
-        adj[fill[v as usize]] = (u, x);
-        fill[v as usize] += 1;
+}
+
+/// Adjacency lists of a weighted graph, both directions: node `i`'s neighbours are
+/// `to[start[i]..start[i + 1]]`, with the weights beside them.
+struct Adjacency {
+    start: Vec<usize>,
+    to: Vec<u32>,
+    weight: Vec<f64>,
+}
+
+impl Adjacency {
+    fn new(w: &Weighted) -> Self {
+        let mut start = vec![0usize; w.n + 1];
+        for &(u, v, _) in &w.edges {
+            start[u as usize + 1] += 1;
+            start[v as usize + 1] += 1;
+        }
+        for i in 0..w.n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut to = vec![0u32; start[w.n]];
+        let mut weight = vec![0.0f64; start[w.n]];
+        for &(u, v, x) in &w.edges {
+            for (a, b) in [(u, v), (v, u)] {
+                to[fill[a as usize]] = b;
+                weight[fill[a as usize]] = x;
+                fill[a as usize] += 1;
+            }
+        }
+        Self { start, to, weight }
     }
-    (start, adj)
+
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        self.start[i]..self.start[i + 1]
+    }
 }
 
 /// One level of local moving: each node's community, numbered by first member; `None`
 /// when no node moved.
 fn local_moving(w: &Weighted) -> Option<Vec<u32>> {
-    let (start, adj) = adjacency(w);
+    let adj = Adjacency::new(w);
     let k: Vec<f64> = (0..w.n)
-        .map(|i| adj[start[i]..start[i + 1]].iter().map(|e| e.1).sum::<f64>() + 2.0 * w.selfloops[i])
+        .map(|i| adj.weight[adj.range(i)].iter().sum::<f64>() + 2.0 * w.selfloops[i])
         .collect();
     let m2: f64 = k.iter().sum();
     if m2 <= 0.0 {
@@ -110,7 +159,8 @@ fn local_moving(w: &Weighted) -> Option<Vec<u32>> {
         let mut moved = false;
         for i in 0..w.n {
             let old = comm[i];
-            for &(j, x) in &adj[start[i]..start[i + 1]] {
+            let range = adj.range(i);
+            for (&j, &x) in adj.to[range.clone()].iter().zip(&adj.weight[range]) {
                 let c = comm[j as usize];
                 if to[c as usize] == 0.0 {
                     near.push(c);

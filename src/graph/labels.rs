@@ -47,15 +47,16 @@ impl Texts {
     /// Tokenises member `i`'s title and abstract.
     pub fn set(&mut self, i: usize, title: &str, abstract_text: Option<&str>) {
         let mut ids: Vec<u32> = Vec::new();
+        let mut term = String::new();
         for text in std::iter::once(title).chain(abstract_text) {
             for word in text.split(|c: char| !c.is_alphanumeric()) {
-                if let Some(term) = normalise(word) {
-                    let id = match self.index.get(&term) {
+                if normalise_into(word, &mut term) {
+                    let id = match self.index.get(term.as_str()) {
                         Some(&id) => id,
                         None => {
                             let id = self.terms.len() as u32;
                             self.terms.push(term.clone());
-                            self.index.insert(term, id);
+                            self.index.insert(term.clone(), id);
                             id
                         }
                     };
@@ -78,46 +79,69 @@ impl Texts {
 
 /// A word as a term: lower case, a plural `s` dropped; `None` for stopwords, numbers and
 /// words of fewer than three letters.
+#[cfg(test)]
 fn normalise(word: &str) -> Option<String> {
+    let mut term = String::new();
+    normalise_into(word, &mut term).then_some(term)
+}
+
+/// [`normalise`] into `term` (reused: most words are seen before), false when the word is
+/// no term.
+fn normalise_into(word: &str, term: &mut String) -> bool {
     if word.chars().count() < 3 || word.chars().all(char::is_numeric) {
-        return None;
+        return false;
     }
-    let mut w = word.to_lowercase();
-    if w.len() > 4 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
-        w.pop();
+    term.clear();
+    if word.is_ascii() {
+        term.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        term.push_str(&word.to_lowercase());
     }
-    (!STOPWORD_SET.contains(w.as_str())).then_some(w)
+    if term.len() > 4 && term.ends_with('s') && !term.ends_with("ss") && !term.ends_with("us") && !term.ends_with("is")
+    {
+        term.pop();
+    }
+    !STOPWORD_SET.contains(term.as_str())
 }
 
 /// The most distinctive terms of each cluster (members as indexes into `texts.of`), best
 /// first, ties by the term's text.
 pub fn distinctive(texts: &Texts, clusters: &[Vec<u32>]) -> Vec<Vec<String>> {
     let n = texts.of.len().max(1) as f64;
-    let mut df: HashMap<u32, u32> = HashMap::new();
+    let mut df = vec![0u32; texts.terms.len()];
     for list in &texts.of {
         for &t in list {
-            *df.entry(t).or_default() += 1;
+            df[t as usize] += 1;
         }
     }
+    let mut cf = vec![0u32; texts.terms.len()];
+    let mut used: Vec<u32> = Vec::new();
     clusters
         .iter()
         .map(|members| {
-            let mut cf: HashMap<u32, u32> = HashMap::new();
             for &m in members {
                 for &t in texts.of.get(m as usize).map(Vec::as_slice).unwrap_or_default() {
-                    *cf.entry(t).or_default() += 1;
+                    if cf[t as usize] == 0 {
+                        used.push(t);
+                    }
+                    cf[t as usize] += 1;
                 }
             }
             let size = members.len().max(1) as f64;
-            let mut scored: Vec<(f64, &str)> = cf
-                .into_iter()
+            let mut scored: Vec<(f64, &str)> = used
+                .iter()
+                .map(|&t| (t, cf[t as usize]))
                 .filter(|&(_, c)| c >= MIN_MEMBERS)
                 .map(|(t, c)| {
-                    let idf = (n / f64::from(df.get(&t).copied().unwrap_or(1))).ln();
+                    let idf = (n / f64::from(df[t as usize].max(1))).ln();
                     (f64::from(c) / size * idf, texts.term(t))
                 })
                 .filter(|&(score, _)| score > 0.0)
                 .collect();
+            for &t in &used {
+                cf[t as usize] = 0;
+            }
+            used.clear();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
             scored
                 .into_iter()

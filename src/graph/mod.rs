@@ -1,7 +1,12 @@
 //! A crawl's citation graph and what is computed from it: paper ids interned to small
 //! integers (a 100,000-paper crawl has millions of edge ends), adjacency for the
-//! References and Cited by lists, and the members' subgraph in petgraph for in-crawl
-//! citation counts and PageRank. The render stage reads it; it writes nothing.
+//! References and Cited by lists, in-crawl citation counts and PageRank. The render stage
+//! reads it; it writes nothing.
+//!
+//! Members are nodes `0..members` and every adjacency list is sorted, so the members'
+//! subgraph is each list's prefix below `members`: no second copy of it is kept. Each
+//! node's place in the paper ids' order is kept too, so ties broken by paper id compare
+//! two integers instead of two strings.
 //!
 //! The analysis (similarity to the seeds, most similar papers, prior and derivative
 //! works, clusters with lasting ids and labels) is computed here too: [`analysis::refresh`]
@@ -9,8 +14,7 @@
 //! `similarity`, `works`, `clusters` (Louvain), `labels` (TF-IDF), `stable` (cluster ids
 //! across runs), `analyse` (the pure orchestration), `analysis` (fingerprint and storage).
 //!
-//! PageRank is a power iteration over petgraph's adjacency, O(iterations × (V + E)):
-//! petgraph's own `page_rank` is O(V²) per iteration, minutes for a few thousand papers.
+//! PageRank is a power iteration over those prefixes, O(iterations × (V + E)).
 
 pub mod analyse;
 pub mod analysis;
@@ -23,9 +27,6 @@ pub mod stable;
 pub mod works;
 
 use std::collections::HashMap;
-
-use petgraph::Direction::{Incoming, Outgoing};
-use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::store::{MetricRow, Store, StoreError};
 
@@ -44,7 +45,8 @@ pub struct CrawlGraph {
     depth: Vec<i64>,
     refs: Vec<Vec<u32>>,
     cited_by: Vec<Vec<u32>>,
-    members_graph: DiGraph<u32, ()>,
+    /// Each node's position among all nodes sorted by paper id (set by `finish`).
+    id_order: Vec<u32>,
     /// Edges S2 marks as influential (known only from paged lists).
     influential: std::collections::HashSet<(u32, u32)>,
     /// Papers folded into another (one note per work): merged id → kept id.
@@ -172,22 +174,27 @@ impl CrawlGraph {
         self.influential.contains(&(citing, cited))
     }
 
-    /// Removes duplicate edges and builds the members' subgraph.
+    /// Removes duplicate edges (sorting every list) and orders the nodes by paper id.
     pub fn finish(&mut self) {
         for list in self.refs.iter_mut().chain(self.cited_by.iter_mut()) {
             list.sort_unstable();
             list.dedup();
+            list.shrink_to_fit();
         }
-        let mut g = DiGraph::with_capacity(self.members, 0);
-        for i in 0..self.members {
-            g.add_node(i as u32);
+        let mut by_id: Vec<u32> = (0..self.ids.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| self.ids[a as usize].cmp(&self.ids[b as usize]));
+        self.id_order = vec![0; by_id.len()];
+        for (pos, &i) in by_id.iter().enumerate() {
+            self.id_order[i as usize] = pos as u32;
         }
-        for (a, outs) in self.refs.iter().enumerate().take(self.members) {
-            for &b in outs.iter().filter(|&&b| (b as usize) < self.members) {
-                g.add_edge(NodeIndex::new(a), NodeIndex::new(b as usize), ());
-            }
+    }
+
+    /// Orders nodes `a` and `b` as their paper ids order (the graph finished).
+    pub fn cmp_ids(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        match (self.id_order.get(a as usize), self.id_order.get(b as usize)) {
+            (Some(x), Some(y)) => x.cmp(y),
+            _ => self.id(a).cmp(self.id(b)),
         }
-        self.members_graph = g;
     }
 
     /// The paper id of node `i`.
@@ -225,44 +232,52 @@ impl CrawlGraph {
         &self.cited_by[i as usize]
     }
 
-    /// Citation edges between members.
+    /// The members member `i` cites (a prefix of its sorted references).
+    pub fn member_references(&self, i: u32) -> &[u32] {
+        self.members_prefix(self.references(i))
+    }
+
+    /// The members citing member `i` (a prefix of its sorted citing papers).
+    pub fn member_cited_by(&self, i: u32) -> &[u32] {
+        self.members_prefix(self.cited_by(i))
+    }
+
+    fn members_prefix<'a>(&self, sorted: &'a [u32]) -> &'a [u32] {
+        &sorted[..sorted.partition_point(|&b| (b as usize) < self.members)]
+    }
+
+    /// Citation edges between members, by citing then cited node.
     pub fn member_edges(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.members_graph
-            .raw_edges()
-            .iter()
-            .map(|e| (e.source().index() as u32, e.target().index() as u32))
+        (0..self.members as u32).flat_map(move |a| self.member_references(a).iter().map(move |&b| (a, b)))
     }
 
     /// PageRank of each member in the members' subgraph (sums to 1).
     pub fn pagerank(&self) -> Vec<f64> {
-        let g = &self.members_graph;
-        let n = g.node_count();
+        let n = self.members;
         if n == 0 {
             return Vec::new();
         }
         let nf = n as f64;
-        let out_degree: Vec<usize> = g
-            .node_indices()
-            .map(|v| g.neighbors_directed(v, Outgoing).count())
-            .collect();
+        let out_degree: Vec<usize> = (0..n as u32).map(|v| self.member_references(v).len()).collect();
         let mut rank = vec![1.0 / nf; n];
+        let mut next = vec![0.0; n];
         for _ in 0..MAX_ITERATIONS {
             // Papers citing nothing in the crawl spread their rank evenly.
             let dangling: f64 = (0..n).filter(|&v| out_degree[v] == 0).map(|v| rank[v]).sum();
             let base = (1.0 - DAMPING) / nf + DAMPING * dangling / nf;
-            let mut next = vec![base; n];
-            for v in g.node_indices() {
-                let deg = out_degree[v.index()];
+            next.fill(base);
+            for v in 0..n {
+                let deg = out_degree[v];
                 if deg == 0 {
                     continue;
                 }
-                let share = DAMPING * rank[v.index()] / deg as f64;
-                for w in g.neighbors_directed(v, Outgoing) {
-                    next[w.index()] += share;
+                let share = DAMPING * rank[v] / deg as f64;
+                for &w in self.member_references(v as u32) {
+                    next[w as usize] += share;
                 }
             }
             let moved: f64 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
-            rank = next;
+            std::mem::swap(&mut rank, &mut next);
             if moved < TOLERANCE {
                 break;
             }
@@ -272,26 +287,26 @@ impl CrawlGraph {
 
     /// Each member's place in the crawl: depth, citations within it, PageRank and rank.
     pub fn metrics(&self, crawl_id: i64) -> Vec<MetricRow> {
-        let g = &self.members_graph;
         let rank = self.pagerank();
-        let mut order: Vec<usize> = (0..self.members).collect();
-        order.sort_by(|&a, &b| rank[b].total_cmp(&rank[a]).then_with(|| self.ids[a].cmp(&self.ids[b])));
+        let mut order: Vec<u32> = (0..self.members as u32).collect();
+        order.sort_by(|&a, &b| {
+            rank[b as usize]
+                .total_cmp(&rank[a as usize])
+                .then_with(|| self.cmp_ids(a, b))
+        });
         let mut position = vec![0i64; self.members];
         for (pos, &i) in order.iter().enumerate() {
-            position[i] = pos as i64 + 1;
+            position[i as usize] = pos as i64 + 1;
         }
         (0..self.members)
-            .map(|i| {
-                let v = NodeIndex::new(i);
-                MetricRow {
-                    crawl_id,
-                    paper_id: self.ids[i].clone(),
-                    depth: self.depth[i],
-                    cited_in_crawl: g.neighbors_directed(v, Incoming).count() as i64,
-                    cites_in_crawl: g.neighbors_directed(v, Outgoing).count() as i64,
-                    pagerank: rank[i],
-                    pagerank_rank: position[i],
-                }
+            .map(|i| MetricRow {
+                crawl_id,
+                paper_id: self.ids[i].clone(),
+                depth: self.depth[i],
+                cited_in_crawl: self.member_cited_by(i as u32).len() as i64,
+                cites_in_crawl: self.member_references(i as u32).len() as i64,
+                pagerank: rank[i],
+                pagerank_rank: position[i],
             })
             .collect()
     }

@@ -85,32 +85,96 @@ fn count_shared(g: &CrawlGraph, a: u32, hub: usize, count: &mut [u32], touched: 
 }
 
 /// Each member's `k` most similar other members, best first (ties by paper id), scores
-/// above 0 only.
+/// above 0 only. Members are shared out to the machine's cores in blocks; the result does
+/// not depend on how many.
 pub fn top_k(g: &CrawlGraph, k: usize) -> Vec<Vec<(u32, f32)>> {
     let n = g.member_ids().len();
-    let mut count = vec![0u32; n];
-    let mut touched: Vec<u32> = Vec::new();
-    let mut out = Vec::with_capacity(n);
-    for a in 0..n as u32 {
-        count_shared(g, a, HUB_DEGREE, &mut count, &mut touched);
-        let da = degree(g, a);
-        let mut scored: Vec<(u32, f32)> = touched
-            .iter()
-            .map(|&b| (b, cosine(count[b as usize], da, degree(g, b)) as f32))
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(MAX_THREADS);
+    if threads <= 1 || n < 2 * BLOCK {
+        return top_k_of(g, k, 0..n as u32);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // (first member, the block's lists)
+    type Block = (usize, Vec<Vec<(u32, f32)>>);
+    let mut blocks: Vec<Block> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    let mut scratch = Scratch::new(n);
+                    loop {
+                        let start = next.fetch_add(BLOCK, std::sync::atomic::Ordering::Relaxed);
+                        if start >= n {
+                            break done;
+                        }
+                        let range = start as u32..(start + BLOCK).min(n) as u32;
+                        done.push((start, range.map(|a| scratch.top(g, a, k)).collect()));
+                    }
+                })
+            })
             .collect();
-        for &b in &touched {
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    blocks.sort_unstable_by_key(|b| b.0);
+    blocks.into_iter().flat_map(|b| b.1).collect()
+}
+
+/// Members per block handed to a thread by [`top_k`].
+const BLOCK: usize = 512;
+/// Threads [`top_k`] uses at most.
+const MAX_THREADS: usize = 8;
+
+fn top_k_of(g: &CrawlGraph, k: usize, members: std::ops::Range<u32>) -> Vec<Vec<(u32, f32)>> {
+    let mut scratch = Scratch::new(g.member_ids().len());
+    members.map(|a| scratch.top(g, a, k)).collect()
+}
+
+/// One thread's counters for [`top_k`].
+struct Scratch {
+    count: Vec<u32>,
+    touched: Vec<u32>,
+    scored: Vec<(u32, f32)>,
+}
+
+impl Scratch {
+    fn new(members: usize) -> Self {
+        Self {
+            count: vec![0; members],
+            touched: Vec::new(),
+            scored: Vec::new(),
+        }
+    }
+
+    /// Member `a`'s `k` most similar members, in a list of its own size: a member shares
+    /// neighbours with hundreds, and 100,000 lists sized for those took 460 MB.
+    fn top(&mut self, g: &CrawlGraph, a: u32, k: usize) -> Vec<(u32, f32)> {
+        let Self { count, touched, scored } = self;
+        count_shared(g, a, HUB_DEGREE, count, touched);
+        let da = degree(g, a);
+        scored.extend(
+            touched
+                .iter()
+                .map(|&b| (b, cosine(count[b as usize], da, degree(g, b)) as f32)),
+        );
+        for &b in touched.iter() {
             count[b as usize] = 0;
         }
         touched.clear();
-        let by_score = |x: &(u32, f32), y: &(u32, f32)| y.1.total_cmp(&x.1).then_with(|| g.id(x.0).cmp(g.id(y.0)));
+        let by_score = |x: &(u32, f32), y: &(u32, f32)| y.1.total_cmp(&x.1).then_with(|| g.cmp_ids(x.0, y.0));
         if scored.len() > k {
             scored.select_nth_unstable_by(k, by_score);
             scored.truncate(k);
         }
         scored.sort_by(by_score);
-        out.push(scored);
+        let top = scored.clone(); // sized to its length, not the buffer's capacity
+        scored.clear();
+        top
     }
-    out
 }
 
 #[cfg(test)]
@@ -189,5 +253,19 @@ mod tests {
         assert_eq!(top[0].len(), 1, "only b shares a non-hub reference with a");
         let sim = to_seeds(&g, &[0]);
         assert!(sim[2] > 0.0, "the seed's similarity is exact: m0 shares the hub");
+    }
+
+    #[test]
+    fn top_k_shared_out_to_threads_matches_one_thread() {
+        let p = crate::testkit::Planted::new(4, 400, 8, 0.85, 3);
+        let g = p.graph();
+        let n = g.member_ids().len();
+        assert!(n >= 2 * BLOCK, "enough members for blocks");
+        assert_eq!(top_k(&g, TOP_K), top_k_of(&g, TOP_K, 0..n as u32));
+        assert!(
+            top_k(&g, TOP_K)
+                .iter()
+                .all(|l| l.len() <= TOP_K && l.capacity() == l.len())
+        );
     }
 }

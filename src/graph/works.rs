@@ -13,13 +13,13 @@ pub const MIN_LINKS: usize = 2;
 /// Papers (any stored node) cited by the most members, best first, with that count;
 /// ties by paper id.
 pub fn prior(g: &CrawlGraph) -> Vec<(u32, usize)> {
-    ranked(g, |i| g.cited_by(i).iter().filter(|&&c| g.is_member(c)).count())
+    ranked(g, |i| g.member_cited_by(i).len())
 }
 
 /// Papers (any stored node) citing the most members, best first, with that count; ties
 /// by paper id.
 pub fn derivative(g: &CrawlGraph) -> Vec<(u32, usize)> {
-    ranked(g, |i| g.references(i).iter().filter(|&&r| g.is_member(r)).count())
+    ranked(g, |i| g.member_references(i).len())
 }
 
 fn ranked(g: &CrawlGraph, links: impl Fn(u32) -> usize) -> Vec<(u32, usize)> {
@@ -27,7 +27,7 @@ fn ranked(g: &CrawlGraph, links: impl Fn(u32) -> usize) -> Vec<(u32, usize)> {
         .map(|i| (i, links(i)))
         .filter(|&(_, n)| n >= MIN_LINKS)
         .collect();
-    let order = |a: &(u32, usize), b: &(u32, usize)| b.1.cmp(&a.1).then_with(|| g.id(a.0).cmp(g.id(b.0)));
+    let order = |a: &(u32, usize), b: &(u32, usize)| b.1.cmp(&a.1).then_with(|| g.cmp_ids(a.0, b.0));
     if out.len() > WORKS {
         out.select_nth_unstable_by(WORKS, order);
         out.truncate(WORKS);

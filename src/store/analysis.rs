@@ -2,7 +2,8 @@
 //! most similar papers, prior and derivative works, and the fingerprint of what it was
 //! computed from.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
@@ -53,8 +54,9 @@ pub struct CrawlAnalysis {
     pub analysed_at: i64,
     /// Each member's similarity and cluster.
     pub papers: HashMap<String, PaperAnalysis>,
-    /// Each member's most similar members, best first, with the score (0–1).
-    pub similar: HashMap<String, Vec<(String, f64)>>,
+    /// Each member's most similar members, best first, with the score (0–1); a paper id
+    /// is shared by every list naming it (a million entries at 100,000 papers).
+    pub similar: HashMap<String, Vec<(Arc<str>, f64)>>,
     /// Papers cited by the most members (any stored paper), with that count.
     pub prior: Vec<(String, f64)>,
     /// Papers citing the most members (any stored paper), with that count.
@@ -73,6 +75,39 @@ impl CrawlAnalysis {
     pub fn label_of(&self, paper_id: &str) -> Option<&str> {
         let id = self.papers.get(paper_id)?.cluster_id?;
         self.cluster(id).map(|c| c.label.as_str())
+    }
+}
+
+/// What a new analysis keeps of the previous one: its run count, next fresh cluster id
+/// and clusters (for their lasting ids and user labels).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PastAnalysis {
+    /// Times the crawl was analysed.
+    pub runs: i64,
+    /// The next fresh cluster id.
+    pub next_cluster_id: i64,
+    /// Its clusters: id, the label the user set, members (in no particular order).
+    pub clusters: Vec<(i64, Option<String>, Vec<String>)>,
+}
+
+/// Papers' text hashes summed: how many, and the sums of their low and high 32 bits
+/// (each fits: 2^32 times any number of papers is far below 2^63).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextHashSums {
+    /// Papers counted.
+    pub count: i64,
+    /// Sum of the hashes' low 32 bits.
+    pub low: i64,
+    /// Sum of the hashes' high 32 bits.
+    pub high: i64,
+}
+
+impl TextHashSums {
+    /// Counts one more paper's hash.
+    pub fn add(&mut self, hash: i64) {
+        self.count += 1;
+        self.low = self.low.wrapping_add(hash & 0xffff_ffff);
+        self.high = self.high.wrapping_add((hash >> 32) & 0xffff_ffff);
     }
 }
 
@@ -95,6 +130,12 @@ struct ClusterRow {
     neighbours: String,
 }
 
+/// A similar-papers list as stored: `[["id", score], …]`.
+fn similar_json(list: &[(Arc<str>, f64)]) -> String {
+    let plain: Vec<(&str, f64)> = list.iter().map(|(id, score)| (&**id, *score)).collect();
+    serde_json::to_string(&plain).unwrap_or_else(|_| "[]".to_owned())
+}
+
 fn json<T: serde::de::DeserializeOwned>(text: &str, doing: &'static str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         doing,
@@ -110,6 +151,48 @@ impl Store {
             .fetch_optional(pool)
             .await
             .doing("reading the analysis fingerprint"))
+    }
+
+    /// What the next analysis of a crawl keeps of its stored one (`None` before its first):
+    /// no similarity lists, scores or works are read.
+    pub async fn past_analysis(&self, crawl_id: i64) -> Result<Option<PastAnalysis>, StoreError> {
+        let head: Option<(i64, i64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT runs, next_cluster_id FROM crawl_analysis WHERE crawl_id = $1",
+        )
+        .bind(crawl_id)
+        .fetch_optional(pool)
+        .await
+        .doing("reading an analysis")?);
+        let Some((runs, next_cluster_id)) = head else {
+            return Ok(None);
+        };
+        let clusters: Vec<(i64, Option<String>)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT cluster_id, user_label FROM analysis_clusters WHERE crawl_id = $1 ORDER BY cluster_id",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("reading clusters")?);
+        let members: Vec<(String, i64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT paper_id, cluster_id FROM analysis_papers WHERE crawl_id = $1 AND cluster_id IS NOT NULL",
+        )
+        .bind(crawl_id)
+        .fetch_all(pool)
+        .await
+        .doing("reading clusters' members")?);
+        let mut of: HashMap<i64, Vec<String>> = HashMap::new();
+        for (paper, cluster) in members {
+            of.entry(cluster).or_default().push(paper);
+        }
+        let clusters = clusters
+            .into_iter()
+            .map(|(id, label)| (id, label, of.remove(&id).unwrap_or_default()))
+            .collect();
+        Ok(Some(PastAnalysis {
+            runs,
+            next_cluster_id,
+            clusters,
+        }))
     }
 
     /// Replaces a crawl's analysis (its `runs` and `fingerprint` as given).
@@ -159,7 +242,7 @@ impl Store {
                         .bind(p.similarity)
                         .bind(p.cluster_id)
                         .bind(cluster_rank.get(id.as_str()).copied())
-                        .bind(serde_json::to_string(similar).unwrap_or_else(|_| "[]".to_owned()));
+                        .bind(similar_json(similar));
                 }
                 q.execute(&mut *tx).await.doing("storing the papers' analysis")?;
             }
@@ -244,13 +327,25 @@ impl Store {
             ..CrawlAnalysis::default()
         };
         let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut names: HashSet<Arc<str>> = HashSet::new();
         for (id, similarity, cluster_id, similar) in papers {
             if let Some(c) = cluster_id {
                 members.entry(c).or_default().push(id.clone());
             }
             let similar: Vec<(String, f64)> = json(&similar, "reading similar papers")?;
             if !similar.is_empty() {
-                out.similar.insert(id.clone(), similar);
+                let shared = similar
+                    .into_iter()
+                    .map(|(other, score)| {
+                        let name = names.get(other.as_str()).cloned().unwrap_or_else(|| {
+                            let name: Arc<str> = Arc::from(other);
+                            names.insert(name.clone());
+                            name
+                        });
+                        (name, score)
+                    })
+                    .collect();
+                out.similar.insert(id.clone(), shared);
             }
             out.papers.insert(id, PaperAnalysis { similarity, cluster_id });
         }
@@ -307,6 +402,39 @@ impl Store {
 }
 
 impl Store {
+    /// The stored hashes of papers' titles and abstracts ([`super::paper_text_hash`]),
+    /// summed in the database (one row a query, not one a paper), and the papers stored
+    /// without one (written before hashes were kept).
+    pub async fn text_hash_sums(&self, ids: &[String]) -> Result<(TextHashSums, Vec<String>), StoreError> {
+        let parts: Vec<(i64, Option<i64>, Option<i64>)> = self
+            .select_by_ids(
+                ids,
+                |set| {
+                    format!(
+                        "SELECT COUNT(text_hash), CAST(SUM(text_hash & 4294967295) AS BIGINT), \
+                         CAST(SUM((text_hash >> 32) & 4294967295) AS BIGINT) \
+                         FROM papers WHERE paper_id IN ({set})"
+                    )
+                },
+                "summing text hashes",
+            )
+            .await?;
+        let mut sums = TextHashSums::default();
+        for (count, low, high) in parts {
+            sums.count += count;
+            sums.low = sums.low.wrapping_add(low.unwrap_or(0));
+            sums.high = sums.high.wrapping_add(high.unwrap_or(0));
+        }
+        let unhashed: Vec<(String,)> = self
+            .select_by_ids(
+                ids,
+                |set| format!("SELECT paper_id FROM papers WHERE paper_id IN ({set}) AND text_hash IS NULL"),
+                "finding papers without a text hash",
+            )
+            .await?;
+        Ok((sums, unhashed.into_iter().map(|(id,)| id).collect()))
+    }
+
     /// Titles and abstracts of papers, for the analysis's cluster labels: (id, title,
     /// abstract), in no particular order.
     pub async fn paper_texts(&self, ids: &[String]) -> Result<Vec<(String, String, Option<String>)>, StoreError> {

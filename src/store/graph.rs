@@ -12,7 +12,7 @@ use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db, placeholde
 const PAPER_COLUMNS: &str = "paper_id, corpus_id, doi, arxiv, external_ids, title, abstract, tldr, venue, year, \
 publication_date, journal, journal_volume, journal_pages, citation_count, reference_count, \
 influential_citation_count, fields_of_study, publication_types, pdf_url, is_open_access, \
-references_truncated, citations_truncated, fetched_at, citations_fetched_at";
+references_truncated, citations_truncated, fetched_at, citations_fetched_at, text_hash";
 
 /// The columns of [`StoredPaper`]: S2's values, with OpenAlex's where S2 has none, and
 /// where each of those came from.
@@ -47,7 +47,7 @@ impl Store {
         );
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
-            for chunk in papers.chunks(rows_per_statement(26)) {
+            for chunk in papers.chunks(rows_per_statement(27)) {
                 let sql = format!(
                     "INSERT INTO papers ({PAPER_COLUMNS}, updated_at) VALUES {} \
                      ON CONFLICT (paper_id) DO UPDATE SET corpus_id = excluded.corpus_id, doi = excluded.doi, \
@@ -62,8 +62,8 @@ impl Store {
                      references_truncated = excluded.references_truncated, \
                      citations_truncated = excluded.citations_truncated, fetched_at = excluded.fetched_at, \
                      citations_fetched_at = COALESCE(excluded.citations_fetched_at, papers.citations_fetched_at), \
-                     updated_at = excluded.updated_at",
-                    placeholders(chunk.len(), 26)
+                     text_hash = excluded.text_hash, updated_at = excluded.updated_at",
+                    placeholders(chunk.len(), 27)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for p in chunk {
@@ -94,6 +94,7 @@ impl Store {
                         .bind(p.citations_truncated)
                         .bind(now)
                         .bind(listed)
+                        .bind(super::paper_text_hash(&p.paper_id, &p.title, p.abstract_text.as_deref()))
                         .bind(now);
                 }
                 q.execute(&mut *tx).await.doing("storing papers")?;
@@ -147,7 +148,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO papers (paper_id, title, year, citation_count, updated_at) VALUES {} \
                      ON CONFLICT (paper_id) DO UPDATE SET title = excluded.title, year = excluded.year, \
-                     citation_count = excluded.citation_count, updated_at = excluded.updated_at \
+                     citation_count = excluded.citation_count, updated_at = excluded.updated_at, text_hash = NULL \
                      WHERE papers.fetched_at IS NULL",
                     placeholders(chunk.len(), 5)
                 );

@@ -31,7 +31,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis};
+pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, TextHashSums};
 pub use console::{HeldJob, JobFilter, JobRow, JobState, WorkerDetail, WorkerInfo};
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
 pub(crate) use jobs::error_text;
@@ -226,7 +226,21 @@ impl Store {
                 let mut migrator = sqlx::migrate!("./migrations/sqlite");
                 migrator.dangerous_set_table_name("_refnet_migrations");
                 migrator.run(pool).await.map_err(|e| err(&e))?;
-                apalis_sqlite::SqliteStorage::setup(pool).await.map_err(|e| err(&e))?;
+                // apalis's setup also sets pragmas for the connection it happens to run on
+                // (a 64,000-page cache, `synchronous = OFF`) and runs `PRAGMA optimize`, which
+                // on a store that grew reads whole tables into that cache (250 MB at 100,000
+                // papers, at every start). So it runs only while the queue's tables are not
+                // all there, on a connection of its own, closed after.
+                if !queue_schema_current(pool).await {
+                    let setup = SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .connect_with((*pool.connect_options()).clone())
+                        .await
+                        .map_err(|e| err(&e))?;
+                    let done = apalis_sqlite::SqliteStorage::setup(&setup).await;
+                    setup.close().await;
+                    done.map_err(|e| err(&e))?;
+                }
             }
             Db::Postgres(pool) => {
                 let mut migrator = sqlx::migrate!("./migrations/postgres");
@@ -254,6 +268,46 @@ impl Store {
     pub async fn close(&self) {
         on_db!(&self.db, pool => pool.close().await);
     }
+}
+
+/// Whether every migration of apalis's queue tables is applied (false when its history
+/// table is missing).
+async fn queue_schema_current(pool: &sqlx::SqlitePool) -> bool {
+    let applied: Result<Vec<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await;
+    applied.is_ok_and(|applied| {
+        apalis_sqlite::SqliteStorage::migrations()
+            .iter()
+            .all(|m| applied.contains(&m.version))
+    })
+}
+
+/// The hash stored beside a paper's title and abstract (`papers.text_hash`): FNV-1a of
+/// its id, title and abstract (a missing abstract told apart from an empty one), finished
+/// by splitmix64. Fixed forever: stored values are compared with ones computed later.
+pub fn paper_text_hash(paper_id: &str, title: &str, abstract_text: Option<&str>) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(paper_id.as_bytes());
+    eat(&[0xff]);
+    eat(title.as_bytes());
+    match abstract_text {
+        Some(a) => {
+            eat(&[0xff]);
+            eat(a.as_bytes());
+        }
+        None => eat(&[0xfe]),
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (h ^ (h >> 31)) as i64
 }
 
 /// Now, as unix seconds.

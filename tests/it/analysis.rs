@@ -10,7 +10,7 @@ use refnet::graph::analysis::refresh;
 use refnet::ids::PaperId;
 use refnet::queue::run_prefix;
 use refnet::render::render_crawl;
-use refnet::store::{Direction, NewCrawl, NewSeed, Store};
+use refnet::store::{Db, Direction, NewCrawl, NewSeed, Store};
 use refnet::testkit::{Planted, adjusted_rand_index};
 
 use super::support::{Backend, PgDatabase, TestApp};
@@ -150,6 +150,76 @@ crate::both_backends!(
 );
 
 crate::both_backends!(
+    a_changed_title_or_abstract_is_analysed_again_with_or_without_a_stored_text_hash,
+    |backend| async move {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _pg) = open(backend, dir.path()).await;
+        let p = Planted::new(3, 30, 6, 0.85, 4);
+        let crawl_id = planted_store(&store, &p, p.corpus.len()).await;
+        let load = || CrawlGraph::load(&store, crawl_id);
+        assert_eq!(
+            refresh(&store, crawl_id, &load().await.expect("graph"))
+                .await
+                .expect("a")
+                .runs,
+            1
+        );
+
+        // The same paper fetched again in the same second with another title: only the
+        // text differs, and the analysis runs again.
+        let i = (0..p.corpus.len()).find(|&i| i != p.seed).expect("a paper");
+        let mut batch = p.corpus.stored_batch(i..i + 1);
+        batch.papers[0].title = format!("{} revisited", batch.papers[0].title);
+        store.record_batch(0, 0, &batch, 1_763_769_600).await.expect("store");
+        let again = refresh(&store, crawl_id, &load().await.expect("graph"))
+            .await
+            .expect("a");
+        assert_eq!(again.runs, 2, "a changed title is analysed again");
+        assert_eq!(
+            refresh(&store, crawl_id, &load().await.expect("graph"))
+                .await
+                .expect("a")
+                .runs,
+            2
+        );
+
+        // Rows stored before hashes were (NULL) are hashed from their texts: the same
+        // texts are the same fingerprint, a changed abstract is not.
+        let forget = "UPDATE papers SET text_hash = NULL";
+        match store.db() {
+            Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+            Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+        }
+        .expect("forget the hashes");
+        assert_eq!(
+            refresh(&store, crawl_id, &load().await.expect("graph"))
+                .await
+                .expect("a")
+                .runs,
+            2,
+            "the texts did not change"
+        );
+        let mut batch = p.corpus.stored_batch(i..i + 1);
+        batch.papers[0].title = format!("{} revisited", batch.papers[0].title);
+        batch.papers[0].abstract_text = Some("Another abstract altogether.".to_owned());
+        store.record_batch(0, 0, &batch, 1_763_769_600).await.expect("store");
+        match store.db() {
+            Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+            Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+        }
+        .expect("forget the hashes");
+        assert_eq!(
+            refresh(&store, crawl_id, &load().await.expect("graph"))
+                .await
+                .expect("a")
+                .runs,
+            3,
+            "a changed abstract is analysed again"
+        );
+    }
+);
+
+crate::both_backends!(
     a_crawl_of_planted_communities_is_analysed_once_and_recovers_them,
     |backend| async move {
         let p = Planted::new(4, 40, 8, 0.9, 8);
@@ -179,7 +249,8 @@ crate::both_backends!(
         assert_eq!(a.runs, 1);
         assert_eq!(a.papers[&seed].similarity, 1.0);
         assert_eq!(
-            a.similar[&seed][0].0, dup,
+            &*a.similar[&seed][0].0,
+            dup.as_str(),
             "the near-duplicate is the most similar paper"
         );
         let ids: Vec<&String> = a.papers.keys().collect();
