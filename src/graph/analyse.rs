@@ -52,8 +52,9 @@ pub fn analyse(g: &CrawlGraph, seeds: &[u32], texts: &Texts, pagerank: &[f64]) -
             cluster_of[m as usize] = Some(c);
         }
     }
-    let terms = labels::distinctive(texts, &groups);
     let neighbours = clusters::neighbours(&weighted, &cluster_of, groups.len(), NEIGHBOURS);
+    drop(weighted);
+    let terms = labels::distinctive(texts, &groups);
     let clusters = groups
         .into_iter()
         .zip(terms)

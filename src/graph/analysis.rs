@@ -37,8 +37,6 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
     {
         return Ok(stored);
     }
-    let previous = store.past_analysis(crawl_id).await?;
-
     let mut texts = Texts::new(members.len());
     for chunk in members.chunks(TEXT_CHUNK) {
         for (id, title, abstract_text) in store.paper_texts(chunk).await? {
@@ -49,7 +47,11 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
     }
     let seed_nodes: Vec<u32> = seeds.iter().filter_map(|s| graph.node(s)).collect();
     let found = analyse(graph, &seed_nodes, &texts, &graph.pagerank());
+    // Each part freed once used: at 100,000 papers they are tens of megabytes each.
+    drop(texts);
+    let previous = store.past_analysis(crawl_id).await?;
     let mut analysis = stored_form(graph, &found, previous);
+    drop(found);
     analysis.fingerprint = fingerprint;
     analysis.analysed_at = now();
     store.save_analysis(crawl_id, &analysis).await?;
