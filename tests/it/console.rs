@@ -12,21 +12,9 @@ use refnet::worker::{StageWorkers, run_workers};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::service::{api_server, small_corpus};
+use super::service::{api_server, client, json_of, small_corpus};
 use super::support::{Backend, TestApp};
 use crate::both_backends;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-async fn json_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json::<Value>().await.unwrap_or(Value::Null))
-}
 
 async fn page(http: &reqwest::Client, url: &str) -> (u16, String) {
     let response = http.get(url).send().await.expect("get");

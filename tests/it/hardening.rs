@@ -12,18 +12,11 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::metrics::parse_exposition;
-use super::service::{api_server, database_url, refnet_process, small_corpus, terminate};
+use super::service::{api_server, client, database_url, refnet_process, small_corpus, terminate};
 use super::support::{Backend, TestApp};
 use crate::both_backends;
 
 const TOKEN: &str = "t0ps3cret-hardening";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
 
 /// Logs in with `token`: the status and the `name=value` of the session cookie.
 async fn login(http: &reqwest::Client, base: &str, token: &str, headers: &[(&str, &str)]) -> (u16, Option<String>) {

@@ -17,19 +17,6 @@ use super::service::*;
 use super::support::{Backend, TestApp};
 use crate::both_backends;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-async fn json_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let body = response.json::<Value>().await.unwrap_or(Value::Null);
-    (status, body)
-}
-
 both_backends!(
     the_api_answers_with_status_codes_and_json_errors_naming_the_field,
     |backend: Backend| async move {

@@ -377,6 +377,24 @@ both_backends!(
 );
 
 /// Serves the API of `app` on 127.0.0.1, port 0.
+/// An HTTP client for the API tests: redirects are answers to look at, not to follow.
+pub(super) fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A response's status and JSON body (`null` when the body is not JSON).
+pub(super) async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let body = response
+        .json::<serde_json::Value>()
+        .await
+        .unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
 pub(super) async fn api_server(app: &TestApp, token: Option<&str>) -> (String, tokio_util::sync::CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
