@@ -319,23 +319,30 @@ pub(super) async fn render(settings: Settings, crawl: Option<i64>) -> anyhow::Re
     };
     let ctx = Context::new(settings, store)?;
     let mut total = crate::render::RenderReport::default();
+    let mut nothing_changed = true;
     for id in ids {
         let report = crate::render::render_crawl(&ctx, id).await.map_err(|e| match e {
             crate::render::RenderError::NoCrawl(_) => anyhow::Error::new(UsageError(e.to_string())),
             other => anyhow::Error::new(other),
         })?;
+        nothing_changed &= report.nothing_changed;
         total.absorb(report);
     }
     let t = total.total();
     super::out::line(&format!(
-        "rendered {} files: {} created, {} updated, {} unchanged, {} skipped, {} failed, {} with broken markers",
+        "rendered {} files: {} created, {} updated, {} unchanged, {} skipped, {} failed, {} with broken markers{}",
         total.files(),
         t.created,
         t.updated,
         t.unchanged,
         t.skipped,
         t.failed,
-        total.broken.len()
+        total.broken.len(),
+        if nothing_changed && total.files() > 0 {
+            " (nothing changed since the last render)"
+        } else {
+            ""
+        }
     ))?;
     if t.failed > 0 {
         anyhow::bail!(

@@ -21,6 +21,7 @@ pub mod obsidian;
 mod paper_notes;
 mod report;
 mod retire;
+mod unchanged;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -93,10 +94,18 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     if blocking(&vault, create_base).await?? {
         report.count(PAPERS_BASE, FileFate::Created);
     }
+    if let Some(nothing_to_do) = unchanged::check(ctx, &vault, crawl_id).await? {
+        report.absorb(nothing_to_do);
+        report.nothing_changed = true;
+        debug!(crawl_id, elapsed = ?started.elapsed(), files = report.files(), "render: nothing changed since the last");
+        return Ok(report);
+    }
+    store.forget_render_mark(crawl_id).await?;
     let today = chrono::Utc::now().date_naive().to_string();
 
     // The crawl's graph (one node per work) and its metrics.
     merges::detect(store, crawl_id).await?;
+    let generation = store.input_generation().await?;
     let graph = CrawlGraph::load(store, crawl_id).await?;
     let crawl = with_kept_seeds(crawl, &graph);
     let member_ids = graph.member_ids().to_vec();
@@ -111,10 +120,12 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     // Names and citekeys, claimed once and frozen.
     let authors = authors_by_paper(store, &member_ids).await?;
     let titles = Titles::load(store, graph.ids()).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: authors and titles read");
     let mut names = Names::load(store).await?;
     merges::retire_notes(store, &vault, &mut names, &graph).await?;
     let with_notes =
         author_choice::choose(store, &vault, &mut names, ctx.settings.notes.author_notes, &authors).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: note names read, authors with notes chosen");
     let first = crawl.seed().map(|s| titles.title(s.as_str())).unwrap_or_default();
     let seed_title = index::seeds_title(&first, crawl.seeds.len());
     let news_plan = companions::NewsPlan::of(store, &crawl, &seed_title).await?;
@@ -126,6 +137,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     }
     wanted.extend(clusters::wanted(crawl_id, &analysis, &names));
     names.claim(store, &vault, wanted).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: new names claimed");
     names.find_moved(&vault).await?;
     clusters::read_labels(store, &vault, &names, crawl_id, &mut analysis).await?;
     clusters::retire_vanished(store, &vault, &mut names, crawl_id, &analysis).await?;
@@ -175,6 +187,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         .absorb(companions::render_map(&vault, &names, &crawl, &book, &metrics, ctx.settings.notes.map_papers).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
+    unchanged::remember(ctx, &vault, crawl_id, generation, &names, &report).await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written(), "render: done");
     Ok(report)
 }

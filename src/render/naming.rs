@@ -28,6 +28,11 @@ pub struct Names {
     rows: HashMap<NoteKey, NoteRow>,
     names: HashMap<NoteKey, NoteName>,
     moved: std::sync::Arc<Moved>,
+    /// Rows this render added, forgot or moved in the store: each counts as a write to
+    /// what renders read (see `render::unchanged`).
+    changes: u64,
+    /// Whether a note wanted a name and found none free.
+    unnamed: bool,
 }
 
 impl Names {
@@ -117,20 +122,35 @@ impl Names {
             .collect()
     }
 
-    /// Drops notes refnet no longer keeps.
+    /// Drops notes refnet no longer keeps (and has forgotten in the store).
     pub fn forget(&mut self, keys: &[NoteKey]) {
         for key in keys {
-            self.rows.remove(key);
+            if self.rows.remove(key).is_some() {
+                self.changes += 1;
+            }
             self.names.remove(key);
         }
     }
 
     /// Records that a note now lives at `path` (found moved).
     pub fn set_path(&mut self, key: &NoteKey, path: &str) {
-        if let Some(mut row) = self.rows.get(key).cloned() {
+        if let Some(mut row) = self.rows.get(key).cloned()
+            && row.path != path
+        {
             row.path = path.to_owned();
             self.insert(row);
+            self.changes += 1;
         }
+    }
+
+    /// How many rows of the store's note state this render added, forgot or moved.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// Whether a note wanted a name and could not have one.
+    pub fn unnamed(&self) -> bool {
+        self.unnamed
     }
 
     /// Claims names for the wanted notes that have none yet.
@@ -160,7 +180,9 @@ impl Names {
             .collect();
         for row in store.claim_notes(&claims, now()).await? {
             self.insert(row);
+            self.changes += 1;
         }
+        self.unnamed |= missing.iter().any(|w| !self.rows.contains_key(&w.key));
         Ok(())
     }
 }

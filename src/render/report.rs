@@ -39,6 +39,11 @@ pub struct RenderReport {
     pub failed: Vec<(String, String)>,
     /// Notes whose markers are broken: frontmatter updated only (path, problem).
     pub broken: Vec<(String, String)>,
+    /// Files left holding what this render made of them (created, updated or unchanged).
+    pub current: Vec<String>,
+    /// Whether the render stopped early: nothing its notes are made from changed since the
+    /// last complete render, and no file it left was touched.
+    pub nothing_changed: bool,
 }
 
 impl RenderReport {
@@ -46,6 +51,9 @@ impl RenderReport {
     pub fn count(&mut self, path: &str, fate: FileFate) {
         let folder = path.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");
         let counts = self.folders.entry(folder.to_owned()).or_default();
+        if matches!(fate, FileFate::Created | FileFate::Updated | FileFate::Unchanged) {
+            self.current.push(path.to_owned());
+        }
         match fate {
             FileFate::Created => counts.created += 1,
             FileFate::Updated => counts.updated += 1,
@@ -97,6 +105,7 @@ impl RenderReport {
         self.skipped.extend(other.skipped);
         self.failed.extend(other.failed);
         self.broken.extend(other.broken);
+        self.current.extend(other.current);
     }
 }
 

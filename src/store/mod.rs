@@ -11,6 +11,7 @@ mod console;
 mod crawls;
 mod graph;
 mod jobs;
+mod marks;
 mod members;
 mod merges;
 mod metrics;
@@ -36,6 +37,7 @@ pub use console::{HeldJob, JobFilter, JobRow, JobState, WorkerDetail, WorkerInfo
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
 pub(crate) use jobs::error_text;
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
+pub use marks::RenderMark;
 pub use members::{CrawlStats, MemberInfo};
 pub use merges::{IdentityRow, MergeRow};
 pub use metrics::MetricRow;

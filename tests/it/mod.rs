@@ -21,6 +21,7 @@ mod offline_summaries;
 mod openalex;
 mod pdf_fixtures;
 mod reading;
+mod render_skip;
 mod runs;
 mod s2_client;
 mod same_work;
