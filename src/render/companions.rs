@@ -336,18 +336,21 @@ pub(super) async fn render_map(
             })
         })
         .collect();
-    let edges: Vec<(String, String)> = graph
-        .member_edges()
-        .map(|(a, b)| (graph.id(a).to_owned(), graph.id(b).to_owned()))
-        .collect();
-    let input = canvas::MapInput {
+    let mut input = canvas::MapInput {
         papers,
-        edges,
+        edges: Vec::new(),
         max_nodes,
         clusters: analysis
             .map(|a| a.clusters.iter().map(|c| (c.id, c.label.clone())).collect())
             .unwrap_or_default(),
     };
+    // Only edges between papers on the map are drawn: the others are never copied.
+    let shown = input.shown();
+    input.edges = graph
+        .member_edges()
+        .filter(|&(a, b)| shown.contains(graph.id(a)) && shown.contains(graph.id(b)))
+        .map(|(a, b)| (graph.id(a).to_owned(), graph.id(b).to_owned()))
+        .collect();
     // By cluster when the analysis found any; else rings by depth.
     let fresh = if input.clusters.is_empty() {
         canvas::layout(&input)

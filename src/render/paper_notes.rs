@@ -152,6 +152,9 @@ pub(super) async fn write(
     Ok(report)
 }
 
+/// Notes handed from the builder to the writer at a time.
+const HANDOFF: usize = 32;
+
 /// What a chunk of paper notes gave: each note's outcome, and the papers' BibTeX entries.
 type Built = (Vec<NoteOutcome>, Vec<(String, BibEntry)>);
 
@@ -166,23 +169,31 @@ fn build_and_write(
     moved: &Moved,
 ) -> Result<Built, RenderError> {
     std::thread::scope(|scope| {
-        let (built, works) = std::sync::mpsc::sync_channel::<Work>(64);
+        // Notes go to the writer a few at a time: a hand-off per note cost two context
+        // switches each.
+        let (built, works) = std::sync::mpsc::sync_channel::<Vec<Work>>(4);
         let builder = scope.spawn(move || {
             let mut entries = Vec::with_capacity(papers.len());
             let still = |known: &Known, path: &str, inputs: &str| known.still(vault, path, inputs);
+            let mut batch = Vec::with_capacity(HANDOFF);
             for p in papers {
                 let Some((work, entry)) = book.job(p, rows, still) else {
                     continue;
                 };
                 entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
-                if built.send(work).is_err() {
-                    break;
+                batch.push(work);
+                if batch.len() == HANDOFF && built.send(std::mem::take(&mut batch)).is_err() {
+                    return entries;
                 }
+            }
+            if !batch.is_empty() {
+                let _ = built.send(batch);
             }
             entries
         });
         let out: Vec<NoteOutcome> = works
             .into_iter()
+            .flatten()
             .flat_map(|work| match work {
                 Work::Write(job) => write::write_notes(vault, std::slice::from_ref(&job), &book.today, moved),
                 Work::Unchanged(outcome) => vec![outcome],

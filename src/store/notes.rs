@@ -155,27 +155,32 @@ impl Store {
     }
 
     /// Records, in one transaction, where notes are now, what was written in them and
-    /// what they are made from.
+    /// what they are made from: one multi-row `UPDATE … FROM (VALUES …)` per few hundred
+    /// notes.
     pub async fn record_notes(&self, records: &[NoteRecord], now: i64) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
-            for r in records {
-                sqlx::query(
-                    "UPDATE notes SET path = $1, content_hash = COALESCE($2, content_hash), inputs_hash = $3, \
-                     file_stamp = $4, updated_at = $5 WHERE note_key = $6",
-                )
-                .bind(r.path.clone())
-                .bind(r.content_hash.clone())
-                .bind(r.known.as_ref().map(|k| k.inputs.clone()))
-                .bind(r.known.as_ref().map(|k| k.stamp.clone()))
-                .bind(now)
-                .bind(r.key.to_string())
-                .execute(&mut *tx)
-                .await
-                .doing("recording a note")?;
+            for chunk in records.chunks(super::rows_per_statement(6)) {
+                let sql = format!(
+                    "UPDATE notes SET path = v.column2, content_hash = COALESCE(v.column3, notes.content_hash), \
+                     inputs_hash = v.column4, file_stamp = v.column5, updated_at = v.column6 \
+                     FROM (VALUES {}) AS v WHERE notes.note_key = v.column1",
+                    super::placeholders(chunk.len(), 6)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q
+                        .bind(r.key.to_string())
+                        .bind(r.path.clone())
+                        .bind(r.content_hash.clone())
+                        .bind(r.known.as_ref().map(|k| k.inputs.clone()))
+                        .bind(r.known.as_ref().map(|k| k.stamp.clone()))
+                        .bind(now);
+                }
+                q.execute(&mut *tx).await.doing("recording notes")?;
             }
             tx.commit().await.doing("committing note state")
         })

@@ -93,7 +93,7 @@ fn grid(n: usize) -> (i64, i64) {
 /// The papers on the map: the seed(s), then by similarity to them, then by weight (ties
 /// by id), unique, cut to `max_nodes`; within the cut, in the order they are placed
 /// (depth, similarity, weight, id).
-fn select(input: &MapInput) -> Vec<&MapPaper> {
+pub(super) fn select(input: &MapInput) -> Vec<&MapPaper> {
     let mut papers: Vec<&MapPaper> = input.papers.iter().filter(|p| !p.file.is_empty()).collect();
     let key = |w: f64| if w.is_nan() { f64::NEG_INFINITY } else { w };
     papers.sort_by(|a, b| {

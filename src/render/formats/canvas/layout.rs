@@ -31,7 +31,7 @@ pub fn layout(input: &MapInput) -> Canvas {
 
 /// The papers on the map, in map order (depth, weight descending, id), unique, cut to
 /// `max_nodes`.
-fn select(input: &MapInput) -> Vec<&MapPaper> {
+pub(super) fn select(input: &MapInput) -> Vec<&MapPaper> {
     let mut papers: Vec<&MapPaper> = input.papers.iter().filter(|p| !p.file.is_empty()).collect();
     papers.sort_by(|a, b| {
         a.depth

@@ -89,6 +89,19 @@ pub struct MapInput {
     pub clusters: Vec<(i64, String)>,
 }
 
+impl MapInput {
+    /// The ids of the papers the map shows (the layout's own cut): only edges between
+    /// these are drawn, so the others need not be handed over.
+    pub fn shown(&self) -> std::collections::HashSet<String> {
+        let kept = if self.clusters.is_empty() {
+            layout::select(self)
+        } else {
+            groups::select(self)
+        };
+        kept.iter().map(|p| p.paper_id.clone()).collect()
+    }
+}
+
 /// Why an existing canvas could not be merged (the caller then leaves it alone).
 #[derive(Debug, thiserror::Error)]
 pub enum CanvasError {
