@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::api::unavailable;
 use super::console_api::{self, JobsQuery};
-use super::dashboard::{html, short};
+use super::page::{html, short};
 use super::views::{self, CrawlView, JobPage, JobView, StageView, WorkerView, human_secs};
 use crate::crawl::{self, Cancel};
 use crate::stage::Stage;

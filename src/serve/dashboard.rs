@@ -7,11 +7,12 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::page::{html, short};
 use super::session::{self, SESSION_SECONDS, over_https, same, set_cookie};
 use super::submit::{self, Submitted};
 use super::{AppState, console};
@@ -81,26 +82,6 @@ struct Login {
     failed: bool,
     /// Seconds to wait, when the client has used its attempts.
     wait: Option<u64>,
-}
-
-pub(super) fn html(status: StatusCode, page: Result<String, askama::Error>) -> Response {
-    match page {
-        Ok(body) => (status, Html(body)).into_response(),
-        Err(e) => api::error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            None,
-            &format!("cannot render the page: {e}"),
-        ),
-    }
-}
-
-/// Shortens a stored error for a table cell.
-pub(super) fn short(text: &str, max: usize) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_owned(),
-    }
 }
 
 fn stage_cell(d: &QueueDepth) -> String {

@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod failure;
 pub mod health;
 pub mod layers;
+mod page;
 pub mod prometheus;
 pub mod sampler;
 mod session;
