@@ -78,10 +78,12 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let store = &ctx.store;
     let vault = Vault::open(&ctx.settings.vault)?;
     let crawl = store.crawl(crawl_id).await?.ok_or(RenderError::NoCrawl(crawl_id))?;
-    let mut report = RenderReport::default();
+    // Files made once, then the user's: counted, never part of what a render leaves
+    // (Obsidian rewrites its own settings at will).
+    let mut setup = RenderReport::default();
     if blocking(&vault, obsidian::prepare_new_vault).await?? {
         for path in obsidian::FILES {
-            report.count(path, FileFate::Created);
+            setup.count(path, FileFate::Created);
         }
     }
     // The Bases file over the paper notes: written once, the user's after that.
@@ -92,15 +94,16 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         v.create(PAPERS_BASE, &base::papers_base())
     };
     if blocking(&vault, create_base).await?? {
-        report.count(PAPERS_BASE, FileFate::Created);
+        setup.count(PAPERS_BASE, FileFate::Created);
     }
-    if let Some(nothing_to_do) = unchanged::check(ctx, &vault, crawl_id).await? {
-        report.absorb(nothing_to_do);
-        report.nothing_changed = true;
-        debug!(crawl_id, elapsed = ?started.elapsed(), files = report.files(), "render: nothing changed since the last");
-        return Ok(report);
+    if let Some(mut nothing_to_do) = unchanged::check(ctx, &vault, crawl_id).await? {
+        nothing_to_do.absorb(setup);
+        nothing_to_do.nothing_changed = true;
+        debug!(crawl_id, elapsed = ?started.elapsed(), files = nothing_to_do.files(), "render: nothing changed since the last");
+        return Ok(nothing_to_do);
     }
     store.forget_render_mark(crawl_id).await?;
+    let mut report = RenderReport::default();
     let today = chrono::Utc::now().date_naive().to_string();
 
     // The crawl's graph (one node per work) and its metrics.
@@ -188,6 +191,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
     unchanged::remember(ctx, &vault, crawl_id, generation, &names, &report).await?;
+    report.absorb(setup);
     debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written(), "render: done");
     Ok(report)
 }

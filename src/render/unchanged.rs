@@ -39,10 +39,7 @@ pub(super) async fn check(ctx: &Context, vault: &Vault, crawl_id: i64) -> Result
     if !same {
         return Ok(None);
     }
-    let mut report = RenderReport {
-        nothing_changed: true,
-        ..RenderReport::default()
-    };
+    let mut report = RenderReport::default();
     for (_, path) in files.lines().filter_map(|l| l.split_once('\t')) {
         report.count(path, FileFate::Unchanged);
         ctx.counters.file(path, FileFate::Unchanged);

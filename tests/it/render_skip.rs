@@ -37,6 +37,16 @@ fn a_paper_note(vault: &Path) -> std::path::PathBuf {
     notes.into_iter().next().expect("a paper note")
 }
 
+/// The paper of a note, by its `s2_id`.
+fn paper_of(note: &Path) -> S2Id {
+    frontmatter(&std::fs::read_to_string(note).expect("note"))
+        .get("s2_id")
+        .and_then(serde_yaml::Value::as_str)
+        .expect("s2_id")
+        .parse()
+        .expect("an S2 id")
+}
+
 both_backends!(
     an_unchanged_crawl_is_not_rendered_again,
     |backend: Backend| async move {
@@ -60,13 +70,11 @@ async fn a_store_write_makes_the_next_render_whole() {
     let (app, crawl_id) = settled(Backend::Sqlite).await;
     assert!(render(&app, crawl_id).await.nothing_changed);
     let note = a_paper_note(&app.vault());
-    let id = frontmatter(&std::fs::read_to_string(&note).expect("note"))
-        .get("s2_id")
-        .and_then(serde_yaml::Value::as_str)
-        .expect("s2_id")
-        .to_owned();
-    let id: S2Id = id.parse().expect("an S2 id");
-    app.ctx.store.mark_library(&[id], 1).await.expect("library");
+    app.ctx
+        .store
+        .mark_library(&[paper_of(&note)], 1)
+        .await
+        .expect("library");
 
     let report = render(&app, crawl_id).await;
     assert!(!report.nothing_changed);
@@ -137,4 +145,38 @@ async fn other_settings_make_the_next_render_whole() {
     let report = render_crawl(&ctx, crawl_id).await.expect("render");
     assert!(!report.nothing_changed);
     assert_eq!(report.written(), 1, "the map, now of 3 papers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_made_once_are_the_users_and_never_make_a_render_whole() {
+    let (app, crawl_id) = settled(Backend::Sqlite).await;
+    // Obsidian rewrites its graph settings as the user changes them; the Bases file is
+    // the user's to edit once written. Both are made again by a whole render…
+    let graph = app.vault().join(".obsidian/graph.json");
+    let base = app.vault().join("refnet/Papers.base");
+    std::fs::remove_file(&base).expect("remove the base");
+    std::fs::remove_dir_all(app.vault().join(".obsidian")).expect("remove .obsidian");
+    let note = a_paper_note(&app.vault());
+    app.ctx
+        .store
+        .mark_library(&[paper_of(&note)], 1)
+        .await
+        .expect("library");
+    let whole = render(&app, crawl_id).await;
+    assert!(!whole.nothing_changed);
+    assert!(graph.exists() && base.exists(), "made again");
+
+    // …and are no part of what the next render checks.
+    std::fs::write(&graph, "{\"showTags\": true}\n").expect("edit graph.json");
+    let mut views = std::fs::read_to_string(&base).expect("base");
+    views.push_str("# mine\n");
+    std::fs::write(&base, &views).expect("edit the base");
+    let report = render(&app, crawl_id).await;
+    assert!(report.nothing_changed);
+    assert_eq!(report.written(), 0);
+    assert_eq!(
+        std::fs::read_to_string(&graph).expect("graph"),
+        "{\"showTags\": true}\n"
+    );
+    assert_eq!(std::fs::read_to_string(&base).expect("base"), views);
 }
