@@ -1,7 +1,8 @@
 //! A render with nothing to do. A complete render of a crawl — nothing skipped, failed or
 //! broken — leaves a mark: the count of writes to what notes are made from when it started
-//! ([`Store::input_generation`]), the settings it used, and the stamp of every file it
-//! left. A later render that finds the same count, the same settings and every file as
+//! ([`crate::store::Store::input_generation`]), the settings it used, and the stamp of
+//! every file it left (not the files made once and the user's after: `.obsidian`'s
+//! settings, `Papers.base`). A later render that finds the same count, the same settings and every file as
 //! it was would write nothing: it stops there, without reading the graph or any note.
 //!
 //! The count covers the store's own writes (triggers on every table a render reads, and
