@@ -37,6 +37,17 @@ fn a_paper_note(vault: &Path) -> std::path::PathBuf {
     notes.into_iter().next().expect("a paper note")
 }
 
+/// A write to what notes are made from: a note's paper put in the library. Returns the note.
+async fn library_write(app: &TestApp) -> std::path::PathBuf {
+    let note = a_paper_note(&app.vault());
+    app.ctx
+        .store
+        .mark_library(&[paper_of(&note)], 1)
+        .await
+        .expect("library");
+    note
+}
+
 /// The paper of a note, by its `s2_id`.
 fn paper_of(note: &Path) -> S2Id {
     frontmatter(&std::fs::read_to_string(note).expect("note"))
@@ -69,12 +80,7 @@ both_backends!(
 async fn a_store_write_makes_the_next_render_whole() {
     let (app, crawl_id) = settled(Backend::Sqlite).await;
     assert!(render(&app, crawl_id).await.nothing_changed);
-    let note = a_paper_note(&app.vault());
-    app.ctx
-        .store
-        .mark_library(&[paper_of(&note)], 1)
-        .await
-        .expect("library");
+    let note = library_write(&app).await;
 
     let report = render(&app, crawl_id).await;
     assert!(!report.nothing_changed);
@@ -156,12 +162,7 @@ async fn files_made_once_are_the_users_and_never_make_a_render_whole() {
     let base = app.vault().join("refnet/Papers.base");
     std::fs::remove_file(&base).expect("remove the base");
     std::fs::remove_dir_all(app.vault().join(".obsidian")).expect("remove .obsidian");
-    let note = a_paper_note(&app.vault());
-    app.ctx
-        .store
-        .mark_library(&[paper_of(&note)], 1)
-        .await
-        .expect("library");
+    library_write(&app).await;
     let whole = render(&app, crawl_id).await;
     assert!(!whole.nothing_changed);
     assert!(graph.exists() && base.exists(), "made again");
