@@ -344,8 +344,10 @@ pub(super) async fn render_map(
             .map(|a| a.clusters.iter().map(|c| (c.id, c.label.clone())).collect())
             .unwrap_or_default(),
     };
-    // Only edges between papers on the map are drawn: the others are never copied.
+    // Only the papers on the map and the edges between them are handed to the layout:
+    // the others are never copied, nor sorted a second time.
     let shown = input.shown();
+    input.papers.retain(|p| shown.contains(&p.paper_id));
     input.edges = graph
         .member_edges()
         .filter(|&(a, b)| shown.contains(graph.id(a)) && shown.contains(graph.id(b)))

@@ -90,8 +90,8 @@ pub struct MapInput {
 }
 
 impl MapInput {
-    /// The ids of the papers the map shows (the layout's own cut): only edges between
-    /// these are drawn, so the others need not be handed over.
+    /// The ids of the papers the map shows (the layout's own cut): the layout of only
+    /// these papers, and the edges between them, is the same map.
     pub fn shown(&self) -> std::collections::HashSet<String> {
         let kept = if self.clusters.is_empty() {
             layout::select(self)
