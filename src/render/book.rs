@@ -11,7 +11,7 @@ use crate::render::naming::Names;
 use crate::render::notes::LinkItem;
 use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput, Score, Standing};
 use crate::render::notes::{self, index};
-use crate::store::{Crawl, CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
+use crate::store::{CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
 use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
 use crate::vault::{NoteKey, NoteName};
@@ -76,14 +76,26 @@ pub(super) fn cites_for(authors: &AuthorsByPaper, titles: &Titles) -> HashMap<St
         .collect()
 }
 
-/// Each member's place in every crawl it belongs to.
+/// Each member's place in every crawl it belongs to: small rows per member, and each
+/// crawl's index note and label once (not copied into every member's rows: at 100,000
+/// members that was a third of the book).
 #[derive(Debug, Default)]
 pub(super) struct Places {
-    /// Each member's places, one per crawl.
-    pub of: HashMap<String, Vec<CrawlPlace>>,
-    /// Each member's lowest-numbered crawl, with its PageRank and in-crawl citations
-    /// there: the crawl whose analysis its note shows.
-    pub first: HashMap<String, (i64, f64, i64)>,
+    /// Each member's metrics, one row per crawl.
+    rows: HashMap<String, Vec<PlaceRow>>,
+    /// Each crawl's index note, label and size.
+    crawls: HashMap<i64, (Option<NoteName>, String, i64)>,
+}
+
+/// A member's metrics in one crawl.
+#[derive(Debug, Clone, Copy)]
+struct PlaceRow {
+    crawl: i64,
+    depth: i64,
+    cited: i64,
+    cites: i64,
+    rank: i64,
+    pagerank: f64,
 }
 
 impl Places {
@@ -95,41 +107,75 @@ impl Places {
         members: &[String],
     ) -> Result<Self, StoreError> {
         let sizes: HashMap<i64, i64> = store.metric_sizes().await?.into_iter().collect();
-        let crawls: HashMap<i64, Crawl> = store.crawls().await?.into_iter().map(|c| (c.crawl_id, c)).collect();
-        let unknown: Vec<String> = crawls
-            .values()
+        let stored = store.crawls().await?;
+        let unknown: Vec<String> = stored
+            .iter()
             .filter_map(|c| c.seed().map(ToString::to_string))
             .filter(|s| !titles.knows(s))
             .collect();
         let seed_titles = Titles::load(store, &unknown).await?;
-        let mut out: HashMap<String, Vec<CrawlPlace>> = HashMap::new();
-        let mut first: HashMap<String, (i64, f64, i64)> = HashMap::new();
+        let crawls = stored
+            .iter()
+            .map(|crawl| {
+                let seed = crawl.seed().map(S2Id::as_str).unwrap_or("");
+                let first = if titles.knows(seed) {
+                    titles.title(seed)
+                } else {
+                    seed_titles.title(seed)
+                };
+                let seed_title = index::seeds_title(&first, crawl.seeds.len());
+                let place = (
+                    names.name(&NoteKey::Index(crawl.crawl_id)),
+                    index::index_title(crawl.crawl_id, &seed_title),
+                    sizes.get(&crawl.crawl_id).copied().unwrap_or(0),
+                );
+                (crawl.crawl_id, place)
+            })
+            .collect();
+        let mut rows: HashMap<String, Vec<PlaceRow>> = HashMap::new();
         for m in store.metrics_of(members).await? {
-            let lowest = first
-                .entry(m.paper_id.clone())
-                .or_insert((m.crawl_id, m.pagerank, m.cited_in_crawl));
-            if m.crawl_id < lowest.0 {
-                *lowest = (m.crawl_id, m.pagerank, m.cited_in_crawl);
-            }
-            let crawl = crawls.get(&m.crawl_id);
-            let seed = crawl.and_then(Crawl::seed).map(S2Id::as_str).unwrap_or("");
-            let first = if titles.knows(seed) {
-                titles.title(seed)
-            } else {
-                seed_titles.title(seed)
-            };
-            let seed_title = index::seeds_title(&first, crawl.map_or(1, |c| c.seeds.len()));
-            out.entry(m.paper_id.clone()).or_default().push(CrawlPlace {
-                index: names.name(&NoteKey::Index(m.crawl_id)),
-                label: index::index_title(m.crawl_id, &seed_title),
+            rows.entry(m.paper_id).or_default().push(PlaceRow {
+                crawl: m.crawl_id,
                 depth: m.depth,
                 cited: m.cited_in_crawl,
                 cites: m.cites_in_crawl,
                 rank: m.pagerank_rank,
-                of: sizes.get(&m.crawl_id).copied().unwrap_or(0),
+                pagerank: m.pagerank,
             });
         }
-        Ok(Self { of: out, first })
+        Ok(Self { rows, crawls })
+    }
+
+    /// The member's places, one per crawl, as its note shows them.
+    fn of(&self, id: &str) -> Vec<CrawlPlace> {
+        let Some(rows) = self.rows.get(id) else {
+            return Vec::new();
+        };
+        rows.iter()
+            .map(|r| {
+                let (index, label, of) = self.crawls.get(&r.crawl).cloned().unwrap_or_else(|| {
+                    // A crawl deleted since the metrics were read: it has no seed to name.
+                    let untitled = index::seeds_title(&crate::store::title_or_id("", ""), 1);
+                    (None, index::index_title(r.crawl, &untitled), 0)
+                });
+                CrawlPlace {
+                    index,
+                    label,
+                    depth: r.depth,
+                    cited: r.cited,
+                    cites: r.cites,
+                    rank: r.rank,
+                    of,
+                }
+            })
+            .collect()
+    }
+
+    /// The member's lowest-numbered crawl, with its PageRank and in-crawl citations
+    /// there: the crawl whose analysis its note shows.
+    fn first(&self, id: &str) -> Option<(i64, f64, i64)> {
+        let r = self.rows.get(id)?.iter().min_by_key(|r| r.crawl)?;
+        Some((r.crawl, r.pagerank, r.cited))
     }
 }
 
@@ -148,10 +194,6 @@ pub(super) struct PaperBook {
     pub authors: AuthorsByPaper,
     /// Author notes by S2 author id.
     pub author_notes: HashMap<String, NoteName>,
-    /// Where each member's note is, by paper id.
-    pub paths: HashMap<String, String>,
-    /// What each member's note last matched (inputs hash and file stamp), by paper id.
-    pub known: HashMap<String, Known>,
     /// Frozen citekeys by paper id.
     pub citekeys: HashMap<String, String>,
     /// Members in the user's library.
@@ -171,7 +213,7 @@ impl PaperBook {
     /// one it belongs to (the others leave those properties as they are).
     fn standing(&self, id: &str) -> Option<Standing> {
         let (crawl_id, analysis) = self.analysis.as_ref()?;
-        let &(first, pagerank, cited) = self.places.first.get(id)?;
+        let (first, pagerank, cited) = self.places.first(id)?;
         if first != *crawl_id {
             return None;
         }
@@ -238,7 +280,7 @@ impl PaperBook {
         still: impl Fn(&Known, &str, &str) -> bool,
     ) -> Option<(Work, Option<BibEntry>)> {
         let (summary, pdf) = (rows.summaries.get(&p.paper_id), rows.pdfs.get(&p.paper_id));
-        let path = self.paths.get(&p.paper_id)?;
+        let path = rows.paths.get(&p.paper_id)?;
         let node = self.graph.node(&p.paper_id);
         let authors: Vec<AuthorLink> = self
             .authors
@@ -270,7 +312,7 @@ impl PaperBook {
             cited_by: node
                 .map(|n| self.links(self.graph.cited_by(n), |x| self.graph.is_influential(x, n)))
                 .unwrap_or_default(),
-            places: self.places.of.get(&p.paper_id).cloned().unwrap_or_default(),
+            places: self.places.of(&p.paper_id),
             standing: self.standing(&p.paper_id),
             summary,
             summary_source,
@@ -286,7 +328,7 @@ impl PaperBook {
         let inputs = inputs_hash(&input);
         let key = NoteKey::paper(p.paper_id.as_str());
         let entry = input.citekey.clone().zip(input.bibtex.clone());
-        let known = self.known.get(&p.paper_id);
+        let known = rows.known.get(&p.paper_id);
         if let Some(known) = known.filter(|k| still(k, path, &inputs)) {
             return Some((Work::Unchanged(NoteOutcome::unchanged(key, path.clone(), known)), entry));
         }
@@ -311,6 +353,10 @@ impl PaperBook {
 /// The rows of one chunk of papers that their notes read, by paper id.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Rows<'a> {
+    /// Where each paper's note is.
+    pub paths: &'a HashMap<String, String>,
+    /// What each paper's note last matched (inputs hash and file stamp).
+    pub known: &'a HashMap<String, Known>,
     /// Newest summaries.
     pub summaries: &'a HashMap<String, SummaryRow>,
     /// PDF states.

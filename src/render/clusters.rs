@@ -31,7 +31,7 @@ fn key(crawl_id: i64, c: &Cluster) -> NoteKey {
 
 /// Names for the clusters that have no note yet: the label, then the label with the
 /// crawl, then with the cluster's id.
-pub(super) fn wanted(crawl_id: i64, analysis: &CrawlAnalysis, names: &Names) -> Vec<Wanted> {
+pub(super) fn wanted(crawl_id: i64, analysis: &CrawlAnalysis, names: &Names) -> Vec<Wanted<'static>> {
     analysis
         .clusters
         .iter()
@@ -45,7 +45,8 @@ pub(super) fn wanted(crawl_id: i64, analysis: &CrawlAnalysis, names: &Names) -> 
                     base.clone(),
                     base.with_suffix(&format!("crawl {crawl_id}")),
                     base.with_suffix(&format!("crawl {crawl_id} cluster {}", c.id)),
-                ],
+                ]
+                .into(),
             }
         })
         .collect()

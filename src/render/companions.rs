@@ -7,7 +7,8 @@ use tracing::warn;
 
 use super::{CHUNK, FileFate, RenderError, RenderReport, blocking, write_jobs};
 use crate::context::Context;
-use crate::render::book::{BibEntry, PaperBook, Titles, authors_by_paper, bib_input, cites_for};
+use crate::render::bib_spool::BibSpool;
+use crate::render::book::{PaperBook, Titles, authors_by_paper, bib_input, cites_for};
 use crate::render::formats::{bib, canvas};
 use crate::render::naming::{self, Names, Wanted};
 use crate::render::notes::LinkItem;
@@ -25,10 +26,15 @@ pub(super) async fn render_authors(
     book: &PaperBook,
     today: &str,
 ) -> Result<RenderReport, RenderError> {
+    // Only authors with notes: most of a large crawl's authors have none, and their
+    // papers would be read for nothing.
     let mut people: BTreeMap<String, String> = BTreeMap::new();
     for (id, name) in book.authors.values().flatten() {
-        if let Some(id) = id {
-            people.entry(id.clone()).or_insert_with(|| name.clone());
+        if let Some(id) = id
+            && !people.contains_key(id)
+            && names.has(&NoteKey::author(id.as_str()))
+        {
+            people.insert(id.clone(), name.clone());
         }
     }
     let ids: Vec<String> = people.keys().cloned().collect();
@@ -245,12 +251,12 @@ impl NewsPlan {
     }
 
     /// The names the note may take.
-    pub(crate) fn wanted(&self) -> Wanted {
+    pub(crate) fn wanted(&self) -> Wanted<'static> {
         let title = news::news_title(&self.index_title, &index::date(self.refresh.started_at));
         Wanted {
             key: self.key.clone(),
             folder: NEWS_DIR,
-            candidates: naming::news_candidates(&title, self.refresh.crawl_id, self.refresh.run),
+            candidates: naming::news_candidates(&title, self.refresh.crawl_id, self.refresh.run).into(),
         }
     }
 }
@@ -392,18 +398,20 @@ pub(super) async fn render_map(
 pub(super) async fn render_bibliography(
     ctx: &Context,
     vault: &Vault,
-    mut known: HashMap<String, BibEntry>,
+    mut known: BibSpool,
 ) -> Result<RenderReport, RenderError> {
     let store = &ctx.store;
-    let mut ids = store.noted_paper_ids().await?;
+    let ids = store.noted_paper_ids().await?;
     let mut entries = Vec::with_capacity(ids.len());
-    ids.retain(|id| match known.remove(id) {
-        Some(entry) => {
-            entries.push(entry);
-            false
+    let mut unbuilt = Vec::new();
+    for id in ids {
+        match known.take(&id)? {
+            Some(entry) => entries.push(entry),
+            None => unbuilt.push(id),
         }
-        None => true,
-    });
+    }
+    drop(known);
+    let ids = unbuilt;
     let keys: HashMap<String, String> = store.citekeys(&ids).await?.into_iter().collect();
     for chunk in ids.chunks(CHUNK) {
         let papers = store.papers(chunk).await?;

@@ -10,6 +10,7 @@
 //! the async runtime.
 
 mod author_choice;
+mod bib_spool;
 mod book;
 mod clusters;
 mod companions;
@@ -31,14 +32,14 @@ use tracing::debug;
 
 use crate::context::Context;
 use crate::graph::CrawlGraph;
-use crate::store::{Claim, Crawl, Store, StoreError, now};
+use crate::store::{Claims, Crawl, Store, StoreError, now};
 use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{NoteKey, Vault, VaultError};
-use book::{AuthorsByPaper, BibEntry, Titles, authors_by_paper};
+use book::{AuthorsByPaper, Titles, authors_by_paper};
 use formats::base::{self, PAPERS_BASE};
 use formats::bib;
-use naming::{Names, Wanted};
+use naming::{Candidates, Names, Wanted};
 use notes::index;
 use report::record;
 pub use report::{FileFate, FolderCounts, RenderReport};
@@ -63,6 +64,17 @@ pub enum RenderError {
     /// The file worker died.
     #[error("rendering stopped unexpectedly: {0}")]
     Worker(String),
+    /// BibTeX entries could not be kept in a temporary file.
+    #[error(
+        "cannot keep BibTeX entries in a temporary file in {}: {source} — set TMPDIR to a writable folder with space",
+        .dir.display()
+    )]
+    Spool {
+        /// The temporary folder.
+        dir: std::path::PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
 }
 
 impl RenderError {
@@ -162,7 +174,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     book.cluster_notes = clusters::notes_of(crawl_id, &analysis, &names);
     book.analysis = Some((crawl_id, Arc::new(analysis)));
     let book = Arc::new(book);
-    let mut bib_entries: HashMap<String, BibEntry> = HashMap::with_capacity(member_ids.len());
+    let mut bib_entries = bib_spool::BibSpool::new()?;
     report.absorb(paper_notes::write(ctx, &vault, &mut names, &book, &member_ids, &mut bib_entries).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
     // Notes of other crawls' papers that this crawl cites or is cited by: their lists
@@ -189,6 +201,8 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     report
         .absorb(companions::render_map(&vault, &names, &crawl, &book, &metrics, ctx.settings.notes.map_papers).await?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
+    // What the notes were made from is not needed for the bibliography.
+    drop(book);
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
     unchanged::remember(ctx, &vault, crawl_id, generation, &names, &report).await?;
     report.absorb(setup);
@@ -220,25 +234,25 @@ async fn blocking<T: Send + 'static>(
 
 /// The names every note of this crawl still needs: papers, their authors, the index
 /// (candidates are made only for notes without a name: names are frozen once given).
-fn wanted_names(
+fn wanted_names<'a>(
     crawl: &Crawl,
     seed_title: &str,
-    members: &[String],
-    titles: &Titles,
-    authors: &AuthorsByPaper,
+    members: &'a [String],
+    titles: &'a Titles,
+    authors: &'a AuthorsByPaper,
     with_notes: &HashSet<String>,
     names: &Names,
-) -> Vec<Wanted> {
-    let mut wanted: Vec<Wanted> = members
+) -> Vec<Wanted<'a>> {
+    let mut wanted: Vec<Wanted<'a>> = members
         .iter()
         .filter(|id| !names.has(&NoteKey::paper(id.as_str())))
-        .map(|id| {
-            let first = authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
-            Wanted {
-                key: NoteKey::paper(id.as_str()),
-                folder: PAPERS_DIR,
-                candidates: naming::paper_candidates(&titles.title(id), titles.year(id), first, id),
-            }
+        .map(|id| Wanted {
+            key: NoteKey::paper(id.as_str()),
+            folder: PAPERS_DIR,
+            candidates: Candidates::Made(Box::new(move || {
+                let first = authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
+                naming::paper_candidates(&titles.title(id), titles.year(id), first, id)
+            })),
         })
         .collect();
     let mut seen = HashSet::new();
@@ -246,13 +260,13 @@ fn wanted_names(
         for (author_id, name) in list {
             if let Some(aid) = author_id
                 && with_notes.contains(aid)
-                && seen.insert(aid.clone())
+                && seen.insert(aid.as_str())
                 && !names.has(&NoteKey::author(aid.as_str()))
             {
                 wanted.push(Wanted {
                     key: NoteKey::author(aid.as_str()),
                     folder: AUTHORS_DIR,
-                    candidates: naming::author_candidates(name, aid),
+                    candidates: Candidates::Made(Box::new(move || naming::author_candidates(name, aid))),
                 });
             }
         }
@@ -261,7 +275,8 @@ fn wanted_names(
         wanted.push(Wanted {
             key: NoteKey::Index(crawl.crawl_id),
             folder: CRAWLS_DIR,
-            candidates: naming::index_candidates(&index::index_title(crawl.crawl_id, seed_title), crawl.crawl_id),
+            candidates: naming::index_candidates(&index::index_title(crawl.crawl_id, seed_title), crawl.crawl_id)
+                .into(),
         });
     }
     wanted
@@ -275,33 +290,49 @@ async fn ensure_citekeys(
     authors: &AuthorsByPaper,
 ) -> Result<HashMap<String, String>, StoreError> {
     let mut keys: HashMap<String, String> = store.citekeys(members).await?.into_iter().collect();
-    let claims: Vec<Claim> = members
-        .iter()
-        .filter(|id| !keys.contains_key(*id))
-        .map(|id| {
-            let first = authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
-            let base = bib::base_citekey(first, &titles.title(id), titles.year(id));
-            // Better BibTeX's a, b, c… suffixes for the rare clashes, then the paper's id,
-            // which no other paper has: a few candidates each keep 100k claims small.
-            let mut candidates: Vec<(String, String)> = bib::citekey_candidates(&base)
-                .take(CITEKEY_SUFFIXES)
-                .chain([format!("{base}{}", &id[..id.len().min(8)]), format!("{base}{id}")])
-                .map(|k| {
-                    let lower = k.to_lowercase();
-                    (k, lower)
-                })
-                .collect();
-            candidates.dedup();
-            Claim {
-                key: id.clone(),
-                candidates,
-            }
-        })
-        .collect();
-    if !claims.is_empty() {
-        keys.extend(store.claim_citekeys(&claims, now()).await?);
+    let missing = CitekeyClaims {
+        ids: members.iter().filter(|id| !keys.contains_key(*id)).collect(),
+        titles,
+        authors,
+    };
+    if !missing.ids.is_empty() {
+        keys.extend(store.claim_citekeys(&missing, now()).await?);
     }
     Ok(keys)
+}
+
+/// Papers that need a citekey, as the store claims them: each one's candidates made when
+/// tried (eight strings a paper, at 100,000 papers, would all be held at once).
+struct CitekeyClaims<'a> {
+    ids: Vec<&'a String>,
+    titles: &'a Titles,
+    authors: &'a AuthorsByPaper,
+}
+
+impl Claims for CitekeyClaims<'_> {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn key(&self, i: usize) -> String {
+        self.ids[i].clone()
+    }
+
+    fn candidate(&self, i: usize, n: usize) -> Option<(String, String)> {
+        let id = self.ids[i].as_str();
+        let first = self.authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
+        let base = bib::base_citekey(first, &self.titles.title(id), self.titles.year(id));
+        // Better BibTeX's a, b, c… suffixes for the rare clashes, then the paper's id,
+        // which no other paper has.
+        let mut candidates: Vec<String> = bib::citekey_candidates(&base)
+            .take(CITEKEY_SUFFIXES)
+            .chain([format!("{base}{}", &id[..id.len().min(8)]), format!("{base}{id}")])
+            .collect();
+        candidates.dedup();
+        let key = candidates.into_iter().nth(n)?;
+        let lower = key.to_lowercase();
+        Some((key, lower))
+    }
 }
 
 /// Writes notes off the runtime and records what was written.

@@ -6,27 +6,85 @@ use std::collections::{HashMap, HashSet};
 
 use super::RenderError;
 use crate::render::formats::person::surname;
-use crate::store::{Claim, NoteRow, Store, now};
+use crate::store::{Claims, NoteRow, Store, now};
 use crate::vault::Vault;
 use crate::vault::write::{Moved, find_moved};
 use crate::vault::{NoteKey, NoteName};
 
 /// A note that needs a name: its key, its folder, and the names to try in order.
-#[derive(Debug, Clone)]
-pub struct Wanted {
+#[derive(Debug)]
+pub struct Wanted<'a> {
     /// Which note.
     pub key: NoteKey,
     /// Folder in the vault.
     pub folder: &'static str,
     /// Names to try, best first.
-    pub candidates: Vec<NoteName>,
+    pub candidates: Candidates<'a>,
+}
+
+/// A wanted note's names to try: listed, or made each time they are tried (a
+/// 100,000-paper crawl's would otherwise be half a million strings held at once).
+pub enum Candidates<'a> {
+    /// Made already.
+    Listed(Vec<NoteName>),
+    /// Made on demand.
+    Made(Box<dyn Fn() -> Vec<NoteName> + Send + Sync + 'a>),
+}
+
+impl Candidates<'_> {
+    fn names(&self) -> Vec<NoteName> {
+        match self {
+            Self::Listed(list) => list.clone(),
+            Self::Made(make) => make(),
+        }
+    }
+}
+
+impl From<Vec<NoteName>> for Candidates<'_> {
+    fn from(list: Vec<NoteName>) -> Self {
+        Self::Listed(list)
+    }
+}
+
+impl std::fmt::Debug for Candidates<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+/// Wanted notes as the store claims them: each one's candidates in its folder, the
+/// names of the user's own files left out.
+struct NoteClaims<'w, 'a> {
+    wanted: &'w [Wanted<'a>],
+    users: &'w HashSet<String>,
+}
+
+impl Claims for NoteClaims<'_, '_> {
+    fn len(&self) -> usize {
+        self.wanted.len()
+    }
+
+    fn key(&self, i: usize) -> String {
+        self.wanted[i].key.to_string()
+    }
+
+    fn candidate(&self, i: usize, n: usize) -> Option<(String, String)> {
+        let w = &self.wanted[i];
+        let name = w
+            .candidates
+            .names()
+            .into_iter()
+            .filter(|c| !self.users.contains(&c.key()))
+            .nth(n)?;
+        Some((format!("{}/{name}.md", w.folder), name.key()))
+    }
 }
 
 /// Every note refnet manages, by key.
 #[derive(Debug, Default)]
 pub struct Names {
-    rows: HashMap<NoteKey, NoteRow>,
-    names: HashMap<NoteKey, NoteName>,
+    /// Boxed: a map's empty slots (up to half of them) then cost a pointer, not a row.
+    rows: HashMap<NoteKey, Box<NoteRow>>,
     moved: std::sync::Arc<Moved>,
     /// Rows this render added, forgot or moved in the store: each counts as a write to
     /// what renders read (see `render::unchanged`).
@@ -46,26 +104,24 @@ impl Names {
     }
 
     fn insert(&mut self, row: NoteRow) {
-        let name = row
-            .path
-            .rsplit('/')
+        self.rows.insert(row.note_key.clone(), Box::new(row));
+    }
+
+    /// The name of the note at `path` (its basename), when it is a note's.
+    fn name_at(path: &str) -> Option<NoteName> {
+        path.rsplit('/')
             .next()
             .and_then(|base| base.strip_suffix(".md"))
-            .and_then(NoteName::from_stored);
-        match name {
-            Some(name) => self.names.insert(row.note_key.clone(), name),
-            None => self.names.remove(&row.note_key),
-        };
-        self.rows.insert(row.note_key.clone(), row);
+            .and_then(NoteName::from_stored)
     }
 
     /// The what's-new notes of a crawl, newest refresh first: (run, name).
     pub fn news_notes(&self, crawl_id: i64) -> Vec<(i64, NoteName)> {
         let mut out: Vec<(i64, NoteName)> = self
-            .names
+            .rows
             .iter()
-            .filter_map(|(key, name)| match key {
-                NoteKey::News { crawl, run } if *crawl == crawl_id => Some((*run, name.clone())),
+            .filter_map(|(key, row)| match key {
+                NoteKey::News { crawl, run } if *crawl == crawl_id => Some((*run, Self::name_at(&row.path)?)),
                 _ => None,
             })
             .collect();
@@ -106,19 +162,19 @@ impl Names {
 
     /// The note's row.
     pub fn row(&self, key: &NoteKey) -> Option<&NoteRow> {
-        self.rows.get(key)
+        self.rows.get(key).map(AsRef::as_ref)
     }
 
     /// The note's name (its file's basename).
     pub fn name(&self, key: &NoteKey) -> Option<NoteName> {
-        self.names.get(key).cloned()
+        Self::name_at(&self.rows.get(key)?.path)
     }
 
     /// Every paper that has a note, with its name.
     pub fn paper_notes(&self) -> HashMap<String, NoteName> {
-        self.names
+        self.rows
             .iter()
-            .filter_map(|(k, name)| Some((k.as_paper()?.to_owned(), name.clone())))
+            .filter_map(|(k, row)| Some((k.as_paper()?.to_owned(), Self::name_at(&row.path)?)))
             .collect()
     }
 
@@ -128,17 +184,15 @@ impl Names {
             if self.rows.remove(key).is_some() {
                 self.changes += 1;
             }
-            self.names.remove(key);
         }
     }
 
     /// Records that a note now lives at `path` (found moved).
     pub fn set_path(&mut self, key: &NoteKey, path: &str) {
-        if let Some(mut row) = self.rows.get(key).cloned()
+        if let Some(row) = self.rows.get_mut(key)
             && row.path != path
         {
-            row.path = path.to_owned();
-            self.insert(row);
+            path.clone_into(&mut row.path);
             self.changes += 1;
         }
     }
@@ -154,7 +208,7 @@ impl Names {
     }
 
     /// Claims names for the wanted notes that have none yet.
-    pub async fn claim(&mut self, store: &Store, vault: &Vault, wanted: Vec<Wanted>) -> Result<(), RenderError> {
+    pub async fn claim(&mut self, store: &Store, vault: &Vault, wanted: Vec<Wanted<'_>>) -> Result<(), RenderError> {
         let missing: Vec<Wanted> = wanted.into_iter().filter(|w| !self.rows.contains_key(&w.key)).collect();
         if missing.is_empty() {
             return Ok(());
@@ -166,18 +220,10 @@ impl Names {
             .await
             .map_err(|e| RenderError::Worker(e.to_string()))?;
         let users: HashSet<String> = on_disk.difference(&ours).cloned().collect();
-        let claims: Vec<Claim> = missing
-            .iter()
-            .map(|w| Claim {
-                key: w.key.to_string(),
-                candidates: w
-                    .candidates
-                    .iter()
-                    .filter(|c| !users.contains(&c.key()))
-                    .map(|c| (format!("{}/{c}.md", w.folder), c.key()))
-                    .collect(),
-            })
-            .collect();
+        let claims = NoteClaims {
+            wanted: &missing,
+            users: &users,
+        };
         for row in store.claim_notes(&claims, now()).await? {
             self.insert(row);
             self.changes += 1;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::bib_spool::BibSpool;
 use super::book::{AuthorsByPaper, BibEntry, PaperBook, Places, Rows, Titles, Work, authors_by_paper, cites_for};
 use super::naming::Names;
 use super::report::record;
@@ -49,16 +50,6 @@ pub(super) async fn book(
             Some((id.clone(), names.name(&NoteKey::author(id.as_str()))?))
         })
         .collect();
-    let mut paths = HashMap::with_capacity(members.len());
-    let mut known = HashMap::with_capacity(members.len());
-    for id in members {
-        if let Some(row) = names.row(&NoteKey::paper(id.as_str())) {
-            paths.insert(id.clone(), row.path.clone());
-            if let Some(k) = row.known() {
-                known.insert(id.clone(), k);
-            }
-        }
-    }
     let places = Places::load(store, names, &titles, members).await?;
     let library = store.in_library(members).await?;
     Ok(PaperBook {
@@ -68,8 +59,6 @@ pub(super) async fn book(
         titles,
         authors,
         author_notes,
-        paths,
-        known,
         citekeys,
         library,
         places,
@@ -114,7 +103,7 @@ pub(super) async fn write(
     names: &mut Names,
     book: &Arc<PaperBook>,
     ids: &[String],
-    bib_entries: &mut HashMap<String, BibEntry>,
+    bib_entries: &mut BibSpool,
 ) -> Result<RenderReport, RenderError> {
     let store = &ctx.store;
     let mut report = RenderReport::default();
@@ -135,9 +124,23 @@ pub(super) async fn write(
             .map(|p| (p.paper_id.clone(), p))
             .collect();
         let unresolved = store.unresolved_references(chunk).await?;
+        // Where the chunk's notes are and what they last matched, from the names as they
+        // are now (each chunk's outcomes update them).
+        let mut paths = HashMap::with_capacity(chunk.len());
+        let mut known = HashMap::with_capacity(chunk.len());
+        for id in chunk {
+            if let Some(row) = names.row(&NoteKey::paper(id.as_str())) {
+                paths.insert(id.clone(), row.path.clone());
+                if let Some(k) = row.known() {
+                    known.insert(id.clone(), k);
+                }
+            }
+        }
         let (shared, moved) = (book.clone(), names.moved());
         let (outcomes, entries) = blocking(vault, move |v| {
             let rows = Rows {
+                paths: &paths,
+                known: &known,
                 summaries: &summaries,
                 pdfs: &pdfs,
                 unresolved: &unresolved,
@@ -145,7 +148,9 @@ pub(super) async fn write(
             build_and_write(v, &shared, &papers, &rows, &moved)
         })
         .await??;
-        bib_entries.extend(entries);
+        for (id, entry) in entries {
+            bib_entries.add(id, entry)?;
+        }
         report.absorb(record(ctx, names, outcomes).await?);
         progress.add_render_done(chunk.len());
     }

@@ -41,7 +41,7 @@ pub use marks::RenderMark;
 pub use members::{CrawlStats, MemberInfo};
 pub use merges::{IdentityRow, MergeRow};
 pub use metrics::MetricRow;
-pub use notes::{Claim, NoteRecord, NoteRow};
+pub use notes::{Claims, NoteRecord, NoteRow};
 pub use openalex::{OpenAlexFill, OpenAlexWanted};
 pub use records::{Candidate, EdgeRow, FetchedBatch, PaperRecord, StoredPaper, StubRecord, UnresolvedRef, title_or_id};
 pub use refresh::{NewsRow, RefreshRow, WorkerSeen};

@@ -58,7 +58,7 @@ impl Store {
     /// Claims a basename for each note, trying its candidates in order, in one
     /// transaction. A candidate another note holds is skipped: the unique index decides,
     /// so two processes can never both take one name. Returns the claimed rows.
-    pub async fn claim_notes(&self, wanted: &[Claim], now: i64) -> Result<Vec<NoteRow>, StoreError> {
+    pub async fn claim_notes(&self, wanted: &dyn Claims, now: i64) -> Result<Vec<NoteRow>, StoreError> {
         let won = self
             .claim_first("notes (note_key, path, name_key, updated_at)", "note_key", wanted, now)
             .await?;
@@ -84,7 +84,7 @@ impl Store {
 
     /// Claims a citekey for each paper (candidates in order, unique case-insensitively).
     /// Returns (paper id, citekey) for the papers that got one.
-    pub async fn claim_citekeys(&self, wanted: &[Claim], now: i64) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn claim_citekeys(&self, wanted: &dyn Claims, now: i64) -> Result<Vec<(String, String)>, StoreError> {
         let won = self
             .claim_first(
                 "citekeys (paper_id, citekey, citekey_key, updated_at)",
@@ -110,44 +110,53 @@ impl Store {
     /// one transaction: rounds of multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`
     /// (which never aborts the transaction), each claim moving to its next candidate
     /// after a collision. `into` names the table and its (key, value, value key, time)
-    /// columns; `key_column` is returned for the rows that went in.
+    /// columns; `key_column` is returned for the rows that went in. Candidates are made
+    /// when tried, never all at once (a 100,000-paper render would hold millions).
     async fn claim_first(
         &self,
         into: &str,
         key_column: &str,
-        wanted: &[Claim],
+        wanted: &dyn Claims,
         now: i64,
     ) -> Result<Vec<(String, (String, String))>, StoreError> {
         let mut next = vec![0usize; wanted.len()];
         let mut pending: Vec<usize> = (0..wanted.len())
-            .filter(|&i| !wanted[i].candidates.is_empty())
+            .filter(|&i| wanted.candidate(i, 0).is_some())
             .collect();
         let mut won = Vec::new();
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
             while !pending.is_empty() {
-                let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+                let mut still = Vec::new();
                 for chunk in pending.chunks(super::rows_per_statement(4)) {
                     let sql = format!(
                         "INSERT INTO {into} VALUES {} ON CONFLICT DO NOTHING RETURNING {key_column}",
                         super::placeholders(chunk.len(), 4)
                     );
                     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+                    let mut tried = Vec::with_capacity(chunk.len());
                     for &i in chunk {
-                        let (value, value_key) = &wanted[i].candidates[next[i]];
-                        q = q.bind(wanted[i].key.clone()).bind(value.clone()).bind(value_key.clone()).bind(now);
+                        if let Some((value, value_key)) = wanted.candidate(i, next[i]) {
+                            let key = wanted.key(i);
+                            q = q.bind(key.clone()).bind(value.clone()).bind(value_key.clone()).bind(now);
+                            tried.push((i, key, (value, value_key)));
+                        }
                     }
-                    let keys: Vec<String> = q.fetch_all(&mut *tx).await.doing("claiming unique names")?;
-                    inserted.extend(keys);
+                    if tried.is_empty() {
+                        continue;
+                    }
+                    let inserted: std::collections::HashSet<String> =
+                        q.fetch_all(&mut *tx).await.doing("claiming unique names")?.into_iter().collect();
+                    for (i, key, candidate) in tried {
+                        if inserted.contains(&key) {
+                            won.push((key, candidate));
+                        } else {
+                            next[i] += 1;
+                            still.push(i);
+                        }
+                    }
                 }
-                pending.retain(|&i| {
-                    if inserted.contains(&wanted[i].key) {
-                        won.push((wanted[i].key.clone(), wanted[i].candidates[next[i]].clone()));
-                        return false;
-                    }
-                    next[i] += 1;
-                    next[i] < wanted[i].candidates.len()
-                });
+                pending = still;
             }
             tx.commit().await.doing("committing claimed names")?;
         });
@@ -205,12 +214,17 @@ impl Store {
     }
 }
 
-/// Something that needs a unique value (a note name, a citekey), with the values to try
-/// in order: (value, lower-cased key that must be unique).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claim {
-    /// What the value is for: `paper:<id>` for notes, the paper id for citekeys.
-    pub key: String,
-    /// Candidates in order of preference.
-    pub candidates: Vec<(String, String)>,
+/// Things that each need a unique value (a note name, a citekey), with the values to try
+/// in order: (value, lower-cased key that must be unique), made on demand.
+pub trait Claims: Sync {
+    /// How many things.
+    fn len(&self) -> usize;
+    /// Whether there is nothing to claim.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// What thing `i` is: `paper:<id>` for notes, the paper id for citekeys.
+    fn key(&self, i: usize) -> String;
+    /// Thing `i`'s `n`th candidate, `None` past its last.
+    fn candidate(&self, i: usize, n: usize) -> Option<(String, String)>;
 }

@@ -95,13 +95,10 @@ pub fn bibtex_entry(citekey: &str, input: &BibInput<'_>) -> String {
 /// blank lines. Deterministic: the order of `entries` does not matter.
 pub fn bib_file(entries: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = entries.iter().collect();
-    sorted.sort_by(|(ka, ea), (kb, eb)| {
-        ka.to_lowercase()
-            .cmp(&kb.to_lowercase())
-            .then_with(|| ka.cmp(kb))
-            .then_with(|| ea.cmp(eb))
-    });
-    let mut out = String::from(BIB_HEADER);
+    sorted.sort_by_cached_key(|(k, e)| (k.to_lowercase(), k, e));
+    // Sized once: at 100,000 papers, growing by doubling would map up to twice its 30 MB.
+    let mut out = String::with_capacity(BIB_HEADER.len() + entries.iter().map(|(_, e)| e.len() + 2).sum::<usize>());
+    out.push_str(BIB_HEADER);
     for (_, entry) in sorted {
         out.push('\n');
         out.push_str(entry);
