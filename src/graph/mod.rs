@@ -40,7 +40,8 @@ const TOLERANCE: f64 = 1e-10;
 #[derive(Debug, Default)]
 pub struct CrawlGraph {
     ids: Vec<String>,
-    index: HashMap<String, u32>,
+    /// Shared: tables of the render keyed by node find their rows through it.
+    index: std::sync::Arc<HashMap<String, u32>>,
     members: usize,
     depth: Vec<i64>,
     refs: Vec<Vec<u32>>,
@@ -132,7 +133,7 @@ impl CrawlGraph {
         }
         let i = self.ids.len() as u32;
         self.ids.push(id.to_owned());
-        self.index.insert(id.to_owned(), i);
+        std::sync::Arc::make_mut(&mut self.index).insert(id.to_owned(), i);
         self.refs.push(Vec::new());
         self.cited_by.push(Vec::new());
         i
@@ -205,6 +206,12 @@ impl CrawlGraph {
     /// The node of a paper id (a merged paper's is its kept paper's).
     pub fn node(&self, id: &str) -> Option<u32> {
         self.index.get(self.canonical(id)).copied()
+    }
+
+    /// Each paper id's node, as ids are stored (merged ids are not mapped to their kept
+    /// paper, unlike [`CrawlGraph::node`]).
+    pub fn id_index(&self) -> std::sync::Arc<HashMap<String, u32>> {
+        self.index.clone()
     }
 
     /// Every paper id in the graph (members first).

@@ -37,25 +37,27 @@ pub(super) async fn render_authors(
             people.insert(id.clone(), name.clone());
         }
     }
-    let ids: Vec<String> = people.keys().cloned().collect();
-    let mut papers_of: HashMap<String, Vec<String>> = HashMap::new();
-    for (author, paper) in ctx.store.noted_papers_of_authors(&ids).await? {
-        papers_of.entry(author).or_default().push(paper);
-    }
-    // Their papers from other crawls: the book has only this crawl's.
-    let others: Vec<String> = papers_of
-        .values()
-        .flatten()
-        .filter(|p| !book.authors.contains_key(*p))
-        .cloned()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let other_titles = Titles::load(&ctx.store, &others).await?;
-    let other_cites = cites_for(&authors_by_paper(&ctx.store, &others).await?, &other_titles);
     let people: Vec<(String, String)> = people.into_iter().collect();
     let mut report = RenderReport::default();
+    // A chunk of authors at a time, their papers read with them: all authors' papers at
+    // once were tens of megabytes at 100,000 papers.
     for chunk in people.chunks(CHUNK) {
+        let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+        let mut papers_of: HashMap<String, Vec<String>> = HashMap::new();
+        for (author, paper) in ctx.store.noted_papers_of_authors(&ids).await? {
+            papers_of.entry(author).or_default().push(paper);
+        }
+        // Their papers from other crawls: the book has only this crawl's.
+        let others: Vec<String> = papers_of
+            .values()
+            .flatten()
+            .filter(|p| !book.authors.contains_key(*p))
+            .cloned()
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let other_titles = Titles::load(&ctx.store, &others).await?;
+        let other_cites = cites_for(&authors_by_paper(&ctx.store, &others).await?, &other_titles);
         let mut jobs = Vec::with_capacity(chunk.len());
         for (author_id, name) in chunk {
             let key = NoteKey::author(author_id.as_str());
@@ -429,8 +431,10 @@ pub(super) async fn render_bibliography(
             entries.push((key.clone(), bib::bibtex_entry(key, &bib_input(p, &names, &types, &url))));
         }
     }
-    let text = bib::bib_file(&entries);
-    let fate = blocking(vault, move |v| write::write_if_changed(v, BIB_PATH, &text)).await??;
+    let fate = blocking(vault, move |v| {
+        write::write_parts_if_changed(v, BIB_PATH, &bib::bib_parts(&entries))
+    })
+    .await??;
     let mut report = RenderReport::default();
     report.count(BIB_PATH, fate);
     Ok(report)

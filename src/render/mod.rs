@@ -134,7 +134,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
 
     // Names and citekeys, claimed once and frozen.
     let authors = authors_by_paper(store, &member_ids).await?;
-    let titles = Titles::load(store, graph.ids()).await?;
+    let titles = Titles::of_graph(store, &graph).await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: authors and titles read");
     let mut names = Names::load(store).await?;
     merges::retire_notes(store, &vault, &mut names, &graph).await?;
@@ -172,7 +172,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     )
     .await?;
     book.cluster_notes = clusters::notes_of(crawl_id, &analysis, &names);
-    book.analysis = Some((crawl_id, Arc::new(analysis)));
+    book.set_analysis(crawl_id, analysis);
     let book = Arc::new(book);
     let mut bib_entries = bib_spool::BibSpool::new()?;
     report.absorb(paper_notes::write(ctx, &vault, &mut names, &book, &member_ids, &mut bib_entries).await?);

@@ -63,6 +63,7 @@ pub(super) async fn book(
         library,
         places,
         analysis: None,
+        similar: Vec::new(),
         cluster_notes: HashMap::new(),
         today,
     })
@@ -79,7 +80,7 @@ pub(super) async fn book_of(
     let as_members: Vec<(String, i64)> = papers.iter().map(|id| (id.clone(), 0)).collect();
     let graph = CrawlGraph::load_around(store, &as_members).await?;
     let authors = authors_by_paper(store, papers).await?;
-    let titles = Titles::load(store, graph.ids()).await?;
+    let titles = Titles::of_graph(store, &graph).await?;
     let citekeys: HashMap<String, String> = store.citekeys(papers).await?.into_iter().collect();
     book(store, names, graph, titles, authors, citekeys, papers, today).await
 }

@@ -212,6 +212,12 @@ impl Vault {
 
     /// Writes bytes atomically, as [`Vault::write`] does text.
     pub fn write_bytes(&self, rel: &str, content: &[u8]) -> Result<(), VaultError> {
+        self.write_parts(rel, &[content])
+    }
+
+    /// Writes the concatenation of `parts` atomically, as [`Vault::write`] does text, without
+    /// joining them in memory first.
+    pub fn write_parts(&self, rel: &str, parts: &[&[u8]]) -> Result<(), VaultError> {
         let path = self.path_of(rel).ok_or_else(|| VaultError::Write {
             path: PathBuf::from(rel),
             source: std::io::Error::other("path leaves the vault"),
@@ -229,8 +235,11 @@ impl Vault {
         // A name of its own per write: two processes writing one vault (a refresh while a
         // service renders) never share a temporary file.
         let tmp = dir.join(format!(".{file_name}.{}.refnet-tmp", unique_suffix()));
-        let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(content).map_err(err)?;
+        let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp).map_err(err)?);
+        for part in parts {
+            f.write_all(part).map_err(err)?;
+        }
+        f.flush().map_err(err)?;
         drop(f);
         std::fs::rename(&tmp, &path).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
@@ -255,13 +264,32 @@ impl Vault {
 
     /// Whether the file holds exactly `content` (read only when the sizes agree).
     pub fn same_content(&self, rel: &str, content: &[u8]) -> bool {
+        self.same_parts(rel, &[content])
+    }
+
+    /// [`Vault::same_content`] for the concatenation of `parts`, read a block at a time.
+    pub fn same_parts(&self, rel: &str, parts: &[&[u8]]) -> bool {
         let Some(path) = self.path_of(rel) else { return false };
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() && m.len() == content.len() as u64 => {
-                std::fs::read(&path).is_ok_and(|bytes| bytes == content)
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let file = match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() && m.len() == len as u64 => std::fs::File::open(&path),
+            _ => return false,
+        };
+        let Ok(file) = file else { return false };
+        let mut file = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut buf = vec![0; 1 << 16];
+        for part in parts {
+            let mut part: &[u8] = part;
+            while !part.is_empty() {
+                let n = part.len().min(buf.len());
+                if std::io::Read::read_exact(&mut file, &mut buf[..n]).is_err() || buf[..n] != part[..n] {
+                    return false;
+                }
+                part = &part[n..];
             }
-            _ => false,
         }
+        // Nothing may follow (the file could have grown since its size was read).
+        std::io::Read::read(&mut file, &mut buf[..1]).is_ok_and(|n| n == 0)
     }
 
     /// Creates a file that is not there yet, atomically, and never over one that appeared
@@ -387,6 +415,29 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(leftovers.len(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn text_in_parts_is_written_and_compared_as_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v = Vault::open(dir.path()).expect("open");
+        // Parts smaller and larger than a read block, and empty ones.
+        let long = "é".repeat(70_000);
+        let parts: [&[u8]; 5] = [b"head\n", b"", long.as_bytes(), b"\n", b"tail"];
+        v.write_parts("refnet/references.bib", &parts).expect("write");
+        let whole = parts.concat();
+        assert_eq!(
+            std::fs::read(dir.path().join("refnet/references.bib")).expect("read"),
+            whole
+        );
+        assert!(v.same_parts("refnet/references.bib", &parts));
+        assert!(v.same_content("refnet/references.bib", &whole));
+        // One byte different deep inside, the same length: not the same.
+        let mut changed = whole.clone();
+        changed[40_000] ^= 1;
+        assert!(!v.same_parts("refnet/references.bib", &[&changed[..10], &changed[10..]]));
+        assert!(!v.same_parts("refnet/references.bib", &parts[..4]));
+        assert!(!v.same_parts("refnet/missing.bib", &[]));
     }
 
     #[test]

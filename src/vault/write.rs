@@ -290,13 +290,19 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
 /// Writes a whole file refnet owns (a canvas, the bibliography) when its text changes,
 /// and says what became of it.
 pub fn write_if_changed(vault: &Vault, path: &str, text: &str) -> Result<FileFate, super::VaultError> {
-    // Compared byte for byte, whatever the size: a vault's bibliography outgrows any
-    // note (about 300 bytes a paper).
-    if vault.same_content(path, text.as_bytes()) {
+    write_parts_if_changed(vault, path, &[text])
+}
+
+/// [`write_if_changed`] for a text given in parts, never joined in memory: a vault's
+/// bibliography outgrows any note (about 300 bytes a paper, 30 MB at 100,000).
+pub fn write_parts_if_changed(vault: &Vault, path: &str, parts: &[&str]) -> Result<FileFate, super::VaultError> {
+    let bytes: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    // Compared byte for byte, whatever the size.
+    if vault.same_parts(path, &bytes) {
         return Ok(FileFate::Unchanged);
     }
     let existed = vault.exists(path);
-    vault.write(path, text)?;
+    vault.write_parts(path, &bytes)?;
     Ok(if existed { FileFate::Updated } else { FileFate::Created })
 }
 

@@ -49,7 +49,12 @@ pub fn author_url(author_id: &str) -> String {
 pub fn author_fresh(input: &AuthorInput) -> Fresh {
     let url = author_url(&input.author_id);
     let mut papers = input.papers.clone();
-    papers.sort_by(|a, b| b.year.cmp(&a.year).then_with(|| a.title.cmp(&b.title)));
+    papers.sort_by(|a, b| {
+        b.year
+            .cmp(&a.year)
+            .then_with(|| a.title.cmp(&b.title))
+            .then_with(|| a.paper_id.cmp(&b.paper_id))
+    });
     let name = crate::render::formats::escape::property_text(&input.name);
     let mut fm = FrontmatterBuilder::default();
     fm.text("name", Some(&name))

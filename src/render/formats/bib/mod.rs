@@ -94,16 +94,21 @@ pub fn bibtex_entry(citekey: &str, input: &BibInput<'_>) -> String {
 /// entries sorted by citekey (case-insensitive, then exact, then by text), separated by
 /// blank lines. Deterministic: the order of `entries` does not matter.
 pub fn bib_file(entries: &[(String, String)]) -> String {
+    bib_parts(entries).concat()
+}
+
+/// [`bib_file`] as the pieces of its text in order, borrowed from `entries`: a large
+/// vault's file (30 MB at 100,000 papers) is written from them without being joined.
+pub fn bib_parts(entries: &[(String, String)]) -> Vec<&str> {
     let mut sorted: Vec<&(String, String)> = entries.iter().collect();
     sorted.sort_by_cached_key(|(k, e)| (k.to_lowercase(), k, e));
-    // Sized once: at 100,000 papers, growing by doubling would map up to twice its 30 MB.
-    let mut out = String::with_capacity(BIB_HEADER.len() + entries.iter().map(|(_, e)| e.len() + 2).sum::<usize>());
-    out.push_str(BIB_HEADER);
+    let mut out = Vec::with_capacity(1 + 3 * sorted.len());
+    out.push(BIB_HEADER);
     for (_, entry) in sorted {
-        out.push('\n');
-        out.push_str(entry);
+        out.push("\n");
+        out.push(entry.as_str());
         if !entry.ends_with('\n') {
-            out.push('\n');
+            out.push("\n");
         }
     }
     out
