@@ -41,7 +41,8 @@ COPY --from=build /src/target/release/refnet /usr/local/bin/refnet
 
 # A named volume mounted on /vault starts with this folder's owner, so refnet can write it.
 # Two malloc arenas instead of glibc's eight per core: memory freed by one thread is
-# reused by the others (the analysis of 100,000 papers peaks ~50 MiB lower; BENCHMARKS.md).
+# reused by the others (a 100,000-paper render peaks ~65 MiB lower; BENCHMARKS.md). refnet
+# sets the same itself when this is unset; it is spelled out here to be seen.
 ENV REFNET_VAULT=/vault \
     REFNET_BIND=0.0.0.0:8080 \
     MALLOC_ARENA_MAX=2
