@@ -120,9 +120,8 @@ impl Store {
         now: i64,
     ) -> Result<Vec<(String, (String, String))>, StoreError> {
         let mut next = vec![0usize; wanted.len()];
-        let mut pending: Vec<usize> = (0..wanted.len())
-            .filter(|&i| wanted.candidate(i, 0).is_some())
-            .collect();
+        // A claim without candidates is tried with none and drops out in the first round.
+        let mut pending: Vec<usize> = (0..wanted.len()).collect();
         let mut won = Vec::new();
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
