@@ -1,7 +1,8 @@
 //! The BibTeX entries of the notes a render built, kept in an unlinked temporary file
 //! until `references.bib` is written at the end: at 100,000 papers they are some 30 MB
 //! of text the render has no use for meanwhile. Only each entry's citekey and place stay
-//! in memory. The file has no name, so nothing is left behind, even after `kill -9`.
+//! in memory. The file loses its name as soon as it is opened, so the system removes it
+//! when the render ends, however it ends.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -32,7 +33,11 @@ struct Spooled {
 impl BibSpool {
     /// An empty spool in the system's temporary folder (`TMPDIR`).
     pub(super) fn new() -> Result<Self, RenderError> {
-        let dir = std::env::temp_dir();
+        Self::in_dir(std::env::temp_dir())
+    }
+
+    /// An empty spool in `dir`.
+    fn in_dir(dir: PathBuf) -> Result<Self, RenderError> {
         let file = unnamed_file(&dir).map_err(|source| RenderError::Spool { dir, source })?;
         Ok(Self {
             file: BufWriter::with_capacity(1 << 16, file),
@@ -140,5 +145,22 @@ mod tests {
         assert_eq!(spool.take("a").expect("take"), None);
         assert_eq!(spool.take("c").expect("take").map(|e| e.0), Some("KeyC".to_owned()));
         assert_eq!(spool.take("nobody").expect("take"), None);
+    }
+
+    #[test]
+    fn a_temporary_folder_that_is_not_one_is_named_with_the_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, "x").expect("write");
+        let err = BibSpool::in_dir(file.clone()).expect_err("a file is no folder");
+        let message = err.to_string();
+        assert!(message.contains(&file.display().to_string()), "{message}");
+        assert!(message.contains("set TMPDIR"), "{message}");
+        assert!(!message.contains('\n'), "one line: {message}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("ls").count(),
+            1,
+            "nothing left behind"
+        );
     }
 }
