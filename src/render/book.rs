@@ -143,26 +143,30 @@ impl Places {
             .filter(|s| !titles.knows(s))
             .collect();
         let seed_titles = Titles::load(store, &unknown).await?;
-        let crawls = stored
+        // Each crawl named as before: by its seeds' title, index note and size; a crawl
+        // whose metrics outlived it, by the title of no seed.
+        let place = |crawl_id: i64, seed: &str, seeds: usize| {
+            let first = if titles.knows(seed) {
+                titles.title(seed)
+            } else {
+                seed_titles.title(seed)
+            };
+            (
+                names.name(&NoteKey::Index(crawl_id)),
+                index::index_title(crawl_id, &index::seeds_title(&first, seeds)),
+                sizes.get(&crawl_id).copied().unwrap_or(0),
+            )
+        };
+        let mut crawls: HashMap<i64, (Option<NoteName>, String, i64)> = stored
             .iter()
-            .map(|crawl| {
-                let seed = crawl.seed().map(S2Id::as_str).unwrap_or("");
-                let first = if titles.knows(seed) {
-                    titles.title(seed)
-                } else {
-                    seed_titles.title(seed)
-                };
-                let seed_title = index::seeds_title(&first, crawl.seeds.len());
-                let place = (
-                    names.name(&NoteKey::Index(crawl.crawl_id)),
-                    index::index_title(crawl.crawl_id, &seed_title),
-                    sizes.get(&crawl.crawl_id).copied().unwrap_or(0),
-                );
-                (crawl.crawl_id, place)
+            .map(|c| {
+                let seed = c.seed().map(S2Id::as_str).unwrap_or("");
+                (c.crawl_id, place(c.crawl_id, seed, c.seeds.len()))
             })
             .collect();
         let mut rows: HashMap<String, Vec<PlaceRow>> = HashMap::new();
         for m in store.metrics_of(members).await? {
+            crawls.entry(m.crawl_id).or_insert_with(|| place(m.crawl_id, "", 1));
             rows.entry(m.paper_id).or_default().push(PlaceRow {
                 crawl: m.crawl_id,
                 depth: m.depth,
@@ -182,11 +186,8 @@ impl Places {
         };
         rows.iter()
             .map(|r| {
-                let (index, label, of) = self.crawls.get(&r.crawl).cloned().unwrap_or_else(|| {
-                    // A crawl deleted since the metrics were read: it has no seed to name.
-                    let untitled = index::seeds_title(&crate::store::title_or_id("", ""), 1);
-                    (None, index::index_title(r.crawl, &untitled), 0)
-                });
+                // Every crawl of a row was named when the rows were read.
+                let (index, label, of) = self.crawls.get(&r.crawl).cloned().unwrap_or_default();
                 CrawlPlace {
                     index,
                     label,
