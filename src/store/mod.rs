@@ -184,6 +184,10 @@ impl Store {
                 // A crawl writes tens of thousands of rows a batch: a 16 MiB page cache per
                 // connection and rarer automatic checkpoints keep it from stalling on fsync.
                 .pragma("cache_size", "-16384")
+                // But a render reads every table through every connection of the pool:
+                // their caches together stop growing at 16 MiB (a limit for the whole
+                // process; SQLite then reuses pages it holds instead of taking more).
+                .pragma("soft_heap_limit", SQLITE_HEAP_LIMIT)
                 .pragma("wal_autocheckpoint", "8192")
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
@@ -341,6 +345,9 @@ pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
 /// name by a linear scan when a statement is bound, so binding costs grow with the
 /// square of the count: thousands of parameters a statement made writes crawl.
 const MAX_PARAMS: usize = 240;
+
+/// The most memory SQLite should hold in the whole process (`PRAGMA soft_heap_limit`).
+const SQLITE_HEAP_LIMIT: &str = "16777216";
 
 /// Rows per multi-row statement of `columns` values each.
 pub(crate) fn rows_per_statement(columns: usize) -> usize {
