@@ -39,6 +39,8 @@
 //! - [`settings`]: one settings struct, layered defaults → `refnet.toml` → env → flags.
 //! - [`http`], [`retry`], [`metrics`], [`secret`]: the API client setup, backoff timing,
 //!   counters, secrets that never print.
+//! - [`memory`]: glibc's malloc tuned for a render's large working set (two arenas, big
+//!   blocks mapped, freed pages given back between phases).
 //!
 //! The edges of the program:
 //!
@@ -55,6 +57,7 @@ pub mod graph;
 pub mod http;
 pub mod ids;
 pub mod library;
+pub mod memory;
 pub mod metrics;
 pub mod openalex;
 pub mod queue;

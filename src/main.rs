@@ -6,7 +6,7 @@ use clap::Parser;
 use refnet::cli::{Cli, Command, run, ui};
 
 fn main() -> ExitCode {
-    few_malloc_arenas();
+    refnet::memory::few_arenas();
     let cli = Cli::parse();
     if let Some(code) = refnet::cli::run_pdf_text(&cli) {
         return code;
@@ -34,24 +34,3 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     code
 }
-
-/// Caps glibc's malloc arenas at two, unless `MALLOC_ARENA_MAX` says otherwise. Its
-/// default, eight per core, gives each thread that ever allocates an arena of its own, and
-/// memory freed in one is reused only there: a 100,000-paper render (built on one thread,
-/// written on another, the runtime's and the blocking pool's besides) peaked at 461–481
-/// MiB with the default against 398–417 MiB with two arenas (BENCHMARKS.md, Render). Must
-/// run before the first thread starts.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[expect(unsafe_code, reason = "mallopt has no safe wrapper")]
-fn few_malloc_arenas() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
-        return;
-    }
-    // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn few_malloc_arenas() {}
