@@ -20,6 +20,7 @@ pub mod analyse;
 pub mod analysis;
 pub mod clusters;
 pub mod export;
+mod id_index;
 pub mod labels;
 pub mod same_work;
 pub mod similarity;
@@ -27,6 +28,8 @@ pub mod stable;
 pub mod works;
 
 use std::collections::HashMap;
+
+pub use id_index::IdIndex;
 
 use crate::store::{MetricRow, Store, StoreError};
 
@@ -39,9 +42,9 @@ const TOLERANCE: f64 = 1e-10;
 /// The graph of one crawl.
 #[derive(Debug, Default)]
 pub struct CrawlGraph {
-    ids: Vec<String>,
-    /// Shared: tables of the render keyed by node find their rows through it.
-    index: std::sync::Arc<HashMap<String, u32>>,
+    /// The ids in node order, and each id's node. Shared: tables of the render kept by
+    /// node find their rows through it.
+    index: std::sync::Arc<IdIndex>,
     members: usize,
     depth: Vec<i64>,
     refs: Vec<Vec<u32>>,
@@ -64,7 +67,7 @@ impl CrawlGraph {
             g.intern(id);
             g.depth.push(*depth);
         }
-        g.members = g.ids.len();
+        g.members = g.index.len();
         g
     }
 
@@ -75,13 +78,13 @@ impl CrawlGraph {
         let mut g = Self::default();
         for (id, depth) in members {
             let id = aliases.get(id).unwrap_or(id);
-            if g.index.contains_key(id) {
+            if g.index.get(id).is_some() {
                 continue;
             }
             g.intern(id);
             g.depth.push(*depth);
         }
-        g.members = g.ids.len();
+        g.members = g.index.len();
         for (merged, kept) in &aliases {
             g.merged_of.entry(kept.clone()).or_default().push(merged.clone());
         }
@@ -128,14 +131,11 @@ impl CrawlGraph {
     }
 
     fn intern(&mut self, id: &str) -> u32 {
-        if let Some(&i) = self.index.get(id) {
-            return i;
+        let (i, new) = std::sync::Arc::make_mut(&mut self.index).intern(id);
+        if new {
+            self.refs.push(Vec::new());
+            self.cited_by.push(Vec::new());
         }
-        let i = self.ids.len() as u32;
-        self.ids.push(id.to_owned());
-        std::sync::Arc::make_mut(&mut self.index).insert(id.to_owned(), i);
-        self.refs.push(Vec::new());
-        self.cited_by.push(Vec::new());
         i
     }
 
@@ -182,8 +182,9 @@ impl CrawlGraph {
             list.dedup();
             list.shrink_to_fit();
         }
-        let mut by_id: Vec<u32> = (0..self.ids.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| self.ids[a as usize].cmp(&self.ids[b as usize]));
+        let ids = self.index.ids();
+        let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
         self.id_order = vec![0; by_id.len()];
         for (pos, &i) in by_id.iter().enumerate() {
             self.id_order[i as usize] = pos as u32;
@@ -200,28 +201,28 @@ impl CrawlGraph {
 
     /// The paper id of node `i`.
     pub fn id(&self, i: u32) -> &str {
-        &self.ids[i as usize]
+        &self.index.ids()[i as usize]
     }
 
     /// The node of a paper id (a merged paper's is its kept paper's).
     pub fn node(&self, id: &str) -> Option<u32> {
-        self.index.get(self.canonical(id)).copied()
+        self.index.get(self.canonical(id))
     }
 
     /// Each paper id's node, as ids are stored (merged ids are not mapped to their kept
     /// paper, unlike [`CrawlGraph::node`]).
-    pub fn id_index(&self) -> std::sync::Arc<HashMap<String, u32>> {
+    pub fn id_index(&self) -> std::sync::Arc<IdIndex> {
         self.index.clone()
     }
 
     /// Every paper id in the graph (members first).
     pub fn ids(&self) -> &[String] {
-        &self.ids
+        self.index.ids()
     }
 
     /// The members' ids.
     pub fn member_ids(&self) -> &[String] {
-        &self.ids[..self.members]
+        &self.index.ids()[..self.members]
     }
 
     /// Whether node `i` is a member of the crawl.
@@ -308,7 +309,7 @@ impl CrawlGraph {
         (0..self.members)
             .map(|i| MetricRow {
                 crawl_id,
-                paper_id: self.ids[i].clone(),
+                paper_id: self.index.ids()[i].clone(),
                 depth: self.depth[i],
                 cited_in_crawl: self.member_cited_by(i as u32).len() as i64,
                 cites_in_crawl: self.member_references(i as u32).len() as i64,

@@ -6,8 +6,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::RenderError;
-use super::book::AuthorsByPaper;
 use super::naming::Names;
+use super::people::Authors;
 use super::retire::retire;
 use crate::settings::AuthorNotes;
 use crate::store::Store;
@@ -21,12 +21,12 @@ pub(super) async fn choose(
     vault: &Vault,
     names: &mut Names,
     mode: AuthorNotes,
-    authors: &AuthorsByPaper,
+    authors: &Authors,
 ) -> Result<HashSet<String>, RenderError> {
     let mut papers: HashMap<String, HashSet<String>> = HashMap::new();
-    for (paper, list) in authors {
-        for author in list.iter().filter_map(|(id, _)| id.as_ref()) {
-            papers.entry(author.clone()).or_default().insert(paper.clone());
+    for (paper, list) in authors.by_paper() {
+        for author in list.filter_map(|(id, _)| id) {
+            papers.entry(author.to_owned()).or_default().insert(paper.to_owned());
         }
     }
     let ids: Vec<String> = papers.keys().cloned().collect();

@@ -6,34 +6,23 @@ use std::sync::Arc;
 
 use crate::graph::CrawlGraph;
 use crate::ids::S2Id;
-use crate::render::formats::{bib, person};
+use crate::render::by_node::ByNode;
+use crate::render::formats::bib;
 use crate::render::naming::Names;
 use crate::render::notes::LinkItem;
 use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput, Score, Standing};
 use crate::render::notes::{self, index};
+use crate::render::people::Authors;
 use crate::store::{CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
 use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
 use crate::vault::{NoteKey, NoteName};
 
-/// Authors per paper: (S2 author id, name), in order.
-pub(super) type AuthorsByPaper = HashMap<String, Vec<(Option<String>, String)>>;
-
-/// Authors of the given papers.
-pub(super) async fn authors_by_paper(store: &Store, ids: &[String]) -> Result<AuthorsByPaper, StoreError> {
-    let mut out: AuthorsByPaper = HashMap::new();
-    for (paper, id, name) in store.authors_of(ids).await? {
-        out.entry(paper).or_default().push((id, name));
-    }
-    Ok(out)
-}
-
 /// Title and year of papers: a graph's nodes by node, found through the graph's own
 /// index (a map of their own by id was 35 MB at 100,000 papers), and others by id.
 #[derive(Debug, Default)]
 pub(super) struct Titles {
-    index: Arc<HashMap<String, u32>>,
-    nodes: Vec<Option<(Box<str>, Option<i64>)>>,
+    nodes: ByNode<(Box<str>, Option<i64>)>,
     others: HashMap<String, (String, Option<i64>)>,
 }
 
@@ -55,23 +44,21 @@ impl Titles {
 
     /// Reads the titles and years of every paper in `graph` (stubs included).
     pub(super) async fn of_graph(store: &Store, graph: &CrawlGraph) -> Result<Self, StoreError> {
-        let index = graph.id_index();
-        let mut nodes = vec![None; graph.ids().len()];
+        let mut nodes = ByNode::new(graph);
         for (id, title, year) in store.paper_titles(graph.ids()).await? {
-            if let Some(slot) = index.get(&id).and_then(|&n| nodes.get_mut(n as usize)) {
-                *slot = Some((crate::store::title_or_id(&title, &id).into_boxed_str(), year));
-            }
+            let title = crate::store::title_or_id(&title, &id).into_boxed_str();
+            // Every id asked for is a node.
+            let _ = nodes.set(&id, (title, year));
         }
         Ok(Self {
-            index,
             nodes,
             others: HashMap::new(),
         })
     }
 
     fn get(&self, id: &str) -> Option<(&str, Option<i64>)> {
-        match self.index.get(id) {
-            Some(&n) => self.nodes.get(n as usize)?.as_ref().map(|(t, y)| (&**t, *y)),
+        match self.nodes.get(id) {
+            Some((t, y)) => Some((&**t, *y)),
             None => self.others.get(id).map(|(t, y)| (t.as_str(), *y)),
         }
     }
@@ -94,24 +81,13 @@ impl Titles {
     }
 }
 
-/// "Author et al. Year" for each paper whose authors are known.
-pub(super) fn cites_for(authors: &AuthorsByPaper, titles: &Titles) -> HashMap<String, String> {
-    authors
-        .iter()
-        .map(|(paper, list)| {
-            let names: Vec<String> = list.iter().map(|(_, n)| n.clone()).collect();
-            (paper.clone(), person::short_cite(&names, titles.year(paper)))
-        })
-        .collect()
-}
-
 /// Each member's place in every crawl it belongs to: small rows per member, and each
 /// crawl's index note and label once (not copied into every member's rows: at 100,000
 /// members that was a third of the book).
 #[derive(Debug, Default)]
 pub(super) struct Places {
     /// Each member's metrics, one row per crawl.
-    rows: HashMap<String, Vec<PlaceRow>>,
+    rows: ByNode<Box<[PlaceRow]>>,
     /// Each crawl's index note, label and size.
     crawls: HashMap<i64, (Option<NoteName>, String, i64)>,
 }
@@ -133,8 +109,9 @@ impl Places {
         store: &Store,
         names: &Names,
         titles: &Titles,
-        members: &[String],
+        graph: &CrawlGraph,
     ) -> Result<Self, StoreError> {
+        let members = graph.member_ids();
         let sizes: HashMap<i64, i64> = store.metric_sizes().await?.into_iter().collect();
         let stored = store.crawls().await?;
         let unknown: Vec<String> = stored
@@ -164,10 +141,10 @@ impl Places {
                 (c.crawl_id, place(c.crawl_id, seed, c.seeds.len()))
             })
             .collect();
-        let mut rows: HashMap<String, Vec<PlaceRow>> = HashMap::new();
+        let mut lists: HashMap<String, Vec<PlaceRow>> = HashMap::new();
         for m in store.metrics_of(members).await? {
             crawls.entry(m.crawl_id).or_insert_with(|| place(m.crawl_id, "", 1));
-            rows.entry(m.paper_id).or_default().push(PlaceRow {
+            lists.entry(m.paper_id).or_default().push(PlaceRow {
                 crawl: m.crawl_id,
                 depth: m.depth,
                 cited: m.cited_in_crawl,
@@ -175,6 +152,11 @@ impl Places {
                 rank: m.pagerank_rank,
                 pagerank: m.pagerank,
             });
+        }
+        let mut rows = ByNode::new(graph);
+        for (id, list) in lists {
+            // Every member is a node.
+            let _ = rows.set(&id, list.into_boxed_slice());
         }
         Ok(Self { rows, crawls })
     }
@@ -214,18 +196,19 @@ impl Places {
 pub(super) struct PaperBook {
     /// The crawl's graph.
     pub graph: CrawlGraph,
-    /// Papers with notes (any crawl), by id.
-    pub noted: HashMap<String, NoteName>,
-    /// "Author et al. Year" by paper id.
-    pub cites: HashMap<String, String>,
+    /// The names of the graph's papers that have notes (any crawl's).
+    pub noted: ByNode<NoteName>,
     /// Titles and years of every paper in the graph.
     pub titles: Titles,
     /// Authors of the members.
-    pub authors: AuthorsByPaper,
+    pub authors: Authors,
+    /// Authors of the graph's other papers that have notes (their links show "Author et
+    /// al. Year" too).
+    pub outsiders: Authors,
     /// Author notes by S2 author id.
     pub author_notes: HashMap<String, NoteName>,
-    /// Frozen citekeys by paper id.
-    pub citekeys: HashMap<String, String>,
+    /// The members' frozen citekeys.
+    pub citekeys: ByNode<Box<str>>,
     /// Members in the user's library.
     pub library: std::collections::HashSet<String>,
     /// Members' places in their crawls.
@@ -297,11 +280,17 @@ impl PaperBook {
         LinkItem {
             paper_id: id.to_owned(),
             note: self.noted.get(id).cloned(),
-            cite: self.cites.get(id).cloned(),
+            cite: self.cite(id),
             title: self.titles.title(id),
             year: self.titles.year(id),
             influential: false,
         }
+    }
+
+    /// "Author et al. Year" of a paper whose authors were read.
+    pub(crate) fn cite(&self, id: &str) -> Option<String> {
+        let year = self.titles.year(id);
+        self.authors.cite(id, year).or_else(|| self.outsiders.cite(id, year))
     }
 
     /// Links to graph nodes, influential citations marked: papers with notes first, then
@@ -340,17 +329,15 @@ impl PaperBook {
         let node = self.graph.node(&p.paper_id);
         let authors: Vec<AuthorLink> = self
             .authors
-            .get(&p.paper_id)
-            .into_iter()
-            .flatten()
+            .of(&p.paper_id)
             .map(|(id, name)| AuthorLink {
-                name: name.clone(),
-                author_id: id.clone(),
-                note: id.as_ref().and_then(|id| self.author_notes.get(id).cloned()),
+                name: name.to_owned(),
+                author_id: id.map(ToOwned::to_owned),
+                note: id.and_then(|id| self.author_notes.get(id).cloned()),
             })
             .collect();
         let names: Vec<String> = authors.iter().map(|a| a.name.clone()).collect();
-        let citekey = self.citekeys.get(&p.paper_id).cloned();
+        let citekey = self.citekeys.get(&p.paper_id).map(ToString::to_string);
         let types = p.types();
         let url = notes::s2_url(&p.paper_id);
         let bibtex = citekey

@@ -65,7 +65,7 @@ pub(super) async fn read_labels(
         .clusters
         .iter()
         .filter_map(|c| {
-            let path = names.row(&key(crawl_id, c))?.path.clone();
+            let path = names.row(&key(crawl_id, c))?.path().to_owned();
             Some((c.id, path, cluster::cluster_identity(crawl_id, c.id)))
         })
         .collect();
@@ -187,7 +187,7 @@ pub(super) async fn render(
         };
         jobs.push(NoteJob::from_fresh(
             k,
-            row.path.clone(),
+            row.path().to_owned(),
             cluster::cluster_fresh(&input),
             cluster::CLUSTER_KEYS,
             ("refnet_cluster", cluster::cluster_identity(crawl_id, c.id)),

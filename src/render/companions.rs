@@ -8,11 +8,12 @@ use tracing::warn;
 use super::{CHUNK, FileFate, RenderError, RenderReport, blocking, write_jobs};
 use crate::context::Context;
 use crate::render::bib_spool::BibSpool;
-use crate::render::book::{PaperBook, Titles, authors_by_paper, bib_input, cites_for};
+use crate::render::book::{PaperBook, Titles, bib_input};
 use crate::render::formats::{bib, canvas};
 use crate::render::naming::{self, Names, Wanted};
 use crate::render::notes::LinkItem;
 use crate::render::notes::{self, author, index, news};
+use crate::render::people::Authors;
 use crate::store::{Crawl, CrawlStatus, MetricRow, NewsRow, RefreshRow, Store, StoreError};
 use crate::vault::folders::{BIB_PATH, MAPS_DIR, NEWS_DIR};
 use crate::vault::write::{self, NoteJob};
@@ -29,12 +30,12 @@ pub(super) async fn render_authors(
     // Only authors with notes: most of a large crawl's authors have none, and their
     // papers would be read for nothing.
     let mut people: BTreeMap<String, String> = BTreeMap::new();
-    for (id, name) in book.authors.values().flatten() {
+    for (id, name) in book.authors.everyone() {
         if let Some(id) = id
             && !people.contains_key(id)
-            && names.has(&NoteKey::author(id.as_str()))
+            && names.has(&NoteKey::author(id))
         {
-            people.insert(id.clone(), name.clone());
+            people.insert(id.to_owned(), name.to_owned());
         }
     }
     let people: Vec<(String, String)> = people.into_iter().collect();
@@ -51,13 +52,13 @@ pub(super) async fn render_authors(
         let others: Vec<String> = papers_of
             .values()
             .flatten()
-            .filter(|p| !book.authors.contains_key(*p))
+            .filter(|p| !book.authors.knows(p))
             .cloned()
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
         let other_titles = Titles::load(&ctx.store, &others).await?;
-        let other_cites = cites_for(&authors_by_paper(&ctx.store, &others).await?, &other_titles);
+        let other_authors = Authors::load(&ctx.store, &others).await?;
         let mut jobs = Vec::with_capacity(chunk.len());
         for (author_id, name) in chunk {
             let key = NoteKey::author(author_id.as_str());
@@ -74,8 +75,12 @@ pub(super) async fn render_authors(
                     };
                     LinkItem {
                         paper_id: p.clone(),
-                        note: book.noted.get(p).cloned(),
-                        cite: book.cites.get(p).or_else(|| other_cites.get(p)).cloned(),
+                        note: book
+                            .noted
+                            .get(p)
+                            .cloned()
+                            .or_else(|| names.name(&NoteKey::paper(p.as_str()))),
+                        cite: book.cite(p).or_else(|| other_authors.cite(p, other_titles.year(p))),
                         title: titles.title(p),
                         year: titles.year(p),
                         influential: false,
@@ -90,7 +95,7 @@ pub(super) async fn render_authors(
             };
             jobs.push(NoteJob::from_fresh(
                 key,
-                row.path.clone(),
+                row.path().to_owned(),
                 author::author_fresh(&input),
                 author::AUTHOR_KEYS,
                 ("s2_author_id", author_id.clone()),
@@ -165,7 +170,7 @@ pub(super) async fn render_index(
     };
     let job = NoteJob::from_fresh(
         key,
-        row.path.clone(),
+        row.path().to_owned(),
         index::index_fresh(&input),
         index::INDEX_KEYS,
         ("refnet_crawl", crawl.crawl_id.to_string()),
@@ -299,7 +304,7 @@ pub(super) async fn render_news(
     };
     let job = NoteJob::from_fresh(
         plan.key.clone(),
-        row.path.clone(),
+        row.path().to_owned(),
         news::news_fresh(&input),
         news::NEWS_KEYS,
         ("refnet_news", news::news_identity(crawl_id, run)),
@@ -334,7 +339,7 @@ pub(super) async fn render_map(
             let row = names.row(&NoteKey::paper(m.paper_id.as_str()))?;
             Some(canvas::MapPaper {
                 paper_id: m.paper_id.clone(),
-                file: row.path.clone(),
+                file: row.path().to_owned(),
                 depth: m.depth.max(0) as u32,
                 weight: m.pagerank,
                 cluster: analysis.and_then(|a| a.papers.get(&m.paper_id)?.cluster_id),
@@ -417,15 +422,10 @@ pub(super) async fn render_bibliography(
     let keys: HashMap<String, String> = store.citekeys(&ids).await?.into_iter().collect();
     for chunk in ids.chunks(CHUNK) {
         let papers = store.papers(chunk).await?;
-        let authors = authors_by_paper(store, chunk).await?;
+        let authors = Authors::load(store, chunk).await?;
         for p in &papers {
             let Some(key) = keys.get(&p.paper_id) else { continue };
-            let names: Vec<String> = authors
-                .get(&p.paper_id)
-                .into_iter()
-                .flatten()
-                .map(|(_, n)| n.clone())
-                .collect();
+            let names: Vec<String> = authors.of(&p.paper_id).map(|(_, n)| n.to_owned()).collect();
             let types = p.types();
             let url = notes::s2_url(&p.paper_id);
             entries.push((key.clone(), bib::bibtex_entry(key, &bib_input(p, &names, &types, &url))));

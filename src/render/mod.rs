@@ -12,6 +12,7 @@
 mod author_choice;
 mod bib_spool;
 mod book;
+mod by_node;
 mod clusters;
 mod companions;
 pub mod formats;
@@ -20,6 +21,7 @@ pub mod naming;
 pub mod notes;
 pub mod obsidian;
 mod paper_notes;
+mod people;
 mod report;
 mod retire;
 mod unchanged;
@@ -36,11 +38,12 @@ use crate::store::{Claims, Crawl, Store, StoreError, now};
 use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{NoteKey, Vault, VaultError};
-use book::{AuthorsByPaper, Titles, authors_by_paper};
+use book::Titles;
 use formats::base::{self, PAPERS_BASE};
 use formats::bib;
 use naming::{Candidates, Names, Wanted};
 use notes::index;
+use people::Authors;
 use report::record;
 pub use report::{FileFate, FolderCounts, RenderReport};
 
@@ -123,18 +126,22 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let generation = store.input_generation().await?;
     let graph = CrawlGraph::load(store, crawl_id).await?;
     let crawl = with_kept_seeds(crawl, &graph);
-    let member_ids = graph.member_ids().to_vec();
+    let member_ids = graph.member_ids();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     let metrics = graph.metrics(crawl_id);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
     let mut analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
+    // Each phase below frees what it read to build its part (rows, edges, candidates)
+    // under what it keeps: those pages go back between phases.
+    crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), runs = analysis.runs, "render: analysis ready");
     debug!(crawl_id, elapsed = ?started.elapsed(), papers = member_ids.len(), "render: graph ready");
 
     // Names and citekeys, claimed once and frozen.
-    let authors = authors_by_paper(store, &member_ids).await?;
+    let authors = Authors::load(store, member_ids).await?;
     let titles = Titles::of_graph(store, &graph).await?;
+    crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: authors and titles read");
     let mut names = Names::load(store).await?;
     merges::retire_notes(store, &vault, &mut names, &graph).await?;
@@ -144,7 +151,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let first = crawl.seed().map(|s| titles.title(s.as_str())).unwrap_or_default();
     let seed_title = index::seeds_title(&first, crawl.seeds.len());
     let news_plan = companions::NewsPlan::of(store, &crawl, &seed_title).await?;
-    let mut wanted = wanted_names(&crawl, &seed_title, &member_ids, &titles, &authors, &with_notes, &names);
+    let mut wanted = wanted_names(&crawl, &seed_title, member_ids, &titles, &authors, &with_notes, &names);
     if let Some(plan) = &news_plan
         && !names.has(&plan.key)
     {
@@ -152,30 +159,24 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     }
     wanted.extend(clusters::wanted(crawl_id, &analysis, &names));
     names.claim(store, &vault, wanted).await?;
+    crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: new names claimed");
     names.find_moved(&vault).await?;
     clusters::read_labels(store, &vault, &names, crawl_id, &mut analysis).await?;
     clusters::retire_vanished(store, &vault, &mut names, crawl_id, &analysis).await?;
-    let citekeys = ensure_citekeys(store, &member_ids, &titles, &authors).await?;
+    let citekeys = ensure_citekeys(store, member_ids, &titles, &authors).await?;
+    crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: names and citekeys ready");
 
     // Paper notes, a chunk at a time, built and written off the runtime.
-    let mut book = paper_notes::book(
-        store,
-        &names,
-        graph,
-        titles,
-        authors,
-        citekeys,
-        &member_ids,
-        today.clone(),
-    )
-    .await?;
+    let mut book = paper_notes::book(store, &names, graph, titles, authors, citekeys, today.clone()).await?;
     book.cluster_notes = clusters::notes_of(crawl_id, &analysis, &names);
     book.set_analysis(crawl_id, analysis);
     let book = Arc::new(book);
     let mut bib_entries = bib_spool::BibSpool::new()?;
-    report.absorb(paper_notes::write(ctx, &vault, &mut names, &book, &member_ids, &mut bib_entries).await?);
+    let members = book.graph.member_ids();
+    report.absorb(paper_notes::write(ctx, &vault, &mut names, &book, members, &mut bib_entries).await?);
+    crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
     // Notes of other crawls' papers that this crawl cites or is cited by: their lists
     // of references and citing papers may have grown.
@@ -187,6 +188,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     }
 
     report.absorb(companions::render_authors(ctx, &vault, &mut names, &book, &today).await?);
+    crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: author notes written");
     let index_note = (
         names.name(&NoteKey::Index(crawl_id)),
@@ -203,6 +205,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: index and map written");
     // What the notes were made from is not needed for the bibliography.
     drop(book);
+    crate::memory::give_back();
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
     unchanged::remember(ctx, &vault, crawl_id, generation, &names, &report).await?;
     report.absorb(setup);
@@ -239,7 +242,7 @@ fn wanted_names<'a>(
     seed_title: &str,
     members: &'a [String],
     titles: &'a Titles,
-    authors: &'a AuthorsByPaper,
+    authors: &'a Authors,
     with_notes: &HashSet<String>,
     names: &Names,
 ) -> Vec<Wanted<'a>> {
@@ -250,21 +253,21 @@ fn wanted_names<'a>(
             key: NoteKey::paper(id.as_str()),
             folder: PAPERS_DIR,
             candidates: Candidates::Made(Box::new(move || {
-                let first = authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
+                let first = authors.first_name(id);
                 naming::paper_candidates(&titles.title(id), titles.year(id), first, id)
             })),
         })
         .collect();
     let mut seen = HashSet::new();
-    for list in members.iter().filter_map(|id| authors.get(id)) {
-        for (author_id, name) in list {
+    for id in members {
+        for (author_id, name) in authors.of(id) {
             if let Some(aid) = author_id
                 && with_notes.contains(aid)
-                && seen.insert(aid.as_str())
-                && !names.has(&NoteKey::author(aid.as_str()))
+                && seen.insert(aid)
+                && !names.has(&NoteKey::author(aid))
             {
                 wanted.push(Wanted {
-                    key: NoteKey::author(aid.as_str()),
+                    key: NoteKey::author(aid),
                     folder: AUTHORS_DIR,
                     candidates: Candidates::Made(Box::new(move || naming::author_candidates(name, aid))),
                 });
@@ -287,7 +290,7 @@ async fn ensure_citekeys(
     store: &Store,
     members: &[String],
     titles: &Titles,
-    authors: &AuthorsByPaper,
+    authors: &Authors,
 ) -> Result<HashMap<String, String>, StoreError> {
     let mut keys: HashMap<String, String> = store.citekeys(members).await?.into_iter().collect();
     let missing = CitekeyClaims {
@@ -306,7 +309,7 @@ async fn ensure_citekeys(
 struct CitekeyClaims<'a> {
     ids: Vec<&'a String>,
     titles: &'a Titles,
-    authors: &'a AuthorsByPaper,
+    authors: &'a Authors,
 }
 
 impl Claims for CitekeyClaims<'_> {
@@ -320,7 +323,7 @@ impl Claims for CitekeyClaims<'_> {
 
     fn candidate(&self, i: usize, n: usize) -> Option<(String, String)> {
         let id = self.ids[i].as_str();
-        let first = self.authors.get(id).and_then(|a| a.first()).map(|(_, n)| n.as_str());
+        let first = self.authors.first_name(id);
         let base = bib::base_citekey(first, &self.titles.title(id), self.titles.year(id));
         // Better BibTeX's a, b, c… suffixes for the rare clashes, then the paper's id,
         // which no other paper has.

@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::bib_spool::BibSpool;
-use super::book::{AuthorsByPaper, BibEntry, PaperBook, Places, Rows, Titles, Work, authors_by_paper, cites_for};
+use super::book::{BibEntry, PaperBook, Places, Rows, Titles, Work};
+use super::by_node::ByNode;
 use super::naming::Names;
+use super::people::Authors;
 use super::report::record;
 use super::{CHUNK, RenderError, RenderReport, blocking};
 use crate::context::Context;
@@ -16,50 +18,52 @@ use crate::store::{PdfRow, Store, StoreError, StoredPaper, SummaryRow};
 use crate::vault::write::{self, Known, Moved, NoteOutcome};
 use crate::vault::{NoteKey, NoteName, Vault};
 
-/// Gathers what the notes of `members` (the graph's members) read.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the book is assembled from every part gathered so far"
-)]
+/// Gathers what the notes of the graph's members read.
 pub(super) async fn book(
     store: &Store,
     names: &Names,
     graph: CrawlGraph,
     titles: Titles,
-    authors: AuthorsByPaper,
+    authors: Authors,
     citekeys: HashMap<String, String>,
-    members: &[String],
     today: String,
 ) -> Result<PaperBook, StoreError> {
-    let noted = names.paper_notes();
-    let mut cites = cites_for(&authors, &titles);
+    let mut noted = ByNode::new(&graph);
+    for id in graph.ids() {
+        if let Some(name) = names.name(&NoteKey::paper(id.as_str())) {
+            let _ = noted.set(id, name);
+        }
+    }
     // Papers outside the graph's members that have notes (from other crawls) are linked
     // with their "Author et al. Year" too.
     let outsiders: Vec<String> = graph
         .ids()
         .iter()
-        .filter(|id| noted.contains_key(*id) && !authors.contains_key(*id))
+        .filter(|id| noted.get(id).is_some() && !authors.knows(id))
         .cloned()
         .collect();
-    cites.extend(cites_for(&authors_by_paper(store, &outsiders).await?, &titles));
+    let outsiders = Authors::load(store, &outsiders).await?;
     let author_notes: HashMap<String, NoteName> = authors
-        .values()
-        .flatten()
+        .everyone()
         .filter_map(|(id, _)| {
-            let id = id.as_ref()?;
-            Some((id.clone(), names.name(&NoteKey::author(id.as_str()))?))
+            let id = id?;
+            Some((id.to_owned(), names.name(&NoteKey::author(id))?))
         })
         .collect();
-    let places = Places::load(store, names, &titles, members).await?;
-    let library = store.in_library(members).await?;
+    let places = Places::load(store, names, &titles, &graph).await?;
+    let mut keys = ByNode::new(&graph);
+    for (id, key) in citekeys {
+        let _ = keys.set(&id, key.into_boxed_str());
+    }
+    let library = store.in_library(graph.member_ids()).await?;
     Ok(PaperBook {
         graph,
         noted,
-        cites,
         titles,
         authors,
+        outsiders,
         author_notes,
-        citekeys,
+        citekeys: keys,
         library,
         places,
         analysis: None,
@@ -79,10 +83,10 @@ pub(super) async fn book_of(
 ) -> Result<PaperBook, StoreError> {
     let as_members: Vec<(String, i64)> = papers.iter().map(|id| (id.clone(), 0)).collect();
     let graph = CrawlGraph::load_around(store, &as_members).await?;
-    let authors = authors_by_paper(store, papers).await?;
+    let authors = Authors::load(store, papers).await?;
     let titles = Titles::of_graph(store, &graph).await?;
     let citekeys: HashMap<String, String> = store.citekeys(papers).await?.into_iter().collect();
-    book(store, names, graph, titles, authors, citekeys, papers, today).await
+    book(store, names, graph, titles, authors, citekeys, today).await
 }
 
 /// Papers with notes that are not members of the book's graph but cite or are cited by
@@ -131,7 +135,7 @@ pub(super) async fn write(
         let mut known = HashMap::with_capacity(chunk.len());
         for id in chunk {
             if let Some(row) = names.row(&NoteKey::paper(id.as_str())) {
-                paths.insert(id.clone(), row.path.clone());
+                paths.insert(id.clone(), row.path().to_owned());
                 if let Some(k) = row.known() {
                     known.insert(id.clone(), k);
                 }
@@ -154,6 +158,7 @@ pub(super) async fn write(
         }
         report.absorb(record(ctx, names, outcomes).await?);
         progress.add_render_done(chunk.len());
+        crate::memory::give_back();
     }
     Ok(report)
 }

@@ -120,7 +120,7 @@ pub(super) async fn record(
     let mut records = Vec::new();
     for o in outcomes {
         let (moved, known) = match names.row(&o.key) {
-            Some(row) => (row.path != o.path, row.known()),
+            Some(row) => (row.path() != o.path, row.known()),
             None => (false, None),
         };
         if moved {

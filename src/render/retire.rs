@@ -19,7 +19,7 @@ pub(super) async fn retire(
         .into_iter()
         .filter_map(|key| {
             let row = names.row(&key)?;
-            Some((row.path.clone(), row.content_hash.clone(), key))
+            Some((row.path().to_owned(), row.content_hash().map(ToOwned::to_owned), key))
         })
         .collect();
     if made_before.is_empty() {

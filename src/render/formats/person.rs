@@ -35,11 +35,18 @@ pub fn surname(full: &str) -> String {
 /// "Vaswani et al. 2017", "Lo and Wang 2020", "Turing 1950", without the year when it
 /// is unknown; "Anonymous" without authors.
 pub fn short_cite(authors: &[String], year: Option<i64>) -> String {
-    let who = match authors {
-        [] => "Anonymous".to_owned(),
-        [one] => surname(one),
-        [a, b] => format!("{} and {}", surname(a), surname(b)),
-        [a, ..] => format!("{} et al.", surname(a)),
+    let first = authors.first().map(|a| surname(a));
+    let second = authors.get(1).map(|a| surname(a));
+    cite_of_surnames(first.as_deref(), second.as_deref(), authors.len(), year)
+}
+
+/// [`short_cite`] from the surnames of the first two of `count` authors.
+pub fn cite_of_surnames(first: Option<&str>, second: Option<&str>, count: usize, year: Option<i64>) -> String {
+    let who = match (first, second, count) {
+        (None, _, _) | (_, _, 0) => "Anonymous".to_owned(),
+        (Some(a), _, 1) | (Some(a), None, _) => a.to_owned(),
+        (Some(a), Some(b), 2) => format!("{a} and {b}"),
+        (Some(a), Some(_), _) => format!("{a} et al."),
     };
     match year {
         Some(y) => format!("{who} {y}"),
