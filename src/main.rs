@@ -6,7 +6,7 @@ use clap::Parser;
 use refnet::cli::{Cli, Command, run, ui};
 
 fn main() -> ExitCode {
-    refnet::memory::few_arenas();
+    refnet::memory::tune();
     let cli = Cli::parse();
     if let Some(code) = refnet::cli::run_pdf_text(&cli) {
         return code;

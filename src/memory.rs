@@ -6,18 +6,25 @@
 /// default, eight per core, gives each thread that ever allocates an arena of its own, and
 /// memory freed in one is reused only there: a 100,000-paper render (built on one thread,
 /// written on another, the runtime's and the blocking pool's besides) peaked at 461–481
-/// MiB with the default against 398–417 MiB with two arenas (BENCHMARKS.md, Render). Must
-/// run before the first thread starts.
+/// MiB with the default against 398–417 MiB with two arenas (BENCHMARKS.md, Render).
+///
+/// And maps blocks of 256 KiB and more on their own, unless `MALLOC_MMAP_THRESHOLD_`
+/// says otherwise: glibc raises that threshold to the size of the largest mapped block
+/// freed, after which a render's big transient buffers (rows read, edge lists) come from
+/// the heap and their pages stay resident after they are freed.
+///
+/// Must run before the first thread starts.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[expect(unsafe_code, reason = "mallopt has no safe wrapper")]
-pub fn few_arenas() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
-        return;
-    }
-    // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
+pub fn tune() {
+    // SAFETY: mallopt only sets allocator parameters; no other thread exists yet.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        }
     }
 }
 
@@ -36,7 +43,7 @@ pub fn give_back() {
 
 /// See the glibc version: other allocators are left alone.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn few_arenas() {}
+pub fn tune() {}
 
 /// See the glibc version: other allocators are left alone.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
