@@ -23,25 +23,33 @@ pub(super) async fn choose(
     mode: AuthorNotes,
     authors: &Authors,
 ) -> Result<HashSet<String>, RenderError> {
-    let mut papers: HashMap<String, HashSet<String>> = HashMap::new();
+    // Ids borrowed from the authors and the rows read, not copied: a re-render of
+    // 100,000 papers reads 250,000 (author, noted paper) pairs here.
+    let mut papers: HashMap<&str, HashSet<&str>> = HashMap::new();
     for (paper, list) in authors.by_paper() {
         for author in list.filter_map(|(id, _)| id) {
-            papers.entry(author.to_owned()).or_default().insert(paper.to_owned());
+            papers.entry(author).or_default().insert(paper);
         }
     }
-    let ids: Vec<String> = papers.keys().cloned().collect();
-    if mode != AuthorNotes::All {
-        for (author, paper) in store.noted_papers_of_authors(&ids).await? {
-            papers.entry(author).or_default().insert(paper);
+    let ids: Vec<String> = papers.keys().map(|id| (*id).to_owned()).collect();
+    let noted = if mode == AuthorNotes::All {
+        Vec::new()
+    } else {
+        store.noted_papers_of_authors(&ids).await?
+    };
+    drop(ids);
+    for (author, paper) in &noted {
+        if let Some(of) = papers.get_mut(author.as_str()) {
+            of.insert(paper);
         }
     }
     let mut chosen = HashSet::new();
     let mut made_before = Vec::new();
     for (author, of) in papers {
         if mode.writes_note_for(of.len()) {
-            chosen.insert(author);
+            chosen.insert(author.to_owned());
         } else {
-            made_before.push(NoteKey::author(author.as_str()));
+            made_before.push(NoteKey::author(author));
         }
     }
     for kept in retire(store, vault, names, made_before).await? {

@@ -147,6 +147,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     merges::retire_notes(store, &vault, &mut names, &graph).await?;
     let with_notes =
         author_choice::choose(store, &vault, &mut names, ctx.settings.notes.author_notes, &authors).await?;
+    crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: note names read, authors with notes chosen");
     let first = crawl.seed().map(|s| titles.title(s.as_str())).unwrap_or_default();
     let seed_title = index::seeds_title(&first, crawl.seeds.len());
