@@ -246,6 +246,10 @@ impl Names {
         if let Some(row) = self.rows.get_mut(key)
             && &*row.path != path
         {
+            // The claimed name stays the note's in the store's unique index.
+            if row.name_key.is_none() {
+                row.name_key = Self::name_at(&row.path).map(|n| n.key().into());
+            }
             row.path = path.into();
             self.changes += 1;
         }
@@ -337,6 +341,27 @@ pub fn news_candidates(title: &str, crawl_id: i64, run: i64) -> Vec<NoteName> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_moved_note_keeps_its_claimed_name_key() {
+        let mut names = Names::default();
+        names.insert(NoteRow {
+            note_key: NoteKey::paper("p1"),
+            path: "refnet/papers/Deep Learning.md".to_owned(),
+            name_key: "deep learning".to_owned(),
+            content_hash: Some("ab".repeat(32)),
+            inputs_hash: None,
+            file_stamp: None,
+        });
+        let key = NoteKey::paper("p1");
+        let row = names.row(&key).expect("a row");
+        assert_eq!(row.name_key(), Some("deep learning".to_owned()));
+        names.set_path(&key, "notes/Reading/My DL.md");
+        let row = names.row(&key).expect("a row");
+        assert_eq!(row.path(), "notes/Reading/My DL.md");
+        assert_eq!(row.name_key(), Some("deep learning".to_owned()));
+        assert_eq!(names.changes(), 1);
+    }
 
     #[test]
     fn same_titled_papers_get_distinct_candidates_in_order() {
