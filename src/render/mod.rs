@@ -132,6 +132,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
     let mut analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
+    let similar = book::similar_by_node(&graph, &mut analysis);
     // Each phase below frees what it read to build its part (rows, edges, candidates)
     // under what it keeps: those pages go back between phases.
     crate::memory::give_back();
@@ -172,7 +173,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     // Paper notes, a chunk at a time, built and written off the runtime.
     let mut book = paper_notes::book(store, &names, graph, titles, authors, citekeys, today.clone()).await?;
     book.cluster_notes = clusters::notes_of(crawl_id, &analysis, &names);
-    book.set_analysis(crawl_id, analysis);
+    book.set_analysis(crawl_id, analysis, similar);
     let book = Arc::new(book);
     let mut bib_entries = bib_spool::BibSpool::new()?;
     let members = book.graph.member_ids();
