@@ -166,7 +166,7 @@ impl Places {
         let mut rows = ByNode::new(graph);
         for group in flat.chunk_by(|a, b| a.0 == b.0) {
             let list: Box<[PlaceRow]> = group.iter().map(|(_, row)| *row).collect();
-            let _ = rows.set(graph.id(group[0].0), list);
+            rows.set_at(group[0].0, list);
         }
         Ok(Self { rows, crawls })
     }

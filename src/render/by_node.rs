@@ -44,6 +44,13 @@ impl<T> ByNode<T> {
         }
     }
 
+    /// Sets the value of a node of the graph (one past its nodes is ignored).
+    pub(super) fn set_at(&mut self, node: u32, value: T) {
+        if let Some(slot) = self.values.get_mut(node as usize) {
+            *slot = Some(value);
+        }
+    }
+
     /// The value of the paper's node.
     pub(super) fn get(&self, id: &str) -> Option<&T> {
         self.at(self.index.get(id)?)
@@ -69,6 +76,10 @@ mod tests {
         assert_eq!(by.get(&"a".repeat(40)), None);
         assert_eq!(by.get(&"c".repeat(40)), None);
         assert_eq!(by.at(graph.node(&"b".repeat(40)).expect("a node")), Some(&7));
+        by.set_at(0, 3);
+        by.set_at(2, 5);
+        assert_eq!(by.get(&"a".repeat(40)), Some(&3));
+        assert_eq!(by.at(2), None);
         assert_eq!(ByNode::<u8>::default().get("a"), None);
     }
 }

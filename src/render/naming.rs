@@ -224,14 +224,6 @@ impl Names {
         Self::name_at(&self.rows.get(key)?.path)
     }
 
-    /// Every paper that has a note, with its name.
-    pub fn paper_notes(&self) -> HashMap<String, NoteName> {
-        self.rows
-            .iter()
-            .filter_map(|(k, row)| Some((k.as_paper()?.to_owned(), Self::name_at(&row.path)?)))
-            .collect()
-    }
-
     /// Drops notes refnet no longer keeps (and has forgotten in the store).
     pub fn forget(&mut self, keys: &[NoteKey]) {
         for key in keys {

@@ -29,9 +29,9 @@ pub(super) async fn book(
     today: String,
 ) -> Result<PaperBook, StoreError> {
     let mut noted = ByNode::new(&graph);
-    for id in graph.ids() {
+    for (node, id) in (0u32..).zip(graph.ids()) {
         if let Some(name) = names.name(&NoteKey::paper(id.as_str())) {
-            let _ = noted.set(id, name);
+            noted.set_at(node, name);
         }
     }
     // Papers outside the graph's members that have notes (from other crawls) are linked
