@@ -118,12 +118,14 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         return Ok(nothing_to_do);
     }
     store.forget_render_mark(crawl_id).await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: vault and store checked");
     let mut report = RenderReport::default();
     let today = chrono::Utc::now().date_naive().to_string();
 
     // The crawl's graph (one node per work) and its metrics.
     merges::detect(store, crawl_id).await?;
     let generation = store.input_generation().await?;
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: merges detected");
     let graph = CrawlGraph::load(store, crawl_id).await?;
     let crawl = with_kept_seeds(crawl, &graph);
     let member_ids = graph.member_ids();

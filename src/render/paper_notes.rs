@@ -43,6 +43,7 @@ pub(super) async fn book(
         .cloned()
         .collect();
     let outsiders = Authors::load(store, &outsiders).await?;
+    let cites = super::book::cite_parts(&graph, &authors, &outsiders);
     let author_notes: HashMap<String, NoteName> = authors
         .everyone()
         .filter_map(|(id, _)| {
@@ -62,6 +63,7 @@ pub(super) async fn book(
         titles,
         authors,
         outsiders,
+        cites,
         author_notes,
         citekeys: keys,
         library,

@@ -82,6 +82,16 @@ impl Authors {
         Some(person::cite_of_surnames(surname(0), surname(1), list.len(), year))
     }
 
+    /// The paper's authors as places in this table (for [`Authors::surname`]).
+    pub(super) fn places(&self, paper: &str) -> Option<&[u32]> {
+        self.papers.get(paper).map(|l| &**l)
+    }
+
+    /// The surname of the author at `place`, as "et al." strings show it.
+    pub(super) fn surname(&self, place: u32) -> Option<&str> {
+        self.people.get(place as usize).map(|(_, _, surname)| &**surname)
+    }
+
     /// Every paper with its authors.
     pub(super) fn by_paper(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = Person<'_>>)> {
         self.papers.keys().map(|paper| (&**paper, self.of(paper)))

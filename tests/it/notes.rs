@@ -83,34 +83,36 @@ fn vaswani() -> (StoredPaper, Vec<AuthorLink>) {
 #[test]
 fn a_paper_note_snapshot() {
     let (p, authors) = vaswani();
+    let references = vec![
+        item(
+            &"a".repeat(40),
+            Some("Neural Machine Translation by Jointly Learning to Align and Translate"),
+            "Bahdanau et al. 2014",
+            "Neural Machine Translation by Jointly Learning to Align and Translate",
+            2014,
+        ),
+        LinkItem {
+            influential: true,
+            ..item(&"b".repeat(40), None, "", "Long Short-Term Memory", 1997)
+        },
+    ];
+    let cited_by = vec![item(
+        &"c".repeat(40),
+        Some("BERT Pre-training of Deep Bidirectional Transformers"),
+        "Devlin et al. 2019",
+        "BERT: Pre-training of Deep Bidirectional Transformers",
+        2019,
+    )];
     let input = PaperInput {
         paper: &p,
         authors,
         citekey: Some("vaswaniAttentionAllYou2017".to_owned()),
-        references: vec![
-            item(
-                &"a".repeat(40),
-                Some("Neural Machine Translation by Jointly Learning to Align and Translate"),
-                "Bahdanau et al. 2014",
-                "Neural Machine Translation by Jointly Learning to Align and Translate",
-                2014,
-            ),
-            LinkItem {
-                influential: true,
-                ..item(&"b".repeat(40), None, "", "Long Short-Term Memory", 1997)
-            },
-        ],
+        references: references.iter().map(LinkItem::view).collect(),
         unresolved: vec![refnet::store::UnresolvedRef {
             title: "A Neural Probabilistic Language Model".to_owned(),
             year: Some(2003),
         }],
-        cited_by: vec![item(
-            &"c".repeat(40),
-            Some("BERT Pre-training of Deep Bidirectional Transformers"),
-            "Devlin et al. 2019",
-            "BERT: Pre-training of Deep Bidirectional Transformers",
-            2019,
-        )],
+        cited_by: cited_by.iter().map(LinkItem::view).collect(),
         places: vec![CrawlPlace {
             index: Some(NoteName::from_title("Crawl 1 of Attention Is All You Need")),
             label: "Crawl 1 of Attention Is All You Need".to_owned(),

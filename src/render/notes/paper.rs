@@ -5,7 +5,7 @@
 use askama::Template;
 
 pub use super::summary::{NO_TEXT, summary_region};
-use super::{LinkItem, finish, full_list_region, s2_url};
+use super::{LinkItem, LinkView, finish, full_list_region, s2_url};
 use crate::render::formats::base::STATUS_KEY;
 use crate::render::formats::escape::{body_link, md_inline, md_lines, md_url, property_link, property_text};
 use crate::render::formats::person::short_cite;
@@ -130,11 +130,11 @@ pub struct PaperInput<'a> {
     /// Frozen citekey.
     pub citekey: Option<String>,
     /// What it cites.
-    pub references: Vec<LinkItem>,
+    pub references: Vec<LinkView<'a>>,
     /// The references S2 could not resolve to a paper.
     pub unresolved: Vec<crate::store::UnresolvedRef>,
     /// What cites it.
-    pub cited_by: Vec<LinkItem>,
+    pub cited_by: Vec<LinkView<'a>>,
     /// Its place in each crawl it belongs to.
     pub places: Vec<CrawlPlace>,
     /// What the crawl's analysis says of it (`None`: another crawl's render says it).
