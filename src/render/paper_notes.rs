@@ -168,12 +168,45 @@ pub(super) async fn write(
 /// Notes handed from the builder to the writer at a time.
 const HANDOFF: usize = 32;
 
+/// Threads building paper notes while one writes them: the machines refnet runs on
+/// have two cores or more, and building is the slower half.
+const BUILDERS: usize = 2;
+
+/// Builds the notes of `papers`, handing them to the writer a few at a time; gives back
+/// their BibTeX entries.
+fn build_part(
+    vault: &Vault,
+    book: &PaperBook,
+    papers: &[StoredPaper],
+    rows: &Rows<'_>,
+    built: &std::sync::mpsc::SyncSender<Vec<Work>>,
+) -> Vec<(String, BibEntry)> {
+    let mut entries = Vec::with_capacity(papers.len());
+    let still = |known: &Known, path: &str, inputs: &str| known.still(vault, path, inputs);
+    let mut batch = Vec::with_capacity(HANDOFF);
+    for p in papers {
+        let Some((work, entry)) = book.job(p, rows, still) else {
+            continue;
+        };
+        entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
+        batch.push(work);
+        if batch.len() == HANDOFF && built.send(std::mem::take(&mut batch)).is_err() {
+            return entries;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = built.send(batch);
+    }
+    entries
+}
+
 /// What a chunk of paper notes gave: each note's outcome, and the papers' BibTeX entries.
 type Built = (Vec<NoteOutcome>, Vec<(String, BibEntry)>);
 
-/// Builds and writes a chunk of paper notes on two threads: one builds notes (CPU work)
-/// while this one writes them (mostly kernel time). One writer, because threads creating
-/// files in the same folder only queue for its lock.
+/// Builds and writes a chunk of paper notes on three threads: two build notes (CPU
+/// work, the slower part), each from half of the chunk, while this one writes them
+/// (mostly kernel time). One writer, because threads creating files in the same folder
+/// only queue for its lock.
 fn build_and_write(
     vault: &Vault,
     book: &PaperBook,
@@ -185,25 +218,15 @@ fn build_and_write(
         // Notes go to the writer a few at a time: a hand-off per note cost two context
         // switches each.
         let (built, works) = std::sync::mpsc::sync_channel::<Vec<Work>>(4);
-        let builder = scope.spawn(move || {
-            let mut entries = Vec::with_capacity(papers.len());
-            let still = |known: &Known, path: &str, inputs: &str| known.still(vault, path, inputs);
-            let mut batch = Vec::with_capacity(HANDOFF);
-            for p in papers {
-                let Some((work, entry)) = book.job(p, rows, still) else {
-                    continue;
-                };
-                entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
-                batch.push(work);
-                if batch.len() == HANDOFF && built.send(std::mem::take(&mut batch)).is_err() {
-                    return entries;
-                }
-            }
-            if !batch.is_empty() {
-                let _ = built.send(batch);
-            }
-            entries
-        });
+        let builders: Vec<_> = papers
+            .chunks(papers.len().div_ceil(BUILDERS).max(1))
+            .map(|part| {
+                let built = built.clone();
+                scope.spawn(move || build_part(vault, book, part, rows, &built))
+            })
+            .collect();
+        // The writer stops when the last builder's sender is gone.
+        drop(built);
         let out: Vec<NoteOutcome> = works
             .into_iter()
             .flatten()
@@ -214,9 +237,14 @@ fn build_and_write(
             .collect();
         // A builder that panicked is a bug: the render fails (and is retried, then dead
         // with this reason) rather than reporting its notes as written.
-        let entries = builder
-            .join()
-            .map_err(|_| RenderError::Worker("a render thread panicked".to_owned()))?;
+        let mut entries = Vec::with_capacity(papers.len());
+        for builder in builders {
+            entries.extend(
+                builder
+                    .join()
+                    .map_err(|_| RenderError::Worker("a render thread panicked".to_owned()))?,
+            );
+        }
         Ok((out, entries))
     })
 }
