@@ -40,7 +40,7 @@ const MAX_ITERATIONS: usize = 100;
 const TOLERANCE: f64 = 1e-10;
 
 /// The graph of one crawl.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct CrawlGraph {
     /// The ids in node order, and each id's node. Shared: tables of the render kept by
     /// node find their rows through it.

@@ -30,7 +30,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tracing::debug;
+use tracing::{Instrument, debug};
 
 use crate::context::Context;
 use crate::graph::CrawlGraph;
@@ -126,20 +126,20 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     merges::detect(store, crawl_id).await?;
     let generation = store.input_generation().await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: merges detected");
-    let graph = CrawlGraph::load(store, crawl_id).await?;
+    let graph = Arc::new(CrawlGraph::load(store, crawl_id).await?);
     let crawl = with_kept_seeds(crawl, &graph);
     let member_ids = graph.member_ids();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     let metrics = graph.metrics(crawl_id);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
-    let mut analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
-    let similar = book::similar_by_node(&graph, &mut analysis);
-    // Each phase below frees what it read to build its part (rows, edges, candidates)
-    // under what it keeps: those pages go back between phases.
-    crate::memory::give_back();
-    debug!(crawl_id, elapsed = ?started.elapsed(), runs = analysis.runs, "render: analysis ready");
-    debug!(crawl_id, elapsed = ?started.elapsed(), papers = member_ids.len(), "render: graph ready");
+    // The analysis (its own reads, the graph work, its write) runs beside the reading
+    // of authors, titles and names, which do not need it.
+    let analysing = tokio::spawn({
+        let (store, graph) = (store.clone(), Arc::clone(&graph));
+        async move { crate::graph::analysis::refresh(&store, crawl_id, &graph).await }
+            .instrument(tracing::Span::current())
+    });
 
     // Names and citekeys, claimed once and frozen.
     let authors = Authors::load(store, member_ids).await?;
@@ -152,6 +152,12 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         author_choice::choose(store, &vault, &mut names, ctx.settings.notes.author_notes, &authors).await?;
     crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: note names read, authors with notes chosen");
+    let mut analysis = analysing.await.map_err(|e| RenderError::Worker(e.to_string()))??;
+    let similar = book::similar_by_node(&graph, &mut analysis);
+    // Each phase frees what it read to build its part (rows, edges, candidates) under
+    // what it keeps: those pages go back between phases.
+    crate::memory::give_back();
+    debug!(crawl_id, elapsed = ?started.elapsed(), runs = analysis.runs, "render: analysis ready");
     let first = crawl.seed().map(|s| titles.title(s.as_str())).unwrap_or_default();
     let seed_title = index::seeds_title(&first, crawl.seeds.len());
     let news_plan = companions::NewsPlan::of(store, &crawl, &seed_title).await?;
@@ -172,7 +178,9 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: names and citekeys ready");
 
-    // Paper notes, a chunk at a time, built and written off the runtime.
+    // Paper notes, a chunk at a time, built and written off the runtime. The analysis
+    // is done: the graph is this render's alone again.
+    let graph = Arc::try_unwrap(graph).unwrap_or_else(|shared| (*shared).clone());
     let mut book = paper_notes::book(store, &names, graph, titles, authors, citekeys, today.clone()).await?;
     book.cluster_notes = clusters::notes_of(crawl_id, &analysis, &names);
     book.set_analysis(crawl_id, analysis, similar);
