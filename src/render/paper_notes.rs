@@ -103,7 +103,9 @@ pub(super) fn noted_neighbours(book: &PaperBook, names: &Names) -> Vec<String> {
 }
 
 /// Builds and writes the notes of `ids` (members of the book's graph), a chunk at a time,
-/// and records what became of them; their BibTeX entries go into `bib_entries`.
+/// and records what became of them; their BibTeX entries go into `bib_entries`. While a
+/// chunk is built and written, the next chunk's rows are read and the last chunk's
+/// outcomes recorded: the store and the files are busy at the same time.
 pub(super) async fn write(
     ctx: &Context,
     vault: &Vault,
@@ -116,26 +118,20 @@ pub(super) async fn write(
     let mut report = RenderReport::default();
     let progress = &ctx.counters.progress;
     progress.add_render_total(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let papers = store.papers(chunk).await?;
-        let summaries: HashMap<String, SummaryRow> = store
-            .latest_summaries(chunk)
-            .await?
-            .into_iter()
-            .map(|s| (s.paper_id.clone(), s))
-            .collect();
-        let pdfs: HashMap<String, PdfRow> = store
-            .pdf_states(chunk)
-            .await?
-            .into_iter()
-            .map(|p| (p.paper_id.clone(), p))
-            .collect();
-        let unresolved = store.unresolved_references(chunk).await?;
+    let chunks: Vec<&[String]> = ids.chunks(CHUNK).collect();
+    let mut next = match chunks.first() {
+        Some(chunk) => Some(ChunkRows::read(store, chunk).await?),
+        None => None,
+    };
+    // The last chunk's outcomes, and how many papers it had.
+    let mut pending: Option<(Vec<NoteOutcome>, usize)> = None;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let Some(read) = next.take() else { break };
         // Where the chunk's notes are and what they last matched, from the names as they
-        // are now (each chunk's outcomes update them).
+        // are now (the outcomes recorded meanwhile are of other papers' notes).
         let mut paths = HashMap::with_capacity(chunk.len());
         let mut known = HashMap::with_capacity(chunk.len());
-        for id in chunk {
+        for id in *chunk {
             if let Some(row) = names.row(&NoteKey::paper(id.as_str())) {
                 paths.insert(id.clone(), row.path().to_owned());
                 if let Some(k) = row.known() {
@@ -144,25 +140,76 @@ pub(super) async fn write(
             }
         }
         let (shared, moved) = (book.clone(), names.moved());
-        let (outcomes, entries) = blocking(vault, move |v| {
+        let building = blocking(vault, move |v| {
             let rows = Rows {
                 paths: &paths,
                 known: &known,
-                summaries: &summaries,
-                pdfs: &pdfs,
-                unresolved: &unresolved,
+                summaries: &read.summaries,
+                pdfs: &read.pdfs,
+                unresolved: &read.unresolved,
             };
-            build_and_write(v, &shared, &papers, &rows, &moved)
-        })
-        .await??;
+            build_and_write(v, &shared, &read.papers, &rows, &moved)
+        });
+        let reading = async {
+            match chunks.get(i + 1) {
+                Some(following) => ChunkRows::read(store, following).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let last = pending.take();
+        let recording = async {
+            match last {
+                Some((outcomes, papers)) => record(ctx, names, outcomes).await.map(|r| Some((r, papers))),
+                None => Ok(None),
+            }
+        };
+        let (built, read_next, recorded) = tokio::join!(building, reading, recording);
+        if let Some((recorded, papers)) = recorded? {
+            report.absorb(recorded);
+            progress.add_render_done(papers);
+        }
+        next = read_next?;
+        let (outcomes, entries) = built??;
         for (id, entry) in entries {
             bib_entries.add(id, entry)?;
         }
-        report.absorb(record(ctx, names, outcomes).await?);
-        progress.add_render_done(chunk.len());
+        pending = Some((outcomes, chunk.len()));
         crate::memory::give_back();
     }
+    if let Some((outcomes, papers)) = pending {
+        report.absorb(record(ctx, names, outcomes).await?);
+        progress.add_render_done(papers);
+    }
     Ok(report)
+}
+
+/// The rows a chunk of paper notes is built from, by paper id.
+struct ChunkRows {
+    papers: Vec<StoredPaper>,
+    summaries: HashMap<String, SummaryRow>,
+    pdfs: HashMap<String, PdfRow>,
+    unresolved: HashMap<String, Vec<crate::store::UnresolvedRef>>,
+}
+
+impl ChunkRows {
+    async fn read(store: &Store, chunk: &[String]) -> Result<Self, StoreError> {
+        Ok(Self {
+            papers: store.papers(chunk).await?,
+            summaries: store
+                .latest_summaries(chunk)
+                .await?
+                .into_iter()
+                .map(|s| (s.paper_id.clone(), s))
+                .collect(),
+            pdfs: store
+                .pdf_states(chunk)
+                .await?
+                .into_iter()
+                .map(|p| (p.paper_id.clone(), p))
+                .collect(),
+            unresolved: store.unresolved_references(chunk).await?,
+        })
+    }
 }
 
 /// Notes handed from the builder to the writer at a time.
