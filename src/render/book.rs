@@ -471,7 +471,7 @@ impl PaperBook {
             return Some((Work::Unchanged(NoteOutcome::unchanged(key, path.clone(), known)), entry));
         }
         input.updated.clone_from(&self.today);
-        let job = NoteJob {
+        let mut job = NoteJob {
             key,
             path: path.clone(),
             fresh: paper::paper_fresh(&input),
@@ -483,7 +483,13 @@ impl PaperBook {
             identity: ("s2_id", p.paper_id.clone()),
             inputs,
             known: known.cloned(),
+            new_text: None,
         };
+        // A note never written (or whose record is gone) is most likely missing: its
+        // text is made here, on a builder thread, rather than by the writer.
+        if job.known.is_none() {
+            job.prepare_new(&self.today);
+        }
         Some((Work::Write(job), entry))
     }
 }

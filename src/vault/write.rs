@@ -27,6 +27,9 @@ pub struct NoteJob {
     /// What was recorded when the note last matched its inputs: when it is `inputs`
     /// and the file's stamp has not moved, the note is left alone without being read.
     pub known: Option<Known>,
+    /// The note's whole text and its hash, made ahead (see [`NoteJob::prepare_new`]) for
+    /// a note that is not there yet: the writer then only writes it.
+    pub new_text: Option<(String, String)>,
 }
 
 /// A note's inputs hash and its file's stamp ([`Vault::stamp`]) when it last held what
@@ -68,7 +71,17 @@ impl NoteJob {
             identity,
             inputs,
             known,
+            new_text: None,
         }
+    }
+
+    /// Makes the text the note gets if its file is missing, with `today` as its date,
+    /// and that text's hash: work the threads that build notes can take off the one
+    /// that writes them. A note whose file turns out to exist is merged as ever.
+    pub fn prepare_new(&mut self, today: &str) {
+        let text = compose(&with_date(&self.fresh, today));
+        let text_hash = hash(&text);
+        self.new_text = Some((text, text_hash));
     }
 }
 
@@ -252,9 +265,16 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
     let result = match vault.read(path) {
         Existing::Unreadable(reason) => return Outcome::Skipped(reason),
         Existing::Missing => {
-            let text = compose(&with_date(&job.fresh, today));
-            match vault.create(path, &text) {
-                Ok(true) => Ok(Outcome::Created(hash(&text))),
+            let made;
+            let (text, text_hash) = match &job.new_text {
+                Some((text, text_hash)) => (text.as_str(), Some(text_hash)),
+                None => {
+                    made = compose(&with_date(&job.fresh, today));
+                    (made.as_str(), None)
+                }
+            };
+            match vault.create(path, text) {
+                Ok(true) => Ok(Outcome::Created(text_hash.cloned().unwrap_or_else(|| hash(text)))),
                 // Someone wrote it meanwhile: merge into theirs, as into any note.
                 Ok(false) if matches!(vault.read(path), Existing::Text(_)) => {
                     return write_one(vault, path, job, today);
