@@ -176,11 +176,15 @@ pub(super) async fn render(
             label: c.label.clone(),
             terms: c.terms.clone(),
             index: index.clone(),
+            // Only the papers the note lists: links to all of them were 30 MB at 100,000
+            // papers.
             members: c
                 .members
                 .iter()
+                .take(cluster::MEMBERS_LISTED)
                 .map(|id| (book.link(id), tldrs.get(id).cloned()))
                 .collect(),
+            member_count: c.members.len(),
             prior: prior_works(book, c),
             neighbours: neighbours(book, c, &cluster_of, analysis, &notes),
             updated: today.to_owned(),

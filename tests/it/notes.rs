@@ -83,7 +83,7 @@ fn vaswani() -> (StoredPaper, Vec<AuthorLink>) {
 #[test]
 fn a_paper_note_snapshot() {
     let (p, authors) = vaswani();
-    let references = vec![
+    let references = [
         item(
             &"a".repeat(40),
             Some("Neural Machine Translation by Jointly Learning to Align and Translate"),
@@ -96,7 +96,7 @@ fn a_paper_note_snapshot() {
             ..item(&"b".repeat(40), None, "", "Long Short-Term Memory", 1997)
         },
     ];
-    let cited_by = vec![item(
+    let cited_by = [item(
         &"c".repeat(40),
         Some("BERT Pre-training of Deep Bidirectional Transformers"),
         "Devlin et al. 2019",
@@ -284,6 +284,7 @@ fn a_cluster_note_snapshot() {
             ),
             (lstm.clone(), None),
         ],
+        member_count: 2,
         prior: vec![(lstm, 2)],
         neighbours: vec![(
             Some(NoteName::from_title("recurrent · memory")),

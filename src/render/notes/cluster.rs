@@ -42,8 +42,11 @@ pub struct ClusterInput {
     pub terms: Vec<String>,
     /// The crawl's index note and title.
     pub index: (Option<NoteName>, String),
-    /// Its papers by rank, with a one-line TL;DR when there is one.
+    /// Its first papers by rank (the note lists [`MEMBERS_LISTED`]; more are not
+    /// read), with a one-line TL;DR when there is one.
     pub members: Vec<(LinkItem, Option<String>)>,
+    /// How many papers it has.
+    pub member_count: usize,
     /// Works its papers cite most: (work, how many of its papers cite it).
     pub prior: Vec<(LinkItem, i64)>,
     /// Clusters it is most linked to: (note, label, citations between the two).
@@ -75,7 +78,7 @@ pub fn cluster_fresh(input: &ClusterInput) -> Fresh {
             Some(&cluster_identity(input.crawl_id, input.cluster_id)),
         )
         .text("crawl", Some(&crawl_value))
-        .number("papers", Some(input.members.len() as i64))
+        .number("papers", Some(input.member_count as i64))
         .list("terms", &terms)
         .list("tags", &["refnet/cluster".to_owned()])
         .date("refnet_updated", Some(&input.updated));
@@ -87,13 +90,14 @@ pub fn cluster_fresh(input: &ClusterInput) -> Fresh {
     let summary = format!(
         "# {}\n\nA cluster of {} papers in {crawl}{}.\n",
         md_inline(&input.label),
-        input.members.len(),
+        input.member_count,
         if input.terms.is_empty() {
             String::new()
         } else {
             format!(", about {}", md_inline(&input.terms.join(", ")))
         }
     );
+    let members_shown = input.members.len().min(MEMBERS_LISTED);
     let members: Vec<String> = input
         .members
         .iter()
@@ -129,7 +133,7 @@ pub fn cluster_fresh(input: &ClusterInput) -> Fresh {
                     "Papers",
                     "No papers.",
                     members,
-                    input.members.len().saturating_sub(MEMBERS_LISTED),
+                    input.member_count.saturating_sub(members_shown),
                 ),
             ),
             (
