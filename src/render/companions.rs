@@ -363,34 +363,46 @@ pub(super) async fn render_map(
 ) -> Result<RenderReport, RenderError> {
     let graph = &book.graph;
     let analysis = book.analysis.as_ref().map(|(_, a)| a);
-    let papers: Vec<canvas::MapPaper> = metrics
+    let paper_of = |id: &str| analysis.and_then(|a| a.papers.get(id));
+    // The map's papers are chosen from borrowed candidates; only those shown are copied.
+    let candidates: Vec<canvas::MapCandidate<'_>> = metrics
         .iter()
         .filter_map(|m| {
             let row = names.row(&NoteKey::paper(m.paper_id.as_str()))?;
-            Some(canvas::MapPaper {
-                paper_id: m.paper_id.clone(),
-                file: row.path().to_owned(),
+            Some(canvas::MapCandidate {
+                paper_id: &m.paper_id,
+                file: row.path(),
                 depth: m.depth.max(0) as u32,
                 weight: m.pagerank,
-                cluster: analysis.and_then(|a| a.papers.get(&m.paper_id)?.cluster_id),
-                similarity: analysis
-                    .and_then(|a| a.papers.get(&m.paper_id))
-                    .map_or(0.0, |p| p.similarity),
+                similarity: paper_of(&m.paper_id).map_or(0.0, |p| p.similarity),
             })
         })
         .collect();
+    let clusters: Vec<(i64, String)> = analysis
+        .map(|a| a.clusters.iter().map(|c| (c.id, c.label.clone())).collect())
+        .unwrap_or_default();
+    let shown = canvas::shown_of(&candidates, !clusters.is_empty(), max_nodes);
+    let papers: Vec<canvas::MapPaper> = candidates
+        .iter()
+        .filter(|c| shown.contains(c.paper_id))
+        .map(|c| canvas::MapPaper {
+            paper_id: c.paper_id.to_owned(),
+            file: c.file.to_owned(),
+            depth: c.depth,
+            weight: c.weight,
+            cluster: paper_of(c.paper_id).and_then(|p| p.cluster_id),
+            similarity: c.similarity,
+        })
+        .collect();
+    drop(candidates);
     let mut input = canvas::MapInput {
         papers,
         edges: Vec::new(),
         max_nodes,
-        clusters: analysis
-            .map(|a| a.clusters.iter().map(|c| (c.id, c.label.clone())).collect())
-            .unwrap_or_default(),
+        clusters,
     };
     // Only the papers on the map and the edges between them are handed to the layout:
     // the others are never copied, nor sorted a second time.
-    let shown = input.shown();
-    input.papers.retain(|p| shown.contains(&p.paper_id));
     input.edges = graph
         .member_edges()
         .filter(|&(a, b)| shown.contains(graph.id(a)) && shown.contains(graph.id(b)))

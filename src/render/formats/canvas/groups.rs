@@ -20,7 +20,7 @@ const UNCLUSTERED: i64 = -1;
 /// A fresh map of `input` laid out by cluster; deterministic, and independent of the
 /// order of `input.papers` and `input.edges`.
 pub fn layout_by_cluster(input: &MapInput) -> Canvas {
-    let kept = select(input);
+    let kept = select(&input.papers, input.max_nodes);
     let mut groups: BTreeMap<i64, Vec<&MapPaper>> = BTreeMap::new();
     for p in &kept {
         groups.entry(p.cluster.unwrap_or(UNCLUSTERED)).or_default().push(p);
@@ -93,20 +93,20 @@ fn grid(n: usize) -> (i64, i64) {
 /// The papers on the map: the seed(s), then by similarity to them, then by weight (ties
 /// by id), unique, cut to `max_nodes`; within the cut, in the order they are placed
 /// (depth, similarity, weight, id).
-pub(super) fn select(input: &MapInput) -> Vec<&MapPaper> {
-    let mut papers: Vec<&MapPaper> = input.papers.iter().filter(|p| !p.file.is_empty()).collect();
+pub(super) fn select<P: Placed>(papers: &[P], max_nodes: usize) -> Vec<&P> {
+    let mut papers: Vec<&P> = papers.iter().filter(|p| !p.file().is_empty()).collect();
     let key = |w: f64| if w.is_nan() { f64::NEG_INFINITY } else { w };
     papers.sort_by(|a, b| {
-        (a.depth != 0)
-            .cmp(&(b.depth != 0))
-            .then_with(|| key(b.similarity).total_cmp(&key(a.similarity)))
-            .then_with(|| key(b.weight).total_cmp(&key(a.weight)))
-            .then_with(|| a.paper_id.cmp(&b.paper_id))
-            .then_with(|| a.file.cmp(&b.file))
+        (a.depth() != 0)
+            .cmp(&(b.depth() != 0))
+            .then_with(|| key(b.similarity()).total_cmp(&key(a.similarity())))
+            .then_with(|| key(b.weight()).total_cmp(&key(a.weight())))
+            .then_with(|| a.paper_id().cmp(b.paper_id()))
+            .then_with(|| a.file().cmp(b.file()))
     });
     let mut seen = HashSet::new();
-    papers.retain(|p| seen.insert(p.paper_id.as_str()));
-    papers.truncate(input.max_nodes);
+    papers.retain(|p| seen.insert(p.paper_id()));
+    papers.truncate(max_nodes);
     papers
 }
 

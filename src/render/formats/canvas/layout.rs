@@ -14,7 +14,7 @@ use super::*;
 /// the top by weight (descending), then id. Nodes are [`NODE_WIDTH`] × [`NODE_HEIGHT`],
 /// coloured by depth ([`depth_color`]); edges point from citing to cited paper.
 pub fn layout(input: &MapInput) -> Canvas {
-    let kept = select(input);
+    let kept = select(&input.papers, input.max_nodes);
     let mut nodes = Vec::with_capacity(kept.len());
     let mut inner: Option<f64> = None;
     for ring in kept.chunk_by(|a, b| a.depth == b.depth) {
@@ -31,18 +31,18 @@ pub fn layout(input: &MapInput) -> Canvas {
 
 /// The papers on the map, in map order (depth, weight descending, id), unique, cut to
 /// `max_nodes`.
-pub(super) fn select(input: &MapInput) -> Vec<&MapPaper> {
-    let mut papers: Vec<&MapPaper> = input.papers.iter().filter(|p| !p.file.is_empty()).collect();
+pub(super) fn select<P: Placed>(papers: &[P], max_nodes: usize) -> Vec<&P> {
+    let mut papers: Vec<&P> = papers.iter().filter(|p| !p.file().is_empty()).collect();
     papers.sort_by(|a, b| {
-        a.depth
-            .cmp(&b.depth)
-            .then_with(|| weight_key(b.weight).total_cmp(&weight_key(a.weight)))
-            .then_with(|| a.paper_id.cmp(&b.paper_id))
-            .then_with(|| a.file.cmp(&b.file))
+        a.depth()
+            .cmp(&b.depth())
+            .then_with(|| weight_key(b.weight()).total_cmp(&weight_key(a.weight())))
+            .then_with(|| a.paper_id().cmp(b.paper_id()))
+            .then_with(|| a.file().cmp(b.file()))
     });
     let mut seen = HashSet::new();
-    papers.retain(|p| seen.insert(p.paper_id.as_str()));
-    papers.truncate(input.max_nodes);
+    papers.retain(|p| seen.insert(p.paper_id()));
+    papers.truncate(max_nodes);
     papers
 }
 

@@ -93,13 +93,86 @@ impl MapInput {
     /// The ids of the papers the map shows (the layout's own cut): the layout of only
     /// these papers, and the edges between them, is the same map.
     pub fn shown(&self) -> std::collections::HashSet<String> {
-        let kept = if self.clusters.is_empty() {
-            layout::select(self)
-        } else {
-            groups::select(self)
-        };
-        kept.iter().map(|p| p.paper_id.clone()).collect()
+        shown_of(&self.papers, !self.clusters.is_empty(), self.max_nodes)
     }
+}
+
+/// What choosing the map's papers reads of each paper.
+pub trait Placed {
+    /// Its S2 id.
+    fn paper_id(&self) -> &str;
+    /// Its note's path (empty: no note, not on the map).
+    fn file(&self) -> &str;
+    /// Its crawl depth.
+    fn depth(&self) -> u32;
+    /// Its PageRank.
+    fn weight(&self) -> f64;
+    /// Its similarity to the seeds.
+    fn similarity(&self) -> f64;
+}
+
+impl Placed for MapPaper {
+    fn paper_id(&self) -> &str {
+        &self.paper_id
+    }
+    fn file(&self) -> &str {
+        &self.file
+    }
+    fn depth(&self) -> u32 {
+        self.depth
+    }
+    fn weight(&self) -> f64 {
+        self.weight
+    }
+    fn similarity(&self) -> f64 {
+        self.similarity
+    }
+}
+
+/// A paper that may go on the map, borrowed from where its parts are kept: a crawl of
+/// 100,000 papers offers them all for a map of a few hundred, and copying each one's id
+/// and path first was 20 MB at the end of the render.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapCandidate<'a> {
+    /// Its S2 id.
+    pub paper_id: &'a str,
+    /// Its note's path.
+    pub file: &'a str,
+    /// Its crawl depth.
+    pub depth: u32,
+    /// Its PageRank.
+    pub weight: f64,
+    /// Its similarity to the seeds.
+    pub similarity: f64,
+}
+
+impl Placed for MapCandidate<'_> {
+    fn paper_id(&self) -> &str {
+        self.paper_id
+    }
+    fn file(&self) -> &str {
+        self.file
+    }
+    fn depth(&self) -> u32 {
+        self.depth
+    }
+    fn weight(&self) -> f64 {
+        self.weight
+    }
+    fn similarity(&self) -> f64 {
+        self.similarity
+    }
+}
+
+/// The ids of the papers a map of `papers` shows: by cluster (`by_cluster`) or in
+/// rings by depth, at most `max_nodes`.
+pub fn shown_of<P: Placed>(papers: &[P], by_cluster: bool, max_nodes: usize) -> std::collections::HashSet<String> {
+    let kept = if by_cluster {
+        groups::select(papers, max_nodes)
+    } else {
+        layout::select(papers, max_nodes)
+    };
+    kept.iter().map(|p| p.paper_id().to_owned()).collect()
 }
 
 /// Why an existing canvas could not be merged (the caller then leaves it alone).
