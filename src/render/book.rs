@@ -1,18 +1,16 @@
 //! What paper notes are built from, gathered once per render ([`PaperBook`]), and the
 //! building itself: pure CPU work, run on blocking threads a chunk at a time.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::graph::CrawlGraph;
 use crate::ids::S2Id;
 use crate::render::by_node::ByNode;
-use crate::render::formats::{bib, person};
+use crate::render::formats::bib;
 use crate::render::naming::Names;
 use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput, Score, Standing};
 use crate::render::notes::{self, index};
-use crate::render::notes::{LinkItem, LinkView};
 use crate::render::people::Authors;
 use crate::store::{CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
 use crate::vault::folders::ATTACHMENTS_DIR;
@@ -58,7 +56,7 @@ impl Titles {
     }
 
     /// Title and year of a node of the graph the titles were read for.
-    fn at(&self, node: u32) -> Option<(&str, Option<i64>)> {
+    pub(super) fn at(&self, node: u32) -> Option<(&str, Option<i64>)> {
         self.nodes.at(node).map(|(t, y)| (&**t, *y))
     }
 
@@ -227,38 +225,6 @@ pub(super) fn similar_by_node(graph: &CrawlGraph, analysis: &mut CrawlAnalysis) 
     similar
 }
 
-/// Where a graph node's "Author et al. Year" comes from: the table its authors are in
-/// (the members' or the outsiders'), its first two authors' places there, and how many
-/// it has (none: its authors were not read). Found once per node instead of by paper id
-/// for each of the two million links of a 100,000-paper render.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct CiteParts {
-    outsider: bool,
-    first: u32,
-    second: u32,
-    count: u32,
-}
-
-/// Each node's [`CiteParts`], by node: the members' authors first, then the outsiders'.
-pub(super) fn cite_parts(graph: &CrawlGraph, authors: &Authors, outsiders: &Authors) -> Vec<CiteParts> {
-    graph
-        .ids()
-        .iter()
-        .map(|id| {
-            let (outsider, places) = match authors.places(id) {
-                Some(places) => (false, places),
-                None => (true, outsiders.places(id).unwrap_or_default()),
-            };
-            CiteParts {
-                outsider,
-                first: places.first().copied().unwrap_or_default(),
-                second: places.get(1).copied().unwrap_or_default(),
-                count: u32::try_from(places.len()).unwrap_or(u32::MAX),
-            }
-        })
-        .collect()
-}
-
 /// Everything paper notes are built from, read-only once gathered.
 #[derive(Debug)]
 pub(super) struct PaperBook {
@@ -274,7 +240,7 @@ pub(super) struct PaperBook {
     /// al. Year" too).
     pub outsiders: Authors,
     /// Where each node's "Author et al." comes from, by node.
-    pub(super) cites: Vec<CiteParts>,
+    pub(super) cites: Vec<super::links::CiteParts>,
     /// Author notes by S2 author id.
     pub author_notes: HashMap<String, NoteName>,
     /// The members' frozen citekeys.
@@ -328,85 +294,6 @@ impl PaperBook {
             in_crawl_citations: cited,
             similar,
         })
-    }
-
-    /// A link to a paper of the graph.
-    pub(crate) fn link(&self, id: &str) -> LinkItem {
-        if let Some(node) = self.graph.node(id) {
-            return self.link_at(node);
-        }
-        LinkItem {
-            paper_id: id.to_owned(),
-            note: None,
-            cite: self.cite(id),
-            title: self.titles.title(id),
-            year: self.titles.year(id),
-            influential: false,
-        }
-    }
-
-    /// A link to a node of the graph.
-    fn link_at(&self, node: u32) -> LinkItem {
-        let view = self.view_at(node, false);
-        LinkItem {
-            paper_id: view.paper_id.to_owned(),
-            note: view.note.cloned(),
-            cite: self.cite_at(node),
-            title: view.title.into_owned(),
-            year: view.year,
-            influential: false,
-        }
-    }
-
-    /// A link to a node of the graph, borrowed from the book ("Author et al. Year" made
-    /// only for a paper with a note: only its line shows it).
-    fn view_at(&self, node: u32, influential: bool) -> LinkView<'_> {
-        let id = self.graph.id(node);
-        let note = self.noted.at(node);
-        let (title, year) = match self.titles.at(node) {
-            Some((title, year)) => (Cow::Borrowed(title), year),
-            None => (Cow::Owned(crate::store::title_or_id("", id)), None),
-        };
-        LinkView {
-            paper_id: id,
-            note,
-            cite: note.and_then(|_| self.cite_at(node)).map(Cow::Owned),
-            title,
-            year,
-            influential,
-        }
-    }
-
-    /// "Author et al. Year" of a node whose authors were read.
-    fn cite_at(&self, node: u32) -> Option<String> {
-        let parts = self.cites.get(node as usize).filter(|c| c.count > 0)?;
-        let table = if parts.outsider { &self.outsiders } else { &self.authors };
-        let second = if parts.count > 1 {
-            table.surname(parts.second)
-        } else {
-            None
-        };
-        let year = self.titles.at(node).and_then(|(_, year)| year);
-        Some(person::cite_of_surnames(
-            table.surname(parts.first),
-            second,
-            parts.count as usize,
-            year,
-        ))
-    }
-
-    /// "Author et al. Year" of a paper whose authors were read.
-    pub(crate) fn cite(&self, id: &str) -> Option<String> {
-        let year = self.titles.year(id);
-        self.authors.cite(id, year).or_else(|| self.outsiders.cite(id, year))
-    }
-
-    /// Links to graph nodes, influential citations marked: papers with notes first, then
-    /// newest first, then by title.
-    fn links(&self, nodes: &[u32], influential: impl Fn(u32) -> bool) -> Vec<LinkView<'_>> {
-        let mut items: Vec<LinkView<'_>> = nodes.iter().map(|&n| self.view_at(n, influential(n))).collect();
-        items.sort_by(LinkView::list_order);
-        items
     }
 
     /// The note of a member (`None` when it has no name) — ready to write, or left

@@ -16,6 +16,7 @@ mod by_node;
 mod clusters;
 mod companions;
 pub mod formats;
+mod links;
 mod merges;
 pub mod naming;
 pub mod notes;

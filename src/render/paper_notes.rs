@@ -43,7 +43,7 @@ pub(super) async fn book(
         .cloned()
         .collect();
     let outsiders = Authors::load(store, &outsiders).await?;
-    let cites = super::book::cite_parts(&graph, &authors, &outsiders);
+    let cites = super::links::cite_parts(&graph, &authors, &outsiders);
     let author_notes: HashMap<String, NoteName> = authors
         .everyone()
         .filter_map(|(id, _)| {
