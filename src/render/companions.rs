@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use tracing::warn;
 
 use super::report::record;
-use super::{CHUNK, FileFate, RenderError, RenderReport, blocking, write_jobs};
+use super::{CHUNK, FileFate, RenderError, RenderReport, blocking, write_jobs, write_off};
 use crate::context::Context;
 use crate::render::bib_spool::BibSpool;
 use crate::render::book::{PaperBook, Titles, bib_input};
@@ -51,8 +51,7 @@ pub(super) async fn render_authors(
     };
     for i in 0..chunks.len() {
         let Some(jobs) = next.take() else { break };
-        let (date, moved) = (today.to_owned(), names.moved());
-        let writing = blocking(vault, move |v| write::write_notes(v, &jobs, &date, &moved));
+        let writing = write_off(vault, names, jobs, today);
         let named: &Names = names;
         let building = async {
             match chunks.get(i + 1) {

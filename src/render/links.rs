@@ -65,7 +65,12 @@ impl PaperBook {
         LinkItem {
             paper_id: view.paper_id.to_owned(),
             note: view.note.cloned(),
-            cite: self.cite_at(node),
+            // A view makes the citation only for a paper with a note; a link always has it.
+            cite: match view.cite {
+                Some(cite) => Some(cite.into_owned()),
+                None if view.note.is_none() => self.cite_at(node, view.year),
+                None => None,
+            },
             title: view.title.into_owned(),
             year: view.year,
             influential: false,
@@ -84,15 +89,15 @@ impl PaperBook {
         LinkView {
             paper_id: id,
             note,
-            cite: note.and_then(|_| self.cite_at(node)).map(Cow::Owned),
+            cite: note.and_then(|_| self.cite_at(node, year)).map(Cow::Owned),
             title,
             year,
             influential,
         }
     }
 
-    /// "Author et al. Year" of a node whose authors were read.
-    fn cite_at(&self, node: u32) -> Option<String> {
+    /// "Author et al. Year" of a node whose authors were read (`year`: the node's).
+    fn cite_at(&self, node: u32, year: Option<i64>) -> Option<String> {
         let parts = self.cites.get(node as usize).filter(|c| c.count > 0)?;
         let table = if parts.outsider { &self.outsiders } else { &self.authors };
         let second = if parts.count > 1 {
@@ -100,7 +105,6 @@ impl PaperBook {
         } else {
             None
         };
-        let year = self.titles.at(node).and_then(|(_, year)| year);
         Some(person::cite_of_surnames(
             table.surname(parts.first),
             second,

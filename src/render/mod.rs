@@ -359,8 +359,17 @@ async fn write_jobs(
     jobs: Vec<NoteJob>,
     today: &str,
 ) -> Result<RenderReport, RenderError> {
-    let today = today.to_owned();
-    let moved = names.moved();
-    let outcomes = blocking(vault, move |v| write::write_notes(v, &jobs, &today, &moved)).await?;
+    let outcomes = write_off(vault, names, jobs, today).await?;
     record(ctx, names, outcomes).await
+}
+
+/// Writes notes off the runtime; what became of them is for [`record`] to keep.
+fn write_off(
+    vault: &Vault,
+    names: &Names,
+    jobs: Vec<NoteJob>,
+    today: &str,
+) -> impl Future<Output = Result<Vec<write::NoteOutcome>, RenderError>> + use<> {
+    let (today, moved, vault) = (today.to_owned(), names.moved(), vault.clone());
+    async move { blocking(&vault, move |v| write::write_notes(v, &jobs, &today, &moved)).await }
 }
