@@ -151,7 +151,6 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     merges::retire_notes(store, &vault, &mut names, &graph).await?;
     let with_notes =
         author_choice::choose(store, &vault, &mut names, ctx.settings.notes.author_notes, &authors).await?;
-    crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: note names read, authors with notes chosen");
     let mut analysis = analysing.await.map_err(|e| RenderError::Worker(e.to_string()))??;
     let similar = book::similar_by_node(&graph, &mut analysis);

@@ -94,18 +94,19 @@ fn grid(n: usize) -> (i64, i64) {
 /// by id), unique, cut to `max_nodes`; within the cut, in the order they are placed
 /// (depth, similarity, weight, id).
 pub(super) fn select<P: Placed>(papers: &[P], max_nodes: usize) -> Vec<&P> {
-    let mut papers: Vec<&P> = papers.iter().filter(|p| !p.file().is_empty()).collect();
+    let mut papers: Vec<&P> = papers.iter().filter(|p| !p.candidate().file.is_empty()).collect();
     let key = |w: f64| if w.is_nan() { f64::NEG_INFINITY } else { w };
     papers.sort_by(|a, b| {
-        (a.depth() != 0)
-            .cmp(&(b.depth() != 0))
-            .then_with(|| key(b.similarity()).total_cmp(&key(a.similarity())))
-            .then_with(|| key(b.weight()).total_cmp(&key(a.weight())))
-            .then_with(|| a.paper_id().cmp(b.paper_id()))
-            .then_with(|| a.file().cmp(b.file()))
+        let (a, b) = (a.candidate(), b.candidate());
+        (a.depth != 0)
+            .cmp(&(b.depth != 0))
+            .then_with(|| key(b.similarity).total_cmp(&key(a.similarity)))
+            .then_with(|| key(b.weight).total_cmp(&key(a.weight)))
+            .then_with(|| a.paper_id.cmp(b.paper_id))
+            .then_with(|| a.file.cmp(b.file))
     });
     let mut seen = HashSet::new();
-    papers.retain(|p| seen.insert(p.paper_id()));
+    papers.retain(|p| seen.insert(p.candidate().paper_id));
     papers.truncate(max_nodes);
     papers
 }

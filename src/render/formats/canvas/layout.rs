@@ -32,16 +32,17 @@ pub fn layout(input: &MapInput) -> Canvas {
 /// The papers on the map, in map order (depth, weight descending, id), unique, cut to
 /// `max_nodes`.
 pub(super) fn select<P: Placed>(papers: &[P], max_nodes: usize) -> Vec<&P> {
-    let mut papers: Vec<&P> = papers.iter().filter(|p| !p.file().is_empty()).collect();
+    let mut papers: Vec<&P> = papers.iter().filter(|p| !p.candidate().file.is_empty()).collect();
     papers.sort_by(|a, b| {
-        a.depth()
-            .cmp(&b.depth())
-            .then_with(|| weight_key(b.weight()).total_cmp(&weight_key(a.weight())))
-            .then_with(|| a.paper_id().cmp(b.paper_id()))
-            .then_with(|| a.file().cmp(b.file()))
+        let (a, b) = (a.candidate(), b.candidate());
+        a.depth
+            .cmp(&b.depth)
+            .then_with(|| weight_key(b.weight).total_cmp(&weight_key(a.weight)))
+            .then_with(|| a.paper_id.cmp(b.paper_id))
+            .then_with(|| a.file.cmp(b.file))
     });
     let mut seen = HashSet::new();
-    papers.retain(|p| seen.insert(p.paper_id()));
+    papers.retain(|p| seen.insert(p.candidate().paper_id));
     papers.truncate(max_nodes);
     papers
 }

@@ -97,38 +97,6 @@ impl MapInput {
     }
 }
 
-/// What choosing the map's papers reads of each paper.
-pub trait Placed {
-    /// Its S2 id.
-    fn paper_id(&self) -> &str;
-    /// Its note's path (empty: no note, not on the map).
-    fn file(&self) -> &str;
-    /// Its crawl depth.
-    fn depth(&self) -> u32;
-    /// Its PageRank.
-    fn weight(&self) -> f64;
-    /// Its similarity to the seeds.
-    fn similarity(&self) -> f64;
-}
-
-impl Placed for MapPaper {
-    fn paper_id(&self) -> &str {
-        &self.paper_id
-    }
-    fn file(&self) -> &str {
-        &self.file
-    }
-    fn depth(&self) -> u32 {
-        self.depth
-    }
-    fn weight(&self) -> f64 {
-        self.weight
-    }
-    fn similarity(&self) -> f64 {
-        self.similarity
-    }
-}
-
 /// A paper that may go on the map, borrowed from where its parts are kept: a crawl of
 /// 100,000 papers offers them all for a map of a few hundred, and copying each one's id
 /// and path first was 20 MB at the end of the render.
@@ -136,7 +104,7 @@ impl Placed for MapPaper {
 pub struct MapCandidate<'a> {
     /// Its S2 id.
     pub paper_id: &'a str,
-    /// Its note's path.
+    /// Its note's path (empty: no note, not on the map).
     pub file: &'a str,
     /// Its crawl depth.
     pub depth: u32,
@@ -146,21 +114,27 @@ pub struct MapCandidate<'a> {
     pub similarity: f64,
 }
 
+/// What choosing the map's papers reads of each paper: a [`MapPaper`] or a candidate.
+pub trait Placed {
+    /// The paper as a candidate for the map.
+    fn candidate(&self) -> MapCandidate<'_>;
+}
+
+impl Placed for MapPaper {
+    fn candidate(&self) -> MapCandidate<'_> {
+        MapCandidate {
+            paper_id: &self.paper_id,
+            file: &self.file,
+            depth: self.depth,
+            weight: self.weight,
+            similarity: self.similarity,
+        }
+    }
+}
+
 impl Placed for MapCandidate<'_> {
-    fn paper_id(&self) -> &str {
-        self.paper_id
-    }
-    fn file(&self) -> &str {
-        self.file
-    }
-    fn depth(&self) -> u32 {
-        self.depth
-    }
-    fn weight(&self) -> f64 {
-        self.weight
-    }
-    fn similarity(&self) -> f64 {
-        self.similarity
+    fn candidate(&self) -> MapCandidate<'_> {
+        *self
     }
 }
 
@@ -172,7 +146,7 @@ pub fn shown_of<P: Placed>(papers: &[P], by_cluster: bool, max_nodes: usize) -> 
     } else {
         layout::select(papers, max_nodes)
     };
-    kept.iter().map(|p| p.paper_id().to_owned()).collect()
+    kept.iter().map(|p| p.candidate().paper_id.to_owned()).collect()
 }
 
 /// Why an existing canvas could not be merged (the caller then leaves it alone).
