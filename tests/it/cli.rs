@@ -201,3 +201,27 @@ async fn a_crawl_killed_with_sigkill_resumes_to_the_graph_of_an_uninterrupted_on
     let said = String::from_utf8_lossy(&again.stdout);
     assert!(said.contains("0 created, 0 updated"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_crawl_says_no_warning_and_leaves_no_worker_registered() {
+    let fake = FakeS2::start_with(Corpus::synthetic(120, 6, 5), FakeOptions::default()).await;
+    let seed = fake_seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    for _ in 0..2 {
+        let out = run(dir.path(), &fake.url, &["crawl", &seed, "--depth", "1"]).await;
+
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // Each stage's worker leaves the registry as it stops; its finished jobs named it.
+        assert!(!stderr(&out).contains("WARN"), "{}", stderr(&out));
+    }
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("vault/.refnet/refnet.sqlite").display()
+    ))
+    .await
+    .expect("open the CLI's store");
+    assert_eq!(store.workers_seen(0).await.expect("workers"), vec![]);
+    let (_, jobs) = store.list_jobs(&Default::default(), 10, 0).await.expect("jobs");
+    assert!(jobs > 0, "the runs' finished jobs are kept");
+}
