@@ -115,7 +115,11 @@ impl CrawlGraph {
         for id in graph.member_ids() {
             touching.extend(graph.merged_into(id).iter().cloned());
         }
-        store.for_each_edge_touching(&touching, |e| graph.add_row(&e)).await?;
+        store
+            .for_each_edge_touching(&touching, |citing, cited, influential| {
+                graph.add_row(citing, cited, influential)
+            })
+            .await?;
         graph.finish();
         Ok(graph)
     }
@@ -160,10 +164,10 @@ impl CrawlGraph {
     }
 
     /// Adds an edge as the store holds it, remembering whether S2 called it influential.
-    pub fn add_row(&mut self, edge: &crate::store::EdgeRow) {
-        self.add_edge(&edge.citing, &edge.cited);
-        if edge.is_influential == Some(true)
-            && let (Some(a), Some(b)) = (self.node(&edge.citing), self.node(&edge.cited))
+    pub fn add_row(&mut self, citing: &str, cited: &str, is_influential: Option<bool>) {
+        self.add_edge(citing, cited);
+        if is_influential == Some(true)
+            && let (Some(a), Some(b)) = (self.node(citing), self.node(cited))
             && a != b
         {
             self.influential.insert((a, b));
