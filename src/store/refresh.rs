@@ -207,58 +207,57 @@ impl Store {
     /// Forgets a worker that stopped cleanly, so it stops counting as live at once
     /// (apalis leaves its row until pruned). A worker still holding a claimed or running
     /// job keeps its row: the heartbeat timeout gives that job back through it. The jobs
-    /// it finished keep its name as `lock_by`, which the queue's foreign key holds on to:
-    /// those names are cleared first (nothing reads a finished job's worker).
+    /// it finished keep its name (`lock_by`, which the queue's foreign key holds on to, and
+    /// which tells who ran them): then its row stays, marked as last seen at the epoch.
     pub async fn forget_worker(&self, name: &str) -> Result<u64, StoreError> {
-        self.forget_workers("w.id = $1", WorkerFilter::Name(name)).await
-    }
-
-    /// Forgets workers unseen since `before` that hold no claimed or running job (apalis
-    /// never does), clearing their name from the jobs they finished.
-    pub async fn prune_workers(&self, before: i64) -> Result<u64, StoreError> {
-        let last_seen = match &self.db {
-            Db::Sqlite(_) => "w.last_seen < $1",
-            Db::Postgres(_) => "w.last_seen < to_timestamp($1)",
+        let (workers, jobs, epoch) = match &self.db {
+            Db::Sqlite(_) => ("Workers", "Jobs", "0"),
+            Db::Postgres(_) => ("apalis.workers", "apalis.jobs", "to_timestamp(0)"),
         };
-        self.forget_workers(last_seen, WorkerFilter::SeenBefore(before)).await
-    }
-
-    /// Deletes the workers `which` picks (a condition on `w`, the workers table, with
-    /// `$1` bound from `filter`) that hold no live job, after unlocking their finished jobs.
-    async fn forget_workers(&self, which: &str, filter: WorkerFilter<'_>) -> Result<u64, StoreError> {
-        let (workers, jobs) = match &self.db {
-            Db::Sqlite(_) => ("Workers", "Jobs"),
-            Db::Postgres(_) => ("apalis.workers", "apalis.jobs"),
-        };
-        let idle =
-            format!("NOT EXISTS (SELECT 1 FROM {jobs} j WHERE j.lock_by = w.id AND j.status IN ('Queued', 'Running'))");
-        let unlock = format!(
-            "UPDATE {jobs} SET lock_by = NULL WHERE status NOT IN ('Queued', 'Running') \
-             AND lock_by IN (SELECT w.id FROM {workers} w WHERE {which} AND {idle})"
-        );
         let delete =
-            format!("DELETE FROM {workers} WHERE id IN (SELECT w.id FROM {workers} w WHERE {which} AND {idle})");
+            format!("DELETE FROM {workers} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM {jobs} j WHERE j.lock_by = $1)");
+        let retire = format!(
+            "UPDATE {workers} SET last_seen = {epoch} WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM {jobs} j WHERE j.lock_by = $1 AND j.status IN ('Queued', 'Running'))"
+        );
         on_db!(&self.db, pool => {
-            let mut tx = pool.begin().await.doing("forgetting stopped workers")?;
-            let mut forgotten = 0;
-            for sql in [unlock, delete] {
-                let q = sqlx::query(AssertSqlSafe(sql));
-                let q = match (filter, &self.db) {
-                    (WorkerFilter::Name(name), _) => q.bind(name.to_owned()),
-                    (WorkerFilter::SeenBefore(t), Db::Postgres(_)) => q.bind(t as f64),
-                    (WorkerFilter::SeenBefore(t), Db::Sqlite(_)) => q.bind(t),
-                };
-                forgotten = q.execute(&mut *tx).await.doing("forgetting stopped workers")?.rows_affected();
+            let deleted = sqlx::query(AssertSqlSafe(delete))
+                .bind(name.to_owned())
+                .execute(pool)
+                .await
+                .doing("forgetting a stopped worker")?
+                .rows_affected();
+            if deleted > 0 {
+                return Ok(deleted);
             }
-            tx.commit().await.doing("forgetting stopped workers")?;
-            Ok(forgotten)
+            sqlx::query(AssertSqlSafe(retire))
+                .bind(name.to_owned())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .doing("forgetting a stopped worker")
         })
     }
-}
 
-/// Which workers [`Store::forget_workers`] picks: one by name, or all unseen since a time.
-#[derive(Clone, Copy)]
-enum WorkerFilter<'a> {
-    Name(&'a str),
-    SeenBefore(i64),
+    /// Forgets workers unseen since `before` that hold no job (apalis never does).
+    pub async fn prune_workers(&self, before: i64) -> Result<u64, StoreError> {
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::query(
+                "DELETE FROM Workers WHERE last_seen < $1 AND NOT EXISTS (SELECT 1 FROM Jobs WHERE Jobs.lock_by = Workers.id)",
+            )
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+            Db::Postgres(pool) => sqlx::query(
+                "DELETE FROM apalis.workers w WHERE w.last_seen < to_timestamp($1) \
+                 AND NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.lock_by = w.id)",
+            )
+            .bind(before as f64)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+        }
+        .doing("pruning workers")
+    }
 }
