@@ -55,9 +55,27 @@ pub fn end_marker(name: &str) -> String {
 
 /// The text of a new note.
 pub fn compose(fresh: &Fresh) -> String {
-    let mut out = String::from("---\n");
-    for (_, entry) in &fresh.frontmatter {
-        out.push_str(entry);
+    compose_dated(fresh, None)
+}
+
+/// [`compose`] with the entry of the key `date.0`, if any, written as `date.1` instead
+/// (the date a note is written on, without copying the rest of the rendering).
+pub fn compose_dated(fresh: &Fresh, date: Option<(&str, &str)>) -> String {
+    let size = fresh.frontmatter.iter().map(|(_, e)| e.len()).sum::<usize>()
+        + fresh
+            .regions
+            .iter()
+            .map(|(n, c)| 2 * n.len() + c.len() + 64)
+            .sum::<usize>()
+        + fresh.tail.len()
+        + 16;
+    let mut out = String::with_capacity(size);
+    out.push_str("---\n");
+    for (key, entry) in &fresh.frontmatter {
+        match date {
+            Some((date_key, dated)) if key == date_key => out.push_str(dated),
+            _ => out.push_str(entry),
+        }
     }
     out.push_str("---\n");
     for (name, content) in &fresh.regions {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::merge::{self, Fresh, Merged, compose, frontmatter_value};
+use super::merge::{self, Fresh, Merged, frontmatter_value};
 use super::{Existing, NoteKey, Vault};
 
 /// One note to write.
@@ -62,7 +62,7 @@ impl NoteJob {
         known: Option<Known>,
     ) -> Self {
         // The date is not an input: it changes only when the text does.
-        let inputs = inputs_hash(&with_date(&fresh, ""));
+        let inputs = inputs_hash(&Undated(&fresh));
         Self {
             key,
             path,
@@ -79,7 +79,7 @@ impl NoteJob {
     /// and that text's hash: work the threads that build notes can take off the one
     /// that writes them. A note whose file turns out to exist is merged as ever.
     pub fn prepare_new(&mut self, today: &str) {
-        let text = compose(&with_date(&self.fresh, today));
+        let text = compose_with_date(&self.fresh, today);
         let text_hash = hash(&text);
         self.new_text = Some((text, text_hash));
     }
@@ -269,7 +269,7 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
             let (text, text_hash) = match &job.new_text {
                 Some((text, text_hash)) => (text.as_str(), Some(text_hash)),
                 None => {
-                    made = compose(&with_date(&job.fresh, today));
+                    made = compose_with_date(&job.fresh, today);
                     (made.as_str(), None)
                 }
             };
@@ -327,14 +327,51 @@ pub fn write_parts_if_changed(vault: &Vault, path: &str, parts: &[&str]) -> Resu
 }
 
 /// `fresh` with its `refnet_updated` set to `date`.
+/// The frontmatter key of the date a note was last written.
+const DATE_KEY: &str = "refnet_updated";
+
 fn with_date(fresh: &Fresh, date: &str) -> Fresh {
     let mut out = fresh.clone();
     for (key, entry) in &mut out.frontmatter {
-        if key == "refnet_updated" {
-            *entry = format!("refnet_updated: {date}\n");
+        if key == DATE_KEY {
+            *entry = date_entry(date);
         }
     }
     out
+}
+
+/// The note's text as created on `date`.
+fn compose_with_date(fresh: &Fresh, date: &str) -> String {
+    merge::compose_dated(fresh, Some((DATE_KEY, &date_entry(date))))
+}
+
+fn date_entry(date: &str) -> String {
+    format!("{DATE_KEY}: {date}\n")
+}
+
+/// A rendering hashed as [`with_date`] of it with an empty date would hash, without
+/// copying it: `String`, `&str` and tuples of them hash alike, so the hash is the same.
+struct Undated<'a>(&'a Fresh);
+
+impl std::hash::Hash for Undated<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let empty = date_entry("");
+        let frontmatter: Vec<(&str, &str)> = (self.0.frontmatter.iter())
+            .map(|(key, entry)| {
+                (
+                    key.as_str(),
+                    if key == DATE_KEY {
+                        empty.as_str()
+                    } else {
+                        entry.as_str()
+                    },
+                )
+            })
+            .collect();
+        frontmatter.hash(state);
+        self.0.regions.hash(state);
+        self.0.tail.hash(state);
+    }
 }
 
 /// Hex SHA-256 of a text.
@@ -343,4 +380,42 @@ pub fn hash(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> Fresh {
+        Fresh {
+            frontmatter: vec![
+                ("title".into(), "title: A\n".into()),
+                (DATE_KEY.into(), format!("{DATE_KEY}: 2026-01-02\n")),
+                ("year".into(), "year: 2020\n".into()),
+            ],
+            regions: vec![("links".into(), "- [[B]]\n".into())],
+            tail: "## Notes\n".into(),
+        }
+    }
+
+    #[test]
+    fn the_undated_hash_is_the_hash_of_the_rendering_with_an_empty_date() {
+        let f = fresh();
+        assert_eq!(inputs_hash(&Undated(&f)), inputs_hash(&with_date(&f, "")));
+        let mut other = f.clone();
+        other.frontmatter[2].1 = "year: 2021\n".into();
+        assert_ne!(inputs_hash(&Undated(&f)), inputs_hash(&Undated(&other)));
+        let mut redated = f.clone();
+        redated.frontmatter[1].1 = format!("{DATE_KEY}: 2027-01-01\n");
+        assert_eq!(inputs_hash(&Undated(&f)), inputs_hash(&Undated(&redated)));
+    }
+
+    #[test]
+    fn a_note_composed_with_a_date_is_the_dated_rendering_composed() {
+        let f = fresh();
+        let text = compose_with_date(&f, "2030-05-06");
+        assert_eq!(text, merge::compose(&with_date(&f, "2030-05-06")));
+        assert!(text.contains("refnet_updated: 2030-05-06\n"), "{text}");
+        assert!(!text.contains("2026-01-02"), "{text}");
+    }
 }
