@@ -188,7 +188,8 @@ pub(super) async fn drive(ctx: &Arc<Context>, runs: &[(i64, i64)], progress: &Pr
     let workers = tokio::spawn(run_workers(ctx.clone(), stages, shutdown.clone()));
     let bar = progress.start();
     let mut interrupted = false;
-    let mut ticker = tokio::time::interval(Duration::from_millis(200));
+    // Short: the run ends within a tick of its last job (a few queries per tick).
+    let mut ticker = tokio::time::interval(Duration::from_millis(50));
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
