@@ -216,6 +216,7 @@ async fn run_refnet(dir: &Path, url: &str, args: &[&str]) -> (Duration, String) 
 }
 
 async fn run_refnet_with(dir: &Path, url: &str, env: &[(&str, &str)], args: &[&str]) -> (Duration, String) {
+    let log_to = std::env::var_os("REFNET_BENCH_LOG");
     let started = Instant::now();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_refnet"))
         .env_clear()
@@ -224,12 +225,28 @@ async fn run_refnet_with(dir: &Path, url: &str, env: &[(&str, &str)], args: &[&s
         .env("REFNET_S2_URL", url)
         .env("REFNET_S2_RPS", "1")
         .envs(env.iter().copied())
+        // `REFNET_BENCH_LOG=<file>`: each child's log (at `REFNET_LOG`, else debug; JSON
+        // lines with times) is appended to the file, to see where a run's time goes.
+        .envs(log_to.iter().flat_map(|_| {
+            let level = std::env::var("REFNET_LOG").unwrap_or_else(|_| "refnet=debug".into());
+            [("REFNET_LOG", level), ("REFNET_LOG_FORMAT", "json".into())]
+        }))
         .current_dir(dir)
         .args(args)
         .output()
         .await
         .expect("run refnet");
     let elapsed = started.elapsed();
+    if let Some(file) = log_to {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .expect("open the bench log");
+        writeln!(f, "=== refnet {} ({:.2} s)", args.join(" "), elapsed.as_secs_f64()).expect("write the bench log");
+        f.write_all(&out.stderr).expect("write the bench log");
+    }
     assert!(
         out.status.success(),
         "refnet failed: {}",
