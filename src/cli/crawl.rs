@@ -190,10 +190,14 @@ pub(super) async fn drive(ctx: &Arc<Context>, runs: &[(i64, i64)], progress: &Pr
     let mut interrupted = false;
     // Short: the run ends within a tick of its last job (a few queries per tick).
     let mut ticker = tokio::time::interval(Duration::from_millis(50));
+    // One listener for the whole loop: a signal that came while the loop read the run's
+    // state would be lost to a listener made afresh for each tick.
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = shutdown_signal() => {
+            _ = &mut signal => {
                 interrupted = true;
                 break;
             }
