@@ -117,7 +117,7 @@ impl CrawlGraph {
         }
         store
             .for_each_edge_touching(&touching, |citing, cited, influential| {
-                graph.add_row(citing, cited, influential)
+                graph.add_row(citing, cited, influential);
             })
             .await?;
         graph.finish();

@@ -1,6 +1,6 @@
 //! Papers, authors and citation edges: writing fetched batches, reading them back.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use sqlx::AssertSqlSafe;
 
@@ -309,86 +309,7 @@ impl Store {
         )
         .await
     }
-
-    /// Every stored edge touching one of `ids` (either end), sorted and without duplicates.
-    pub async fn edges_touching(&self, ids: &[String]) -> Result<Vec<EdgeRow>, StoreError> {
-        let mut out = Vec::new();
-        self.for_each_edge_touching(ids, |citing, cited, is_influential| {
-            out.push(EdgeRow {
-                citing: citing.to_owned(),
-                cited: cited.to_owned(),
-                is_influential,
-            });
-        })
-        .await?;
-        out.sort_by(|a, b| (&a.citing, &a.cited).cmp(&(&b.citing, &b.cited)));
-        out.dedup();
-        Ok(out)
-    }
-
-    /// Calls `f(citing, cited, influential)` once with every stored edge touching one of
-    /// `ids`, so a caller can keep the graph compact: first the edges out of `ids`, then
-    /// the edges into `ids` from papers outside them (the others came with the first).
-    /// Within each chunk of ids, edges come by paper id, then by the other end's id.
-    ///
-    /// A row is read per paper, its edges joined into one string, not a row per edge: a
-    /// 100,000-paper crawl has two million edge ends, and each row read costs more than
-    /// the splitting.
-    pub async fn for_each_edge_touching(
-        &self,
-        ids: &[String],
-        mut f: impl FnMut(&str, &str, Option<bool>),
-    ) -> Result<(), StoreError> {
-        let inside: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let join = match &self.db {
-            super::Db::Sqlite(_) => "group_concat",
-            super::Db::Postgres(_) => "string_agg",
-        };
-        for into in [false, true] {
-            let (end, other) = if into { ("cited", "citing") } else { ("citing", "cited") };
-            for chunk in ids.chunks(IDS_PER_QUERY) {
-                let sql = format!(
-                    "SELECT {end}, {join}({other} || CASE WHEN is_influential THEN $2 \
-                     WHEN NOT is_influential THEN $3 ELSE '' END, $4 ORDER BY {other}) \
-                     FROM citations WHERE {end} IN ({}) GROUP BY {end} ORDER BY {end}",
-                    self.id_set(1)
-                );
-                let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
-                    .bind(ids_json(chunk))
-                    .bind(INFLUENTIAL.to_string())
-                    .bind(NOT_INFLUENTIAL.to_string())
-                    .bind(EDGE_SEPARATOR.to_string())
-                    .fetch_all(pool)
-                    .await
-                    .doing("reading citations")?);
-                for (this, others) in &rows {
-                    for item in others.split(EDGE_SEPARATOR) {
-                        let (id, is_influential) = match item.strip_suffix(INFLUENTIAL) {
-                            Some(id) => (id, Some(true)),
-                            None => match item.strip_suffix(NOT_INFLUENTIAL) {
-                                Some(id) => (id, Some(false)),
-                                None => (item, None),
-                            },
-                        };
-                        if !into {
-                            f(this, id, is_influential);
-                        } else if !inside.contains(id) {
-                            f(id, this, is_influential);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
 }
-
-/// Between the edges of one paper as [`Store::for_each_edge_touching`] reads them, and
-/// after an id whose edge S2 calls influential or not (control characters: never in a
-/// paper id).
-const EDGE_SEPARATOR: char = '\u{1f}';
-const INFLUENTIAL: char = '\u{1e}';
-const NOT_INFLUENTIAL: char = '\u{1d}';
 
 fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
@@ -447,59 +368,6 @@ mod tests {
             e("a", "c", None),
         ]);
         assert_eq!(out, vec![e("a", "b", Some(true)), e("a", "c", None)]);
-    }
-
-    #[tokio::test]
-    async fn every_edge_touching_the_ids_comes_once() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("s.sqlite").display()))
-            .await
-            .expect("store");
-        let crate::store::Db::Sqlite(pool) = &store.db else {
-            unreachable!("a sqlite url")
-        };
-        // Inside: a, b, c (and fillers). Outside: x cites a; a cites y; x cites y (touches
-        // nothing). S2's influential flag: known true, known false, or unknown.
-        let edges = [
-            ("a", "y", Some(false)),
-            ("a", "b", Some(true)),
-            ("b", "c", None),
-            ("c", "a", None),
-            ("x", "a", Some(true)),
-            ("x", "y", None),
-        ];
-        for (citing, cited, influential) in edges {
-            sqlx::query("INSERT INTO citations (citing, cited, is_influential) VALUES ($1, $2, $3)")
-                .bind(citing)
-                .bind(cited)
-                .bind(influential)
-                .execute(pool)
-                .await
-                .expect("insert");
-        }
-        // a and b, c in different chunks of the query: an edge between chunks still comes once.
-        let mut ids = vec!["a".to_owned()];
-        ids.extend((0..IDS_PER_QUERY).map(|i| format!("filler{i}")));
-        ids.extend(["c".to_owned(), "b".to_owned()]);
-        let mut seen = Vec::new();
-        store
-            .for_each_edge_touching(&ids, |citing, cited, influential| {
-                seen.push((citing.to_owned(), cited.to_owned(), influential));
-            })
-            .await
-            .expect("edges");
-        // Edges out of the ids first, by citing paper then cited within a chunk; then the
-        // edges into them from outside.
-        let want: Vec<(String, String, Option<bool>)> = [
-            ("a", "b", Some(true)),
-            ("a", "y", Some(false)),
-            ("b", "c", None),
-            ("c", "a", None),
-            ("x", "a", Some(true)),
-        ]
-        .map(|(a, b, f)| (a.to_owned(), b.to_owned(), f))
-        .to_vec();
-        assert_eq!(seen, want);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod analysis;
 mod console;
 mod crawls;
+mod edges;
 mod graph;
 mod jobs;
 mod marks;
