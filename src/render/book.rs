@@ -17,6 +17,18 @@ use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
 use crate::vault::{NoteKey, NoteName};
 
+/// Where a graph node's "Author et al. Year" comes from: the table its authors are in
+/// (the members' or the outsiders'), its first two authors' places there, and how many
+/// it has (none: its authors were not read). Found once per node instead of by paper id
+/// for each of the two million links of a 100,000-paper render.
+#[derive(Debug, Clone, Copy, Default)]
+pub(in crate::render) struct CiteParts {
+    pub(super) outsider: bool,
+    pub(super) first: u32,
+    pub(super) second: u32,
+    pub(super) count: u32,
+}
+
 /// Title and year of papers: a graph's nodes by node, found through the graph's own
 /// index (a map of their own by id was 35 MB at 100,000 papers), and others by id.
 #[derive(Debug, Default)]
@@ -240,7 +252,7 @@ pub(super) struct PaperBook {
     /// al. Year" too).
     pub outsiders: Authors,
     /// Where each node's "Author et al." comes from, by node.
-    pub(super) cites: Vec<super::links::CiteParts>,
+    pub(super) cites: Vec<CiteParts>,
     /// Author notes by S2 author id.
     pub author_notes: HashMap<String, NoteName>,
     /// The members' frozen citekeys.

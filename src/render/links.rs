@@ -5,23 +5,11 @@
 
 use std::borrow::Cow;
 
-use super::book::PaperBook;
+use super::book::{CiteParts, PaperBook};
 use super::people::Authors;
 use crate::graph::CrawlGraph;
 use crate::render::formats::person;
 use crate::render::notes::{LinkItem, LinkView};
-
-/// Where a graph node's "Author et al. Year" comes from: the table its authors are in
-/// (the members' or the outsiders'), its first two authors' places there, and how many
-/// it has (none: its authors were not read). Found once per node instead of by paper id
-/// for each of the two million links of a 100,000-paper render.
-#[derive(Debug, Clone, Copy, Default)]
-pub(in crate::render) struct CiteParts {
-    outsider: bool,
-    first: u32,
-    second: u32,
-    count: u32,
-}
 
 /// Each node's [`CiteParts`], by node: the members' authors first, then the outsiders'.
 pub(super) fn cite_parts(graph: &CrawlGraph, authors: &Authors, outsiders: &Authors) -> Vec<CiteParts> {
