@@ -69,21 +69,35 @@ impl Store {
 
     /// Stores a summary (a second store of the same input changes nothing).
     pub async fn save_summary(&self, row: &SummaryRow) -> Result<(), StoreError> {
-        on_db!(&self.db, pool => sqlx::query(
-            "INSERT INTO summaries (paper_id, text_hash, model, prompt_version, source, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(row.paper_id.clone())
-        .bind(row.text_hash.clone())
-        .bind(row.model.clone())
-        .bind(row.prompt_version.clone())
-        .bind(row.source.clone())
-        .bind(row.body.clone())
-        .bind(row.created_at)
-        .execute(pool)
-        .await
-        .map(|_| ())
-        .doing("storing a summary"))
+        self.save_summaries(std::slice::from_ref(row)).await
+    }
+
+    /// Stores summaries in one transaction (a second store of the same input changes
+    /// nothing).
+    pub async fn save_summaries(&self, rows: &[SummaryRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        on_db!(&self.db, pool => {
+            let mut tx = pool.begin().await.doing("starting a transaction")?;
+            for row in rows {
+                sqlx::query(
+                    "INSERT INTO summaries (paper_id, text_hash, model, prompt_version, source, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                )
+                .bind(row.paper_id.clone())
+                .bind(row.text_hash.clone())
+                .bind(row.model.clone())
+                .bind(row.prompt_version.clone())
+                .bind(row.source.clone())
+                .bind(row.body.clone())
+                .bind(row.created_at)
+                .execute(&mut *tx)
+                .await
+                .doing("storing a summary")?;
+            }
+            tx.commit().await.doing("committing summaries")
+        })
     }
 
     /// The newest summary of each paper.

@@ -145,6 +145,14 @@ impl Summarizer for Extractive {
                 .map_err(|e| super::summary::SummarizeError::Failed(e.to_string()))
         })
     }
+
+    fn is_local(&self) -> bool {
+        true
+    }
+
+    fn summarize_here(&self, request: Request<'_>) -> Option<Summary> {
+        Some(summarize(request.title, request.text, request.source))
+    }
 }
 
 /// Summarizes a paper's text (from `source`) by picking its sentences; the title scores

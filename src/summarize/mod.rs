@@ -7,8 +7,11 @@
 //! vault's attachments with `--save-pdfs`), and read by a child process (`refnet pdf-text
 //! --json`) under a time and memory limit ([`pdf`]), so no PDF can crash or hang a
 //! worker. Summaries are cached by (paper, [`input_hash`], model, prompt version): running
-//! again never summarizes the same input twice. One `summarize` job carries one paper.
+//! again never summarizes the same input twice. One `summarize` job carries a batch of
+//! papers: those that need no network are summarized together ([`batch`]), the others one
+//! by one.
 
+pub mod batch;
 pub mod extractive;
 pub mod fetch;
 pub mod llm;

@@ -109,4 +109,14 @@ pub trait Summarizer: Send + Sync + std::fmt::Debug {
     fn prompt_version(&self) -> &str;
     /// Summarizes one paper's text.
     fn summarize<'a>(&'a self, request: Request<'a>) -> SummaryFuture<'a>;
+    /// Whether [`Summarizer::summarize_here`] answers: the summarizer needs no I/O and no
+    /// rate limit (the extractive one), so a batch of papers is summarized in one go.
+    fn is_local(&self) -> bool {
+        false
+    }
+    /// Summarizes on the calling thread when the summarizer [is local](Summarizer::is_local);
+    /// `None` otherwise (an LLM is awaited through [`Summarizer::summarize`]).
+    fn summarize_here(&self, _request: Request<'_>) -> Option<Summary> {
+        None
+    }
 }

@@ -215,13 +215,26 @@ impl Handler for SummarizeJob {
             return Ok(());
         }
         let deps = ctx.summarize_deps();
-        let mut results = futures::stream::iter(self.unsettled(ctx).await?)
+        // What needs no network is summarized and settled in one go; the rest one by one.
+        let batch = summarize::batch::summarize_local(deps, &self.unsettled(ctx).await?).await?;
+        debug!(
+            crawl_id = self.crawl_id,
+            done = batch.done.len(),
+            failed = batch.failed.len(),
+            "summaries made here"
+        );
+        let mut settled: Vec<(String, Option<String>)> = batch.done.into_iter().map(|(id, _)| (id, None)).collect();
+        for (paper_id, reason) in batch.failed {
+            info!(%paper_id, %reason, "no summary");
+            settled.push((paper_id, Some(reason)));
+        }
+        self.settle(ctx, &mut settled).await?;
+        let mut results = futures::stream::iter(batch.rest)
             .map(|id| async move {
                 let result = summarize_paper(deps, &id, false).await;
                 (id, result)
             })
             .buffer_unordered(PAPERS_AT_ONCE);
-        let mut settled = Vec::new();
         let mut retry: Option<String> = None;
         while let Some((paper_id, result)) = results.next().await {
             match result {

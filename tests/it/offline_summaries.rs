@@ -1,12 +1,15 @@
 //! Offline (extractive) summaries worth reading: never the title, labelled with what the
 //! text really was, S2's TLDR shown once, a PDF quoted from the sections that say what the
-//! paper does, and a paper with no text at all saying so.
+//! paper does, a paper with no text at all saying so, and a batch of papers summarized
+//! together.
+
+use std::sync::Arc;
 
 use refnet::render::notes::paper::NO_TEXT;
 use refnet::store::Direction;
-use refnet::summarize::extractive;
-use refnet::summarize::offline_text;
-use refnet::summarize::summary::{Source, Summary};
+use refnet::summarize::batch::summarize_local;
+use refnet::summarize::summary::{Request, Source, SummarizeError, Summarizer, Summary, SummaryFuture};
+use refnet::summarize::{Deps, Outcome, extractive, offline_text};
 use refnet::testkit::pdf::text_pdf;
 use refnet::testkit::{Corpus, FakeWeb};
 use serde_json::Value;
@@ -307,5 +310,127 @@ fn fixture_pdfs_are_quoted_from_before_their_references_and_never_from_boilerpla
                 assert!(!part.contains(mark), "{file}: {part:?}");
             }
         }
+    }
+}
+
+/// A local summarizer that panics on a text holding "POISON", and otherwise summarizes
+/// extractively under a model name of its own.
+#[derive(Debug)]
+struct Fragile;
+
+impl Summarizer for Fragile {
+    fn model(&self) -> &str {
+        "fragile"
+    }
+
+    fn prompt_version(&self) -> &str {
+        "1"
+    }
+
+    fn summarize<'a>(&'a self, request: Request<'a>) -> SummaryFuture<'a> {
+        let summary = self.summarize_here(request);
+        Box::pin(async move { summary.ok_or_else(|| SummarizeError::Failed("no summary".into())) })
+    }
+
+    fn is_local(&self) -> bool {
+        true
+    }
+
+    fn summarize_here(&self, request: Request<'_>) -> Option<Summary> {
+        assert!(!request.text.contains("POISON"), "a text this summarizer cannot take");
+        Some(extractive::summarize(request.title, request.text, request.source))
+    }
+}
+
+both_backends!(
+    a_batch_summarizes_what_needs_no_network_together_and_hands_back_the_rest,
+    |backend: Backend| async move {
+        let mut corpus = Corpus::synthetic(12, 3, 5);
+        let members = corpus.reachable(11, 1);
+        let id = |i: usize, c: &Corpus| c.paper(members[i]).id.clone();
+        let (seed, bare, with_pdf, poison) = (id(0, &corpus), id(1, &corpus), id(2, &corpus), id(3, &corpus));
+        let paper = corpus.paper_mut(members[1]);
+        (paper.abstract_text, paper.tldr) = (None, None);
+        // Never fetched: the batch leaves it to the per-paper path.
+        corpus.paper_mut(members[2]).pdf_url = Some("http://127.0.0.1:9/paper.pdf".to_owned());
+        corpus.paper_mut(members[3]).abstract_text = Some("POISON. A text that breaks the summarizer.".into());
+        let app = TestApp::new(backend, corpus).await;
+        app.crawl(&seed, 1, Direction::References, None).await;
+
+        let summarizer: Arc<dyn Summarizer> = Arc::new(Fragile);
+        let deps = Deps {
+            summarizer: &summarizer,
+            ..app.ctx.summarize_deps()
+        };
+        let unknown = "f".repeat(40);
+        let ids = vec![
+            seed.clone(),
+            bare.clone(),
+            with_pdf.clone(),
+            poison.clone(),
+            unknown.clone(),
+        ];
+        let first = summarize_local(deps, &ids).await.expect("a batch");
+        let mut rest = first.rest.clone();
+        rest.sort();
+        let mut expected_rest = vec![with_pdf.clone(), unknown.clone()];
+        expected_rest.sort();
+        assert_eq!(rest, expected_rest);
+        let mut done = first.done.clone();
+        done.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected = vec![
+            (seed.clone(), Outcome::Written("abstract")),
+            (bare.clone(), Outcome::NoText),
+        ];
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(done, expected);
+        assert_eq!(first.failed.len(), 1, "{:?}", first.failed);
+        assert_eq!(first.failed[0].0, poison);
+        assert!(first.failed[0].1.contains("cannot take"), "{:?}", first.failed);
+        let stored = app.ctx.store.summary_hashes(&ids, "fragile", "1").await.expect("keys");
+        assert_eq!(stored.iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![&seed]);
+
+        // Again: the stored summary is found, nothing is made twice.
+        let again = summarize_local(deps, &ids).await.expect("a batch");
+        assert!(
+            again.done.contains(&(seed.clone(), Outcome::Cached("abstract"))),
+            "{:?}",
+            again.done
+        );
+        assert_eq!(app.ctx.counters.summaries_written.get(), 1);
+
+        // A summarizer that is not local gets every paper back, untouched.
+        let extractive_deps = app.ctx.summarize_deps();
+        assert!(extractive_deps.summarizer.is_local());
+        let llm: Arc<dyn Summarizer> = Arc::new(NotLocal);
+        let remote = summarize_local(
+            Deps {
+                summarizer: &llm,
+                ..deps
+            },
+            &ids,
+        )
+        .await
+        .expect("a batch");
+        assert_eq!(remote.rest, ids);
+        assert!(remote.done.is_empty() && remote.failed.is_empty());
+    }
+);
+
+/// A summarizer that must be awaited (as an LLM is).
+#[derive(Debug)]
+struct NotLocal;
+
+impl Summarizer for NotLocal {
+    fn model(&self) -> &str {
+        "remote"
+    }
+
+    fn prompt_version(&self) -> &str {
+        "1"
+    }
+
+    fn summarize<'a>(&'a self, _request: Request<'a>) -> SummaryFuture<'a> {
+        Box::pin(async { Err(SummarizeError::Unavailable("not in this test".into())) })
     }
 }

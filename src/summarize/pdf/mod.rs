@@ -164,7 +164,7 @@ fn extract_document(bytes: &[u8]) -> Result<Extracted, Rejection> {
 }
 
 /// Runs `f`, turning a panic into its (shortened) message.
-fn shielded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(super) fn shielded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()
