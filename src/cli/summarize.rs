@@ -1,5 +1,6 @@
 //! `refnet summarize`: summarize papers from the store again (new ones, or all with
-//! `--force`), a few at a time, then re-render the notes of the crawls they belong to.
+//! `--force`), a batch at a time where no network is needed and a few at a time where it
+//! is, then re-render the notes of the crawls they belong to.
 
 use std::collections::BTreeSet;
 
@@ -9,6 +10,7 @@ use futures::StreamExt;
 use super::UsageError;
 use crate::context::Context;
 use crate::settings::Settings;
+use crate::summarize::batch::summarize_local;
 use crate::summarize::{Outcome, summarize_paper};
 
 pub(super) async fn run(
@@ -32,16 +34,29 @@ pub(super) async fn run(
     let mut cached = 0;
     let mut without_text = 0;
     let mut failures = Vec::new();
-    let mut results = futures::stream::iter(ids.iter().map(|id| {
+    // Unless forced, what needs no network is made a batch at a time; the rest, and
+    // everything with --force, one paper at a time.
+    let mut one_by_one = Vec::new();
+    if force {
+        one_by_one.clone_from(&ids);
+    } else {
+        for chunk in ids.chunks(ctx.settings.summarize.batch_size.max(1)) {
+            let batch = summarize_local(ctx.summarize_deps(), chunk).await?;
+            for (_, outcome) in &batch.done {
+                count(outcome, &mut written, &mut cached, &mut without_text);
+            }
+            failures.extend(batch.failed.iter().map(|(id, reason)| format!("{id}: {reason}")));
+            one_by_one.extend(batch.rest);
+        }
+    }
+    let mut results = futures::stream::iter(one_by_one.iter().map(|id| {
         let ctx = ctx.clone();
         async move { (id.clone(), summarize_paper(ctx.summarize_deps(), id, force).await) }
     }))
     .buffer_unordered(concurrency);
     while let Some((id, result)) = results.next().await {
         match result {
-            Ok(Outcome::Written(_)) => written += 1,
-            Ok(Outcome::Cached(_)) => cached += 1,
-            Ok(Outcome::NoText) => without_text += 1,
+            Ok(outcome) => count(&outcome, &mut written, &mut cached, &mut without_text),
             Err(e) => failures.push(format!("{id}: {e}")),
         }
     }
@@ -60,6 +75,15 @@ pub(super) async fn run(
         anyhow::bail!("{} summaries failed, the first: {first}", failures.len());
     }
     Ok(())
+}
+
+/// Adds an outcome to its count.
+fn count(outcome: &Outcome, written: &mut usize, cached: &mut usize, without_text: &mut usize) {
+    match outcome {
+        Outcome::Written(_) => *written += 1,
+        Outcome::Cached(_) => *cached += 1,
+        Outcome::NoText => *without_text += 1,
+    }
 }
 
 /// The papers to summarize and the crawls whose notes show them.

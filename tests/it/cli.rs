@@ -227,3 +227,44 @@ async fn a_finished_crawl_says_no_warning_and_leaves_no_worker_live() {
     let (_, jobs) = store.list_jobs(&Default::default(), 10, 0).await.expect("jobs");
     assert!(jobs > 0, "the runs' finished jobs are kept");
 }
+
+#[tokio::test]
+async fn summarize_makes_what_a_crawl_without_summaries_left_out_and_then_finds_it_cached() {
+    let fake = FakeS2::start_with(Corpus::synthetic(60, 4, 9), FakeOptions::default()).await;
+    let seed = fake_seed(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(
+        dir.path(),
+        &fake.url,
+        &["crawl", &seed, "--depth", "1", "--no-summarize"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let papers = std::fs::read_dir(dir.path().join("vault/refnet/papers"))
+        .expect("the papers folder")
+        .count();
+    assert!(papers > 1, "{papers} paper notes");
+
+    let first = run(dir.path(), &fake.url, &["summarize"]).await;
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let said = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(
+        said.contains(&format!(
+            "summarized {papers} papers: {papers} new, 0 already cached, 0 without any text, 0 failed"
+        )),
+        "{said}"
+    );
+    let again = run(dir.path(), &fake.url, &["summarize"]).await;
+    let said = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(
+        said.contains(&format!("summarized {papers} papers: 0 new, {papers} already cached")),
+        "{said}"
+    );
+    for note in std::fs::read_dir(dir.path().join("vault/refnet/papers")).expect("papers") {
+        let text = std::fs::read_to_string(note.expect("an entry").path()).expect("a note");
+        assert!(
+            text.contains("_Summarized from the abstract by refnet-extractive"),
+            "{text}"
+        );
+    }
+}
