@@ -319,11 +319,11 @@ fn fixture_pdfs_are_quoted_from_before_their_references_and_never_from_boilerpla
 struct Fragile;
 
 impl Summarizer for Fragile {
-    fn model(&self) -> &str {
+    fn model(&self) -> &'static str {
         "fragile"
     }
 
-    fn prompt_version(&self) -> &str {
+    fn prompt_version(&self) -> &'static str {
         "1"
     }
 
@@ -422,11 +422,11 @@ both_backends!(
 struct NotLocal;
 
 impl Summarizer for NotLocal {
-    fn model(&self) -> &str {
+    fn model(&self) -> &'static str {
         "remote"
     }
 
-    fn prompt_version(&self) -> &str {
+    fn prompt_version(&self) -> &'static str {
         "1"
     }
 
