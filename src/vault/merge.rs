@@ -72,10 +72,7 @@ pub fn compose_dated(fresh: &Fresh, date: Option<(&str, &str)>) -> String {
     let mut out = String::with_capacity(size);
     out.push_str("---\n");
     for (key, entry) in &fresh.frontmatter {
-        match date {
-            Some((date_key, dated)) if key == date_key => out.push_str(dated),
-            _ => out.push_str(entry),
-        }
+        out.push_str(dated(key, entry, date));
     }
     out.push_str("---\n");
     for (name, content) in &fresh.regions {
@@ -89,12 +86,33 @@ pub fn compose_dated(fresh: &Fresh, date: Option<(&str, &str)>) -> String {
     out
 }
 
+/// refnet's frontmatter entry of `key`: `entry` as rendered, or `date.1` when `key` is
+/// the date's key `date.0`.
+fn dated<'a>(key: &str, entry: &'a str, date: Option<(&str, &'a str)>) -> &'a str {
+    match date {
+        Some((date_key, dated)) if key == date_key => dated,
+        _ => entry,
+    }
+}
+
 /// Merges `fresh` into the `existing` note text. `owned` lists every frontmatter key
 /// refnet owns (an owned key missing from `fresh` is removed); `union` the list keys
 /// merged as a union (`tags`, `aliases`).
 pub fn merge(existing: &str, fresh: &Fresh, owned: &[&str], union: &[&str]) -> Merged {
+    merge_dated(existing, fresh, None, owned, union)
+}
+
+/// [`merge`] with the entry of the key `date.0`, if any, taken as `date.1` instead (as
+/// [`compose_dated`] does).
+pub fn merge_dated(
+    existing: &str,
+    fresh: &Fresh,
+    date: Option<(&str, &str)>,
+    owned: &[&str],
+    union: &[&str],
+) -> Merged {
     let (fm_lines, body) = split_frontmatter(existing);
-    let frontmatter = merge_frontmatter(fm_lines.as_deref(), fresh, owned, union);
+    let frontmatter = merge_frontmatter(fm_lines.as_deref(), fresh, date, owned, union);
     match merge_body(body, fresh) {
         Ok(body) => {
             let text = format!("{frontmatter}{body}");
@@ -184,11 +202,17 @@ fn top_level_key(line: &str) -> Option<String> {
 /// keys a note happened to get first); every other entry (the user's keys, comments,
 /// refnet's union keys it has no value for now) stays right after the refnet key it
 /// followed, or at the top.
-fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], union: &[&str]) -> String {
+fn merge_frontmatter(
+    existing: Option<&[&str]>,
+    fresh: &Fresh,
+    date: Option<(&str, &str)>,
+    owned: &[&str],
+    union: &[&str],
+) -> String {
     let Some(lines) = existing else {
         let mut out = String::from("---\n");
-        for (_, entry) in &fresh.frontmatter {
-            out.push_str(entry);
+        for (key, entry) in &fresh.frontmatter {
+            out.push_str(dated(key, entry, date));
         }
         out.push_str("---\n");
         return out;
@@ -227,6 +251,7 @@ fn merge_frontmatter(existing: Option<&[&str]>, fresh: &Fresh, owned: &[&str], u
     out.push_str(others.get(&None).map(String::as_str).unwrap_or(""));
     for (key, ours) in &fresh.frontmatter {
         let key = key.as_str();
+        let ours = dated(key, ours, date);
         // Keys refnet does not own (such as `status`) are written only when a note is
         // created: after that they are the user's, even when the user removed them.
         if owned.contains(&key) {

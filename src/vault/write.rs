@@ -286,21 +286,23 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
         Existing::Text(old) => {
             // Merge with the old date first: if nothing else changed, nothing is written.
             let previous = frontmatter_value(&old, "refnet_updated").unwrap_or_else(|| today.to_owned());
-            match merge::merge(&old, &with_date(&job.fresh, &previous), job.owned, UNION_KEYS) {
+            let merge_on = |date: &str| {
+                let entry = date_entry(date);
+                merge::merge_dated(&old, &job.fresh, Some((DATE_KEY, &entry)), job.owned, UNION_KEYS)
+            };
+            match merge_on(&previous) {
                 Merged::Unchanged => Ok(Outcome::Unchanged),
-                Merged::Changed(_) | Merged::BrokenMarkers { .. } => {
-                    match merge::merge(&old, &with_date(&job.fresh, today), job.owned, UNION_KEYS) {
-                        Merged::Unchanged => Ok(Outcome::Unchanged),
-                        Merged::Changed(text) => vault.write(path, &text).map(|()| Outcome::Updated(hash(&text))),
-                        Merged::BrokenMarkers { text, problem } if text != old => {
-                            vault.write(path, &text).map(|()| Outcome::Broken {
-                                problem,
-                                written: Some(hash(&text)),
-                            })
-                        }
-                        Merged::BrokenMarkers { problem, .. } => Ok(Outcome::Broken { problem, written: None }),
+                Merged::Changed(_) | Merged::BrokenMarkers { .. } => match merge_on(today) {
+                    Merged::Unchanged => Ok(Outcome::Unchanged),
+                    Merged::Changed(text) => vault.write(path, &text).map(|()| Outcome::Updated(hash(&text))),
+                    Merged::BrokenMarkers { text, problem } if text != old => {
+                        vault.write(path, &text).map(|()| Outcome::Broken {
+                            problem,
+                            written: Some(hash(&text)),
+                        })
                     }
-                }
+                    Merged::BrokenMarkers { problem, .. } => Ok(Outcome::Broken { problem, written: None }),
+                },
             }
         }
     };
@@ -326,10 +328,12 @@ pub fn write_parts_if_changed(vault: &Vault, path: &str, parts: &[&str]) -> Resu
     Ok(if existed { FileFate::Updated } else { FileFate::Created })
 }
 
-/// `fresh` with its `refnet_updated` set to `date`.
 /// The frontmatter key of the date a note was last written.
 const DATE_KEY: &str = "refnet_updated";
 
+/// `fresh` with its `refnet_updated` set to `date` (what the dated compose and merge
+/// stand for, without the copy; the tests compare them with it).
+#[cfg(test)]
 fn with_date(fresh: &Fresh, date: &str) -> Fresh {
     let mut out = fresh.clone();
     for (key, entry) in &mut out.frontmatter {
@@ -417,5 +421,24 @@ mod tests {
         assert_eq!(text, merge::compose(&with_date(&f, "2030-05-06")));
         assert!(text.contains("refnet_updated: 2030-05-06\n"), "{text}");
         assert!(!text.contains("2026-01-02"), "{text}");
+    }
+
+    #[test]
+    fn a_note_merged_with_a_date_is_the_dated_rendering_merged() {
+        let f = fresh();
+        let owned = ["title", DATE_KEY, "year"];
+        let old = "---\ntitle: Old\nmine: kept\nrefnet_updated: 2025-01-01\n---\n%% refnet:begin links %%\n- [[A]]\n%% refnet:end links %%\n\nMy own words.\n";
+        let entry = date_entry("2030-05-06");
+        let dated = merge::merge_dated(old, &f, Some((DATE_KEY, &entry)), &owned, UNION_KEYS);
+        let copied = merge::merge(old, &with_date(&f, "2030-05-06"), &owned, UNION_KEYS);
+        assert_eq!(dated, copied);
+        let Merged::Changed(text) = dated else {
+            panic!("the note changed: {dated:?}")
+        };
+        assert!(
+            text.contains("refnet_updated: 2030-05-06\n") && text.contains("mine: kept\n"),
+            "{text}"
+        );
+        assert!(text.contains("My own words.") && !text.contains("2026-01-02"), "{text}");
     }
 }
