@@ -748,6 +748,8 @@ async fn serve() {
             .await
             .expect("json");
         let id = created["id"].as_i64().expect("crawl id");
+        // A run that does not end within this is reported as such, with where it stood.
+        let deadline = started + Duration::from_secs(300);
         let members = loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let crawl: serde_json::Value = http
@@ -762,10 +764,18 @@ async fn serve() {
                 let st = &crawl["stages"][s];
                 st["pending"] == 0 && st["running"] == 0 && st["scheduled"] == 0 && st["retrying"] == 0
             });
-            let render_done = crawl["stages"]["render"]["done"].as_i64().unwrap_or(0) >= 2;
+            // One render per run, after its summaries.
+            let render_done = crawl["stages"]["render"]["done"].as_i64().unwrap_or(0) >= 1;
             if crawl["status"] == "done" && drained && render_done {
-                break crawl["papers"]["members"].as_i64().unwrap_or(0);
+                break Some(crawl["papers"]["members"].as_i64().unwrap_or(0));
             }
+            if Instant::now() > deadline {
+                println!("| {kind} | not done after 300 s: {crawl} | | |");
+                break None;
+            }
+        };
+        let Some(members) = members else {
+            continue;
         };
         let elapsed = started.elapsed();
         let requests = fake.request_count() - before;
