@@ -277,7 +277,7 @@ async fn crawl() {
     let mut kept = Vec::new();
     for (label, extra) in [
         ("the crawl stage alone (`--no-summarize`)", Some("--no-summarize")),
-        ("as by default (then a summary job per paper, extractive)", None),
+        ("as by default (then summaries in jobs of 100 papers, extractive)", None),
     ] {
         let mut args = vec!["crawl", seed_id.as_str(), "--depth", "2"];
         args.extend(extra);
