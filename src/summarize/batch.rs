@@ -7,14 +7,14 @@
 //! PDF) are handed back for the per-paper path, which keeps their rate limits, retries
 //! and isolation.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use tracing::info;
 
 use super::pdf::shielded;
 use super::summary::{Request, Source, Summarizer};
-use super::{Deps, Outcome, input_hash, text_without_pdf};
+use super::{Deps, Outcome, input_hash, summarized_hashes, text_without_pdf};
 use crate::store::{StoreError, SummaryRow, now};
 
 /// What a batch settled here, and what it leaves to the per-paper path.
@@ -73,15 +73,7 @@ pub async fn summarize_local(ctx: Deps<'_>, ids: &[String]) -> Result<Batch, Sto
         }
     }
     let keys: Vec<String> = work.iter().map(|w| w.paper_id.clone()).collect();
-    let cached: HashMap<String, HashSet<String>> = ctx
-        .store
-        .summary_hashes(&keys, summarizer.model(), summarizer.prompt_version())
-        .await?
-        .into_iter()
-        .fold(HashMap::new(), |mut by_paper, (paper_id, hash)| {
-            by_paper.entry(paper_id).or_insert_with(HashSet::new).insert(hash);
-            by_paper
-        });
+    let cached = summarized_hashes(ctx, &keys).await?;
     let (cached, todo): (Vec<Work>, Vec<Work>) = work
         .into_iter()
         .partition(|w| cached.get(&w.paper_id).is_some_and(|h| h.contains(&w.hash)));

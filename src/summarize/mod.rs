@@ -211,14 +211,7 @@ pub async fn split_current(ctx: Deps<'_>, ids: &[String]) -> Result<(Vec<String>
         .into_iter()
         .map(|p| (p.paper_id.clone(), p))
         .collect();
-    let mut hashes: HashMap<String, HashSet<String>> = HashMap::new();
-    for (paper_id, hash) in ctx
-        .store
-        .summary_hashes(ids, ctx.summarizer.model(), ctx.summarizer.prompt_version())
-        .await?
-    {
-        hashes.entry(paper_id).or_default().insert(hash);
-    }
+    let hashes = summarized_hashes(ctx, ids).await?;
     let (mut current, mut todo) = (Vec::new(), Vec::new());
     for paper in papers {
         if is_current(&paper, pdfs.get(&paper.paper_id), hashes.get(&paper.paper_id)) {
@@ -228,6 +221,20 @@ pub async fn split_current(ctx: Deps<'_>, ids: &[String]) -> Result<(Vec<String>
         }
     }
     Ok((current, todo))
+}
+
+/// The text hashes each of `ids` has a summary of, by the summarizer's model and prompt
+/// version.
+async fn summarized_hashes(ctx: Deps<'_>, ids: &[String]) -> Result<HashMap<String, HashSet<String>>, StoreError> {
+    let mut hashes: HashMap<String, HashSet<String>> = HashMap::new();
+    for (paper_id, hash) in ctx
+        .store
+        .summary_hashes(ids, ctx.summarizer.model(), ctx.summarizer.prompt_version())
+        .await?
+    {
+        hashes.entry(paper_id).or_default().insert(hash);
+    }
+    Ok(hashes)
 }
 
 /// Whether a paper's summary is current (see [`split_current`]).
