@@ -229,40 +229,47 @@ impl Handler for SummarizeJob {
             settled.push((paper_id, Some(reason)));
         }
         self.settle(ctx, &mut settled).await?;
-        let mut results = futures::stream::iter(batch.rest)
-            .map(|id| async move {
-                let result = summarize_paper(deps, &id, false).await;
-                (id, result)
-            })
-            .buffer_unordered(PAPERS_AT_ONCE);
         let mut retry: Option<String> = None;
-        while let Some((paper_id, result)) = results.next().await {
-            match result {
-                Ok(outcome) => {
-                    debug!(%paper_id, ?outcome, "summary");
-                    settled.push((paper_id, None));
-                }
-                // The LLM or the database is unwell: this paper stays unsettled and the
-                // batch is tried again later, for the unsettled papers only.
-                Err(StageError::Summarize(SummarizeError::Unavailable(reason))) => retry = Some(reason),
-                Err(StageError::Store(e)) => retry = Some(e.to_string()),
-                // This input cannot be summarized (or summaries are paused by a
-                // configuration error, reported once): the paper goes without one.
-                Err(e) => {
-                    info!(%paper_id, reason = %e, "no summary");
-                    settled.push((paper_id, Some(e.to_string())));
+        // The rest a few papers at a time, each chunk run to its end before the store is
+        // asked anything else (settling, the cancel check): a paper's future left unpolled
+        // meanwhile would keep the pool connection it holds, and with two jobs at once the
+        // settle then waited 30 s for one that only those futures held.
+        for chunk in batch.rest.chunks(SETTLE_EVERY) {
+            let results: Vec<(String, Result<summarize::Outcome, StageError>)> =
+                futures::stream::iter(chunk.iter().cloned())
+                    .map(|id| async move {
+                        let result = summarize_paper(deps, &id, false).await;
+                        (id, result)
+                    })
+                    .buffer_unordered(PAPERS_AT_ONCE)
+                    .collect()
+                    .await;
+            for (paper_id, result) in results {
+                match result {
+                    Ok(outcome) => {
+                        debug!(%paper_id, ?outcome, "summary");
+                        settled.push((paper_id, None));
+                    }
+                    // The LLM or the database is unwell: this paper stays unsettled and the
+                    // batch is tried again later, for the unsettled papers only.
+                    Err(StageError::Summarize(SummarizeError::Unavailable(reason))) => retry = Some(reason),
+                    Err(StageError::Store(e)) => retry = Some(e.to_string()),
+                    // This input cannot be summarized (or summaries are paused by a
+                    // configuration error, reported once): the paper goes without one.
+                    Err(e) => {
+                        info!(%paper_id, reason = %e, "no summary");
+                        settled.push((paper_id, Some(e.to_string())));
+                    }
                 }
             }
-            if settled.len() >= SETTLE_EVERY {
-                self.settle(ctx, &mut settled).await?;
-                if crawl::run_cancelled(ctx, self.crawl_id, self.run).await? {
-                    info!(
-                        crawl_id = self.crawl_id,
-                        run = self.run,
-                        "crawl cancelled: batch stopped"
-                    );
-                    return Ok(());
-                }
+            self.settle(ctx, &mut settled).await?;
+            if crawl::run_cancelled(ctx, self.crawl_id, self.run).await? {
+                info!(
+                    crawl_id = self.crawl_id,
+                    run = self.run,
+                    "crawl cancelled: batch stopped"
+                );
+                return Ok(());
             }
         }
         self.settle(ctx, &mut settled).await?;
