@@ -1,6 +1,7 @@
 //! A crawl run from start to end: summaries queued only where they are not current, in
 //! batches; one render after them; the status honest until then; a later crawl updating
-//! an earlier crawl's notes; superseded work doing nothing.
+//! an earlier crawl's notes; superseded work doing nothing; two summary jobs at once on
+//! SQLite's small pool never waiting for a connection.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,7 +9,8 @@ use std::time::Duration;
 use refnet::queue::jobs::RenderJob;
 use refnet::queue::{enqueue, run_prefix};
 use refnet::stage::Stage;
-use refnet::store::{CrawlStatus, Db, Direction, Store};
+use refnet::store::{CrawlStatus, Db, Direction, JobFilter, Store};
+use refnet::summarize::summary::{Request, Summarizer, Summary, SummaryFuture};
 use refnet::testkit::Corpus;
 use refnet::worker::{Handler, StageWorkers, run_workers};
 use tokio_util::sync::CancellationToken;
@@ -222,3 +224,61 @@ both_backends!(
         );
     }
 );
+
+/// Answers at once, but is driven as an LLM is: paper by paper, so a job's time goes to
+/// its store queries.
+#[derive(Debug)]
+struct AtOnce;
+
+impl Summarizer for AtOnce {
+    fn model(&self) -> &'static str {
+        "at-once"
+    }
+
+    fn prompt_version(&self) -> &'static str {
+        "1"
+    }
+
+    fn summarize<'a>(&'a self, _request: Request<'a>) -> SummaryFuture<'a> {
+        Box::pin(async {
+            Ok(Summary {
+                tldr: "A summary.".to_owned(),
+                ..Summary::default()
+            })
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_summary_jobs_at_once_on_sqlite_never_wait_for_a_connection() {
+    // Papers summarized one by one, two jobs at once, on SQLite's pool of four
+    // connections: a job that settled while its other papers' futures sat unpolled,
+    // holding connections, waited 30 s for one and failed that attempt.
+    let corpus = Corpus::synthetic(2_000, 20, 7);
+    let seed = corpus.paper(1_999).id.clone();
+    let mut app = TestApp::with(Backend::Sqlite, corpus, Default::default(), |s| {
+        s.summarize.batch_size = 60;
+    })
+    .await;
+    std::sync::Arc::get_mut(&mut app.ctx)
+        .expect("the app's only handle")
+        .summarizer = std::sync::Arc::new(AtOnce);
+
+    let crawl = app.crawl_with(&seed, 2, Direction::References, None, true).await;
+
+    let members = app.ctx.store.members(crawl.crawl_id).await.expect("members").len();
+    let filter = JobFilter {
+        queue: Some("summarize".to_owned()),
+        ..Default::default()
+    };
+    let (jobs, total) = app.ctx.store.list_jobs(&filter, 1_000, 0).await.expect("jobs");
+    assert!(total >= 4, "{total} summarize jobs for {members} papers");
+    for job in &jobs {
+        assert_eq!(
+            job.attempts, 1,
+            "a summarize job needed another attempt: {:?}",
+            job.last_result
+        );
+    }
+    assert_eq!(app.ctx.counters.summaries_written.get(), members as u64);
+}
