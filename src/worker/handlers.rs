@@ -272,7 +272,6 @@ impl Handler for SummarizeJob {
                 return Ok(());
             }
         }
-        self.settle(ctx, &mut settled).await?;
         match retry {
             Some(reason) => Err(JobError::Transient(reason)),
             None => Ok(()),
