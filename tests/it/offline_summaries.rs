@@ -8,13 +8,13 @@ use std::sync::Arc;
 use refnet::render::notes::paper::NO_TEXT;
 use refnet::store::Direction;
 use refnet::summarize::batch::summarize_local;
-use refnet::summarize::summary::{Request, Source, SummarizeError, Summarizer, Summary, SummaryFuture};
+use refnet::summarize::summary::{Source, Summarizer, Summary};
 use refnet::summarize::{Deps, Outcome, extractive, offline_text};
 use refnet::testkit::pdf::text_pdf;
 use refnet::testkit::{Corpus, FakeWeb};
 use serde_json::Value;
 
-use super::support::{Backend, TestApp, frontmatter, shared_fixtures};
+use super::support::{Backend, TestApp, TestSummarizer, frontmatter, shared_fixtures};
 use crate::both_backends;
 
 /// Lowercase words of letters and digits, one space apart.
@@ -313,35 +313,6 @@ fn fixture_pdfs_are_quoted_from_before_their_references_and_never_from_boilerpla
     }
 }
 
-/// A local summarizer that panics on a text holding "POISON", and otherwise summarizes
-/// extractively under a model name of its own.
-#[derive(Debug)]
-struct Fragile;
-
-impl Summarizer for Fragile {
-    fn model(&self) -> &'static str {
-        "fragile"
-    }
-
-    fn prompt_version(&self) -> &'static str {
-        "1"
-    }
-
-    fn summarize<'a>(&'a self, request: Request<'a>) -> SummaryFuture<'a> {
-        let summary = self.summarize_here(request);
-        Box::pin(async move { summary.ok_or_else(|| SummarizeError::Failed("no summary".into())) })
-    }
-
-    fn is_local(&self) -> bool {
-        true
-    }
-
-    fn summarize_here(&self, request: Request<'_>) -> Option<Summary> {
-        assert!(!request.text.contains("POISON"), "a text this summarizer cannot take");
-        Some(extractive::summarize(request.title, request.text, request.source))
-    }
-}
-
 both_backends!(
     a_batch_summarizes_what_needs_no_network_together_and_hands_back_the_rest,
     |backend: Backend| async move {
@@ -357,7 +328,7 @@ both_backends!(
         let app = TestApp::new(backend, corpus).await;
         app.crawl(&seed, 1, Direction::References, None).await;
 
-        let summarizer: Arc<dyn Summarizer> = Arc::new(Fragile);
+        let summarizer: Arc<dyn Summarizer> = Arc::new(TestSummarizer { local: true });
         let deps = Deps {
             summarizer: &summarizer,
             ..app.ctx.summarize_deps()
@@ -387,7 +358,12 @@ both_backends!(
         assert_eq!(first.failed.len(), 1, "{:?}", first.failed);
         assert_eq!(first.failed[0].0, poison);
         assert!(first.failed[0].1.contains("cannot take"), "{:?}", first.failed);
-        let stored = app.ctx.store.summary_hashes(&ids, "fragile", "1").await.expect("keys");
+        let stored = app
+            .ctx
+            .store
+            .summary_hashes(&ids, TestSummarizer::MODEL, "1")
+            .await
+            .expect("keys");
         assert_eq!(stored.iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![&seed]);
 
         // Again: the stored summary is found, nothing is made twice.
@@ -402,7 +378,7 @@ both_backends!(
         // A summarizer that is not local gets every paper back, untouched.
         let extractive_deps = app.ctx.summarize_deps();
         assert!(extractive_deps.summarizer.is_local());
-        let llm: Arc<dyn Summarizer> = Arc::new(NotLocal);
+        let llm: Arc<dyn Summarizer> = Arc::new(TestSummarizer { local: false });
         let remote = summarize_local(
             Deps {
                 summarizer: &llm,
@@ -416,21 +392,3 @@ both_backends!(
         assert!(remote.done.is_empty() && remote.failed.is_empty());
     }
 );
-
-/// A summarizer that must be awaited (as an LLM is).
-#[derive(Debug)]
-struct NotLocal;
-
-impl Summarizer for NotLocal {
-    fn model(&self) -> &'static str {
-        "remote"
-    }
-
-    fn prompt_version(&self) -> &'static str {
-        "1"
-    }
-
-    fn summarize<'a>(&'a self, _request: Request<'a>) -> SummaryFuture<'a> {
-        Box::pin(async { Err(SummarizeError::Unavailable("not in this test".into())) })
-    }
-}

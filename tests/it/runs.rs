@@ -10,12 +10,11 @@ use refnet::queue::jobs::RenderJob;
 use refnet::queue::{enqueue, run_prefix};
 use refnet::stage::Stage;
 use refnet::store::{CrawlStatus, Db, Direction, JobFilter, Store};
-use refnet::summarize::summary::{Request, Summarizer, Summary, SummaryFuture};
 use refnet::testkit::Corpus;
 use refnet::worker::{Handler, StageWorkers, run_workers};
 use tokio_util::sync::CancellationToken;
 
-use super::support::{Backend, TestApp, frontmatter, markdown, wikilinks};
+use super::support::{Backend, TestApp, TestSummarizer, frontmatter, markdown, wikilinks};
 use crate::both_backends;
 
 /// Jobs ever queued (in any state) under a key prefix.
@@ -225,30 +224,6 @@ both_backends!(
     }
 );
 
-/// Answers at once, but is driven as an LLM is: paper by paper, so a job's time goes to
-/// its store queries.
-#[derive(Debug)]
-struct AtOnce;
-
-impl Summarizer for AtOnce {
-    fn model(&self) -> &'static str {
-        "at-once"
-    }
-
-    fn prompt_version(&self) -> &'static str {
-        "1"
-    }
-
-    fn summarize<'a>(&'a self, _request: Request<'a>) -> SummaryFuture<'a> {
-        Box::pin(async {
-            Ok(Summary {
-                tldr: "A summary.".to_owned(),
-                ..Summary::default()
-            })
-        })
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_summary_jobs_at_once_on_sqlite_never_wait_for_a_connection() {
     // Papers summarized one by one, two jobs at once, on SQLite's pool of four
@@ -262,7 +237,7 @@ async fn two_summary_jobs_at_once_on_sqlite_never_wait_for_a_connection() {
     .await;
     std::sync::Arc::get_mut(&mut app.ctx)
         .expect("the app's only handle")
-        .summarizer = std::sync::Arc::new(AtOnce);
+        .summarizer = std::sync::Arc::new(TestSummarizer { local: false });
 
     let crawl = app.crawl_with(&seed, 2, Direction::References, None, true).await;
 

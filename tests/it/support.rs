@@ -13,6 +13,8 @@ use refnet::queue::{CrawlJob, enqueue, run_prefix};
 use refnet::settings::Settings;
 use refnet::stage::Stage;
 use refnet::store::{Crawl, Direction, Store, now};
+use refnet::summarize::extractive;
+use refnet::summarize::summary::{Request, Summarizer, Summary, SummaryFuture};
 use refnet::testkit::{Corpus, FakeOptions, FakeS2};
 use refnet::worker::{StageWorkers, run_workers};
 use tokio_util::sync::CancellationToken;
@@ -413,4 +415,45 @@ pub(crate) fn markdown(dir: &Path) -> Vec<(PathBuf, String)> {
     }
     out.sort();
     out
+}
+
+/// A summarizer for tests: extractive summaries under a model of its own, made a batch at
+/// a time when `local`, else paper by paper as an LLM's are; a text holding "POISON"
+/// makes it panic.
+#[derive(Debug)]
+pub(crate) struct TestSummarizer {
+    pub(crate) local: bool,
+}
+
+impl TestSummarizer {
+    /// The model its summaries are cached under.
+    pub(crate) const MODEL: &'static str = "test-summarizer";
+
+    fn made(request: Request<'_>) -> Summary {
+        assert!(!request.text.contains("POISON"), "a text this summarizer cannot take");
+        extractive::summarize(request.title, request.text, request.source)
+    }
+}
+
+impl Summarizer for TestSummarizer {
+    fn model(&self) -> &'static str {
+        Self::MODEL
+    }
+
+    fn prompt_version(&self) -> &'static str {
+        "1"
+    }
+
+    fn summarize<'a>(&'a self, request: Request<'a>) -> SummaryFuture<'a> {
+        let summary = Self::made(request);
+        Box::pin(async move { Ok(summary) })
+    }
+
+    fn is_local(&self) -> bool {
+        self.local
+    }
+
+    fn summarize_here(&self, request: Request<'_>) -> Option<Summary> {
+        self.local.then(|| Self::made(request))
+    }
 }
