@@ -1,8 +1,9 @@
 //! A batch of papers summarized in one go, when that needs nothing from the network: the
 //! summarizer is local (extractive) and the paper has no open-access PDF to fetch. The
-//! batch reads its papers and their cached summary keys in one query each, summarizes on one blocking thread, and stores the new summaries in one
-//! transaction — a handful of round trips for a hundred papers where the per-paper path
-//! ([`super::summarize_paper`]) makes four each. Papers that need the network (an LLM, a
+//! batch reads its papers and their cached summary keys in one query each, summarizes on
+//! one blocking thread, and stores the new summaries in one transaction — a handful of
+//! round trips for a hundred papers where the per-paper path ([`super::summarize_paper`])
+//! makes four each. Papers that need the network (an LLM, a
 //! PDF) are handed back for the per-paper path, which keeps their rate limits, retries
 //! and isolation.
 
