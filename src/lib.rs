@@ -39,8 +39,8 @@
 //! - [`settings`]: one settings struct, layered defaults → `refnet.toml` → env → flags.
 //! - [`http`], [`retry`], [`metrics`], [`secret`]: the API client setup, backoff timing,
 //!   counters, secrets that never print.
-//! - [`memory`]: glibc's malloc tuned for a render's large working set (two arenas, big
-//!   blocks mapped, freed pages given back between phases).
+//! - [`memory`]: jemalloc as the allocator on Linux (a render's many short-lived strings
+//!   around a large working set), freed pages given back between phases.
 //!
 //! The edges of the program:
 //!
