@@ -6,7 +6,9 @@
 //! case-insensitively (two titles that differ only by case get two notes), see
 //! [`NoteName::key`]; the full title always stays in the note's aliases.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Longest basename in bytes, before the `.md` extension (limits are 255 on most file
 /// systems; room is left for a disambiguating suffix and temp-file prefixes).
@@ -61,10 +63,20 @@ impl std::fmt::Display for NoteName {
     }
 }
 
+/// `s` in NFC, borrowed when it is NFC already (as nearly every title and name is): the
+/// quick check skips characters below U+0300 without a table look-up, where composing
+/// looked up every character's combining class.
+pub fn nfc(s: &str) -> Cow<'_, str> {
+    match is_nfc_quick(s.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(s),
+        IsNormalized::No | IsNormalized::Maybe => Cow::Owned(s.nfc().collect()),
+    }
+}
+
 fn sanitize(raw: &str, max_bytes: usize) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut last_space = true;
-    for c in raw.nfc() {
+    for c in nfc(raw).chars() {
         let c = if FORBIDDEN.contains(&c) || c.is_whitespace() || c.is_control() || is_invisible(c) {
             ' '
         } else {
@@ -83,7 +95,7 @@ fn sanitize(raw: &str, max_bytes: usize) -> String {
         }
     }
     // Truncation can end a string mid-sequence; normalizing again keeps it NFC.
-    let mut name: String = truncate_bytes(&out, max_bytes).nfc().collect();
+    let mut name: String = nfc(&truncate_bytes(&out, max_bytes)).into_owned();
     name = trim_edges(&truncate_bytes(&name, max_bytes));
     if name.is_empty() {
         name = "Untitled".to_owned();
@@ -139,6 +151,17 @@ mod tests {
                     .as_str(),
             )
             && name.nfc().collect::<String>() == name
+    }
+
+    #[test]
+    fn nfc_composes_and_borrows_what_is_composed_already() {
+        assert!(matches!(nfc("Attention Is All You Need"), Cow::Borrowed(_)));
+        assert!(matches!(nfc("Gödel, Escher, Bach"), Cow::Borrowed(_)));
+        let decomposed = "Go\u{308}del";
+        assert_eq!(nfc(decomposed), "Gödel");
+        assert!(matches!(nfc(decomposed), Cow::Owned(_)));
+        // Hangul jamo compose too.
+        assert_eq!(nfc("\u{1100}\u{1161}"), "\u{AC00}");
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! the way BibTeX counts them, case-protecting braces), names as `Last, First`, page
 //! ranges, and verbatim DOIs and URLs.
 
-use unicode_normalization::UnicodeNormalization;
-
 use crate::render::formats::person;
 
 /// `s` unless it is blank.
@@ -50,7 +48,7 @@ pub(super) fn verbatim(s: &str) -> String {
 pub(super) fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.nfc() {
+    for c in crate::vault::name::nfc(s).chars() {
         if c.is_whitespace() {
             pending_space = true;
         } else if !c.is_control() {
