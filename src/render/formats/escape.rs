@@ -9,57 +9,72 @@
 pub fn md_inline(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let mut last_space = false;
-    for c in s.chars() {
-        if c.is_whitespace() || c.is_control() {
+    // Characters kept as they are are copied a run at a time, from `run` on.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let space = c.is_whitespace() || c.is_control();
+        if !space && !is_md_special(c) {
+            continue;
+        }
+        if run < i {
+            out.push_str(&s[run..i]);
+            last_space = false;
+        }
+        run = i + c.len_utf8();
+        if space {
             if !last_space && !out.is_empty() {
                 out.push(' ');
             }
             last_space = true;
-            continue;
-        }
-        last_space = false;
-        if matches!(
-            c,
-            '\\' | '`'
-                | '*'
-                | '_'
-                | '['
-                | ']'
-                | '<'
-                | '>'
-                | '#'
-                | '|'
-                | '~'
-                | '='
-                | '^'
-                | '$'
-                | '%'
-                | '&'
-                | '!'
-                | '{'
-                | '}'
-        ) {
+        } else {
             out.push('\\');
+            out.push(c);
+            last_space = false;
         }
-        out.push(c);
     }
-    let trimmed = out.trim_end();
+    out.push_str(&s[run..]);
+    // Only spaces were pushed for whitespace: trimming them is trimming the end.
+    out.truncate(out.trim_end_matches(' ').len());
     // A line starting with these would become a list, heading or quote.
-    match trimmed.chars().next() {
-        Some('-' | '+') => format!("\\{trimmed}"),
-        Some(d) if d.is_ascii_digit() && starts_ordered_list(trimmed) => escape_ordered(trimmed),
-        _ => trimmed.to_owned(),
+    match out.chars().next() {
+        Some('-' | '+') => out.insert(0, '\\'),
+        Some(d) if d.is_ascii_digit() && starts_ordered_list(&out) => {
+            let digits = out.bytes().take_while(u8::is_ascii_digit).count();
+            out.insert(digits, '\\');
+        }
+        _ => {}
     }
+    out
+}
+
+/// Characters Markdown or Obsidian would read as syntax inside a line.
+fn is_md_special(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '`'
+            | '*'
+            | '_'
+            | '['
+            | ']'
+            | '<'
+            | '>'
+            | '#'
+            | '|'
+            | '~'
+            | '='
+            | '^'
+            | '$'
+            | '%'
+            | '&'
+            | '!'
+            | '{'
+            | '}'
+    )
 }
 
 fn starts_ordered_list(s: &str) -> bool {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     matches!(s.as_bytes().get(digits), Some(b'.' | b')'))
-}
-
-fn escape_ordered(s: &str) -> String {
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    format!("{}\\{}", &s[..digits], &s[digits..])
 }
 
 /// Multi-line text (an abstract, a summary paragraph) as Markdown lines, each escaped
