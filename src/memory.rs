@@ -81,7 +81,7 @@ pub fn give_back() {}
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    /// Reads one of jemalloc's `ssize_t` settings, or a `size_t` statistic.
+    /// Reads one of jemalloc's `ssize_t` settings.
     #[expect(unsafe_code, reason = "mallctl has no safe wrapper")]
     fn read(name: &std::ffi::CStr) -> Option<isize> {
         let mut value: isize = 0;
