@@ -14,7 +14,8 @@ use crate::render::notes::{self, index};
 use crate::render::people::Authors;
 use crate::store::{CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
 use crate::vault::folders::ATTACHMENTS_DIR;
-use crate::vault::write::{Known, NoteJob, NoteOutcome, inputs_hash};
+use crate::vault::inputs::inputs_hash;
+use crate::vault::write::{Known, NoteJob, NoteOutcome};
 use crate::vault::{NoteKey, NoteName};
 
 /// Where a graph node's "Author et al. Year" comes from: the table its authors are in

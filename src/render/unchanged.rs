@@ -15,7 +15,7 @@ use super::{FileFate, RenderError, RenderReport, blocking};
 use crate::context::Context;
 use crate::store::RenderMark;
 use crate::vault::Vault;
-use crate::vault::write::inputs_hash;
+use crate::vault::inputs::inputs_hash;
 
 /// The report of a render that has nothing to do, or `None` when it has.
 pub(super) async fn check(ctx: &Context, vault: &Vault, crawl_id: i64) -> Result<Option<RenderReport>, RenderError> {

@@ -12,6 +12,7 @@
 
 pub mod folders;
 pub mod frontmatter;
+pub mod inputs;
 pub mod key;
 pub mod merge;
 pub mod name;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
+use super::inputs::inputs_hash;
 use super::merge::{self, Fresh, Merged, frontmatter_value};
 use super::{Existing, NoteKey, Vault};
 
@@ -198,36 +199,6 @@ pub fn write_notes(vault: &Vault, jobs: &[NoteJob], today: &str, moved: &Moved) 
             outcome
         })
         .collect()
-}
-
-/// A hash of a note's inputs, fed through [`std::hash::Hash`]: two renderings of the
-/// same inputs by the same refnet hash the same. The template texts and refnet's version
-/// are part of it, so a new refnet renders every note once again.
-pub fn inputs_hash(inputs: &impl std::hash::Hash) -> String {
-    let mut hasher = ShaHasher(Sha256::new());
-    std::hash::Hash::hash(&(env!("CARGO_PKG_VERSION"), inputs), &mut hasher);
-    hasher
-        .0
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A [`std::hash::Hasher`] over SHA-256, so inputs hashes do not depend on the standard
-/// library's hasher, which may change between Rust releases.
-struct ShaHasher(Sha256);
-
-impl std::hash::Hasher for ShaHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-
-    fn finish(&self) -> u64 {
-        let digest = self.0.clone().finalize();
-        u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
-    }
 }
 
 /// Where notes the user moved or renamed are now, as `identity key:value` → path.
