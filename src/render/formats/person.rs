@@ -42,16 +42,26 @@ pub fn short_cite(authors: &[String], year: Option<i64>) -> String {
 
 /// [`short_cite`] from the surnames of the first two of `count` authors.
 pub fn cite_of_surnames(first: Option<&str>, second: Option<&str>, count: usize, year: Option<i64>) -> String {
-    let who = match (first, second, count) {
-        (None, _, _) | (_, _, 0) => "Anonymous".to_owned(),
-        (Some(a), _, 1) | (Some(a), None, _) => a.to_owned(),
-        (Some(a), Some(b), 2) => format!("{a} and {b}"),
-        (Some(a), Some(_), _) => format!("{a} et al."),
+    // Made once per link of every note (millions in a large render): one allocation.
+    let (a, b) = match (first, count) {
+        (None, _) | (_, 0) => ("Anonymous", None),
+        (Some(a), _) => (a, second.filter(|_| count > 1)),
     };
-    match year {
-        Some(y) => format!("{who} {y}"),
-        None => who,
+    let mut out = String::with_capacity(a.len() + b.map_or(0, str::len) + 16);
+    out.push_str(a);
+    match (b, count) {
+        (Some(b), 2) => {
+            out.push_str(" and ");
+            out.push_str(b);
+        }
+        (Some(_), _) => out.push_str(" et al."),
+        (None, _) => {}
     }
+    if let Some(y) = year {
+        use std::fmt::Write as _;
+        let _ = write!(out, " {y}");
+    }
+    out
 }
 
 #[cfg(test)]
