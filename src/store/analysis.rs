@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Doing, Store, StoreError, on_db, placeholders, rows_per_statement};
+use super::{Doing, Store, StoreError, on_db, rows_per_statement};
 
 /// A member's place in the analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,7 +231,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO analysis_papers (crawl_id, paper_id, similarity, cluster_id, cluster_rank, similar_papers) \
                      VALUES {}",
-                    placeholders(chunk.len(), 6)
+                    self.placeholders(chunk.len(), 6)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (id, p) in chunk {
@@ -253,7 +253,7 @@ impl Store {
             for chunk in works.chunks(rows_per_statement(5)) {
                 let sql = format!(
                     "INSERT INTO analysis_works (crawl_id, kind, rank, paper_id, score) VALUES {}",
-                    placeholders(chunk.len(), 5)
+                    self.placeholders(chunk.len(), 5)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (kind, rank, (id, score)) in chunk {
@@ -265,7 +265,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO analysis_clusters (crawl_id, cluster_id, computed_label, user_label, terms, top_paper, \
                      size, neighbours) VALUES {}",
-                    placeholders(chunk.len(), 8)
+                    self.placeholders(chunk.len(), 8)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for c in chunk {

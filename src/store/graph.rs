@@ -6,8 +6,9 @@ use sqlx::AssertSqlSafe;
 
 use crate::ids::S2Id;
 
+use super::bulk::JsonRead;
 use super::records::{EdgeRow, FetchedBatch, StoredPaper, UnresolvedRef};
-use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db, placeholders, rows_per_statement};
+use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db, rows_per_statement};
 
 const PAPER_COLUMNS: &str = "paper_id, corpus_id, doi, arxiv, external_ids, title, abstract, tldr, venue, year, \
 publication_date, journal, journal_volume, journal_pages, citation_count, reference_count, \
@@ -63,7 +64,7 @@ impl Store {
                      citations_truncated = excluded.citations_truncated, fetched_at = excluded.fetched_at, \
                      citations_fetched_at = COALESCE(excluded.citations_fetched_at, papers.citations_fetched_at), \
                      text_hash = excluded.text_hash, updated_at = excluded.updated_at",
-                    placeholders(chunk.len(), 27)
+                    self.placeholders(chunk.len(), 27)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for p in chunk {
@@ -117,7 +118,7 @@ impl Store {
             for chunk in rows.chunks(rows_per_statement(4)) {
                 let sql = format!(
                     "INSERT INTO paper_authors (paper_id, ord, author_id, name) VALUES {}",
-                    placeholders(chunk.len(), 4)
+                    self.placeholders(chunk.len(), 4)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (paper, ord, id, name) in chunk {
@@ -136,7 +137,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO authors (author_id, name) VALUES {} \
                      ON CONFLICT (author_id) DO UPDATE SET name = excluded.name",
-                    placeholders(chunk.len(), 2)
+                    self.placeholders(chunk.len(), 2)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (id, name) in chunk {
@@ -150,7 +151,7 @@ impl Store {
                      ON CONFLICT (paper_id) DO UPDATE SET title = excluded.title, year = excluded.year, \
                      citation_count = excluded.citation_count, updated_at = excluded.updated_at, text_hash = NULL \
                      WHERE papers.fetched_at IS NULL",
-                    placeholders(chunk.len(), 5)
+                    self.placeholders(chunk.len(), 5)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for s in chunk {
@@ -168,7 +169,7 @@ impl Store {
                     "INSERT INTO citations (citing, cited, is_influential) VALUES {} \
                      ON CONFLICT (citing, cited) DO UPDATE SET \
                      is_influential = COALESCE(excluded.is_influential, citations.is_influential)",
-                    placeholders(chunk.len(), 3)
+                    self.placeholders(chunk.len(), 3)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for e in chunk {
@@ -288,24 +289,28 @@ impl Store {
 
     /// Titles and years of papers (stubs included), for lists of links.
     pub async fn paper_titles(&self, ids: &[String]) -> Result<Vec<(String, String, Option<i64>)>, StoreError> {
-        self.select_by_ids(
+        self.select_json_by_ids(
             ids,
-            |set| format!("SELECT paper_id, title, year FROM papers WHERE paper_id IN ({set})"),
-            "reading titles",
+            &JsonRead {
+                columns: "paper_id, title, year",
+                order: None,
+                from: &|set| format!("papers WHERE paper_id IN ({set})"),
+                doing: "reading titles",
+            },
         )
         .await
     }
 
     /// Authors of the given papers: (paper id, S2 author id, name), in author order.
     pub async fn authors_of(&self, ids: &[String]) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
-        self.select_by_ids(
+        self.select_json_by_ids(
             ids,
-            |set| {
-                format!(
-                    "SELECT paper_id, author_id, name FROM paper_authors WHERE paper_id IN ({set}) ORDER BY paper_id, ord"
-                )
+            &JsonRead {
+                columns: "paper_id, author_id, name",
+                order: Some("paper_id, ord"),
+                from: &|set| format!("paper_authors WHERE paper_id IN ({set})"),
+                doing: "reading authors",
             },
-            "reading authors",
         )
         .await
     }

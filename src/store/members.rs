@@ -4,7 +4,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::ids::S2Id;
 
-use super::{Candidate, Crawl, Db, Direction, Doing, Store, StoreError, on_db, placeholders, rows_per_statement};
+use super::{Candidate, Crawl, Db, Direction, Doing, Store, StoreError, on_db, rows_per_statement};
 
 /// A member of a crawl.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -165,7 +165,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO crawl_members (crawl_id, paper_id, depth, priority, added_run) VALUES {} \
                      ON CONFLICT (crawl_id, paper_id) DO NOTHING",
-                    placeholders(chunk.len(), 5)
+                    self.placeholders(chunk.len(), 5)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (id, priority) in chunk {
@@ -177,7 +177,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO crawl_left_out (crawl_id, paper_id, depth, priority) VALUES {} \
                      ON CONFLICT (crawl_id, paper_id) DO NOTHING",
-                    placeholders(chunk.len(), 4)
+                    self.placeholders(chunk.len(), 4)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (id, priority) in chunk {

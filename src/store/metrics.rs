@@ -3,7 +3,8 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Doing, Store, StoreError, on_db, placeholders, rows_per_statement};
+use super::bulk::JsonRead;
+use super::{Doing, Store, StoreError, on_db, rows_per_statement};
 
 /// A paper's place in one crawl's graph.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -38,7 +39,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO crawl_metrics (crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, \
                      pagerank_rank) VALUES {}",
-                    placeholders(chunk.len(), 7)
+                    self.placeholders(chunk.len(), 7)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for r in chunk {
@@ -82,15 +83,19 @@ impl Store {
 
     /// (author id, paper id) for the papers of these authors that have notes.
     pub async fn noted_papers_of_authors(&self, author_ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
-        self.select_by_ids(
+        self.select_json_by_ids(
             author_ids,
-            |set| {
-                format!(
-                    "SELECT DISTINCT pa.author_id, pa.paper_id FROM paper_authors pa \
-                     JOIN notes n ON n.note_key = 'paper:' || pa.paper_id WHERE pa.author_id IN ({set})"
-                )
+            &JsonRead {
+                columns: "author_id, paper_id",
+                order: None,
+                from: &|set| {
+                    format!(
+                        "(SELECT DISTINCT pa.author_id, pa.paper_id FROM paper_authors pa \
+                         JOIN notes n ON n.note_key = 'paper:' || pa.paper_id WHERE pa.author_id IN ({set})) AS d"
+                    )
+                },
+                doing: "listing authors' papers",
             },
-            "listing authors' papers",
         )
         .await
     }

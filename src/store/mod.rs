@@ -3,10 +3,11 @@
 //! workers). SQL lives only in this module.
 //!
 //! One set of domain queries serves both backends: the SQL text is the same (`$n`
-//! placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`), and [`on_db!`] expands each
-//! query once per pool type. The job queues (apalis) use the same pools.
+//! placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`; multi-row value lists come
+//! from [`Store::placeholders`]), and [`on_db!`] expands each query once per pool type. The job queues (apalis) use the same pools.
 
 mod analysis;
+mod bulk;
 mod console;
 mod crawls;
 mod edges;
@@ -322,8 +323,9 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `cols` values.
-pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+/// `(?, ?, ?), (?, ?, ?), …` (SQLite) or `($1, $2, $3), ($4, $5, $6), …` (Postgres) for
+/// `rows` rows of `cols` values, bound in that order.
+fn placeholders(rows: usize, cols: usize, numbered: bool) -> String {
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -334,17 +336,20 @@ pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
-            out.push_str(&(r * cols + c + 1).to_string());
+            if numbered {
+                out.push('$');
+                out.push_str(&(r * cols + c + 1).to_string());
+            } else {
+                out.push('?');
+            }
         }
         out.push(')');
     }
     out
 }
 
-/// Bound parameters per multi-row statement at most. SQLite finds each parameter's
-/// name by a linear scan when a statement is bound, so binding costs grow with the
-/// square of the count: thousands of parameters a statement made writes crawl.
+/// Bound parameters per multi-row statement at most: a statement per few hundred values
+/// keeps each one's text, and the values it holds, small.
 const MAX_PARAMS: usize = 240;
 
 /// The most memory SQLite should hold in the whole process (`PRAGMA soft_heap_limit`).
@@ -365,6 +370,14 @@ pub(crate) fn ids_json<S: AsRef<str>>(ids: &[S]) -> String {
 }
 
 impl Store {
+    /// The value lists of a multi-row statement that holds nothing else: `rows` rows of
+    /// `cols` values. SQLite's are nameless (`?`): sqlx asks SQLite the name of every
+    /// parameter it binds, which SQLite finds by a scan of all the named ones, so `$n`
+    /// names made binding a statement cost the square of its parameter count.
+    pub(crate) fn placeholders(&self, rows: usize, cols: usize) -> String {
+        placeholders(rows, cols, matches!(self.db, Db::Postgres(_)))
+    }
+
     /// A subquery yielding the ids of a JSON array bound as parameter `$n`: one
     /// parameter however long the list.
     pub(crate) fn id_set(&self, n: usize) -> String {
@@ -408,7 +421,8 @@ mod tests {
 
     #[test]
     fn placeholders_number_rows_then_columns() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders(2, 3, true), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders(2, 2, false), "(?, ?), (?, ?)");
         assert_eq!(rows_per_statement(26), 9);
         assert_eq!(rows_per_statement(1000), 1);
         assert_eq!(ids_json(&["a", "b\"q"]), r#"["a","b\"q"]"#);

@@ -14,7 +14,7 @@ pub struct NoteRow {
     pub name_key: String,
     /// Hash of the content refnet last wrote.
     pub content_hash: Option<String>,
-    /// Hash of what the note was last made from (see `vault::write::inputs_hash`).
+    /// Hash of what the note was last made from (see `vault::inputs::inputs_hash`).
     pub inputs_hash: Option<String>,
     /// Size and modification time of its file when it last matched those inputs.
     pub file_stamp: Option<String>,
@@ -130,7 +130,7 @@ impl Store {
                 for chunk in pending.chunks(super::rows_per_statement(4)) {
                     let sql = format!(
                         "INSERT INTO {into} VALUES {} ON CONFLICT DO NOTHING RETURNING {key_column}",
-                        super::placeholders(chunk.len(), 4)
+                        self.placeholders(chunk.len(), 4)
                     );
                     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
                     let mut tried = Vec::with_capacity(chunk.len());
@@ -176,7 +176,7 @@ impl Store {
                     "UPDATE notes SET path = v.column2, content_hash = COALESCE(v.column3, notes.content_hash), \
                      inputs_hash = v.column4, file_stamp = v.column5, updated_at = v.column6 \
                      FROM (VALUES {}) AS v WHERE notes.note_key = v.column1",
-                    super::placeholders(chunk.len(), 6)
+                    self.placeholders(chunk.len(), 6)
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for r in chunk {

@@ -2,7 +2,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Doing, Store, StoreError, on_db, placeholders, rows_per_statement};
+use super::{Doing, Store, StoreError, on_db, rows_per_statement};
 
 /// A paper OpenAlex may fill: its id and the DOI to look it up by.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -63,7 +63,7 @@ impl Store {
                     "INSERT INTO openalex_works (paper_id, work_id, abstract, pdf_url, venue, checked_at) VALUES {} \
                      ON CONFLICT (paper_id) DO UPDATE SET work_id = excluded.work_id, abstract = excluded.abstract, \
                      pdf_url = excluded.pdf_url, venue = excluded.venue, checked_at = excluded.checked_at",
-                    placeholders(chunk.len(), 6)
+                    self.placeholders(chunk.len(), 6)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for f in chunk {
