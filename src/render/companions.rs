@@ -15,7 +15,7 @@ use crate::render::naming::{self, Names, Wanted};
 use crate::render::notes::LinkItem;
 use crate::render::notes::{self, author, index, news};
 use crate::render::people::Authors;
-use crate::store::{Crawl, CrawlStatus, MetricRow, NewsRow, RefreshRow, Store, StoreError};
+use crate::store::{Crawl, CrawlStats, CrawlStatus, MetricRow, NewsRow, RefreshRow, Store, StoreError};
 use crate::vault::folders::{BIB_PATH, MAPS_DIR, NEWS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{self, NoteKey, Vault, VaultError};
@@ -137,22 +137,36 @@ async fn author_jobs(
 }
 
 /// The crawl's index note.
-#[expect(clippy::too_many_arguments, reason = "the index draws on every part of the render")]
+/// What a crawl's index note says of the crawl, besides its papers' links.
+pub(super) struct Index<'a> {
+    /// The crawl.
+    pub crawl: &'a Crawl,
+    /// Its seeds' title.
+    pub seed_title: &'a str,
+    /// Its counts.
+    pub stats: CrawlStats,
+    /// Its members' metrics.
+    pub metrics: &'a [MetricRow],
+}
+
 pub(super) async fn render_index(
     ctx: &Context,
     vault: &Vault,
     names: &mut Names,
-    crawl: &Crawl,
-    seed_title: &str,
+    index: Index<'_>,
     book: &PaperBook,
-    metrics: &[MetricRow],
     today: &str,
 ) -> Result<RenderReport, RenderError> {
+    let Index {
+        crawl,
+        seed_title,
+        stats,
+        metrics,
+    } = index;
     let key = NoteKey::Index(crawl.crawl_id);
     let Some(row) = names.row(&key) else {
         return Ok(RenderReport::default());
     };
-    let stats = ctx.store.crawl_stats(crawl.crawl_id).await?;
     let mut by_depth: BTreeMap<i64, usize> = BTreeMap::new();
     for m in metrics {
         *by_depth.entry(m.depth).or_insert(0) += 1;
