@@ -438,10 +438,14 @@ impl Store {
     /// Titles and abstracts of papers, for the analysis's cluster labels: (id, title,
     /// abstract), in no particular order.
     pub async fn paper_texts(&self, ids: &[String]) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
-        self.select_by_ids(
+        self.select_json_by_ids(
             ids,
-            |set| format!("SELECT paper_id, title, abstract FROM papers WHERE paper_id IN ({set})"),
-            "reading titles and abstracts",
+            &super::bulk::JsonRead {
+                columns: "paper_id, title, abstract",
+                order: None,
+                from: &|set| format!("papers WHERE paper_id IN ({set})"),
+                doing: "reading titles and abstracts",
+            },
         )
         .await
     }

@@ -14,7 +14,8 @@ pub(crate) struct JsonRead<'a> {
     pub columns: &'a str,
     /// The order of the rows, as an SQL list, when it matters.
     pub order: Option<&'a str>,
-    /// What follows `FROM`, given the id subquery to put where the list goes.
+    /// What follows `FROM`, given the id subquery to put where the list goes (or the
+    /// parameter of a crawl's id).
     pub from: &'a (dyn Fn(&str) -> String + Sync),
     /// What refnet is doing, for errors.
     pub doing: &'static str,
@@ -29,11 +30,7 @@ impl Store {
         ids: &[String],
         read: &JsonRead<'_>,
     ) -> Result<Vec<T>, StoreError> {
-        let order = read.order.map(|o| format!(" ORDER BY {o}")).unwrap_or_default();
-        let aggregate = match &self.db {
-            Db::Sqlite(_) => format!("json_group_array(json_array({}){order})", read.columns),
-            Db::Postgres(_) => format!("CAST(json_agg(json_build_array({}){order}) AS TEXT)", read.columns),
-        };
+        let aggregate = self.json_aggregate(read);
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_QUERY) {
             let sql = format!("SELECT {aggregate} FROM {}", (read.from)(&self.id_set(1)));
@@ -42,13 +39,43 @@ impl Store {
                 .fetch_one(pool)
                 .await
                 .doing(read.doing)?);
-            let Some(json) = json else { continue };
-            let rows: Vec<T> = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                doing: read.doing,
-                reason: e.to_string(),
-            })?;
-            out.extend(rows);
+            out.extend(json_rows::<T>(json, read.doing)?);
         }
         Ok(out)
     }
+
+    /// The rows of `read` for one crawl, as [`Store::select_json_by_ids`] reads them:
+    /// `read.from` is given the parameter that holds the crawl's id.
+    pub(crate) async fn select_json_of_crawl<T: DeserializeOwned>(
+        &self,
+        crawl_id: i64,
+        read: &JsonRead<'_>,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!("SELECT {} FROM {}", self.json_aggregate(read), (read.from)("$1"));
+        let json: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(crawl_id)
+            .fetch_one(pool)
+            .await
+            .doing(read.doing)?);
+        json_rows(json, read.doing)
+    }
+
+    /// The rows of a read as one JSON array of JSON arrays, in the read's order.
+    fn json_aggregate(&self, read: &JsonRead<'_>) -> String {
+        let order = read.order.map(|o| format!(" ORDER BY {o}")).unwrap_or_default();
+        match &self.db {
+            Db::Sqlite(_) => format!("json_group_array(json_array({}){order})", read.columns),
+            Db::Postgres(_) => format!("CAST(json_agg(json_build_array({}){order}) AS TEXT)", read.columns),
+        }
+    }
+}
+
+/// The rows of a JSON array (none when the database gave `NULL`: Postgres's aggregate of
+/// no rows).
+fn json_rows<T: DeserializeOwned>(json: Option<String>, doing: &'static str) -> Result<Vec<T>, StoreError> {
+    let Some(json) = json else { return Ok(Vec::new()) };
+    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+        doing,
+        reason: e.to_string(),
+    })
 }

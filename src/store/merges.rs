@@ -1,6 +1,7 @@
 //! Merges of papers that are one work (a preprint and its published version): which
 //! paper the vault shows, which folds into it, and the pairs a user pulled apart.
 
+use super::bulk::JsonRead;
 use super::{Doing, Store, StoreError, on_db};
 
 /// One recorded merge.
@@ -16,8 +17,9 @@ pub struct MergeRow {
     pub merged_at: i64,
 }
 
-/// What a crawl's members offer for telling two records of one work apart.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// What a crawl's members offer for telling two records of one work apart (read from a
+/// JSON array of its fields, in order).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct IdentityRow {
     /// S2 id.
     pub paper_id: String,
@@ -116,16 +118,22 @@ impl Store {
 
     /// The identity of a crawl's fetched members, for finding records of one work.
     pub async fn member_identities(&self, crawl_id: i64) -> Result<Vec<IdentityRow>, StoreError> {
-        on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT p.paper_id, p.doi, p.arxiv, p.external_ids, p.title, p.year, p.journal, p.venue, \
-             p.publication_types, p.citation_count, \
-             (SELECT a.name FROM paper_authors a WHERE a.paper_id = p.paper_id ORDER BY a.ord LIMIT 1) AS first_author \
-             FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
-             WHERE m.crawl_id = $1 AND m.missing IS NULL AND p.fetched_at IS NOT NULL ORDER BY p.paper_id",
+        self.select_json_of_crawl(
+            crawl_id,
+            &JsonRead {
+                columns: "p.paper_id, p.doi, p.arxiv, p.external_ids, p.title, p.year, p.journal, p.venue, \
+                          p.publication_types, p.citation_count, \
+                          (SELECT a.name FROM paper_authors a WHERE a.paper_id = p.paper_id ORDER BY a.ord LIMIT 1)",
+                order: Some("p.paper_id"),
+                from: &|crawl| {
+                    format!(
+                        "crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
+                         WHERE m.crawl_id = {crawl} AND m.missing IS NULL AND p.fetched_at IS NOT NULL"
+                    )
+                },
+                doing: "reading members' identities",
+            },
         )
-        .bind(crawl_id)
-        .fetch_all(pool)
         .await
-        .doing("reading members' identities"))
     }
 }
