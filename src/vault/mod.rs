@@ -304,9 +304,16 @@ impl Vault {
         #[cfg(target_os = "linux")]
         if let Some(path) = self.path_of(rel)
             && let Some(dir) = path.parent()
-            && std::fs::create_dir_all(dir).is_ok()
         {
-            match link_new(dir, &path, content.as_bytes()) {
+            // The folder is made only when it is missing: a stat of it per note was a
+            // system call per note for nothing.
+            let linked = match link_new(dir, &path, content.as_bytes()) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::create_dir_all(dir).is_ok() => {
+                    link_new(dir, &path, content.as_bytes())
+                }
+                other => other,
+            };
+            match linked {
                 Ok(created) => return Ok(created),
                 Err(e) => tracing::trace!(error = %e, "no O_TMPFILE here: a temp file and a rename"),
             }

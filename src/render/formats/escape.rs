@@ -97,6 +97,12 @@ pub fn md_lines(s: &str) -> Vec<String> {
 /// The display part of a wikilink (`[[Target|display]]`): characters that would end or
 /// redirect the link are dropped.
 pub fn link_display(s: &str) -> String {
+    // Most titles have nothing to clean: escaped as they are, without two copies first.
+    let clean =
+        |c: char| c == ' ' || !(c.is_whitespace() || c.is_control() || matches!(c, '[' | ']' | '|' | '#' | '^'));
+    if s.chars().all(clean) && !s.contains("%%") {
+        return md_inline(s);
+    }
     let cleaned: String = s
         .chars()
         .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
@@ -109,11 +115,15 @@ pub fn link_display(s: &str) -> String {
 /// display text differs from the note's name.
 pub fn body_link(note: &str, display: &str) -> String {
     let shown = link_display(display);
-    if shown == note || shown.is_empty() {
-        format!("[[{note}]]")
-    } else {
-        format!("[[{note}|{shown}]]")
+    let mut out = String::with_capacity(note.len() + shown.len() + 5);
+    out.push_str("[[");
+    out.push_str(note);
+    if shown != note && !shown.is_empty() {
+        out.push('|');
+        out.push_str(&shown);
     }
+    out.push_str("]]");
+    out
 }
 
 /// A wikilink for a frontmatter value (quoted by the YAML layer): `[[Note]]`, or
