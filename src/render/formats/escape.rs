@@ -98,17 +98,22 @@ pub fn md_lines(s: &str) -> Vec<String> {
 /// redirect the link are dropped.
 pub fn link_display(s: &str) -> String {
     // Most titles have nothing to clean: escaped as they are, without two copies first.
-    let clean =
-        |c: char| c == ' ' || !(c.is_whitespace() || c.is_control() || matches!(c, '[' | ']' | '|' | '#' | '^'));
+    let clean = |c: char| c == ' ' || !(c.is_whitespace() || c.is_control() || breaks_link(c));
     if s.chars().all(clean) && !s.contains("%%") {
         return md_inline(s);
     }
     let cleaned: String = s
         .chars()
         .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
-        .filter(|c| !matches!(c, '[' | ']' | '|' | '#' | '^'))
+        .filter(|&c| !breaks_link(c))
         .collect();
     md_inline(&cleaned.replace("%%", "%"))
+}
+
+/// Characters that would end or redirect a wikilink (`[[Note|display]]`) when in its
+/// display text.
+fn breaks_link(c: char) -> bool {
+    matches!(c, '[' | ']' | '|' | '#' | '^')
 }
 
 /// A wikilink in a note's body: `[[Note]]`, or `[[Note|display]]` when the (escaped)
@@ -134,7 +139,7 @@ pub fn property_link(note: &str, display: &str) -> String {
     let shown: String = display
         .chars()
         .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
-        .filter(|c| !matches!(c, '[' | ']' | '|' | '#' | '^'))
+        .filter(|&c| !breaks_link(c))
         .collect();
     let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
     if shown == note || shown.is_empty() {
