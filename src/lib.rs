@@ -54,6 +54,7 @@ pub mod cli;
 pub mod context;
 pub mod crawl;
 pub mod graph;
+pub mod hex;
 pub mod http;
 pub mod ids;
 pub mod library;

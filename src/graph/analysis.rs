@@ -238,7 +238,7 @@ fn fingerprint(g: &CrawlGraph, seeds: &[String], texts: &TextHashSums) -> String
     for part in [texts.count, texts.low, texts.high] {
         h.update(part.to_le_bytes());
     }
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::hex::hex(&h.finalize()[..16])
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ impl Job for SummarizeJob {
     /// Keyed by its papers: the same batch is queued once per run.
     fn key(&self) -> String {
         let digest = Sha256::digest(self.papers.join(",").as_bytes());
-        let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let short = crate::hex::hex(&digest[..8]);
         format!(
             "{}summarize:{}:{}+{}",
             run_prefix(self.crawl_id, self.run),

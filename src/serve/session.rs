@@ -17,6 +17,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use crate::hex::hex;
 use crate::secret::Secret;
 use crate::store::{StoreError, now};
 
@@ -38,10 +39,6 @@ const LIMITER_KEYS: usize = 10_000;
 pub(crate) fn same(a: &str, b: &str) -> bool {
     let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
     a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What the store keeps of a session id: its SHA-256.

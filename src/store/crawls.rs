@@ -28,7 +28,7 @@ pub fn seed_key(seeds: &[S2Id]) -> String {
         many => {
             use sha2::Digest;
             let digest = sha2::Sha256::digest(many.join(",").as_bytes());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = crate::hex::hex(&digest);
             format!("seeds:{hex}")
         }
     }

@@ -403,8 +403,5 @@ pub fn input_hash(title: &str, text: &str) -> String {
 
 /// Hex SHA-256 of a text.
 pub fn text_hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::hex(&Sha256::digest(text.as_bytes()))
 }

@@ -63,7 +63,7 @@ pub struct Corpus {
 /// A deterministic 40-hex id.
 pub fn fake_id(label: &str) -> String {
     let digest = Sha256::digest(label.as_bytes());
-    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
+    crate::hex::hex(&digest[..20])
 }
 
 const FIELDS: [&str; 6] = [

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 pub fn inputs_hash(inputs: &impl std::hash::Hash) -> String {
     let mut hasher = ShaHasher::default();
     std::hash::Hash::hash(&(env!("CARGO_PKG_VERSION"), inputs), &mut hasher);
-    hasher.digest().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::hex::hex(&hasher.digest()[..16])
 }
 
 /// Bytes gathered before SHA-256 takes them.

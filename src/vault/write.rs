@@ -351,10 +351,7 @@ impl std::hash::Hash for Undated<'_> {
 
 /// Hex SHA-256 of a text.
 pub fn hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::hex(&Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]
