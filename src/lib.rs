@@ -37,8 +37,8 @@
 //!   next) and the supervised apalis workers that run them.
 //! - [`context`]: what every stage shares, built once per process.
 //! - [`settings`]: one settings struct, layered defaults → `refnet.toml` → env → flags.
-//! - [`http`], [`retry`], [`metrics`], [`secret`]: the API client setup, backoff timing,
-//!   counters, secrets that never print.
+//! - [`http`], [`retry`], [`metrics`], [`secret`], [`hex`]: the API client setup, backoff
+//!   timing, counters, secrets that never print, hex of digests.
 //! - [`memory`]: jemalloc as the allocator on Linux (a render's many short-lived strings
 //!   around a large working set), freed pages given back between phases.
 //!
