@@ -1,142 +1,24 @@
-//! The files around the paper notes: a note per author, the crawl's index note, its
-//! JSON Canvas map, and the vault's bibliography.
+//! The files around the paper notes besides author notes: the crawl's index note, its
+//! what's-new notes, its JSON Canvas map, and the vault's bibliography.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tracing::warn;
 
-use super::report::record;
-use super::{CHUNK, FileFate, RenderError, RenderReport, blocking, write_jobs, write_off};
+use super::{CHUNK, FileFate, RenderError, RenderReport, blocking, write_jobs};
 use crate::context::Context;
 use crate::render::bib_spool::BibSpool;
-use crate::render::book::{PaperBook, Titles, bib_input};
+use crate::render::book::{PaperBook, bib_input};
 use crate::render::formats::{bib, canvas};
 use crate::render::naming::{self, Names, Wanted};
 use crate::render::notes::LinkItem;
-use crate::render::notes::{self, author, index, news};
+use crate::render::notes::{self, index, news};
 use crate::render::people::Authors;
 use crate::store::{Crawl, CrawlStats, CrawlStatus, MetricRow, NewsRow, RefreshRow, Store, StoreError};
 use crate::vault::folders::{BIB_PATH, MAPS_DIR, NEWS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{self, NoteKey, Vault, VaultError};
 
-/// A note per author of the crawl's papers, listing all their papers that have notes.
-pub(super) async fn render_authors(
-    ctx: &Context,
-    vault: &Vault,
-    names: &mut Names,
-    book: &PaperBook,
-    today: &str,
-) -> Result<RenderReport, RenderError> {
-    // Only authors with notes: most of a large crawl's authors have none, and their
-    // papers would be read for nothing.
-    let mut people: BTreeMap<String, String> = BTreeMap::new();
-    for (id, name) in book.authors.everyone() {
-        if let Some(id) = id
-            && !people.contains_key(id)
-            && names.has(&NoteKey::author(id))
-        {
-            people.insert(id.to_owned(), name.to_owned());
-        }
-    }
-    let people: Vec<(String, String)> = people.into_iter().collect();
-    let mut report = RenderReport::default();
-    // A chunk of authors at a time, their papers read with them: all authors' papers at
-    // once were tens of megabytes at 100,000 papers. While a chunk's notes are written,
-    // the next chunk's are read and built.
-    let chunks: Vec<&[(String, String)]> = people.chunks(CHUNK).collect();
-    let mut next = match chunks.first() {
-        Some(chunk) => Some(author_jobs(ctx, names, book, chunk, today).await?),
-        None => None,
-    };
-    for i in 0..chunks.len() {
-        let Some(jobs) = next.take() else { break };
-        let writing = write_off(vault, names, jobs, today);
-        let named: &Names = names;
-        let building = async {
-            match chunks.get(i + 1) {
-                Some(following) => author_jobs(ctx, named, book, following, today).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let (written, built) = tokio::join!(writing, building);
-        next = built?;
-        report.absorb(record(ctx, names, written?).await?);
-    }
-    Ok(report)
-}
-
-/// The notes of a chunk of authors (S2 author id, name), ready to write.
-async fn author_jobs(
-    ctx: &Context,
-    names: &Names,
-    book: &PaperBook,
-    chunk: &[(String, String)],
-    today: &str,
-) -> Result<Vec<NoteJob>, RenderError> {
-    let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
-    let mut papers_of: HashMap<String, Vec<String>> = HashMap::new();
-    for (author, paper) in ctx.store.noted_papers_of_authors(&ids).await? {
-        papers_of.entry(author).or_default().push(paper);
-    }
-    // Their papers from other crawls: the book has only this crawl's.
-    let others: Vec<String> = papers_of
-        .values()
-        .flatten()
-        .filter(|p| !book.authors.knows(p))
-        .cloned()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let other_titles = Titles::load(&ctx.store, &others).await?;
-    let other_authors = Authors::load(&ctx.store, &others).await?;
-    let mut jobs = Vec::with_capacity(chunk.len());
-    for (author_id, name) in chunk {
-        let key = NoteKey::author(author_id.as_str());
-        let Some(row) = names.row(&key) else { continue };
-        let papers = papers_of
-            .get(author_id)
-            .into_iter()
-            .flatten()
-            .map(|p| {
-                let titles = if book.titles.knows(p) {
-                    &book.titles
-                } else {
-                    &other_titles
-                };
-                LinkItem {
-                    paper_id: p.clone(),
-                    note: book
-                        .noted
-                        .get(p)
-                        .cloned()
-                        .or_else(|| names.name(&NoteKey::paper(p.as_str()))),
-                    cite: book.cite(p).or_else(|| other_authors.cite(p, other_titles.year(p))),
-                    title: titles.title(p),
-                    year: titles.year(p),
-                    influential: false,
-                }
-            })
-            .collect();
-        let input = author::AuthorInput {
-            author_id: author_id.clone(),
-            name: name.clone(),
-            papers,
-            updated: today.to_owned(),
-        };
-        jobs.push(NoteJob::from_fresh(
-            key,
-            row.path().to_owned(),
-            author::author_fresh(&input),
-            author::AUTHOR_KEYS,
-            ("s2_author_id", author_id.clone()),
-            row.known(),
-        ));
-    }
-    Ok(jobs)
-}
-
-/// The crawl's index note.
 /// What a crawl's index note says of the crawl, besides its papers' links.
 pub(super) struct Index<'a> {
     /// The crawl.
@@ -149,6 +31,7 @@ pub(super) struct Index<'a> {
     pub metrics: &'a [MetricRow],
 }
 
+/// The crawl's index note.
 pub(super) async fn render_index(
     ctx: &Context,
     vault: &Vault,

@@ -10,6 +10,7 @@
 //! the async runtime.
 
 mod author_choice;
+mod author_notes;
 mod bib_spool;
 mod book;
 mod by_node;
@@ -209,7 +210,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         debug!(crawl_id, elapsed = ?started.elapsed(), notes = neighbours.len(), "render: neighbouring notes written");
     }
 
-    report.absorb(companions::render_authors(ctx, &vault, &mut names, &book, &today).await?);
+    report.absorb(author_notes::render_authors(ctx, &vault, &mut names, &book, &today).await?);
     crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: author notes written");
     let index_note = (

@@ -100,3 +100,39 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    an_author_note_lists_the_authors_papers_of_every_crawl,
+    |backend: Backend| async move {
+        let mut corpus = Corpus::new();
+        // Shared wrote one paper reached by each of two crawls; Both wrote a and b.
+        let a = corpus.push(paper("a", &["Shared", "Both"], &[]));
+        let b = corpus.push(paper("b", &["Both"], &[]));
+        let c = corpus.push(paper("c", &["Shared"], &[]));
+        let first = corpus.push(paper("first", &["Lead"], &[a, b]));
+        let second = corpus.push(paper("second", &["Other"], &[c]));
+        let (first, second) = (corpus.paper(first).id.clone(), corpus.paper(second).id.clone());
+        let app = TestApp::new(backend, corpus).await;
+        let listed = |app: &TestApp, author: &str| -> Vec<String> {
+            let (_, text) = markdown(&app.vault().join("refnet/authors"))
+                .into_iter()
+                .find(|(_, t)| frontmatter(t)["s2_author_id"].as_str() == Some(author))
+                .unwrap_or_else(|| panic!("{author}'s note"));
+            ["Paper a", "Paper b", "Paper c"]
+                .into_iter()
+                .filter(|title| text.contains(title))
+                .map(str::to_owned)
+                .collect()
+        };
+
+        // One crawl in the vault: its papers are every paper note there is.
+        app.crawl(&first, 1, Direction::References, None).await;
+        assert_eq!(author_notes(&app), vec!["id-Both"]);
+        assert_eq!(listed(&app, "id-Both"), vec!["Paper a", "Paper b"]);
+
+        // A second crawl reaches Shared's other paper: the note lists the first crawl's too.
+        app.crawl(&second, 1, Direction::References, None).await;
+        assert_eq!(author_notes(&app), vec!["id-Both", "id-Shared"]);
+        assert_eq!(listed(&app, "id-Shared"), vec!["Paper a", "Paper c"]);
+    }
+);
