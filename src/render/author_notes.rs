@@ -71,8 +71,11 @@ fn noted_papers_in_book(
     people: &[(String, String)],
 ) -> Option<HashMap<String, Vec<String>>> {
     let members = book.graph.member_ids();
+    // A merged paper's note the user edited stays: it is not a member (the kept paper is).
+    let is_member =
+        |id: &str| book.graph.canonical(id) == id && book.graph.node(id).is_some_and(|n| (n as usize) < members.len());
     let all_members = names.keys().all(|key| match key {
-        NoteKey::Paper(id) => book.graph.node(id).is_some_and(|n| (n as usize) < members.len()),
+        NoteKey::Paper(id) => is_member(id),
         _ => true,
     });
     if !all_members {
