@@ -101,7 +101,8 @@ fn noted_papers_in_book(
 }
 
 /// The notes of a chunk of authors (S2 author id, name), ready to write; their papers
-/// come from `in_book` when it has them (see [`noted_papers_in_book`]), else from the store.
+/// come from `in_book` when it has them (see [`noted_papers_in_book`]), else from the
+/// store.
 async fn author_jobs(
     ctx: &Context,
     names: &Names,

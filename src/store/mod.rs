@@ -4,7 +4,8 @@
 //!
 //! One set of domain queries serves both backends: the SQL text is the same (`$n`
 //! placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`; multi-row value lists come
-//! from [`Store::placeholders`]), and [`on_db!`] expands each query once per pool type. The job queues (apalis) use the same pools.
+//! from [`Store::placeholders`]), and [`on_db!`] expands each query once per pool type.
+//! The job queues (apalis) use the same pools.
 
 mod analysis;
 mod bulk;
