@@ -23,20 +23,21 @@ pub struct Wanted<'a> {
 }
 
 /// A wanted note's names to try: listed, or made each time they are tried (a
-/// 100,000-paper crawl's would otherwise be half a million strings held at once).
+/// 100,000-paper crawl's would otherwise be half a million strings held at once), and
+/// then only as far as the one tried: most notes take their first.
 pub enum Candidates<'a> {
     /// Made already.
     Listed(Vec<NoteName>),
-    /// Made on demand.
-    Made(Box<dyn Fn() -> Vec<NoteName> + Send + Sync + 'a>),
+    /// Made on demand: the `k`th name to try, `None` past the last.
+    Made(Box<dyn Fn(usize) -> Option<NoteName> + Send + Sync + 'a>),
 }
 
 impl Candidates<'_> {
-    fn names(&self) -> Vec<NoteName> {
-        match self {
-            Self::Listed(list) => list.clone(),
-            Self::Made(make) => make(),
-        }
+    fn names(&self) -> impl Iterator<Item = NoteName> + '_ {
+        (0..).map_while(move |k| match self {
+            Self::Listed(list) => list.get(k).cloned(),
+            Self::Made(make) => make(k),
+        })
     }
 }
 
@@ -70,12 +71,7 @@ impl Claims for NoteClaims<'_, '_> {
 
     fn candidate(&self, i: usize, n: usize) -> Option<(String, String)> {
         let w = &self.wanted[i];
-        let name = w
-            .candidates
-            .names()
-            .into_iter()
-            .filter(|c| !self.users.contains(&c.key()))
-            .nth(n)?;
+        let name = w.candidates.names().filter(|c| !self.users.contains(&c.key())).nth(n)?;
         Some((format!("{}/{name}.md", w.folder), name.key()))
     }
 }
@@ -284,19 +280,24 @@ impl Names {
 }
 
 /// Names for a paper note: the title, then with the year, then with the first author and
-/// year, then with a short id, then with the whole id.
-pub fn paper_candidates(title: &str, year: Option<i64>, first_author: Option<&str>, paper_id: &str) -> Vec<NoteName> {
+/// year, then with a short id, then with the whole id. Each is made only when the ones
+/// before it were not enough.
+pub fn paper_candidates<'a>(
+    title: &str,
+    year: Option<i64>,
+    first_author: Option<&'a str>,
+    paper_id: &'a str,
+) -> impl Iterator<Item = NoteName> + 'a {
     let base = NoteName::from_title(title);
-    let mut out = vec![base.clone()];
-    if let Some(year) = year {
-        out.push(base.with_suffix(&year.to_string()));
-        if let Some(author) = first_author {
-            out.push(base.with_suffix(&format!("{} {year}", surname(author))));
-        }
-    }
-    out.push(base.with_suffix(&paper_id[..paper_id.len().min(8)]));
-    out.push(base.with_suffix(paper_id));
-    out
+    (0..5).filter_map(move |k| match k {
+        0 => Some(base.clone()),
+        1 => year.map(|year| base.with_suffix(&year.to_string())),
+        2 => year
+            .zip(first_author)
+            .map(|(year, author)| base.with_suffix(&format!("{} {year}", surname(author)))),
+        3 => Some(base.with_suffix(&paper_id[..paper_id.len().min(8)])),
+        _ => Some(base.with_suffix(paper_id)),
+    })
 }
 
 /// Names for an author note: the name, then with the S2 author id.
@@ -357,7 +358,8 @@ mod tests {
 
     #[test]
     fn same_titled_papers_get_distinct_candidates_in_order() {
-        let a = paper_candidates("Deep Learning", Some(2015), Some("Yann LeCun"), &"a".repeat(40));
+        let id = "a".repeat(40);
+        let a: Vec<NoteName> = paper_candidates("Deep Learning", Some(2015), Some("Yann LeCun"), &id).collect();
         let names: Vec<&str> = a.iter().map(NoteName::as_str).collect();
         assert_eq!(
             names[..3],
@@ -380,7 +382,6 @@ mod tests {
             for (i, title) in titles.iter().enumerate() {
                 let id = format!("{i:040x}");
                 let chosen = paper_candidates(title, Some(2000 + i as i64 % 3), Some("A B"), &id)
-                    .into_iter()
                     .find(|c| !taken.contains(&c.key()));
                 let chosen = chosen.expect("the full-id candidate is always free");
                 prop_assert!(taken.insert(chosen.key()));

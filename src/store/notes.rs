@@ -59,9 +59,7 @@ impl Store {
     /// transaction. A candidate another note holds is skipped: the unique index decides,
     /// so two processes can never both take one name. Returns the claimed rows.
     pub async fn claim_notes(&self, wanted: &dyn Claims, now: i64) -> Result<Vec<NoteRow>, StoreError> {
-        let won = self
-            .claim_first("notes (note_key, path, name_key, updated_at)", "note_key", wanted, now)
-            .await?;
+        let won = self.claim_first(&NOTE_NAMES, wanted, now).await?;
         won.into_iter()
             .map(|(key, (path, name_key))| {
                 let note_key = key
@@ -85,14 +83,7 @@ impl Store {
     /// Claims a citekey for each paper (candidates in order, unique case-insensitively).
     /// Returns (paper id, citekey) for the papers that got one.
     pub async fn claim_citekeys(&self, wanted: &dyn Claims, now: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let won = self
-            .claim_first(
-                "citekeys (paper_id, citekey, citekey_key, updated_at)",
-                "paper_id",
-                wanted,
-                now,
-            )
-            .await?;
+        let won = self.claim_first(&CITEKEYS, wanted, now).await?;
         Ok(won.into_iter().map(|(paper, (key, _))| (paper, key)).collect())
     }
 
@@ -107,18 +98,27 @@ impl Store {
     }
 
     /// Gives each claim the first of its candidates that collides with no unique key, in
-    /// one transaction: rounds of multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`
-    /// (which never aborts the transaction), each claim moving to its next candidate
-    /// after a collision. `into` names the table and its (key, value, value key, time)
-    /// columns; `key_column` is returned for the rows that went in. Candidates are made
-    /// when tried, never all at once (a 100,000-paper render would hold millions).
+    /// one transaction: rounds of multi-row `INSERT … ON CONFLICT DO NOTHING` (which never
+    /// aborts the transaction), each claim moving to its next candidate after a
+    /// collision. Candidates are made when tried, never all at once (a 100,000-paper
+    /// render would hold millions).
+    ///
+    /// A statement that inserted every row it tried needs nothing read back; only one with
+    /// collisions reads which of its keys now hold the value it tried. (`RETURNING` gave a
+    /// row per claim, and sqlx hands SQLite's rows over one at a time, which cost more
+    /// than the inserts.)
     async fn claim_first(
         &self,
-        into: &str,
-        key_column: &str,
+        table: &ClaimTable,
         wanted: &dyn Claims,
         now: i64,
     ) -> Result<Vec<(String, (String, String))>, StoreError> {
+        let ClaimTable {
+            name,
+            key,
+            value,
+            value_key,
+        } = table;
         let mut next = vec![0usize; wanted.len()];
         // A claim without candidates is tried with none and drops out in the first round.
         let mut pending: Vec<usize> = (0..wanted.len()).collect();
@@ -128,26 +128,41 @@ impl Store {
             while !pending.is_empty() {
                 let mut still = Vec::new();
                 for chunk in pending.chunks(super::rows_per_statement(4)) {
-                    let sql = format!(
-                        "INSERT INTO {into} VALUES {} ON CONFLICT DO NOTHING RETURNING {key_column}",
-                        self.placeholders(chunk.len(), 4)
-                    );
-                    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
-                    let mut tried = Vec::with_capacity(chunk.len());
-                    for &i in chunk {
-                        if let Some((value, value_key)) = wanted.candidate(i, next[i]) {
-                            let key = wanted.key(i);
-                            q = q.bind(key.clone()).bind(value.clone()).bind(value_key.clone()).bind(now);
-                            tried.push((i, key, (value, value_key)));
-                        }
-                    }
+                    // Claims past their last candidate drop out (the statement has a row
+                    // for each one still trying, no more).
+                    let tried: Vec<(usize, String, (String, String))> = chunk
+                        .iter()
+                        .filter_map(|&i| Some((i, wanted.key(i), wanted.candidate(i, next[i])?)))
+                        .collect();
                     if tried.is_empty() {
                         continue;
                     }
-                    let inserted: std::collections::HashSet<String> =
-                        q.fetch_all(&mut *tx).await.doing("claiming unique names")?.into_iter().collect();
+                    let sql = format!(
+                        "INSERT INTO {name} ({key}, {value}, {value_key}, updated_at) VALUES {} \
+                         ON CONFLICT DO NOTHING",
+                        self.placeholders(tried.len(), 4)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (_, key, (value, value_key)) in &tried {
+                        q = q.bind(key.clone()).bind(value.clone()).bind(value_key.clone()).bind(now);
+                    }
+                    let inserted = q.execute(&mut *tx).await.doing("claiming unique names")?.rows_affected();
+                    let all = inserted == tried.len() as u64;
+                    let held: std::collections::HashMap<String, String> = if all {
+                        std::collections::HashMap::new()
+                    } else {
+                        let keys: Vec<&str> = tried.iter().map(|(_, k, _)| k.as_str()).collect();
+                        let sql = format!("SELECT {key}, {value_key} FROM {name} WHERE {key} IN ({})", self.id_set(1));
+                        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                            .bind(super::ids_json(&keys))
+                            .fetch_all(&mut *tx)
+                            .await
+                            .doing("claiming unique names")?
+                            .into_iter()
+                            .collect()
+                    };
                     for (i, key, candidate) in tried {
-                        if inserted.contains(&key) {
+                        if all || held.get(&key) == Some(&candidate.1) {
                             won.push((key, candidate));
                         } else {
                             next[i] += 1;
@@ -213,6 +228,30 @@ impl Store {
     }
 }
 
+/// A table of claimed values: its key, the value, and the value's unique key columns.
+struct ClaimTable {
+    name: &'static str,
+    key: &'static str,
+    value: &'static str,
+    value_key: &'static str,
+}
+
+/// Note names: a note's file, unique vault-wide case-insensitively.
+const NOTE_NAMES: ClaimTable = ClaimTable {
+    name: "notes",
+    key: "note_key",
+    value: "path",
+    value_key: "name_key",
+};
+
+/// Citekeys: unique case-insensitively.
+const CITEKEYS: ClaimTable = ClaimTable {
+    name: "citekeys",
+    key: "paper_id",
+    value: "citekey",
+    value_key: "citekey_key",
+};
+
 /// Things that each need a unique value (a note name, a citekey), with the values to try
 /// in order: (value, lower-cased key that must be unique), made on demand.
 pub trait Claims: Sync {
@@ -226,4 +265,58 @@ pub trait Claims: Sync {
     fn key(&self, i: usize) -> String;
     /// Thing `i`'s `n`th candidate, `None` past its last.
     fn candidate(&self, i: usize, n: usize) -> Option<(String, String)>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Citekeys to claim: each paper's candidates in order.
+    struct Keys(Vec<(&'static str, Vec<&'static str>)>);
+
+    impl Claims for Keys {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        fn key(&self, i: usize) -> String {
+            self.0[i].0.to_owned()
+        }
+
+        fn candidate(&self, i: usize, n: usize) -> Option<(String, String)> {
+            let key = self.0[i].1.get(n)?;
+            Some(((*key).to_owned(), key.to_lowercase()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claim_that_collides_moves_on_and_the_rest_win_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("s.sqlite").display()))
+            .await
+            .expect("store");
+        let held = Keys(vec![("p0", vec!["Alpha"])]);
+        assert_eq!(
+            store.claim_citekeys(&held, 1).await.expect("claim"),
+            [("p0".to_owned(), "Alpha".to_owned())]
+        );
+        // p1's first two are taken (by p0, case-insensitively, then by p2 in the same
+        // statement); p4 has nowhere to go; a statement without a collision reads nothing.
+        let wanted = Keys(vec![
+            ("p1", vec!["alpha", "Beta", "Delta"]),
+            ("p2", vec!["beta", "Gamma"]),
+            ("p3", vec!["Epsilon"]),
+            ("p4", vec!["ALPHA"]),
+        ]);
+        let mut won = store.claim_citekeys(&wanted, 2).await.expect("claim");
+        won.sort();
+        let want = [("p1", "Delta"), ("p2", "beta"), ("p3", "Epsilon")].map(|(p, k)| (p.to_owned(), k.to_owned()));
+        assert_eq!(won, want);
+        let ids: Vec<String> = ["p0", "p1", "p2", "p3", "p4"].map(str::to_owned).to_vec();
+        let mut stored = store.citekeys(&ids).await.expect("citekeys");
+        stored.sort();
+        let mut all = vec![("p0".to_owned(), "Alpha".to_owned())];
+        all.extend(want);
+        assert_eq!(stored, all);
+    }
 }
