@@ -4,9 +4,13 @@
 //! the titles of every paper it links to) that hand-off costs more than the query; the
 //! database builds the array in one go, and serde reads it in one go.
 
+use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
 use super::{Db, Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db};
+
+/// Chunks read at once by [`Store::select_json_chunks`].
+const CHUNKS_AT_ONCE: usize = 2;
 
 /// One JSON read: the values of each result row, its order, and what it reads from.
 pub(crate) struct JsonRead<'a> {
@@ -30,18 +34,44 @@ impl Store {
         ids: &[String],
         read: &JsonRead<'_>,
     ) -> Result<Vec<T>, StoreError> {
-        let aggregate = self.json_aggregate(read);
         let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_QUERY) {
-            let sql = format!("SELECT {aggregate} FROM {}", (read.from)(&self.id_set(1)));
-            let json: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(ids_json(chunk))
-                .fetch_one(pool)
-                .await
-                .doing(read.doing)?);
-            out.extend(json_rows::<T>(json, read.doing)?);
+        let mut chunks = std::pin::pin!(self.select_json_chunks::<T>(ids, read));
+        while let Some(rows) = chunks.next().await {
+            out.extend(rows?);
         }
         Ok(out)
+    }
+
+    /// [`Store::select_json_by_ids`] a chunk at a time, in order, for a caller that keeps
+    /// only what it makes of each chunk's rows. Two chunks are read at once, on two
+    /// connections: SQLite reads one while the other is handed over or parsed.
+    pub(crate) fn select_json_chunks<'a, T: DeserializeOwned + 'a>(
+        &'a self,
+        ids: &'a [String],
+        read: &'a JsonRead<'a>,
+    ) -> impl Stream<Item = Result<Vec<T>, StoreError>> + 'a {
+        futures::stream::iter(ids.chunks(IDS_PER_QUERY))
+            .map(move |chunk| self.select_json_chunk::<T>(chunk, read))
+            .buffered(CHUNKS_AT_ONCE)
+    }
+
+    /// [`Store::select_json_by_ids`] over one chunk of ids (at most [`IDS_PER_QUERY`]).
+    async fn select_json_chunk<T: DeserializeOwned>(
+        &self,
+        chunk: &[String],
+        read: &JsonRead<'_>,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM {}",
+            self.json_aggregate(read),
+            (read.from)(&self.id_set(1))
+        );
+        let json: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(ids_json(chunk))
+            .fetch_one(pool)
+            .await
+            .doing(read.doing)?);
+        json_rows(json, read.doing)
     }
 
     /// The rows of `read` for one crawl, as [`Store::select_json_by_ids`] reads them:

@@ -2,10 +2,11 @@
 
 use std::collections::HashSet;
 
-use sqlx::AssertSqlSafe;
-
+use super::bulk::JsonRead;
 use super::records::EdgeRow;
-use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db};
+use futures::StreamExt;
+
+use super::{Store, StoreError};
 
 impl Store {
     /// Every stored edge touching one of `ids` (either end), sorted and without duplicates.
@@ -29,37 +30,39 @@ impl Store {
     /// the edges into `ids` from papers outside them (the others came with the first).
     /// Within each chunk of ids, edges come by paper id, then by the other end's id.
     ///
-    /// A row is read per paper, its edges joined into one string, not a row per edge: a
-    /// 100,000-paper crawl has two million edge ends, and each row read costs more than
-    /// the splitting.
+    /// Each paper's edges are joined into one string, not a row per edge, and a chunk's
+    /// papers come as one JSON array: a 100,000-paper crawl has two million edge ends, and
+    /// each row sqlx hands over costs more than the splitting.
     pub async fn for_each_edge_touching(
         &self,
         ids: &[String],
         mut f: impl FnMut(&str, &str, Option<bool>),
     ) -> Result<(), StoreError> {
         let inside: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let join = match &self.db {
-            super::Db::Sqlite(_) => "group_concat",
-            super::Db::Postgres(_) => "string_agg",
+        // The separators as SQL: the database builds each paper's string.
+        let (join, char_fn) = match &self.db {
+            super::Db::Sqlite(_) => ("group_concat", "char"),
+            super::Db::Postgres(_) => ("string_agg", "chr"),
         };
+        let [sep, yes, no] = [EDGE_SEPARATOR, INFLUENTIAL, NOT_INFLUENTIAL].map(|c| format!("{char_fn}({})", c as u32));
         for into in [false, true] {
             let (end, other) = if into { ("cited", "citing") } else { ("citing", "cited") };
-            for chunk in ids.chunks(IDS_PER_QUERY) {
-                let sql = format!(
-                    "SELECT {end}, {join}({other} || CASE WHEN is_influential THEN $2 \
-                     WHEN NOT is_influential THEN $3 ELSE '' END, $4 ORDER BY {other}) \
-                     FROM citations WHERE {end} IN ({}) GROUP BY {end} ORDER BY {end}",
-                    self.id_set(1)
-                );
-                let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(AssertSqlSafe(sql))
-                    .bind(ids_json(chunk))
-                    .bind(INFLUENTIAL.to_string())
-                    .bind(NOT_INFLUENTIAL.to_string())
-                    .bind(EDGE_SEPARATOR.to_string())
-                    .fetch_all(pool)
-                    .await
-                    .doing("reading citations")?);
-                for (this, others) in &rows {
+            let from = |set: &str| {
+                format!(
+                    "(SELECT {end} AS this, {join}({other} || CASE WHEN is_influential THEN {yes} \
+                     WHEN NOT is_influential THEN {no} ELSE '' END, {sep} ORDER BY {other}) AS others \
+                     FROM citations WHERE {end} IN ({set}) GROUP BY {end}) AS edges"
+                )
+            };
+            let read = JsonRead {
+                columns: "this, others",
+                order: Some("this"),
+                from: &from,
+                doing: "reading citations",
+            };
+            let mut chunks = std::pin::pin!(self.select_json_chunks::<(String, String)>(ids, &read));
+            while let Some(rows) = chunks.next().await {
+                for (this, others) in &rows? {
                     for item in others.split(EDGE_SEPARATOR) {
                         let (id, is_influential) = match item.strip_suffix(INFLUENTIAL) {
                             Some(id) => (id, Some(true)),
@@ -91,6 +94,7 @@ const NOT_INFLUENTIAL: char = '\u{1d}';
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::IDS_PER_QUERY;
 
     #[tokio::test]
     async fn every_edge_touching_the_ids_comes_once() {

@@ -219,15 +219,22 @@ impl Store {
 
     /// Members with a stored record, as (paper id, depth), by depth then priority.
     pub async fn fetched_members(&self, crawl_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT m.paper_id, m.depth FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
-             WHERE m.crawl_id = $1 AND m.missing IS NULL AND p.fetched_at IS NOT NULL \
-             ORDER BY m.depth, m.priority DESC, m.paper_id",
+        // A render's first read, a row per member: as one JSON array (see `store::bulk`).
+        self.select_json_of_crawl(
+            crawl_id,
+            &super::bulk::JsonRead {
+                columns: "m.paper_id, m.depth",
+                order: Some("m.depth, m.priority DESC, m.paper_id"),
+                from: &|crawl| {
+                    format!(
+                        "crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
+                         WHERE m.crawl_id = {crawl} AND m.missing IS NULL AND p.fetched_at IS NOT NULL"
+                    )
+                },
+                doing: "listing fetched members",
+            },
         )
-        .bind(crawl_id)
-        .fetch_all(pool)
         .await
-        .doing("listing fetched members"))
     }
 
     /// Counts for a crawl's report.
