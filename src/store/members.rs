@@ -225,12 +225,7 @@ impl Store {
             &super::bulk::JsonRead {
                 columns: "m.paper_id, m.depth",
                 order: Some("m.depth, m.priority DESC, m.paper_id"),
-                from: &|crawl| {
-                    format!(
-                        "crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
-                         WHERE m.crawl_id = {crawl} AND m.missing IS NULL AND p.fetched_at IS NOT NULL"
-                    )
-                },
+                from: &fetched_members_of,
                 doing: "listing fetched members",
             },
         )
@@ -262,4 +257,13 @@ impl Store {
             truncated: row.4,
         })
     }
+}
+
+/// What follows `FROM` for a crawl's members that S2 has a record of (`m`, joined to their
+/// papers as `p`), given the parameter that holds the crawl's id.
+pub(super) fn fetched_members_of(crawl: &str) -> String {
+    format!(
+        "crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
+         WHERE m.crawl_id = {crawl} AND m.missing IS NULL AND p.fetched_at IS NOT NULL"
+    )
 }

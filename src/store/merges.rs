@@ -125,12 +125,7 @@ impl Store {
                           p.publication_types, p.citation_count, \
                           (SELECT a.name FROM paper_authors a WHERE a.paper_id = p.paper_id ORDER BY a.ord LIMIT 1)",
                 order: Some("p.paper_id"),
-                from: &|crawl| {
-                    format!(
-                        "crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
-                         WHERE m.crawl_id = {crawl} AND m.missing IS NULL AND p.fetched_at IS NOT NULL"
-                    )
-                },
+                from: &super::members::fetched_members_of,
                 doing: "reading members' identities",
             },
         )
