@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use super::signal::Shutdown;
 use super::{CrawlArgs, Interrupted, UsageError, ui::Progress};
 use crate::context::Context;
 use crate::crawl::{self, CrawlError, CrawlRequest};
@@ -52,6 +53,8 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         return Err(UsageError(crate::vault::VaultError::IsFile(settings.vault.clone()).to_string()).into());
     }
     for_the_command_line(&mut settings);
+    // Before the first request: Ctrl-C at any point from here on stops the run cleanly.
+    let shutdown = Shutdown::listen()?;
     let started = Instant::now();
     let counters = Arc::new(Counters::default());
     let s2 = S2Client::new(&settings.s2, api_client()?, counters.clone());
@@ -61,7 +64,6 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         None
     };
     let cutoff = crawl::fresh_cutoff_at(crate::store::now(), &settings);
-    // Ctrl-C while the seeds are looked up (a slow or hung API) ends here, cleanly.
     let openalex = crate::openalex::OpenAlexClient::new(&settings.openalex, api_client()?);
     let resolving = crawl::resolve_seeds(
         &s2,
@@ -71,9 +73,10 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         cutoff,
         settings.s2.batch_size,
     );
+    // Ctrl-C while the seeds are looked up (a slow or hung API) ends here, cleanly.
     let resolved = tokio::select! {
         resolved = resolving => resolved,
-        () = shutdown_signal() => {
+        () = shutdown.requested() => {
             return Err(Interrupted("interrupted while looking up the seeds; nothing was written".to_owned()).into());
         }
     };
@@ -103,7 +106,7 @@ pub(super) async fn run(mut settings: Settings, args: CrawlArgs, progress: Progr
         .clone();
 
     ctx.counters.files.enable();
-    let outcome = drive(&ctx, &[(crawl.crawl_id, crawl.run)], &progress).await;
+    let outcome = drive(&ctx, &[(crawl.crawl_id, crawl.run)], &progress, &shutdown).await;
     progress.finish();
     outcome?;
     let summary = super::report::CrawlSummary::gather(&ctx, crawl.crawl_id, crawl.run, started.elapsed()).await?;
@@ -179,7 +182,12 @@ fn crawl_request(args: &CrawlArgs) -> anyhow::Result<CrawlRequest> {
 
 /// Runs the stages in this process until the jobs of the given runs (crawl, run) are
 /// drained, or Ctrl-C; the progress line says which stage each is at.
-pub(super) async fn drive(ctx: &Arc<Context>, runs: &[(i64, i64)], progress: &Progress) -> anyhow::Result<()> {
+pub(super) async fn drive(
+    ctx: &Arc<Context>,
+    runs: &[(i64, i64)],
+    progress: &Progress,
+    signal: &Shutdown,
+) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let stages: Vec<StageWorkers> = Stage::ALL
         .iter()
@@ -190,14 +198,10 @@ pub(super) async fn drive(ctx: &Arc<Context>, runs: &[(i64, i64)], progress: &Pr
     let mut interrupted = false;
     // Short: the run ends within a tick of its last job (a few queries per tick).
     let mut ticker = tokio::time::interval(Duration::from_millis(50));
-    // One listener for the whole loop: a signal that came while the loop read the run's
-    // state would be lost to a listener made afresh for each tick.
-    let signal = shutdown_signal();
-    tokio::pin!(signal);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = &mut signal => {
+            () = signal.requested() => {
                 interrupted = true;
                 break;
             }
@@ -276,28 +280,6 @@ async fn stage_line(ctx: &Context, crawl_id: i64, run: i64) -> anyhow::Result<(V
         }
     }
     Ok((parts, live))
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
 }
 
 /// The stored S2 id of a paper given in any id form; a usage error (naming `fix`) when

@@ -7,6 +7,7 @@ mod out;
 mod papers;
 mod report;
 mod service;
+mod signal;
 mod summarize;
 pub mod ui;
 

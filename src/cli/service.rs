@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use super::crawl::{drive, open_store, require_store, shutdown_signal};
+use super::crawl::{drive, open_store, require_store};
+use super::signal::Shutdown;
 use super::{JobsAction, ServeArgs, UsageError, WorkerArgs, ui::Progress};
 use crate::context::Context;
 use crate::refresh::{self, RefreshStart};
@@ -86,7 +87,7 @@ pub(super) async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Resu
     let _ = super::out::line(&format!("worker running: {}", names.join(", ")));
     info!(stages = %names.join(", "), "worker started");
     let running = tokio::spawn(run_workers(ctx.clone(), workers, shutdown.clone()));
-    shutdown_signal().await;
+    Shutdown::listen()?.requested().await;
     info!("stopping: no new jobs; running ones finish or are released");
     shutdown.cancel();
     let _ = running.await;
@@ -124,7 +125,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
     let sampler = tokio::spawn(serve::sampler::run(ctx.clone(), shutdown.clone()));
     let _ = super::out::line(&format!("serving on http://{addr}/"));
     info!(%addr, workers = !args.no_workers, "serving");
-    shutdown_signal().await;
+    Shutdown::listen()?.requested().await;
     info!("stopping: no new requests or jobs; running jobs finish or are released");
     shutdown.cancel();
     if let Err(e) = scheduler.shutdown().await {
@@ -178,7 +179,7 @@ pub(super) async fn refresh(
         }
         return Ok(());
     }
-    let outcome = drive(&ctx, &runs, &progress).await;
+    let outcome = drive(&ctx, &runs, &progress, &Shutdown::listen()?).await;
     progress.finish();
     outcome?;
     let notes = ctx.store.notes().await?;
