@@ -71,6 +71,8 @@ pub(super) async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Resu
         None => None,
     };
     let ctx = service_context(settings).await?;
+    // Listening before the line that says it runs: a signal sent on that line is kept.
+    let stop = Shutdown::listen()?;
     let shutdown = CancellationToken::new();
     let http = metrics.map(|listener| {
         let addr = listener.local_addr().ok();
@@ -87,7 +89,7 @@ pub(super) async fn worker(settings: Settings, args: WorkerArgs) -> anyhow::Resu
     let _ = super::out::line(&format!("worker running: {}", names.join(", ")));
     info!(stages = %names.join(", "), "worker started");
     let running = tokio::spawn(run_workers(ctx.clone(), workers, shutdown.clone()));
-    Shutdown::listen()?.requested().await;
+    stop.requested().await;
     info!("stopping: no new jobs; running ones finish or are released");
     shutdown.cancel();
     let _ = running.await;
@@ -106,6 +108,8 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
     refresh::Schedule::parse(&settings.serve.refresh_cron).map_err(UsageError)?;
     let listener = listen(bind, "--bind or REFNET_BIND").await?;
     let ctx = service_context(settings).await?;
+    // Listening before the line that says it serves: a signal sent on that line is kept.
+    let stop = Shutdown::listen()?;
     let shutdown = CancellationToken::new();
     let owner = worker_name(Stage::Crawl).replacen("crawl", "serve", 1);
     let mut scheduler = refresh::start_scheduler(ctx.clone(), owner).await?;
@@ -125,7 +129,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result
     let sampler = tokio::spawn(serve::sampler::run(ctx.clone(), shutdown.clone()));
     let _ = super::out::line(&format!("serving on http://{addr}/"));
     info!(%addr, workers = !args.no_workers, "serving");
-    Shutdown::listen()?.requested().await;
+    stop.requested().await;
     info!("stopping: no new requests or jobs; running jobs finish or are released");
     shutdown.cancel();
     if let Err(e) = scheduler.shutdown().await {

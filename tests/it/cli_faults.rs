@@ -233,6 +233,39 @@ async fn interrupt(child: tokio::process::Child) -> std::process::Output {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_stopped_the_moment_it_says_it_runs_stops_cleanly() {
+    let (url, _) = hung_api().await;
+    let commands: [&[&str]; 2] = [
+        &["serve", "--bind", "127.0.0.1:0", "--no-workers"],
+        &["worker", "--stage", "render"],
+    ];
+    for args in commands {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = refnet(dir.path(), &url)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = tokio::time::timeout(HANG, lines.next_line())
+            .await
+            .expect("it starts")
+            .expect("read")
+            .expect("a line");
+        signal(&child, libc::SIGTERM);
+        let status = tokio::time::timeout(HANG, child.wait())
+            .await
+            .expect("it stops")
+            .expect("wait");
+
+        // Killed by the signal itself, it would have no exit code.
+        assert_eq!(status.code(), Some(0), "{args:?} after {first:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_while_the_seed_lookup_hangs_exits_130_at_once() {
     let (url, accepted) = hung_api().await;
     let dir = tempfile::tempdir().expect("tempdir");
