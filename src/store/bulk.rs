@@ -109,3 +109,39 @@ fn json_rows<T: DeserializeOwned>(json: Option<String>, doing: &'static str) -> 
         reason: e.to_string(),
     })
 }
+
+/// A boolean column as either database puts it in JSON: `true`/`false` (Postgres) or
+/// `1`/`0` (SQLite, which has no boolean type).
+struct SqlBool(bool);
+
+impl<'de> serde::Deserialize<'de> for SqlBool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = SqlBool;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean, 0 or 1")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<SqlBool, E> {
+                Ok(SqlBool(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SqlBool, E> {
+                Ok(SqlBool(v != 0))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SqlBool, E> {
+                Ok(SqlBool(v != 0))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// `#[serde(deserialize_with)]` of a `NOT NULL` boolean column read as JSON.
+pub(crate) fn sql_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    <SqlBool as serde::Deserialize>::deserialize(d).map(|b| b.0)
+}
+
+/// `#[serde(deserialize_with)]` of a nullable boolean column read as JSON.
+pub(crate) fn sql_opt_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    <Option<SqlBool> as serde::Deserialize>::deserialize(d).map(|b| b.map(|b| b.0))
+}

@@ -89,8 +89,9 @@ pub fn title_or_id(title: &str, paper_id: &str) -> String {
     }
 }
 
-/// A paper as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
+/// A paper as stored; read from a JSON array of its values in field order (see
+/// `store::bulk`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize)]
 pub struct StoredPaper {
     /// 40-hex S2 id.
     pub paper_id: String,
@@ -105,7 +106,6 @@ pub struct StoredPaper {
     /// Title.
     pub title: String,
     /// Abstract.
-    #[sqlx(rename = "abstract")]
     pub abstract_text: Option<String>,
     /// S2 TLDR.
     pub tldr: Option<String>,
@@ -134,10 +134,13 @@ pub struct StoredPaper {
     /// Open-access PDF URL.
     pub pdf_url: Option<String>,
     /// Open access flag.
+    #[serde(deserialize_with = "super::bulk::sql_opt_bool")]
     pub is_open_access: Option<bool>,
     /// References list cut by the API's reach.
+    #[serde(deserialize_with = "super::bulk::sql_bool")]
     pub references_truncated: bool,
     /// Citations list cut by the API's reach.
+    #[serde(deserialize_with = "super::bulk::sql_bool")]
     pub citations_truncated: bool,
     /// Last full fetch (unix seconds); `None` for stubs.
     pub fetched_at: Option<i64>,

@@ -1,6 +1,6 @@
 //! The graph analysis as stored: computed once per changed graph, cluster ids and a
 //! user's label that survive a re-analysis that adds papers, and a crawl of a
-//! planted-community corpus end to end.
+//! planted-community corpus end to end; and papers read back with every stored value.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use refnet::graph::analysis::refresh;
 use refnet::ids::PaperId;
 use refnet::queue::run_prefix;
 use refnet::render::render_crawl;
-use refnet::store::{Db, Direction, NewCrawl, NewSeed, Store};
+use refnet::store::{Db, Direction, FetchedBatch, NewCrawl, NewSeed, PaperRecord, Store, StoredPaper};
 use refnet::testkit::{Planted, adjusted_rand_index};
 
 use super::support::{Backend, PgDatabase, TestApp};
@@ -283,5 +283,118 @@ crate::both_backends!(
             .expect("read")
             .expect("stored");
         assert_eq!(again.runs, 1, "an unchanged crawl's render does not analyse it again");
+    }
+);
+
+crate::both_backends!(
+    a_paper_reads_back_with_every_value_it_was_stored_with,
+    |backend| async move {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _pg) = open(backend, dir.path()).await;
+        let full = PaperRecord {
+            paper_id: refnet::testkit::fake_id("full"),
+            corpus_id: Some(9_007_199_254_740_993),
+            doi: Some("10.1/x\"y".to_owned()),
+            arxiv: Some("1706.03762".to_owned()),
+            external_ids: r#"{"DOI":"10.1/x\"y"}"#.to_owned(),
+            title: "Quotes \" and \\ back, a\ttab,\na line, Ünïcödé — 中文 \u{1}".to_owned(),
+            abstract_text: Some("An abstract with [[brackets]] and \u{7f}.".to_owned()),
+            tldr: Some("Short.".to_owned()),
+            venue: Some("NeurIPS".to_owned()),
+            year: Some(2017),
+            publication_date: Some("2017-06-12".to_owned()),
+            journal: Some("J".to_owned()),
+            journal_volume: Some("30".to_owned()),
+            journal_pages: Some("1-11".to_owned()),
+            citation_count: Some(100_000),
+            reference_count: Some(40),
+            influential_citation_count: Some(0),
+            fields_of_study: vec!["Computer Science".to_owned()],
+            publication_types: vec!["JournalArticle".to_owned()],
+            pdf_url: Some("https://example.org/a.pdf".to_owned()),
+            is_open_access: Some(true),
+            references_truncated: true,
+            citations_truncated: false,
+            authors: Vec::new(),
+        };
+        let closed = PaperRecord {
+            paper_id: refnet::testkit::fake_id("closed"),
+            title: "Closed".to_owned(),
+            external_ids: "{}".to_owned(),
+            is_open_access: Some(false),
+            citations_truncated: true,
+            ..PaperRecord::default()
+        };
+        let bare = PaperRecord {
+            paper_id: refnet::testkit::fake_id("bare"),
+            external_ids: "{}".to_owned(),
+            ..PaperRecord::default()
+        };
+        let batch = FetchedBatch {
+            papers: vec![full.clone(), closed.clone(), bare.clone()],
+            ..FetchedBatch::default()
+        };
+        store.record_batch(0, 0, &batch, 1_763_769_600).await.expect("store");
+
+        let ids: Vec<String> = batch.papers.iter().map(|p| p.paper_id.clone()).collect();
+        let read = store.papers(&ids).await.expect("read");
+        let by_id: HashMap<&str, &StoredPaper> = read.iter().map(|p| (p.paper_id.as_str(), p)).collect();
+        assert_eq!(by_id.len(), 3, "{read:?}");
+        for stored in &batch.papers {
+            let got = by_id[stored.paper_id.as_str()];
+            let values = (
+                (got.corpus_id, &got.doi, &got.arxiv, &got.external_ids, &got.title),
+                (
+                    &got.abstract_text,
+                    &got.tldr,
+                    &got.venue,
+                    got.year,
+                    &got.publication_date,
+                ),
+                (&got.journal, &got.journal_volume, &got.journal_pages),
+                (got.citation_count, got.reference_count, got.influential_citation_count),
+                (got.fields(), got.types(), &got.pdf_url),
+                (got.is_open_access, got.references_truncated, got.citations_truncated),
+            );
+            let expected = (
+                (
+                    stored.corpus_id,
+                    &stored.doi,
+                    &stored.arxiv,
+                    &stored.external_ids,
+                    &stored.title,
+                ),
+                (
+                    &stored.abstract_text,
+                    &stored.tldr,
+                    &stored.venue,
+                    stored.year,
+                    &stored.publication_date,
+                ),
+                (&stored.journal, &stored.journal_volume, &stored.journal_pages),
+                (
+                    stored.citation_count,
+                    stored.reference_count,
+                    stored.influential_citation_count,
+                ),
+                (
+                    stored.fields_of_study.clone(),
+                    stored.publication_types.clone(),
+                    &stored.pdf_url,
+                ),
+                (
+                    stored.is_open_access,
+                    stored.references_truncated,
+                    stored.citations_truncated,
+                ),
+            );
+            assert_eq!(values, expected, "{}", stored.paper_id);
+            assert_eq!(got.fetched_at, Some(1_763_769_600));
+            let from_s2 = stored.abstract_text.as_ref().map(|_| "semantic_scholar");
+            assert_eq!(got.abstract_source.as_deref(), from_s2);
+            assert_eq!((&got.pdf_source, &got.venue_source), (&None, &None));
+        }
+        assert!(store.papers(&[]).await.expect("none").is_empty());
+        store.close().await;
     }
 );
