@@ -88,7 +88,7 @@ fn own_peak_mib() -> f64 {
 pub(crate) async fn child(url: &str, crawl_id: i64) {
     let store = Store::open(url).await.expect("store");
     let started = Instant::now();
-    let graph = CrawlGraph::load(&store, crawl_id).await.expect("graph");
+    let graph = std::sync::Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
     let load = started.elapsed();
     let peak_load = own_peak_mib();
     let started = Instant::now();

@@ -178,7 +178,7 @@ mod tempfile_path {
 
 /// The crawl's members with their attributes, and the citations between them.
 async fn collect(store: &Store, crawl_id: i64) -> anyhow::Result<Export> {
-    let graph = CrawlGraph::load(store, crawl_id).await?;
+    let graph = std::sync::Arc::new(CrawlGraph::load(store, crawl_id).await?);
     let analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
     let members = graph.member_ids().to_vec();
     let papers: HashMap<String, (String, Option<i64>, Option<i64>)> = store

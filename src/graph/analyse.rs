@@ -38,6 +38,21 @@ pub struct Analysis {
 
 /// Analyses `g` (finished) with `seeds` (nodes), the members' `texts` and their PageRank.
 pub fn analyse(g: &CrawlGraph, seeds: &[u32], texts: &Texts, pagerank: &[f64]) -> Analysis {
+    shape(g, seeds, pagerank).labelled(g, texts)
+}
+
+/// What the graph alone gives: [`Analysis`] but for the clusters' terms.
+#[derive(Debug)]
+pub struct Shape {
+    similarity: Vec<f64>,
+    similar: Vec<Vec<(u32, f32)>>,
+    groups: Vec<Vec<u32>>,
+    neighbours: Vec<Vec<usize>>,
+    cluster_of: Vec<Option<usize>>,
+}
+
+/// The graph's part of [`analyse`], which needs no texts: a caller reads them meanwhile.
+pub fn shape(g: &CrawlGraph, seeds: &[u32], pagerank: &[f64]) -> Shape {
     let n = g.member_ids().len();
     let similarity = similarity::to_seeds(g, seeds);
     let similar = similarity::top_k(g, similarity::TOP_K);
@@ -53,25 +68,38 @@ pub fn analyse(g: &CrawlGraph, seeds: &[u32], texts: &Texts, pagerank: &[f64]) -
         }
     }
     let neighbours = clusters::neighbours(&weighted, &cluster_of, groups.len(), NEIGHBOURS);
-    drop(weighted);
-    let terms = labels::distinctive(texts, &groups);
-    let clusters = groups
-        .into_iter()
-        .zip(terms)
-        .zip(neighbours)
-        .map(|((members, terms), neighbours)| Found {
-            members,
-            terms,
-            neighbours,
-        })
-        .collect();
-    Analysis {
+    Shape {
         similarity,
         similar,
-        prior: works::prior(g),
-        derivative: works::derivative(g),
-        clusters,
+        groups,
+        neighbours,
         cluster_of,
+    }
+}
+
+impl Shape {
+    /// The whole analysis: each cluster labelled with its most distinctive terms.
+    pub fn labelled(self, g: &CrawlGraph, texts: &Texts) -> Analysis {
+        let terms = labels::distinctive(texts, &self.groups);
+        let clusters = self
+            .groups
+            .into_iter()
+            .zip(terms)
+            .zip(self.neighbours)
+            .map(|((members, terms), neighbours)| Found {
+                members,
+                terms,
+                neighbours,
+            })
+            .collect();
+        Analysis {
+            similarity: self.similarity,
+            similar: self.similar,
+            prior: works::prior(g),
+            derivative: works::derivative(g),
+            clusters,
+            cluster_of: self.cluster_of,
+        }
     }
 }
 

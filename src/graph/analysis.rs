@@ -11,7 +11,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::CrawlGraph;
-use super::analyse::{Analysis, analyse};
+use super::analyse::{self, Analysis};
 use super::labels::Texts;
 use super::stable::{self, Previous};
 use crate::store::{
@@ -24,7 +24,7 @@ const VERSION: &str = "analysis-2";
 const TEXT_CHUNK: usize = 2_000;
 
 /// A crawl's analysis, computed only when its graph or texts changed since the last.
-pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result<CrawlAnalysis, StoreError> {
+pub async fn refresh(store: &Store, crawl_id: i64, graph: &Arc<CrawlGraph>) -> Result<CrawlAnalysis, StoreError> {
     let seeds: Vec<String> = match store.crawl(crawl_id).await? {
         Some(c) => c.seeds.iter().map(|s| s.as_str().to_owned()).collect(),
         None => Vec::new(),
@@ -37,6 +37,13 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
     {
         return Ok(stored);
     }
+    // The graph work runs on a thread of its own while the titles and abstracts it does
+    // not need (only the clusters' terms do) are read.
+    let seed_nodes: Vec<u32> = seeds.iter().filter_map(|s| graph.node(s)).collect();
+    let shaping = tokio::task::spawn_blocking({
+        let graph = Arc::clone(graph);
+        move || analyse::shape(&graph, &seed_nodes, &graph.pagerank())
+    });
     let mut texts = Texts::new(members.len());
     for chunk in members.chunks(TEXT_CHUNK) {
         for (id, title, abstract_text) in store.paper_texts(chunk).await? {
@@ -45,8 +52,19 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &CrawlGraph) -> Result
             }
         }
     }
-    let seed_nodes: Vec<u32> = seeds.iter().filter_map(|s| graph.node(s)).collect();
-    let found = analyse(graph, &seed_nodes, &texts, &graph.pagerank());
+    let shape = match shaping.await {
+        Ok(shape) => shape,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                return Err(StoreError::Query {
+                    doing: "analysing the graph (stopped with the runtime)",
+                    source: sqlx::Error::WorkerCrashed,
+                });
+            }
+        },
+    };
+    let found = shape.labelled(graph, &texts);
     // Each part freed once used: at 100,000 papers they are tens of megabytes each.
     drop(texts);
     let previous = store.past_analysis(crawl_id).await?;

@@ -3,6 +3,7 @@
 //! planted-community corpus end to end; and papers read back with every stored value.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use refnet::crawl::CrawlRequest;
 use refnet::graph::CrawlGraph;
@@ -82,14 +83,14 @@ crate::both_backends!(
         let crawl_id = planted_store(&store, &p, 170).await;
         assert!(store.analysis(crawl_id).await.expect("read").is_none());
 
-        let g = CrawlGraph::load(&store, crawl_id).await.expect("graph");
+        let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
         let first = refresh(&store, crawl_id, &g).await.expect("analysis");
         assert_eq!(first.runs, 1);
         assert!(!first.clusters.is_empty());
         let again = refresh(
             &store,
             crawl_id,
-            &CrawlGraph::load(&store, crawl_id).await.expect("graph"),
+            &Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph")),
         )
         .await
         .expect("analysis");
@@ -110,7 +111,7 @@ crate::both_backends!(
         let ids_before: HashMap<String, Option<i64>> =
             first.papers.iter().map(|(id, a)| (id.clone(), a.cluster_id)).collect();
         add_members(&store, &p, crawl_id, 2, 170..p.corpus.len()).await;
-        let g = CrawlGraph::load(&store, crawl_id).await.expect("graph");
+        let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
         assert!(g.member_ids().len() > first.papers.len());
         let second = refresh(&store, crawl_id, &g).await.expect("analysis");
         assert_eq!(second.runs, 2);
@@ -158,7 +159,7 @@ crate::both_backends!(
         let crawl_id = planted_store(&store, &p, p.corpus.len()).await;
         let load = || CrawlGraph::load(&store, crawl_id);
         assert_eq!(
-            refresh(&store, crawl_id, &load().await.expect("graph"))
+            refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
                 .await
                 .expect("a")
                 .runs,
@@ -171,12 +172,12 @@ crate::both_backends!(
         let mut batch = p.corpus.stored_batch(i..i + 1);
         batch.papers[0].title = format!("{} revisited", batch.papers[0].title);
         store.record_batch(0, 0, &batch, 1_763_769_600).await.expect("store");
-        let again = refresh(&store, crawl_id, &load().await.expect("graph"))
+        let again = refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
             .await
             .expect("a");
         assert_eq!(again.runs, 2, "a changed title is analysed again");
         assert_eq!(
-            refresh(&store, crawl_id, &load().await.expect("graph"))
+            refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
                 .await
                 .expect("a")
                 .runs,
@@ -192,7 +193,7 @@ crate::both_backends!(
         }
         .expect("forget the hashes");
         assert_eq!(
-            refresh(&store, crawl_id, &load().await.expect("graph"))
+            refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
                 .await
                 .expect("a")
                 .runs,
@@ -209,7 +210,7 @@ crate::both_backends!(
         }
         .expect("forget the hashes");
         assert_eq!(
-            refresh(&store, crawl_id, &load().await.expect("graph"))
+            refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
                 .await
                 .expect("a")
                 .runs,
