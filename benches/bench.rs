@@ -107,6 +107,13 @@ fn children_peak_mib() -> f64 {
     usage.ru_maxrss as f64 / 1024.0 // kilobytes on Linux
 }
 
+/// Writes every dirty page back (`sync`), untimed, so that a timed step does not share
+/// the disk and the CPU with the writeback of the step before.
+fn settle_disk() {
+    let synced = std::process::Command::new("sync").status().expect("run sync");
+    assert!(synced.success(), "sync failed");
+}
+
 /// Bytes and files under `dir`.
 fn tree_size(dir: &Path) -> (u64, usize) {
     let mut bytes = 0;
@@ -144,10 +151,14 @@ async fn render(n: usize) {
         let home = dir.path().join(format!("round{round}"));
         std::fs::create_dir_all(home.join("vault/.refnet")).expect("mkdir");
         std::fs::copy(&pristine, home.join("vault/.refnet/refnet.sqlite")).expect("copy store");
+        // Each timed step starts with nothing of the step before still being written back:
+        // the store's copy (430 MB at 100,000 papers) or the last round's files.
+        settle_disk();
         let (elapsed, out) = run_refnet(&home, "http://127.0.0.1:9/unused", &["render", "--crawl", &id]).await;
         renders.push(elapsed);
         notes = out.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
         size = tree_size(&home.join("vault/refnet"));
+        settle_disk();
         let started = Instant::now();
         let status = std::process::Command::new("cp")
             .arg("-r")
