@@ -93,15 +93,12 @@ const NOT_INFLUENTIAL: char = '\u{1d}';
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::store::IDS_PER_QUERY;
 
     #[tokio::test]
     async fn every_edge_touching_the_ids_comes_once() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("s.sqlite").display()))
-            .await
-            .expect("store");
+        let store = crate::store::sqlite_store_in(dir.path()).await;
         let crate::store::Db::Sqlite(pool) = &store.db else {
             unreachable!("a sqlite url")
         };

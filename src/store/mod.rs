@@ -416,6 +416,14 @@ impl Store {
     }
 }
 
+/// A store in a new SQLite file in `dir`, for unit tests.
+#[cfg(test)]
+pub(crate) async fn sqlite_store_in(dir: &Path) -> Store {
+    Store::open(&format!("sqlite://{}", dir.join("store.sqlite").display()))
+        .await
+        .expect("open a store")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,8 +440,7 @@ mod tests {
     #[tokio::test]
     async fn a_stored_value_refnet_did_not_write_is_a_corruption_error() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
-        let store = Store::open(&url).await.expect("open");
+        let store = sqlite_store_in(dir.path()).await;
         let new = NewCrawl {
             seeds: vec![NewSeed {
                 paper_id: "a".repeat(40).parse().expect("id"),

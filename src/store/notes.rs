@@ -292,9 +292,7 @@ mod tests {
     #[tokio::test]
     async fn a_claim_that_collides_moves_on_and_the_rest_win_at_once() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("s.sqlite").display()))
-            .await
-            .expect("store");
+        let store = crate::store::sqlite_store_in(dir.path()).await;
         let held = Keys(vec![("p0", vec!["Alpha"])]);
         assert_eq!(
             store.claim_citekeys(&held, 1).await.expect("claim"),

@@ -254,14 +254,10 @@ async fn a_service_stopped_the_moment_it_says_it_runs_stops_cleanly() {
             .expect("it starts")
             .expect("read")
             .expect("a line");
-        signal(&child, libc::SIGTERM);
-        let status = tokio::time::timeout(HANG, child.wait())
-            .await
-            .expect("it stops")
-            .expect("wait");
+        let (code, stderr) = super::service::terminate(child).await;
 
         // Killed by the signal itself, it would have no exit code.
-        assert_eq!(status.code(), Some(0), "{args:?} after {first:?}");
+        assert_eq!(code, Some(0), "{args:?} after {first:?}: {stderr}");
     }
 }
 

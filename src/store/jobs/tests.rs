@@ -83,8 +83,7 @@ async fn oldest_pending_counts_only_claimable_due_jobs(store: &Store) {
 #[tokio::test]
 async fn oldest_pending_on_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("jobs.sqlite").display());
-    let store = Store::open(&url).await.expect("store");
+    let store = crate::store::sqlite_store_in(dir.path()).await;
     oldest_pending_counts_only_claimable_due_jobs(&store).await;
 }
 
