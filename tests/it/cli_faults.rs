@@ -121,12 +121,7 @@ async fn serve_keeps_working_and_stops_cleanly_after_the_reader_of_its_logs_leav
         .stderr(writer);
     let mut server = cmd.spawn().expect("spawn");
     drop(cmd);
-    let mut lines = tokio::io::BufReader::new(server.stdout.take().expect("stdout")).lines();
-    let first = tokio::time::timeout(HANG, lines.next_line())
-        .await
-        .expect("serve starts")
-        .expect("read")
-        .expect("a line");
+    let (first, mut lines) = first_line(&mut server).await;
     let base = first
         .strip_prefix("serving on ")
         .expect("the address")
@@ -179,6 +174,22 @@ fn signal(child: &tokio::process::Child, sig: libc::c_int) {
     unsafe {
         libc::kill(pid as libc::pid_t, sig);
     }
+}
+
+/// The first line a started command prints on its (piped) stdout, and the rest of it.
+async fn first_line(
+    child: &mut tokio::process::Child,
+) -> (
+    String,
+    tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) {
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = tokio::time::timeout(HANG, lines.next_line())
+        .await
+        .expect("it starts and prints a line")
+        .expect("read")
+        .expect("a line");
+    (first, lines)
 }
 
 /// A server that accepts connections and never answers; counts the connections.
@@ -248,12 +259,7 @@ async fn a_service_stopped_the_moment_it_says_it_runs_stops_cleanly() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = tokio::time::timeout(HANG, lines.next_line())
-            .await
-            .expect("it starts")
-            .expect("read")
-            .expect("a line");
+        let (first, _rest) = first_line(&mut child).await;
         let (code, stderr) = super::service::terminate(child).await;
 
         // Killed by the signal itself, it would have no exit code.
