@@ -30,20 +30,23 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &Arc<CrawlGraph>) -> R
         None => Vec::new(),
     };
     let members = graph.member_ids();
+    let started = std::time::Instant::now();
+    let seed_nodes: Vec<u32> = seeds.iter().filter_map(|s| graph.node(s)).collect();
+    let stored_fingerprint = store.analysis_fingerprint(crawl_id).await?;
+    // The graph work runs on a thread of its own while the texts are hashed and the
+    // titles and abstracts it does not need (only the clusters' terms do) are read. With
+    // no analysis stored it is needed whatever the texts say, so it starts first;
+    // otherwise only once the fingerprint says the stored one is out of date.
+    let shaping = stored_fingerprint.is_none().then(|| start_shaping(graph, &seed_nodes));
     let texts_hash = texts_hash(store, members).await?;
     let fingerprint = fingerprint(graph, &seeds, &texts_hash);
-    if store.analysis_fingerprint(crawl_id).await?.as_deref() == Some(fingerprint.as_str())
+    tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts hashed");
+    if stored_fingerprint.as_deref() == Some(fingerprint.as_str())
         && let Some(stored) = store.analysis(crawl_id).await?
     {
         return Ok(stored);
     }
-    // The graph work runs on a thread of its own while the titles and abstracts it does
-    // not need (only the clusters' terms do) are read.
-    let seed_nodes: Vec<u32> = seeds.iter().filter_map(|s| graph.node(s)).collect();
-    let shaping = tokio::task::spawn_blocking({
-        let graph = Arc::clone(graph);
-        move || analyse::shape(&graph, &seed_nodes, &graph.pagerank())
-    });
+    let shaping = shaping.unwrap_or_else(|| start_shaping(graph, &seed_nodes));
     let mut texts = Texts::new(members.len());
     for chunk in members.chunks(TEXT_CHUNK) {
         for (id, title, abstract_text) in store.paper_texts(chunk).await? {
@@ -64,6 +67,7 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &Arc<CrawlGraph>) -> R
             }
         },
     };
+    tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts read, graph shaped");
     let found = shape.labelled(graph, &texts);
     // Each part freed once used: at 100,000 papers they are tens of megabytes each.
     drop(texts);
@@ -72,8 +76,16 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &Arc<CrawlGraph>) -> R
     drop(found);
     analysis.fingerprint = fingerprint;
     analysis.analysed_at = now();
+    tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: clusters labelled");
     store.save_analysis(crawl_id, &analysis).await?;
+    tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: saved");
     Ok(analysis)
+}
+
+/// PageRank, similar papers and clusters of `graph`, on the blocking pool.
+fn start_shaping(graph: &Arc<CrawlGraph>, seed_nodes: &[u32]) -> tokio::task::JoinHandle<analyse::Shape> {
+    let (graph, seed_nodes) = (Arc::clone(graph), seed_nodes.to_vec());
+    tokio::task::spawn_blocking(move || analyse::shape(&graph, &seed_nodes, &graph.pagerank()))
 }
 
 /// The members' titles and abstracts as one order-independent sum: the hashes stored
