@@ -219,39 +219,43 @@ const HANDOFF: usize = 32;
 /// have two cores or more, and building is the slower half.
 const BUILDERS: usize = 2;
 
-/// Builds the notes of `papers`, handing them to the writer a few at a time; gives back
-/// their BibTeX entries.
+/// Builds notes of `papers` until none is left, taking them a hand-off at a time from
+/// `next` (shared with the other builders, so none idles while another still has a long
+/// part), and handing them to the writer; gives back their BibTeX entries.
 fn build_part(
     vault: &Vault,
     book: &PaperBook,
     papers: &[StoredPaper],
+    next: &std::sync::atomic::AtomicUsize,
     rows: &Rows<'_>,
     built: &std::sync::mpsc::SyncSender<Vec<Work>>,
 ) -> Vec<(String, BibEntry)> {
-    let mut entries = Vec::with_capacity(papers.len());
+    let mut entries = Vec::new();
     let still = |known: &Known, path: &str, inputs: &str| known.still(vault, path, inputs);
-    let mut batch = Vec::with_capacity(HANDOFF);
-    for p in papers {
-        let Some((work, entry)) = book.job(p, rows, still) else {
-            continue;
+    loop {
+        let start = next.fetch_add(HANDOFF, std::sync::atomic::Ordering::Relaxed);
+        let Some(part) = papers.get(start..papers.len().min(start + HANDOFF)) else {
+            return entries;
         };
-        entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
-        batch.push(work);
-        if batch.len() == HANDOFF && built.send(std::mem::take(&mut batch)).is_err() {
+        let mut batch = Vec::with_capacity(part.len());
+        for p in part {
+            let Some((work, entry)) = book.job(p, rows, still) else {
+                continue;
+            };
+            entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
+            batch.push(work);
+        }
+        if !batch.is_empty() && built.send(batch).is_err() {
             return entries;
         }
     }
-    if !batch.is_empty() {
-        let _ = built.send(batch);
-    }
-    entries
 }
 
 /// What a chunk of paper notes gave: each note's outcome, and the papers' BibTeX entries.
 type Built = (Vec<NoteOutcome>, Vec<(String, BibEntry)>);
 
 /// Builds and writes a chunk of paper notes on three threads: two build notes (CPU
-/// work, the slower part), each from half of the chunk, while this one writes them
+/// work, the slower part), taking them from the chunk in turn, while this one writes them
 /// (mostly kernel time). One writer, because threads creating files in the same folder
 /// only queue for its lock.
 fn build_and_write(
@@ -261,15 +265,15 @@ fn build_and_write(
     rows: &Rows<'_>,
     moved: &Moved,
 ) -> Result<Built, RenderError> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         // Notes go to the writer a few at a time: a hand-off per note cost two context
         // switches each.
         let (built, works) = std::sync::mpsc::sync_channel::<Vec<Work>>(4);
-        let builders: Vec<_> = papers
-            .chunks(papers.len().div_ceil(BUILDERS).max(1))
-            .map(|part| {
-                let built = built.clone();
-                scope.spawn(move || build_part(vault, book, part, rows, &built))
+        let builders: Vec<_> = (0..BUILDERS)
+            .map(|_| {
+                let (built, next) = (built.clone(), &next);
+                scope.spawn(move || build_part(vault, book, papers, next, rows, &built))
             })
             .collect();
         // The writer stops when the last builder's sender is gone.
