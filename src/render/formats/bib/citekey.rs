@@ -67,8 +67,18 @@ fn title_part(title: &str) -> String {
         .collect()
 }
 
+/// Whether `word` is one of [`STOP_WORDS`], in any case: a binary search of them sorted
+/// (every title's words are tried, 100,000 titles in a large render).
 fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.split_whitespace().any(|s| s.eq_ignore_ascii_case(word))
+    static SORTED: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut words: Vec<&str> = STOP_WORDS.split_whitespace().collect();
+        words.sort_unstable();
+        words
+    });
+    // The stop words are lower-case ASCII: compared with the word lower-cased as it goes.
+    SORTED
+        .binary_search_by(|stop| stop.bytes().cmp(word.bytes().map(|b| b.to_ascii_lowercase())))
+        .is_ok()
 }
 
 /// `word` with its first letter upper-cased, the rest as written.
@@ -216,6 +226,19 @@ mod tests {
         assert_eq!(words.len(), 121);
         assert!(words.iter().all(|w| w.chars().all(|c| c.is_ascii_lowercase())));
         assert!(is_stop_word("The") && is_stop_word("zum") && !is_stop_word("attention"));
+        // The binary search finds what a scan of the list finds, in any case.
+        let scan = |w: &str| words.iter().any(|s| s.eq_ignore_ascii_case(w));
+        for word in &words {
+            for probe in [
+                (*word).to_owned(),
+                word.to_uppercase(),
+                format!("{word}x"),
+                format!("a{word}"),
+                word[1..].to_owned(),
+            ] {
+                assert_eq!(is_stop_word(&probe), scan(&probe), "{probe}");
+            }
+        }
     }
 
     proptest! {
