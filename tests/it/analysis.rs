@@ -157,14 +157,24 @@ crate::both_backends!(
         let (store, _pg) = open(backend, dir.path()).await;
         let p = Planted::new(3, 30, 6, 0.85, 4);
         let crawl_id = planted_store(&store, &p, p.corpus.len()).await;
-        let load = || CrawlGraph::load(&store, crawl_id);
-        assert_eq!(
-            refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
+        // One analysis of the crawl as stored now: how many runs it has had.
+        let runs = async || {
+            let graph = CrawlGraph::load(&store, crawl_id).await.expect("graph");
+            refresh(&store, crawl_id, &Arc::new(graph))
                 .await
-                .expect("a")
-                .runs,
-            1
-        );
+                .expect("analysis")
+                .runs
+        };
+        // Rows stored before hashes were are NULL: forget them all.
+        let forget = async || {
+            let forget = "UPDATE papers SET text_hash = NULL";
+            match store.db() {
+                Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+                Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+            }
+            .expect("forget the hashes")
+        };
+        assert_eq!(runs().await, 1);
 
         // The same paper fetched again in the same second with another title: only the
         // text differs, and the analysis runs again.
@@ -172,51 +182,19 @@ crate::both_backends!(
         let mut batch = p.corpus.stored_batch(i..i + 1);
         batch.papers[0].title = format!("{} revisited", batch.papers[0].title);
         store.record_batch(0, 0, &batch, 1_763_769_600).await.expect("store");
-        let again = refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
-            .await
-            .expect("a");
-        assert_eq!(again.runs, 2, "a changed title is analysed again");
-        assert_eq!(
-            refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
-                .await
-                .expect("a")
-                .runs,
-            2
-        );
+        assert_eq!(runs().await, 2, "a changed title is analysed again");
+        assert_eq!(runs().await, 2);
 
         // Rows stored before hashes were (NULL) are hashed from their texts: the same
         // texts are the same fingerprint, a changed abstract is not.
-        let forget = "UPDATE papers SET text_hash = NULL";
-        match store.db() {
-            Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
-            Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
-        }
-        .expect("forget the hashes");
-        assert_eq!(
-            refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
-                .await
-                .expect("a")
-                .runs,
-            2,
-            "the texts did not change"
-        );
+        forget().await;
+        assert_eq!(runs().await, 2, "the texts did not change");
         let mut batch = p.corpus.stored_batch(i..i + 1);
         batch.papers[0].title = format!("{} revisited", batch.papers[0].title);
         batch.papers[0].abstract_text = Some("Another abstract altogether.".to_owned());
         store.record_batch(0, 0, &batch, 1_763_769_600).await.expect("store");
-        match store.db() {
-            Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
-            Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
-        }
-        .expect("forget the hashes");
-        assert_eq!(
-            refresh(&store, crawl_id, &Arc::new(load().await.expect("graph")))
-                .await
-                .expect("a")
-                .runs,
-            3,
-            "a changed abstract is analysed again"
-        );
+        forget().await;
+        assert_eq!(runs().await, 3, "a changed abstract is analysed again");
     }
 );
 
