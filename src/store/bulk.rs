@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use super::{Db, Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db};
 
 /// Chunks read at once by [`Store::select_json_chunks`].
-const CHUNKS_AT_ONCE: usize = 2;
+pub(super) const CHUNKS_AT_ONCE: usize = 2;
 
 /// One JSON read: the values of each result row, its order, and what it reads from.
 pub(crate) struct JsonRead<'a> {

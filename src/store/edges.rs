@@ -2,11 +2,11 @@
 
 use std::collections::HashSet;
 
-use super::bulk::JsonRead;
+use super::bulk::CHUNKS_AT_ONCE;
 use super::records::EdgeRow;
 use futures::StreamExt;
 
-use super::{Store, StoreError};
+use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db};
 
 impl Store {
     /// Every stored edge touching one of `ids` (either end), sorted and without duplicates.
@@ -30,9 +30,12 @@ impl Store {
     /// the edges into `ids` from papers outside them (the others came with the first).
     /// Within each chunk of ids, edges come by paper id, then by the other end's id.
     ///
-    /// Each paper's edges are joined into one string, not a row per edge, and a chunk's
-    /// papers come as one JSON array: a 100,000-paper crawl has two million edge ends, and
-    /// each row sqlx hands over costs more than the splitting.
+    /// Each paper's edges are joined into one string, and a chunk's papers into one
+    /// string too: a 100,000-paper crawl has two million edge ends, and each row sqlx
+    /// hands over costs more than the splitting. Not a JSON array as other large reads
+    /// are ([`Store::select_json_by_ids`]): JSON escapes each separator (a control
+    /// character) as six bytes, and the escaping and unescaping of 2 × 100 MB took more
+    /// than the query.
     pub async fn for_each_edge_touching(
         &self,
         ids: &[String],
@@ -44,25 +47,44 @@ impl Store {
             super::Db::Sqlite(_) => ("group_concat", "char"),
             super::Db::Postgres(_) => ("string_agg", "chr"),
         };
-        let [sep, yes, no] = [EDGE_SEPARATOR, INFLUENTIAL, NOT_INFLUENTIAL].map(|c| format!("{char_fn}({})", c as u32));
+        let [sep, yes, no, paper, end_of_id] = [EDGE_SEPARATOR, INFLUENTIAL, NOT_INFLUENTIAL, PAPER_SEPARATOR, ID_END]
+            .map(|c| format!("{char_fn}({})", c as u32));
         for into in [false, true] {
             let (end, other) = if into { ("cited", "citing") } else { ("citing", "cited") };
-            let from = |set: &str| {
-                format!(
-                    "(SELECT {end} AS this, {join}({other} || CASE WHEN is_influential THEN {yes} \
-                     WHEN NOT is_influential THEN {no} ELSE '' END, {sep} ORDER BY {other}) AS others \
-                     FROM citations WHERE {end} IN ({set}) GROUP BY {end}) AS edges"
-                )
+            let sql = format!(
+                "SELECT {join}(this || {end_of_id} || others, {paper} ORDER BY this) FROM \
+                 (SELECT {end} AS this, {join}({other} || CASE WHEN is_influential THEN {yes} \
+                  WHEN NOT is_influential THEN {no} ELSE '' END, {sep} ORDER BY {other}) AS others \
+                  FROM citations WHERE {end} IN ({}) GROUP BY {end}) AS edges",
+                self.id_set(1)
+            );
+            let read_chunk = |chunk: &[String]| {
+                let (sql, ids) = (sql.clone(), ids_json(chunk));
+                async move {
+                    let joined: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .bind(ids)
+                        .fetch_one(pool)
+                        .await
+                        .doing("reading citations")?);
+                    Ok::<_, StoreError>(joined.unwrap_or_default())
+                }
             };
-            let read = JsonRead {
-                columns: "this, others",
-                order: Some("this"),
-                from: &from,
-                doing: "reading citations",
-            };
-            let mut chunks = std::pin::pin!(self.select_json_chunks::<(String, String)>(ids, &read));
-            while let Some(rows) = chunks.next().await {
-                for (this, others) in &rows? {
+            // Two chunks at once, on two connections: SQLite reads one while the other
+            // is split.
+            let mut chunks = std::pin::pin!(
+                futures::stream::iter(ids.chunks(IDS_PER_QUERY))
+                    .map(read_chunk)
+                    .buffered(CHUNKS_AT_ONCE)
+            );
+            while let Some(joined) = chunks.next().await {
+                let joined = joined?;
+                for row in joined.split(PAPER_SEPARATOR).filter(|r| !r.is_empty()) {
+                    let Some((this, others)) = row.split_once(ID_END) else {
+                        return Err(StoreError::Corrupt {
+                            doing: "reading citations",
+                            reason: format!("a paper's edges without its id: {:?}", truncate(row)),
+                        });
+                    };
                     for item in others.split(EDGE_SEPARATOR) {
                         let (id, is_influential) = match item.strip_suffix(INFLUENTIAL) {
                             Some(id) => (id, Some(true)),
@@ -84,12 +106,19 @@ impl Store {
     }
 }
 
+/// The start of a damaged row, for an error.
+fn truncate(row: &str) -> String {
+    row.chars().take(60).collect()
+}
+
 /// Between the edges of one paper as [`Store::for_each_edge_touching`] reads them, and
-/// after an id whose edge S2 calls influential or not (control characters: never in a
-/// paper id).
+/// after an id whose edge S2 calls influential or not; between the papers of a chunk,
+/// and after each paper's own id (control characters: never in a paper id).
 const EDGE_SEPARATOR: char = '\u{1f}';
 const INFLUENTIAL: char = '\u{1e}';
 const NOT_INFLUENTIAL: char = '\u{1d}';
+const PAPER_SEPARATOR: char = '\u{1c}';
+const ID_END: char = '\u{1b}';
 
 #[cfg(test)]
 mod tests {
