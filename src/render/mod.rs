@@ -36,7 +36,7 @@ use tracing::{Instrument, debug};
 
 use crate::context::Context;
 use crate::graph::CrawlGraph;
-use crate::store::{Claims, Crawl, Store, StoreError, now};
+use crate::store::{self, Claims, Crawl, Store, StoreError, now};
 use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{NoteKey, Vault, VaultError};
@@ -126,18 +126,18 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
 
     // The crawl's graph (one node per work) and its metrics.
     merges::detect(store, crawl_id).await?;
-    // The index note's counts: a long query (citations between members), run while the
-    // graph is read and analysed.
-    let counting = tokio::spawn({
-        let store = store.clone();
-        async move { store.crawl_stats(crawl_id).await }.instrument(tracing::Span::current())
-    });
     let generation = store.input_generation().await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: merges detected");
     let graph = Arc::new(CrawlGraph::load(store, crawl_id).await?);
     let crawl = with_kept_seeds(crawl, &graph);
     let member_ids = graph.member_ids();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
+    // The index note's counts; its citations are those between the works the notes
+    // link (a merged paper's edges are its work's, once each).
+    let stats = store::CrawlStats {
+        edges: i64::try_from(graph.member_edges().count()).unwrap_or(i64::MAX),
+        ..store.crawl_counts(crawl_id).await?
+    };
     let metrics = graph.metrics(crawl_id);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
@@ -219,7 +219,6 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         index::index_title(crawl_id, &seed_title),
     );
     report.absorb(clusters::render(ctx, &vault, &mut names, &book, index_note, &today).await?);
-    let stats = counting.await.map_err(|e| RenderError::Worker(e.to_string()))??;
     let about = companions::Index {
         crawl: &crawl,
         seed_title: &seed_title,

@@ -234,13 +234,29 @@ impl Store {
 
     /// Counts for a crawl's report.
     pub async fn crawl_stats(&self, crawl_id: i64) -> Result<CrawlStats, StoreError> {
-        let row: (i64, i64, i64, i64, i64) = on_db!(&self.db, pool => sqlx::query_as(
+        let edges: i64 = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM crawl_members a JOIN citations c ON c.citing = a.paper_id \
+              WHERE a.crawl_id = $1 AND EXISTS \
+              (SELECT 1 FROM crawl_members b WHERE b.crawl_id = $1 AND b.paper_id = c.cited)",
+        )
+        .bind(crawl_id)
+        .fetch_one(pool)
+        .await
+        .doing("counting a crawl's citations")?);
+        Ok(CrawlStats {
+            edges,
+            ..self.crawl_counts(crawl_id).await?
+        })
+    }
+
+    /// [`Store::crawl_stats`] but the citations between members (left at 0): a render
+    /// counts those in the graph it has read, where a look-up per edge took three seconds
+    /// of a 100,000-paper crawl's render.
+    pub async fn crawl_counts(&self, crawl_id: i64) -> Result<CrawlStats, StoreError> {
+        let row: (i64, i64, i64, i64) = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT \
                (SELECT COUNT(*) FROM crawl_members WHERE crawl_id = $1), \
                (SELECT COUNT(*) FROM crawl_members WHERE crawl_id = $1 AND missing IS NOT NULL), \
-               (SELECT COUNT(*) FROM crawl_members a JOIN citations c ON c.citing = a.paper_id \
-                  WHERE a.crawl_id = $1 AND EXISTS \
-                  (SELECT 1 FROM crawl_members b WHERE b.crawl_id = $1 AND b.paper_id = c.cited)), \
                (SELECT COUNT(*) FROM crawl_left_out WHERE crawl_id = $1), \
                (SELECT COUNT(*) FROM crawl_members m JOIN papers p ON p.paper_id = m.paper_id \
                   WHERE m.crawl_id = $1 AND (p.references_truncated OR p.citations_truncated))",
@@ -252,9 +268,9 @@ impl Store {
         Ok(CrawlStats {
             members: row.0,
             missing: row.1,
-            edges: row.2,
-            left_out: row.3,
-            truncated: row.4,
+            edges: 0,
+            left_out: row.2,
+            truncated: row.3,
         })
     }
 }

@@ -71,8 +71,15 @@ async fn a_crawl_of_a_field_writes_what_to_read_and_keeps_a_renamed_cluster() {
         assert!(body(text).contains("## Papers") && body(text).contains("## Prior works"));
     }
 
-    // The index's rankings.
+    // The index's rankings, and its count of the citations the notes link: as many as
+    // the papers' in-crawl citations.
     let index = &notes_in(&vault, "refnet/crawls")[0].1;
+    let cited: i64 = papers
+        .iter()
+        .map(|(_, t)| frontmatter(t)["in_crawl_citations"].as_i64().unwrap_or(0))
+        .sum();
+    assert!(cited > 0);
+    assert_eq!(frontmatter(index)["citations"].as_i64(), Some(cited));
     for section in [
         "## Most similar to the seed",
         "## Prior works",
