@@ -189,7 +189,8 @@ impl Store {
                 .pragma("cache_size", "-16384")
                 // But a render reads every table through every connection of the pool:
                 // their caches together stop growing at 16 MiB (a limit for the whole
-                // process; SQLite then reuses pages it holds instead of taking more).
+                // process; each connection then reuses the pages it holds instead of
+                // taking more: separate caches, see .cargo/config.toml).
                 .pragma("soft_heap_limit", SQLITE_HEAP_LIMIT)
                 .pragma("wal_autocheckpoint", "8192")
                 .pragma("temp_store", "memory");
