@@ -172,7 +172,7 @@ crate::both_backends!(
                 Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
                 Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
             }
-            .expect("forget the hashes")
+            .expect("forget the hashes");
         };
         assert_eq!(runs().await, 1);
 
