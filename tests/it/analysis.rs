@@ -165,7 +165,7 @@ crate::both_backends!(
                 .expect("analysis")
                 .runs
         };
-        // Rows stored before hashes were are NULL: forget them all.
+        // Rows stored before refnet kept text hashes have none (NULL): forget them all.
         let forget = async || {
             let forget = "UPDATE papers SET text_hash = NULL";
             match store.db() {
