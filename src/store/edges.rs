@@ -82,7 +82,10 @@ impl Store {
                     let Some((this, others)) = row.split_once(ID_END) else {
                         return Err(StoreError::Corrupt {
                             doing: "reading citations",
-                            reason: format!("a paper's edges without its id: {:?}", truncate(row)),
+                            reason: format!(
+                                "a paper's edges without its id: {:?}",
+                                row.chars().take(60).collect::<String>()
+                            ),
                         });
                     };
                     for item in others.split(EDGE_SEPARATOR) {
@@ -104,11 +107,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-/// The start of a damaged row, for an error.
-fn truncate(row: &str) -> String {
-    row.chars().take(60).collect()
 }
 
 /// Between the edges of one paper as [`Store::for_each_edge_touching`] reads them, and
