@@ -36,7 +36,7 @@ use tracing::{Instrument, debug};
 
 use crate::context::Context;
 use crate::graph::CrawlGraph;
-use crate::store::{self, Claims, Crawl, Store, StoreError, now};
+use crate::store::{Claims, Crawl, Store, StoreError, now};
 use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{NoteKey, Vault, VaultError};
@@ -134,10 +134,8 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     // The index note's counts; its citations are those between the works the notes
     // link (a merged paper's edges are its work's, once each).
-    let stats = store::CrawlStats {
-        edges: i64::try_from(graph.member_edges().count()).unwrap_or(i64::MAX),
-        ..store.crawl_counts(crawl_id).await?
-    };
+    let edges = i64::try_from(graph.member_edges().count()).unwrap_or(i64::MAX);
+    let stats = store.crawl_counts(crawl_id, edges).await?;
     let metrics = graph.metrics(crawl_id);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;

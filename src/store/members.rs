@@ -243,16 +243,13 @@ impl Store {
         .fetch_one(pool)
         .await
         .doing("counting a crawl's citations")?);
-        Ok(CrawlStats {
-            edges,
-            ..self.crawl_counts(crawl_id).await?
-        })
+        self.crawl_counts(crawl_id, edges).await
     }
 
-    /// [`Store::crawl_stats`] but the citations between members (left at 0): a render
-    /// counts those in the graph it has read, where a look-up per edge took three seconds
-    /// of a 100,000-paper crawl's render.
-    pub async fn crawl_counts(&self, crawl_id: i64) -> Result<CrawlStats, StoreError> {
+    /// [`Store::crawl_stats`] with the citations between members counted by the caller:
+    /// a render counts those in the graph it has read, where a look-up per edge took
+    /// three seconds of a 100,000-paper crawl's render.
+    pub async fn crawl_counts(&self, crawl_id: i64, edges: i64) -> Result<CrawlStats, StoreError> {
         let row: (i64, i64, i64, i64) = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT \
                (SELECT COUNT(*) FROM crawl_members WHERE crawl_id = $1), \
@@ -268,7 +265,7 @@ impl Store {
         Ok(CrawlStats {
             members: row.0,
             missing: row.1,
-            edges: 0,
+            edges,
             left_out: row.2,
             truncated: row.3,
         })
