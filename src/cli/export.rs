@@ -179,7 +179,8 @@ mod tempfile_path {
 /// The crawl's members with their attributes, and the citations between them.
 async fn collect(store: &Store, crawl_id: i64) -> anyhow::Result<Export> {
     let graph = std::sync::Arc::new(CrawlGraph::load(store, crawl_id).await?);
-    let analysis = crate::graph::analysis::refresh(store, crawl_id, &graph).await?;
+    let pagerank: std::sync::Arc<[f64]> = graph.pagerank().into();
+    let analysis = crate::graph::analysis::refresh(store, crawl_id, &graph, &pagerank).await?;
     let members = graph.member_ids().to_vec();
     let papers: HashMap<String, (String, Option<i64>, Option<i64>)> = store
         .papers(&members)
@@ -187,7 +188,7 @@ async fn collect(store: &Store, crawl_id: i64) -> anyhow::Result<Export> {
         .into_iter()
         .map(|p| (p.paper_id.clone(), (p.title.clone(), p.year, p.citation_count)))
         .collect();
-    let metrics = graph.metrics(crawl_id);
+    let metrics = graph.metrics(crawl_id, &pagerank);
     let nodes = members
         .iter()
         .enumerate()

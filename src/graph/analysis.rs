@@ -24,7 +24,12 @@ const VERSION: &str = "analysis-2";
 const TEXT_CHUNK: usize = 2_000;
 
 /// A crawl's analysis, computed only when its graph or texts changed since the last.
-pub async fn refresh(store: &Store, crawl_id: i64, graph: &Arc<CrawlGraph>) -> Result<CrawlAnalysis, StoreError> {
+pub async fn refresh(
+    store: &Store,
+    crawl_id: i64,
+    graph: &Arc<CrawlGraph>,
+    pagerank: &Arc<[f64]>,
+) -> Result<CrawlAnalysis, StoreError> {
     let seeds: Vec<String> = match store.crawl(crawl_id).await? {
         Some(c) => c.seeds.iter().map(|s| s.as_str().to_owned()).collect(),
         None => Vec::new(),
@@ -37,7 +42,9 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &Arc<CrawlGraph>) -> R
     // titles and abstracts it does not need (only the clusters' terms do) are read. With
     // no analysis stored it is needed whatever the texts say, so it starts first;
     // otherwise only once the fingerprint says the stored one is out of date.
-    let shaping = stored_fingerprint.is_none().then(|| start_shaping(graph, &seed_nodes));
+    let shaping = stored_fingerprint
+        .is_none()
+        .then(|| start_shaping(graph, &seed_nodes, pagerank));
     let texts_hash = texts_hash(store, members).await?;
     let fingerprint = fingerprint(graph, &seeds, &texts_hash);
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts hashed");
@@ -46,7 +53,7 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &Arc<CrawlGraph>) -> R
     {
         return Ok(stored);
     }
-    let shaping = shaping.unwrap_or_else(|| start_shaping(graph, &seed_nodes));
+    let shaping = shaping.unwrap_or_else(|| start_shaping(graph, &seed_nodes, pagerank));
     let mut texts = Texts::new(members.len());
     for chunk in members.chunks(TEXT_CHUNK) {
         for (id, title, abstract_text) in store.paper_texts(chunk).await? {
@@ -82,10 +89,15 @@ pub async fn refresh(store: &Store, crawl_id: i64, graph: &Arc<CrawlGraph>) -> R
     Ok(analysis)
 }
 
-/// PageRank, similar papers and clusters of `graph`, on the blocking pool.
-fn start_shaping(graph: &Arc<CrawlGraph>, seed_nodes: &[u32]) -> tokio::task::JoinHandle<analyse::Shape> {
-    let (graph, seed_nodes) = (Arc::clone(graph), seed_nodes.to_vec());
-    tokio::task::spawn_blocking(move || analyse::shape(&graph, &seed_nodes, &graph.pagerank()))
+/// Similar papers and clusters of `graph` (its members ranked by `pagerank`), on the
+/// blocking pool.
+fn start_shaping(
+    graph: &Arc<CrawlGraph>,
+    seed_nodes: &[u32],
+    pagerank: &Arc<[f64]>,
+) -> tokio::task::JoinHandle<analyse::Shape> {
+    let (graph, seed_nodes, pagerank) = (Arc::clone(graph), seed_nodes.to_vec(), Arc::clone(pagerank));
+    tokio::task::spawn_blocking(move || analyse::shape(&graph, &seed_nodes, &pagerank))
 }
 
 /// The members' titles and abstracts as one order-independent sum: the hashes stored

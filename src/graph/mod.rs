@@ -297,9 +297,9 @@ impl CrawlGraph {
         rank
     }
 
-    /// Each member's place in the crawl: depth, citations within it, PageRank and rank.
-    pub fn metrics(&self, crawl_id: i64) -> Vec<MetricRow> {
-        let rank = self.pagerank();
+    /// Each member's place in the crawl: depth, citations within it, PageRank (`rank`,
+    /// from [`CrawlGraph::pagerank`]: the analysis needs it too) and its position.
+    pub fn metrics(&self, crawl_id: i64, rank: &[f64]) -> Vec<MetricRow> {
         let mut order: Vec<u32> = (0..self.members as u32).collect();
         order.sort_by(|&a, &b| {
             rank[b as usize]
@@ -348,7 +348,7 @@ pub(crate) mod tests {
         let rank = g.pagerank();
         assert!((rank.iter().sum::<f64>() - 1.0).abs() < 1e-9);
         assert!(rank[0] > rank[1] && rank[1] > rank[2], "{rank:?}");
-        let m = g.metrics(7);
+        let m = g.metrics(7, &g.pagerank());
         assert_eq!(m[0].pagerank_rank, 1);
         assert_eq!(m[0].cited_in_crawl, 3);
         assert_eq!(m[0].cites_in_crawl, 0, "x is not a member");

@@ -84,16 +84,15 @@ crate::both_backends!(
         assert!(store.analysis(crawl_id).await.expect("read").is_none());
 
         let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
-        let first = refresh(&store, crawl_id, &g).await.expect("analysis");
+        let first = refresh(&store, crawl_id, &g, &g.pagerank().into())
+            .await
+            .expect("analysis");
         assert_eq!(first.runs, 1);
         assert!(!first.clusters.is_empty());
-        let again = refresh(
-            &store,
-            crawl_id,
-            &Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph")),
-        )
-        .await
-        .expect("analysis");
+        let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
+        let again = refresh(&store, crawl_id, &g, &g.pagerank().into())
+            .await
+            .expect("analysis");
         assert_eq!(again.runs, 1, "the same graph is not analysed again");
         assert_eq!(again, first);
         assert_eq!(store.analysis(crawl_id).await.expect("read"), Some(first.clone()));
@@ -113,7 +112,9 @@ crate::both_backends!(
         add_members(&store, &p, crawl_id, 2, 170..p.corpus.len()).await;
         let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
         assert!(g.member_ids().len() > first.papers.len());
-        let second = refresh(&store, crawl_id, &g).await.expect("analysis");
+        let second = refresh(&store, crawl_id, &g, &g.pagerank().into())
+            .await
+            .expect("analysis");
         assert_eq!(second.runs, 2);
         assert_eq!(
             second.papers[&seed].cluster_id,
@@ -159,8 +160,8 @@ crate::both_backends!(
         let crawl_id = planted_store(&store, &p, p.corpus.len()).await;
         // One analysis of the crawl as stored now: how many runs it has had.
         let runs = async || {
-            let graph = CrawlGraph::load(&store, crawl_id).await.expect("graph");
-            refresh(&store, crawl_id, &Arc::new(graph))
+            let graph = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
+            refresh(&store, crawl_id, &graph, &graph.pagerank().into())
                 .await
                 .expect("analysis")
                 .runs
