@@ -254,6 +254,9 @@ pub(super) struct PaperBook {
     pub outsiders: Authors,
     /// Where each node's "Author et al." comes from, by node.
     pub(super) cites: Vec<CiteParts>,
+    /// "Author et al. Year" of each node with a note, made once (see
+    /// [`PaperBook::noted_cites`]).
+    pub(super) noted_cites: ByNode<Box<str>>,
     /// Author notes by S2 author id.
     pub author_notes: HashMap<String, NoteName>,
     /// The members' frozen citekeys.

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use super::book::{CiteParts, PaperBook};
+use super::by_node::ByNode;
 use super::people::Authors;
 use crate::graph::CrawlGraph;
 use crate::render::formats::person;
@@ -77,11 +78,29 @@ impl PaperBook {
         LinkView {
             paper_id: id,
             note,
-            cite: note.and_then(|_| self.cite_at(node, year)).map(Cow::Owned),
+            cite: note
+                .and_then(|_| self.noted_cites.at(node))
+                .map(|c| Cow::Borrowed(&**c)),
             title,
             year,
             influential,
         }
+    }
+
+    /// "Author et al. Year" of each node with a note, as its links show it: made once per
+    /// node rather than for each of the two million links of a 100,000-paper render
+    /// (about 4 MB).
+    pub(super) fn noted_cites(&self) -> ByNode<Box<str>> {
+        let mut cites = ByNode::new(&self.graph);
+        for node in (0u32..).take(self.graph.ids().len()) {
+            if self.noted.at(node).is_some() {
+                let year = self.titles.at(node).and_then(|(_, year)| year);
+                if let Some(cite) = self.cite_at(node, year) {
+                    cites.set_at(node, cite.into_boxed_str());
+                }
+            }
+        }
+        cites
     }
 
     /// "Author et al. Year" of a node whose authors were read (`year`: the node's).

@@ -57,13 +57,14 @@ pub(super) async fn book(
         let _ = keys.set(&id, key.into_boxed_str());
     }
     let library = store.in_library(graph.member_ids()).await?;
-    Ok(PaperBook {
+    let mut book = PaperBook {
         graph,
         noted,
         titles,
         authors,
         outsiders,
         cites,
+        noted_cites: ByNode::default(),
         author_notes,
         citekeys: keys,
         library,
@@ -72,7 +73,9 @@ pub(super) async fn book(
         similar: Vec::new(),
         cluster_notes: HashMap::new(),
         today,
-    })
+    };
+    book.noted_cites = book.noted_cites();
+    Ok(book)
 }
 
 /// The book of papers that already have notes and citekeys (from the crawls they belong
