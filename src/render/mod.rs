@@ -108,7 +108,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         if v.exists(PAPERS_BASE) {
             return Ok(false);
         }
-        v.create(PAPERS_BASE, &base::papers_base())
+        v.create(PAPERS_BASE, &base::papers_base()).map(|c| c.created())
     };
     if blocking(&vault, create_base).await?? {
         setup.count(PAPERS_BASE, FileFate::Created);

@@ -30,14 +30,39 @@ pub use name::NoteName;
 /// the user's, or something else entirely.
 pub const MAX_NOTE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Writes `content` into an unnamed file in `dir` and links it as `path`: `Ok(false)` when
-/// `path` exists.
+/// What [`Vault::create`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Creation {
+    /// The file is new; its stamp ([`Vault::stamp`]) as written, when known.
+    Created(Option<String>),
+    /// Something was there already: nothing was written.
+    Existed,
+}
+
+impl Creation {
+    /// Whether the file was created.
+    pub fn created(&self) -> bool {
+        matches!(self, Self::Created(_))
+    }
+}
+
+/// A file's stamp: its size and modification time, `None` for anything but a file.
+fn stamp_of(meta: &std::fs::Metadata) -> Option<String> {
+    if !meta.is_file() {
+        return None;
+    }
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{}:{}", meta.len(), modified.as_nanos()))
+}
+
+/// Writes `content` into an unnamed file in `dir` and links it as `path`:
+/// [`Creation::Existed`] when `path` exists.
 #[cfg(target_os = "linux")]
 #[expect(
     unsafe_code,
     reason = "linkat (create-if-absent from an O_TMPFILE) has no safe wrapper"
 )]
-fn link_new(dir: &Path, path: &Path, content: &[u8]) -> std::io::Result<bool> {
+fn link_new(dir: &Path, path: &Path, content: &[u8]) -> std::io::Result<Creation> {
     use std::ffi::CString;
     use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
@@ -49,6 +74,9 @@ fn link_new(dir: &Path, path: &Path, content: &[u8]) -> std::io::Result<bool> {
         .mode(0o666)
         .open(dir)?;
     file.write_all(content)?;
+    // The stamp of what was written, before anyone else can reach the file (linking it
+    // changes neither its size nor its modification time).
+    let stamp = file.metadata().ok().as_ref().and_then(stamp_of);
     let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
     let to = CString::new(path.as_os_str().as_bytes())?;
     // SAFETY: both arguments are NUL-terminated strings that live across the call, and
@@ -63,11 +91,11 @@ fn link_new(dir: &Path, path: &Path, content: &[u8]) -> std::io::Result<bool> {
         )
     };
     if rc == 0 {
-        return Ok(true);
+        return Ok(Creation::Created(stamp));
     }
     let error = std::io::Error::last_os_error();
     if error.kind() == std::io::ErrorKind::AlreadyExists {
-        Ok(false)
+        Ok(Creation::Existed)
     } else {
         Err(error)
     }
@@ -251,11 +279,7 @@ impl Vault {
     /// A file's size and modification time (`size:nanoseconds`), or `None` when there is
     /// no file: what tells, without reading it, that nobody touched it since.
     pub fn stamp(&self, rel: &str) -> Option<String> {
-        let meta = std::fs::metadata(self.path_of(rel)?)
-            .ok()
-            .filter(std::fs::Metadata::is_file)?;
-        let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-        Some(format!("{}:{}", meta.len(), modified.as_nanos()))
+        stamp_of(&std::fs::metadata(self.path_of(rel)?).ok()?)
     }
 
     /// Whether a file (or anything) is at a vault-relative path.
@@ -294,13 +318,13 @@ impl Vault {
     }
 
     /// Creates a file that is not there yet, atomically, and never over one that appeared
-    /// in the meantime (the user's): `Ok(false)` then, with nothing written.
+    /// in the meantime (the user's): [`Creation::Existed`] then, with nothing written.
     ///
     /// On Linux the text goes into an unnamed file that is linked into place whole
     /// (`O_TMPFILE` + `linkat`): one change to the folder instead of a temp file's two,
     /// and `linkat` refuses to replace anything. Elsewhere, or where the filesystem cannot
     /// do that, it is a [`Vault::write`].
-    pub fn create(&self, rel: &str, content: &str) -> Result<bool, VaultError> {
+    pub fn create(&self, rel: &str, content: &str) -> Result<Creation, VaultError> {
         #[cfg(target_os = "linux")]
         if let Some(path) = self.path_of(rel)
             && let Some(dir) = path.parent()
@@ -318,7 +342,8 @@ impl Vault {
                 Err(e) => tracing::trace!(error = %e, "no O_TMPFILE here: a temp file and a rename"),
             }
         }
-        self.write(rel, content).map(|()| true)
+        self.write(rel, content)?;
+        Ok(Creation::Created(self.stamp(rel)))
     }
 
     /// Every Markdown file in the vault (outside hidden folders), vault-relative.
@@ -463,10 +488,13 @@ mod tests {
     fn create_makes_new_files_whole_and_never_replaces_one() {
         let dir = tempfile::tempdir().expect("tempdir");
         let v = Vault::open(dir.path()).expect("open");
-        assert!(v.create("refnet/papers/New.md", "fresh").expect("create"));
+        assert!(v.create("refnet/papers/New.md", "fresh").expect("create").created());
         assert_eq!(v.read("refnet/papers/New.md"), Existing::Text("fresh".to_owned()));
         std::fs::write(dir.path().join("refnet/papers/Theirs.md"), "the user's").expect("write");
-        assert!(!v.create("refnet/papers/Theirs.md", "refnet's").expect("create"));
+        assert_eq!(
+            v.create("refnet/papers/Theirs.md", "refnet's").expect("create"),
+            Creation::Existed
+        );
         assert_eq!(
             v.read("refnet/papers/Theirs.md"),
             Existing::Text("the user's".to_owned())

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::inputs::inputs_hash;
 use super::merge::{self, Fresh, Merged, frontmatter_value};
-use super::{Existing, NoteKey, Vault};
+use super::{Creation, Existing, NoteKey, Vault};
 
 /// One note to write.
 #[derive(Debug, Clone)]
@@ -186,15 +186,16 @@ pub fn write_notes(vault: &Vault, jobs: &[NoteJob], today: &str, moved: &Moved) 
             if let Some(known) = job.known.as_ref().filter(|k| k.still(vault, &path, &job.inputs)) {
                 return NoteOutcome::unchanged(job.key.clone(), path, known);
             }
+            let (written, stamp) = write_one(vault, &path, job, today);
             let mut outcome = NoteOutcome {
                 key: job.key.clone(),
-                outcome: write_one(vault, &path, job, today),
+                outcome: written,
                 inputs: job.inputs.clone(),
                 stamp: None,
                 path,
             };
             if outcome.is_current() {
-                outcome.stamp = vault.stamp(&outcome.path);
+                outcome.stamp = stamp.or_else(|| vault.stamp(&outcome.path));
             }
             outcome
         })
@@ -232,9 +233,11 @@ fn locate(vault: &Vault, job: &NoteJob, moved: &Moved) -> String {
         .unwrap_or_else(|| job.path.clone())
 }
 
-fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
+/// What became of one note, with the stamp of a file created (taken from the file
+/// written, before anyone else could reach it).
+fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> (Outcome, Option<String>) {
     let result = match vault.read(path) {
-        Existing::Unreadable(reason) => return Outcome::Skipped(reason),
+        Existing::Unreadable(reason) => return (Outcome::Skipped(reason), None),
         Existing::Missing => {
             let made;
             let (text, text_hash) = match &job.new_text {
@@ -245,12 +248,15 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
                 }
             };
             match vault.create(path, text) {
-                Ok(true) => Ok(Outcome::Created(text_hash.cloned().unwrap_or_else(|| hash(text)))),
+                Ok(Creation::Created(stamp)) => {
+                    let created = Outcome::Created(text_hash.cloned().unwrap_or_else(|| hash(text)));
+                    return (created, stamp);
+                }
                 // Someone wrote it meanwhile: merge into theirs, as into any note.
-                Ok(false) if matches!(vault.read(path), Existing::Text(_)) => {
+                Ok(Creation::Existed) if matches!(vault.read(path), Existing::Text(_)) => {
                     return write_one(vault, path, job, today);
                 }
-                Ok(false) => Ok(Outcome::Skipped("it appeared while refnet wrote it".to_owned())),
+                Ok(Creation::Existed) => Ok(Outcome::Skipped("it appeared while refnet wrote it".to_owned())),
                 Err(e) => Err(e),
             }
         }
@@ -277,7 +283,7 @@ fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> Outcome {
             }
         }
     };
-    result.unwrap_or_else(|e| Outcome::Failed(e.to_string()))
+    (result.unwrap_or_else(|e| Outcome::Failed(e.to_string())), None)
 }
 
 /// Writes a whole file refnet owns (a canvas, the bibliography) when its text changes,
