@@ -77,6 +77,13 @@ pub fn shape(g: &CrawlGraph, seeds: &[u32], pagerank: &[f64]) -> Shape {
     }
 }
 
+impl Analysis {
+    /// Each member's most similar members, the rest freed.
+    pub fn into_similar(self) -> Vec<Vec<(u32, f32)>> {
+        self.similar
+    }
+}
+
 impl Shape {
     /// The whole analysis: each cluster labelled with its most distinctive terms.
     pub fn labelled(self, g: &CrawlGraph, texts: &Texts) -> Analysis {

@@ -30,6 +30,32 @@ pub async fn refresh(
     graph: &Arc<CrawlGraph>,
     pagerank: &Arc<[f64]>,
 ) -> Result<CrawlAnalysis, StoreError> {
+    Ok(refresh_by_node(store, crawl_id, graph, pagerank).await?.analysis)
+}
+
+/// Each member's most similar members by node, with their scores.
+pub type SimilarByNode = Vec<Box<[(u32, f64)]>>;
+
+/// What [`refresh_by_node`] gives.
+#[derive(Debug)]
+pub struct Refreshed {
+    /// The crawl's analysis.
+    pub analysis: CrawlAnalysis,
+    /// Each member's most similar members by node, as the analysis lists them by id
+    /// (scores rounded alike), when it was computed now; `None` when the stored one was
+    /// current (its lists are only by paper id).
+    pub similar_by_node: Option<SimilarByNode>,
+}
+
+/// [`refresh`], with the similar papers by node when they were computed now: a render
+/// needs them by node, and finding a million paper ids in the graph again took 0.3 s at
+/// 100,000 papers.
+pub async fn refresh_by_node(
+    store: &Store,
+    crawl_id: i64,
+    graph: &Arc<CrawlGraph>,
+    pagerank: &Arc<[f64]>,
+) -> Result<Refreshed, StoreError> {
     let seeds: Vec<String> = match store.crawl(crawl_id).await? {
         Some(c) => c.seeds.iter().map(|s| s.as_str().to_owned()).collect(),
         None => Vec::new(),
@@ -51,7 +77,10 @@ pub async fn refresh(
     if stored_fingerprint.as_deref() == Some(fingerprint.as_str())
         && let Some(stored) = store.analysis(crawl_id).await?
     {
-        return Ok(stored);
+        return Ok(Refreshed {
+            analysis: stored,
+            similar_by_node: None,
+        });
     }
     let shaping = shaping.unwrap_or_else(|| start_shaping(graph, &seed_nodes, pagerank));
     let mut texts = Texts::new(members.len());
@@ -80,13 +109,21 @@ pub async fn refresh(
     drop(texts);
     let previous = store.past_analysis(crawl_id).await?;
     let mut analysis = stored_form(graph, &found, previous);
-    drop(found);
+    // The rest of what was found is freed before the save.
+    let similar = found.into_similar();
     analysis.fingerprint = fingerprint;
     analysis.analysed_at = now();
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: clusters labelled");
     store.save_analysis(crawl_id, &analysis).await?;
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: saved");
-    Ok(analysis)
+    let similar_by_node = similar
+        .into_iter()
+        .map(|list| list.into_iter().map(|(b, s)| (b, round(f64::from(s)))).collect())
+        .collect();
+    Ok(Refreshed {
+        analysis,
+        similar_by_node: Some(similar_by_node),
+    })
 }
 
 /// Similar papers and clusters of `graph` (its members ranked by `pagerank`), on the

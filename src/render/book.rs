@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::graph::CrawlGraph;
+use crate::graph::analysis::SimilarByNode;
 use crate::ids::S2Id;
 use crate::render::by_node::ByNode;
 use crate::render::formats::bib;
@@ -217,9 +218,6 @@ impl Places {
         Some((r.crawl, r.pagerank, r.cited))
     }
 }
-
-/// Each member's most similar members, by node.
-pub(super) type SimilarByNode = Vec<Box<[(u32, f64)]>>;
 
 /// Takes the analysis's lists of similar papers out, by node: as maps of paper ids to
 /// lists of ids they were 50 MB at 100,000 papers, held while the rest of the book was

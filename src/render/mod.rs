@@ -147,7 +147,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     // (for 0.1-0.4 s).
     let analysing = tokio::spawn({
         let (store, graph) = (store.clone(), Arc::clone(&graph));
-        async move { crate::graph::analysis::refresh(&store, crawl_id, &graph, &pagerank).await }
+        async move { crate::graph::analysis::refresh_by_node(&store, crawl_id, &graph, &pagerank).await }
             .instrument(tracing::Span::current())
     });
 
@@ -171,8 +171,15 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let citekeys = ensure_citekeys(store, member_ids, &titles, &authors).await?;
     crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: citekeys ready");
-    let mut analysis = analysing.await.map_err(|e| RenderError::Worker(e.to_string()))??;
-    let similar = book::similar_by_node(&graph, &mut analysis);
+    let refreshed = analysing.await.map_err(|e| RenderError::Worker(e.to_string()))??;
+    let mut analysis = refreshed.analysis;
+    let similar = match refreshed.similar_by_node {
+        Some(by_node) => {
+            analysis.similar = HashMap::new();
+            by_node
+        }
+        None => book::similar_by_node(&graph, &mut analysis),
+    };
     // Each phase frees what it read to build its part (rows, edges, candidates) under
     // what it keeps: those pages go back between phases.
     crate::memory::give_back();

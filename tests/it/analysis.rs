@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use refnet::crawl::CrawlRequest;
 use refnet::graph::CrawlGraph;
-use refnet::graph::analysis::refresh;
+use refnet::graph::analysis::{refresh, refresh_by_node};
 use refnet::ids::PaperId;
 use refnet::queue::run_prefix;
 use refnet::render::render_crawl;
@@ -84,15 +84,36 @@ crate::both_backends!(
         assert!(store.analysis(crawl_id).await.expect("read").is_none());
 
         let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
-        let first = refresh(&store, crawl_id, &g, &g.pagerank().into())
+        let fresh = refresh_by_node(&store, crawl_id, &g, &g.pagerank().into())
             .await
             .expect("analysis");
+        let first = fresh.analysis;
         assert_eq!(first.runs, 1);
         assert!(!first.clusters.is_empty());
+        // The similar papers by node, computed now, are the stored lists by paper id.
+        let by_node = fresh.similar_by_node.expect("computed now: by node too");
+        assert_eq!(by_node.len(), g.member_ids().len());
+        let named: HashMap<String, Vec<(String, f64)>> = (0u32..)
+            .zip(&by_node)
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(i, list)| {
+                let list = list.iter().map(|&(b, s)| (g.id(b).to_owned(), s)).collect();
+                (g.id(i).to_owned(), list)
+            })
+            .collect();
+        let stored: HashMap<String, Vec<(String, f64)>> = first
+            .similar
+            .iter()
+            .map(|(id, list)| (id.clone(), list.iter().map(|(b, s)| (b.to_string(), *s)).collect()))
+            .collect();
+        assert!(!named.is_empty());
+        assert_eq!(named, stored);
         let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
-        let again = refresh(&store, crawl_id, &g, &g.pagerank().into())
+        let unchanged = refresh_by_node(&store, crawl_id, &g, &g.pagerank().into())
             .await
             .expect("analysis");
+        assert!(unchanged.similar_by_node.is_none(), "read back: by paper id only");
+        let again = unchanged.analysis;
         assert_eq!(again.runs, 1, "the same graph is not analysed again");
         assert_eq!(again, first);
         assert_eq!(store.analysis(crawl_id).await.expect("read"), Some(first.clone()));
