@@ -160,11 +160,13 @@ pub(super) async fn render(
             }
         }
     }
-    let cluster_of: HashMap<&str, i64> = analysis
-        .papers
-        .iter()
-        .filter_map(|(id, p)| Some((id.as_str(), p.cluster_id?)))
-        .collect();
+    // Each graph node's cluster, found by node: two million edge ends are looked at.
+    let mut cluster_of: Vec<Option<i64>> = vec![None; book.graph.ids().len()];
+    for (id, p) in &analysis.papers {
+        if let Some(slot) = book.graph.node(id).and_then(|n| cluster_of.get_mut(n as usize)) {
+            *slot = p.cluster_id;
+        }
+    }
     let notes = notes_of(crawl_id, analysis, names);
     let mut jobs = Vec::with_capacity(analysis.clusters.len());
     for c in &analysis.clusters {
@@ -226,7 +228,7 @@ fn prior_works(book: &PaperBook, c: &Cluster) -> Vec<(crate::render::notes::Link
 fn neighbours(
     book: &PaperBook,
     c: &Cluster,
-    cluster_of: &HashMap<&str, i64>,
+    cluster_of: &[Option<i64>],
     analysis: &CrawlAnalysis,
     notes: &HashMap<i64, NoteName>,
 ) -> Vec<(Option<NoteName>, String, i64)> {
@@ -235,7 +237,7 @@ fn neighbours(
     for id in &c.members {
         let Some(n) = graph.node(id) else { continue };
         for &other in graph.references(n).iter().chain(graph.cited_by(n)) {
-            if let Some(&oc) = cluster_of.get(graph.id(other))
+            if let Some(&Some(oc)) = cluster_of.get(other as usize)
                 && oc != c.id
             {
                 *links.entry(oc).or_default() += 1;
