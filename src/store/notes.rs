@@ -127,15 +127,18 @@ impl Store {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
             while !pending.is_empty() {
                 let mut still = Vec::new();
-                for chunk in pending.chunks(super::rows_per_statement(4)) {
-                    // Claims past their last candidate drop out (the statement has a row
-                    // for each one still trying, no more).
-                    let tried: Vec<(usize, String, (String, String))> = chunk
-                        .iter()
-                        .filter_map(|&i| Some((i, wanted.key(i), wanted.candidate(i, next[i])?)))
-                        .collect();
+                let mut chunks = pending.chunks(super::rows_per_statement(4));
+                let mut tried = chunks.next().map(|c| try_next(wanted, c, &next)).unwrap_or_default();
+                loop {
+                    let following = chunks.next();
                     if tried.is_empty() {
-                        continue;
+                        match following {
+                            Some(chunk) => {
+                                tried = try_next(wanted, chunk, &next);
+                                continue;
+                            }
+                            None => break,
+                        }
                     }
                     let sql = format!(
                         "INSERT INTO {name} ({key}, {value}, {value_key}, updated_at) VALUES {} \
@@ -146,7 +149,12 @@ impl Store {
                     for (_, key, (value, value_key)) in &tried {
                         q = q.bind(key.clone()).bind(value.clone()).bind(value_key.clone()).bind(now);
                     }
-                    let inserted = q.execute(&mut *tx).await.doing("claiming unique names")?.rows_affected();
+                    // The next statement's candidates are made while the database runs this
+                    // one (its claims are others: their candidates do not depend on it).
+                    let (inserted, upcoming) = tokio::join!(q.execute(&mut *tx), async {
+                        following.map(|chunk| try_next(wanted, chunk, &next))
+                    });
+                    let inserted = inserted.doing("claiming unique names")?.rows_affected();
                     let all = inserted == tried.len() as u64;
                     let held: std::collections::HashMap<String, String> = if all {
                         std::collections::HashMap::new()
@@ -168,6 +176,10 @@ impl Store {
                             next[i] += 1;
                             still.push(i);
                         }
+                    }
+                    match upcoming {
+                        Some(upcoming) => tried = upcoming,
+                        None => break,
                     }
                 }
                 pending = still;
@@ -226,6 +238,16 @@ impl Store {
             tx.commit().await.doing("committing forgotten notes")
         })
     }
+}
+
+/// The claims of `chunk` that still have a candidate, each with its next one: (claim,
+/// key, (value, unique key)). Claims past their last candidate drop out (a statement has
+/// a row for each one still trying, no more).
+fn try_next(wanted: &dyn Claims, chunk: &[usize], next: &[usize]) -> Vec<(usize, String, (String, String))> {
+    chunk
+        .iter()
+        .filter_map(|&i| Some((i, wanted.key(i), wanted.candidate(i, next[i])?)))
+        .collect()
 }
 
 /// A table of claimed values: its key, the value, and the value's unique key columns.
