@@ -118,7 +118,7 @@ pub async fn refresh_by_node(
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: saved");
     let similar_by_node = similar
         .into_iter()
-        .map(|list| list.into_iter().map(|(b, s)| (b, round(f64::from(s)))).collect())
+        .map(|list| list.into_iter().map(|(b, s)| (b, similar_score(s))).collect())
         .collect();
     Ok(Refreshed {
         analysis,
@@ -218,7 +218,7 @@ fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<PastAnalysis>) -> 
         .enumerate()
         .filter(|(_, list)| !list.is_empty())
         .map(|(i, list)| {
-            let named = list.iter().map(|&(b, s)| (name(b), round(f64::from(s)))).collect();
+            let named = list.iter().map(|&(b, s)| (name(b), similar_score(s))).collect();
             (g.id(i as u32).to_owned(), named)
         })
         .collect();
@@ -235,6 +235,11 @@ fn stored_form(g: &CrawlGraph, a: &Analysis, previous: Option<PastAnalysis>) -> 
         clusters,
         ..CrawlAnalysis::default()
     }
+}
+
+/// A similar paper's score as stored (and as a render shows it, whichever form it comes in).
+fn similar_score(s: f32) -> f64 {
+    round(f64::from(s))
 }
 
 /// Scores to six decimals: what a note shows, and what both databases store alike.

@@ -175,6 +175,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let mut analysis = refreshed.analysis;
     let similar = match refreshed.similar_by_node {
         Some(by_node) => {
+            // The lists by paper id are not needed beside them.
             analysis.similar = HashMap::new();
             by_node
         }

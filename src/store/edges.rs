@@ -81,12 +81,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let inside: HashSet<&str> = ids.iter().map(String::as_str).collect();
         // The separators as SQL: the database builds each paper's string.
-        let (join, char_fn) = match &self.db {
-            super::Db::Sqlite(_) => ("group_concat", "char"),
-            super::Db::Postgres(_) => ("string_agg", "chr"),
-        };
-        let [sep, yes, no, paper, end_of_id] = [EDGE_SEPARATOR, INFLUENTIAL, NOT_INFLUENTIAL, PAPER_SEPARATOR, ID_END]
-            .map(|c| format!("{char_fn}({})", c as u32));
+        let (join, sql_char) = self.joining();
+        let [sep, yes, no, paper, end_of_id] =
+            [EDGE_SEPARATOR, INFLUENTIAL, NOT_INFLUENTIAL, PAPER_SEPARATOR, ID_END].map(sql_char);
         for into in [false, true] {
             let (end, other) = if into { ("cited", "citing") } else { ("citing", "cited") };
             let sql = format!(
@@ -154,6 +151,15 @@ impl Store {
         Ok(())
     }
 
+    /// The database's string aggregate, and a character as its SQL (`char(28)`).
+    fn joining(&self) -> (&'static str, impl Fn(char) -> String) {
+        let (join, char_fn) = match &self.db {
+            super::Db::Sqlite(_) => ("group_concat", "char"),
+            super::Db::Postgres(_) => ("string_agg", "chr"),
+        };
+        (join, move |c: char| format!("{char_fn}({})", c as u32))
+    }
+
     /// The edges from `(from, "")` on in the cited index's order (cited, then citing),
     /// up to cited paper `below` when given, a page of [`SCAN_PAGE`] edges at a time; each
     /// page one string, its edges in order.
@@ -162,12 +168,8 @@ impl Store {
         from: String,
         below: Option<String>,
     ) -> impl futures::Stream<Item = Result<String, StoreError>> + '_ {
-        let (join, char_fn) = match &self.db {
-            super::Db::Sqlite(_) => ("group_concat", "char"),
-            super::Db::Postgres(_) => ("string_agg", "chr"),
-        };
-        let [yes, no, edge, end_of_id] =
-            [INFLUENTIAL, NOT_INFLUENTIAL, PAPER_SEPARATOR, ID_END].map(|c| format!("{char_fn}({})", c as u32));
+        let (join, sql_char) = self.joining();
+        let [yes, no, edge, end_of_id] = [INFLUENTIAL, NOT_INFLUENTIAL, PAPER_SEPARATOR, ID_END].map(sql_char);
         // The first page starts at its key, the others after the last edge read.
         let sql = |after: &str| {
             format!(
@@ -179,12 +181,9 @@ impl Store {
             )
         };
         let (first, next) = (sql(">="), sql(">"));
-        futures::stream::try_unfold(Some((from, String::new(), true)), move |key| {
+        futures::stream::try_unfold((from, String::new(), true), move |(cited, citing, starting)| {
             let (first, next, below) = (first.clone(), next.clone(), below.clone());
             async move {
-                let Some((cited, citing, starting)) = key else {
-                    return Ok(None);
-                };
                 let sql = if starting { first } else { next };
                 let page: Option<String> = on_db!(&self.db, pool => {
                     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(cited).bind(citing);
@@ -199,7 +198,7 @@ impl Store {
                 // The next page starts after this one's last edge.
                 let last = page.rsplit(PAPER_SEPARATOR).next().unwrap_or_default();
                 let (cited, citing, _) = scanned(last)?;
-                let after = Some((cited.to_owned(), citing.to_owned(), false));
+                let after = (cited.to_owned(), citing.to_owned(), false);
                 Ok(Some((page, after)))
             }
         })
