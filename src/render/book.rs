@@ -221,10 +221,20 @@ impl Places {
 
 /// Takes the analysis's lists of similar papers out, by node: as maps of paper ids to
 /// lists of ids they were 50 MB at 100,000 papers, held while the rest of the book was
-/// read. Called as soon as the analysis is ready.
-pub(super) fn similar_by_node(graph: &CrawlGraph, analysis: &mut CrawlAnalysis) -> SimilarByNode {
+/// read. Called as soon as the analysis is ready. `computed`: the same lists by node,
+/// when the analysis was computed now ([`crate::graph::analysis::Refreshed`]); the ids
+/// are found in the graph only for an analysis read back.
+pub(super) fn similar_by_node(
+    graph: &CrawlGraph,
+    analysis: &mut CrawlAnalysis,
+    computed: Option<SimilarByNode>,
+) -> SimilarByNode {
+    let by_id = std::mem::take(&mut analysis.similar);
+    if let Some(computed) = computed {
+        return computed;
+    }
     let mut similar: SimilarByNode = vec![Box::default(); graph.member_ids().len()];
-    for (id, list) in std::mem::take(&mut analysis.similar) {
+    for (id, list) in by_id {
         let Some(slot) = graph.node(&id).and_then(|n| similar.get_mut(n as usize)) else {
             continue;
         };

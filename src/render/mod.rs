@@ -173,14 +173,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: citekeys ready");
     let refreshed = analysing.await.map_err(|e| RenderError::Worker(e.to_string()))??;
     let mut analysis = refreshed.analysis;
-    let similar = match refreshed.similar_by_node {
-        Some(by_node) => {
-            // The lists by paper id are not needed beside them.
-            analysis.similar = HashMap::new();
-            by_node
-        }
-        None => book::similar_by_node(&graph, &mut analysis),
-    };
+    let similar = book::similar_by_node(&graph, &mut analysis, refreshed.similar_by_node);
     // Each phase frees what it read to build its part (rows, edges, candidates) under
     // what it keeps: those pages go back between phases.
     crate::memory::give_back();

@@ -134,9 +134,13 @@ impl Store {
     async fn scan_edges(&self, ids: &[String], mut f: impl FnMut(&str, &str, Option<bool>)) -> Result<(), StoreError> {
         let inside: HashSet<&str> = ids.iter().map(String::as_str).collect();
         // Split at the middle of the ids: about as many edges on either side.
-        let mut sorted: Vec<&str> = inside.iter().copied().collect();
-        sorted.sort_unstable();
-        let middle = sorted.get(sorted.len() / 2).copied().unwrap_or_default().to_owned();
+        let mut ids_in_order: Vec<&str> = inside.iter().copied().collect();
+        let half = ids_in_order.len() / 2;
+        let middle = if ids_in_order.is_empty() {
+            String::new()
+        } else {
+            (*ids_in_order.select_nth_unstable(half).1).to_owned()
+        };
         let lower = self.edge_pages(String::new(), Some(middle.clone()));
         let upper = self.edge_pages(middle, None);
         let mut pages = std::pin::pin!(futures::stream::select(lower, upper));
