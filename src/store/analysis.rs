@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Doing, Store, StoreError, on_db, rows_per_statement};
+use super::{Db, Doing, Store, StoreError, on_db, rows_per_statement};
 
 /// A member's place in the analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -406,6 +406,12 @@ impl Store {
     /// summed in the database (one row a query, not one a paper), and the papers stored
     /// without one (written before hashes were kept).
     pub async fn text_hash_sums(&self, ids: &[String]) -> Result<(TextHashSums, Vec<String>), StoreError> {
+        // SQLite looks ids up in the primary key's index, then in the table, unless told
+        // to read the index that holds both columns (4× faster at 100,000 papers).
+        let papers = match self.db {
+            Db::Sqlite(_) => "papers INDEXED BY papers_text_hash",
+            Db::Postgres(_) => "papers",
+        };
         let parts: Vec<(i64, Option<i64>, Option<i64>)> = self
             .select_by_ids(
                 ids,
@@ -413,7 +419,7 @@ impl Store {
                     format!(
                         "SELECT COUNT(text_hash), CAST(SUM(text_hash & 4294967295) AS BIGINT), \
                          CAST(SUM((text_hash >> 32) & 4294967295) AS BIGINT) \
-                         FROM papers WHERE paper_id IN ({set})"
+                         FROM {papers} WHERE paper_id IN ({set})"
                     )
                 },
                 "summing text hashes",
@@ -428,7 +434,7 @@ impl Store {
         let unhashed: Vec<(String,)> = self
             .select_by_ids(
                 ids,
-                |set| format!("SELECT paper_id FROM papers WHERE paper_id IN ({set}) AND text_hash IS NULL"),
+                |set| format!("SELECT paper_id FROM {papers} WHERE paper_id IN ({set}) AND text_hash IS NULL"),
                 "finding papers without a text hash",
             )
             .await?;
