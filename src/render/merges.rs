@@ -17,15 +17,18 @@ use crate::vault::{NoteKey, Vault};
 
 /// Finds and records the merges among a crawl's members; returns how many are new.
 pub(super) async fn detect(store: &Store, crawl_id: i64) -> Result<usize, RenderError> {
-    let identities = store.member_identities(crawl_id).await?;
-    let existing = store.merges().await?;
+    let (identities, existing, refusals) = futures::try_join!(
+        store.member_identities(crawl_id),
+        store.merges(),
+        store.merge_refusals()
+    )?;
     let merged: HashSet<&str> = existing.iter().map(|m| m.merged_id.as_str()).collect();
     // Papers merged already keep their merge; the rest may gather new ones.
     let open: Vec<_> = identities
         .into_iter()
         .filter(|p| !merged.contains(p.paper_id.as_str()))
         .collect();
-    let refused: HashSet<(String, String)> = store.merge_refusals().await?.into_iter().collect();
+    let refused: HashSet<(String, String)> = refusals.into_iter().collect();
     let at = now();
     let found: Vec<MergeRow> = same_work::find(&open, &refused)
         .into_iter()

@@ -125,31 +125,43 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let today = chrono::Utc::now().date_naive().to_string();
 
     // The crawl's graph (one node per work) and its metrics.
-    merges::detect(store, crawl_id).await?;
+    // The members are listed while the merges among them are found (merges do not change
+    // who the members are, only the graph read after them).
+    let (_, members) = futures::try_join!(async { merges::detect(store, crawl_id).await }, async {
+        Ok(store.fetched_members(crawl_id).await?)
+    },)?;
+    // Read after the merges, which count as input writes.
     let generation = store.input_generation().await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: merges detected");
-    let graph = Arc::new(CrawlGraph::load(store, crawl_id).await?);
+    let graph = Arc::new(CrawlGraph::load_around(store, &members).await?);
+    drop(members);
     let crawl = with_kept_seeds(crawl, &graph);
     let member_ids = graph.member_ids();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     // The index note's counts; its citations are those between the works the notes
     // link (a merged paper's edges are its work's, once each).
     let edges = i64::try_from(graph.member_edges().count()).unwrap_or(i64::MAX);
-    let stats = store.crawl_counts(crawl_id, edges).await?;
-    // PageRank serves both the metrics and the analysis.
-    let pagerank: Arc<[f64]> = graph.pagerank().into();
-    let metrics = graph.metrics(crawl_id, &pagerank);
+    // PageRank serves both the metrics and the analysis; computed while the database
+    // counts the rest.
+    let ranking = {
+        let graph = Arc::clone(&graph);
+        tokio::task::spawn_blocking(move || {
+            let pagerank: Arc<[f64]> = graph.pagerank().into();
+            let metrics = graph.metrics(crawl_id, &pagerank);
+            (pagerank, metrics)
+        })
+    };
+    let (stats, ranked) = tokio::join!(store.crawl_counts(crawl_id, edges), ranking);
+    let (stats, (pagerank, metrics)) = (stats?, ranked.map_err(|e| RenderError::Worker(e.to_string()))?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
-    store.save_metrics(crawl_id, &metrics).await?;
-    // The analysis (its own reads, the graph work, its write) runs beside the reading
-    // of authors, titles and names, which do not need it. Started any sooner, its working
-    // memory met the reading's and took the render's peak from 253-258 to 264-273 MiB
-    // (for 0.1-0.4 s).
+    // The analysis (its own reads, the graph work, its write) runs beside the metrics'
+    // write and the reading of authors, titles and names, which do not need it.
     let analysing = tokio::spawn({
         let (store, graph) = (store.clone(), Arc::clone(&graph));
         async move { crate::graph::analysis::refresh_by_node(&store, crawl_id, &graph, &pagerank).await }
             .instrument(tracing::Span::current())
     });
+    store.save_metrics(crawl_id, &metrics).await?;
 
     // Names and citekeys, claimed once and frozen.
     let authors = Authors::load(store, member_ids).await?;
