@@ -176,8 +176,10 @@ pub(super) async fn write(
         for (id, entry) in entries {
             bib_entries.add(id, entry)?;
         }
+        // The chunk's notes are freed here, and the next chunk's reuse their pages: given
+        // back to the system after each chunk (0.3 s of purging at 100,000 papers), they
+        // were only faulted in again (1 s of kernel time), for no lower peak.
         pending = Some((outcomes, chunk.len()));
-        crate::memory::give_back();
     }
     if let Some((outcomes, papers)) = pending {
         report.absorb(record(ctx, names, outcomes).await?);
