@@ -30,10 +30,12 @@ pub(super) async fn check(ctx: &Context, vault: &Vault, crawl_id: i64) -> Result
     }
     let files = mark.files;
     let (files, same) = blocking(vault, move |v| {
-        let same = files.lines().all(|line| {
-            line.split_once('\t')
-                .is_some_and(|(stamp, path)| v.stamp(path).as_deref() == Some(stamp))
-        });
+        let lines: Vec<Option<(&str, &str)>> = files.lines().map(|line| line.split_once('\t')).collect();
+        let paths: Vec<&str> = lines.iter().map(|l| l.map_or("", |(_, path)| path)).collect();
+        let same = lines
+            .iter()
+            .zip(stamps(v, &paths))
+            .all(|(line, now)| line.is_some_and(|(stamp, _)| now.as_deref() == Some(stamp)));
         (files, same)
     })
     .await?;
@@ -72,9 +74,10 @@ pub(super) async fn remember(
     let paths = report.current.clone();
     let files = blocking(vault, move |v| {
         let mut files = String::with_capacity(paths.len() * 96);
-        for path in &paths {
+        let all: Vec<&str> = paths.iter().map(String::as_str).collect();
+        for (path, stamp) in paths.iter().zip(stamps(v, &all)) {
             // A file gone already (removed as it was written) gets no mark.
-            let stamp = v.stamp(path)?;
+            let stamp = stamp?;
             files.push_str(&stamp);
             files.push('\t');
             files.push_str(path);
@@ -93,6 +96,22 @@ pub(super) async fn remember(
     };
     ctx.store.save_render_mark(crawl_id, &mark).await?;
     Ok(())
+}
+
+/// The stamp of each file (`None`: gone), in order, taken on two threads: a render
+/// leaves a file per note, and each stamp is a `stat`.
+fn stamps(vault: &Vault, paths: &[&str]) -> Vec<Option<String>> {
+    let (first, second) = paths.split_at(paths.len() / 2);
+    let of = |part: &[&str]| part.iter().map(|p| vault.stamp(p)).collect::<Vec<_>>();
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| of(second));
+        let mut all = of(first);
+        match other.join() {
+            Ok(rest) => all.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        all
+    })
 }
 
 /// A hash of the settings a render's notes depend on (the vault, which authors get
