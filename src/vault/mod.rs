@@ -253,6 +253,17 @@ impl Vault {
     /// and `linkat` refuses to replace anything. Elsewhere, or where the filesystem cannot
     /// do that, it is a [`Vault::write`].
     pub fn create(&self, rel: &str, content: &str) -> Result<Creation, VaultError> {
+        if let Some(created) = self.create_linked(rel, content) {
+            return Ok(created);
+        }
+        self.write(rel, content)?;
+        Ok(Creation::Created(self.stamp(rel)))
+    }
+
+    /// [`Vault::create`] the `O_TMPFILE` + `linkat` way only, which can never replace a
+    /// file: `None` where that way is not there (not Linux, a filesystem without it) or
+    /// failed.
+    pub fn create_linked(&self, rel: &str, content: &str) -> Option<Creation> {
         #[cfg(target_os = "linux")]
         if let Some(path) = self.path_of(rel)
             && let Some(dir) = path.parent()
@@ -266,12 +277,13 @@ impl Vault {
                 other => other,
             };
             match linked {
-                Ok(created) => return Ok(created),
+                Ok(created) => return Some(created),
                 Err(e) => tracing::trace!(error = %e, "no O_TMPFILE here: a temp file and a rename"),
             }
         }
-        self.write(rel, content)?;
-        Ok(Creation::Created(self.stamp(rel)))
+        #[cfg(not(target_os = "linux"))]
+        let _ = (rel, content);
+        None
     }
 
     /// Every Markdown file in the vault (outside hidden folders), vault-relative.

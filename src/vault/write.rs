@@ -235,26 +235,44 @@ fn locate(vault: &Vault, job: &NoteJob, moved: &Moved) -> String {
 
 /// What became of one note, with the stamp of a file created (taken from the file
 /// written, before anyone else could reach it).
+///
+/// A note the store has no record of (most likely missing) is created without looking
+/// first, where creating can never replace a file ([`Vault::create_linked`]); only when
+/// one is there after all (or that way is not there) is the path read, as for any note.
+/// A look per note cost a stat each, 0.4 s of CPU at 100,000 notes.
 fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> (Outcome, Option<String>) {
+    if job.known.is_none() {
+        let (text, text_hash) = new_text(job, today);
+        if let Some(Creation::Created(stamp)) = vault.create_linked(path, &text) {
+            return (Outcome::Created(text_hash), stamp);
+        }
+    }
+    write_read_first(vault, path, job, today)
+}
+
+/// The text of a note whose file is missing, and its hash: made ahead, or now.
+fn new_text<'j>(job: &'j NoteJob, today: &str) -> (std::borrow::Cow<'j, str>, String) {
+    match &job.new_text {
+        Some((text, text_hash)) => (text.as_str().into(), text_hash.clone()),
+        None => {
+            let text = compose_with_date(&job.fresh, today);
+            let text_hash = hash(&text);
+            (text.into(), text_hash)
+        }
+    }
+}
+
+/// [`write_one`], the path read before anything is written.
+fn write_read_first(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> (Outcome, Option<String>) {
     let result = match vault.read(path) {
         Existing::Unreadable(reason) => return (Outcome::Skipped(reason), None),
         Existing::Missing => {
-            let made;
-            let (text, text_hash) = match &job.new_text {
-                Some((text, text_hash)) => (text.as_str(), Some(text_hash)),
-                None => {
-                    made = compose_with_date(&job.fresh, today);
-                    (made.as_str(), None)
-                }
-            };
-            match vault.create(path, text) {
-                Ok(Creation::Created(stamp)) => {
-                    let created = Outcome::Created(text_hash.cloned().unwrap_or_else(|| hash(text)));
-                    return (created, stamp);
-                }
+            let (text, text_hash) = new_text(job, today);
+            match vault.create(path, &text) {
+                Ok(Creation::Created(stamp)) => return (Outcome::Created(text_hash), stamp),
                 // Someone wrote it meanwhile: merge into theirs, as into any note.
                 Ok(Creation::Existed) if matches!(vault.read(path), Existing::Text(_)) => {
-                    return write_one(vault, path, job, today);
+                    return write_read_first(vault, path, job, today);
                 }
                 Ok(Creation::Existed) => Ok(Outcome::Skipped("it appeared while refnet wrote it".to_owned())),
                 Err(e) => Err(e),
@@ -414,5 +432,46 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("My own words.") && !text.contains("2026-01-02"), "{text}");
+    }
+
+    /// A note the store has no record of is created as made (ahead or by the writer)
+    /// when its file is indeed missing, and merged into (the user's words kept) when a
+    /// file is there after all.
+    #[test]
+    fn a_note_never_recorded_is_created_or_merged_into_what_is_there() {
+        for ahead in [true, false] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let vault = Vault::open(dir.path()).expect("vault");
+            let job = |path: &str| {
+                let mut job = NoteJob::from_fresh(
+                    NoteKey::paper(path),
+                    path.to_owned(),
+                    fresh(),
+                    &["title", DATE_KEY, "year"],
+                    ("s2_id", path.to_owned()),
+                    None,
+                );
+                if ahead {
+                    job.prepare_new("2030-05-06");
+                }
+                job
+            };
+            let mine = "---\ntitle: Old\nmine: kept\n---\nMy own words.\n";
+            vault.write("refnet/papers/Theirs.md", mine).expect("the user's note");
+            let jobs = [job("refnet/papers/New.md"), job("refnet/papers/Theirs.md")];
+            let out = write_notes(&vault, &jobs, "2030-05-06", &Moved::new());
+            let made = compose_with_date(&fresh(), "2030-05-06");
+            assert_eq!(out[0].outcome, Outcome::Created(hash(&made)), "ahead: {ahead}");
+            assert!(out[0].stamp.is_some());
+            let written = std::fs::read_to_string(dir.path().join("refnet/papers/New.md")).expect("created");
+            assert_eq!(written, made);
+            let merged = std::fs::read_to_string(dir.path().join("refnet/papers/Theirs.md")).expect("still there");
+            assert!(matches!(out[1].outcome, Outcome::Updated(_)), "{:?}", out[1].outcome);
+            assert!(
+                merged.contains("mine: kept\n") && merged.contains("My own words."),
+                "{merged}"
+            );
+            assert!(merged.contains("title: A\n"), "{merged}");
+        }
     }
 }
