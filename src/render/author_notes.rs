@@ -88,8 +88,16 @@ fn noted_papers_in_book(
             continue;
         }
         for (author, _) in book.authors.of(paper) {
-            if let Some(author) = author.filter(|a| wanted.contains(a)) {
-                out.entry(author.to_owned()).or_default().push(paper.clone());
+            let Some(author) = author.filter(|a| wanted.contains(a)) else {
+                continue;
+            };
+            // An author's id is made a key once, not at each of their papers (half a
+            // million places at 100,000 papers).
+            match out.get_mut(author) {
+                Some(papers) => papers.push(paper.clone()),
+                None => {
+                    out.insert(author.to_owned(), vec![paper.clone()]);
+                }
             }
         }
     }

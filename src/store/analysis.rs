@@ -197,7 +197,8 @@ impl Store {
 
     /// Replaces a crawl's analysis (its `runs` and `fingerprint` as given).
     pub async fn save_analysis(&self, crawl_id: i64, a: &CrawlAnalysis) -> Result<(), StoreError> {
-        let mut cluster_rank: HashMap<&str, i64> = HashMap::new();
+        let mut cluster_rank: HashMap<&str, i64> =
+            HashMap::with_capacity(a.clusters.iter().map(|c| c.members.len()).sum());
         for c in &a.clusters {
             for (r, m) in c.members.iter().enumerate() {
                 cluster_rank.insert(m.as_str(), r as i64 + 1);
