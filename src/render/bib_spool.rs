@@ -47,6 +47,11 @@ impl BibSpool {
         })
     }
 
+    /// Room for `n` more papers' entries.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+    }
+
     /// Keeps a paper's entry (a later one for the same paper replaces it).
     pub(super) fn add(&mut self, paper_id: String, (citekey, entry): BibEntry) -> Result<(), RenderError> {
         if !self.at_end {

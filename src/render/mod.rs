@@ -216,6 +216,7 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let book = Arc::new(book);
     let mut bib_entries = bib_spool::BibSpool::new()?;
     let members = book.graph.member_ids();
+    bib_entries.reserve(members.len());
     report.absorb(paper_notes::write(ctx, &vault, &mut names, &book, members, &mut bib_entries).await?);
     crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper notes written");
@@ -347,6 +348,7 @@ async fn ensure_citekeys(
         authors,
     };
     if !missing.ids.is_empty() {
+        keys.reserve(missing.ids.len());
         keys.extend(store.claim_citekeys(&missing, now()).await?);
     }
     Ok(keys)

@@ -80,7 +80,8 @@ impl Claims for NoteClaims<'_, '_> {
 #[derive(Debug, Default)]
 pub struct Names {
     /// Boxed: a map's empty slots (up to half of them) then cost a pointer, not a row.
-    rows: HashMap<NoteKey, Box<NoteState>>,
+    /// Hashed with foldhash: every note of a render is looked up several times.
+    rows: HashMap<NoteKey, Box<NoteState>, hashbrown::DefaultHashBuilder>,
     moved: std::sync::Arc<Moved>,
     /// Rows this render added, forgot or moved in the store: each counts as a write to
     /// what renders read (see `render::unchanged`).
@@ -138,7 +139,9 @@ impl Names {
     /// Reads the note state.
     pub async fn load(store: &Store) -> Result<Self, RenderError> {
         let mut names = Self::default();
-        for row in store.notes().await? {
+        let rows = store.notes().await?;
+        names.rows.reserve(rows.len());
+        for row in rows {
             names.insert(row);
         }
         Ok(names)
@@ -270,6 +273,9 @@ impl Names {
             wanted: &missing,
             users: &users,
         };
+        // Room for every claim at once: grown as they came, the map was rehashed a dozen
+        // times over at 100,000 papers.
+        self.rows.reserve(missing.len());
         for row in store.claim_notes(&claims, now()).await? {
             self.insert(row);
             self.changes += 1;
