@@ -58,11 +58,16 @@ impl Titles {
     /// Reads the titles and years of every paper in `graph` (stubs included).
     pub(super) async fn of_graph(store: &Store, graph: &CrawlGraph) -> Result<Self, StoreError> {
         let mut nodes = ByNode::new(graph);
-        for (id, title, year) in store.paper_titles(graph.ids()).await? {
-            let title = crate::store::title_or_id(&title, &id).into_boxed_str();
-            // Every id asked for is a node.
-            let _ = nodes.set(&id, (title, year));
-        }
+        // A chunk of rows at a time: all of them at once were 27 MB at 100,000 papers.
+        store
+            .each_paper_titles(graph.ids(), |rows| {
+                for (id, title, year) in rows {
+                    let title = crate::store::title_or_id(&title, &id).into_boxed_str();
+                    // Every id asked for is a node.
+                    let _ = nodes.set(&id, (title, year));
+                }
+            })
+            .await?;
         Ok(Self {
             nodes,
             others: HashMap::new(),

@@ -4,6 +4,7 @@
 //! papers; the "et al." strings are now made when a link shows them.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use crate::render::formats::person;
 use crate::store::{Store, StoreError};
@@ -25,33 +26,28 @@ pub(super) struct Authors {
 }
 
 impl Authors {
-    /// Reads the authors of `ids`.
+    /// Reads the authors of `ids`, a chunk of papers at a time: every row at once was
+    /// 75 MB at 100,000 papers, and met the analysis's working memory.
     pub(super) async fn load(store: &Store, ids: &[String]) -> Result<Self, StoreError> {
-        let rows = store.authors_of(ids).await?;
-        Ok(Self::from_rows(rows.iter().map(|(paper, id, name)| {
-            (paper.as_str(), id.as_deref(), name.as_str())
-        })))
+        let mut gathering = Gathering::default();
+        store
+            .each_authors_of(ids, |rows| {
+                for (paper, id, name) in &rows {
+                    gathering.add(paper, id.as_deref(), name);
+                }
+            })
+            .await?;
+        Ok(gathering.finish())
     }
 
     /// From (paper, author id, name) rows, each paper's in order.
+    #[cfg(test)]
     fn from_rows<'r>(rows: impl IntoIterator<Item = (&'r str, Option<&'r str>, &'r str)>) -> Self {
-        let mut out = Self::default();
-        let mut seen: HashMap<Person<'r>, u32> = HashMap::new();
-        let mut lists: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut gathering = Gathering::default();
         for (paper, id, name) in rows {
-            let next = u32::try_from(out.people.len()).unwrap_or(u32::MAX);
-            let place = *seen.entry((id, name)).or_insert_with(|| {
-                out.people
-                    .push((id.map(Into::into), name.into(), person::surname(name).into()));
-                next
-            });
-            lists.entry(paper).or_default().push(place);
+            gathering.add(paper, id, name);
         }
-        out.papers = lists
-            .into_iter()
-            .map(|(paper, list)| (paper.into(), list.into_boxed_slice()))
-            .collect();
-        out
+        gathering.finish()
     }
 
     fn person(&self, place: u32) -> Option<Person<'_>> {
@@ -104,6 +100,64 @@ impl Authors {
     }
 }
 
+/// Authors as their rows come: each person kept once, found again by hash among those
+/// kept (the table holds places, not names), and each paper's list of places.
+#[derive(Default)]
+struct Gathering {
+    authors: Authors,
+    seen: hashbrown::HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
+    lists: HashMap<Box<str>, Vec<u32>, hashbrown::DefaultHashBuilder>,
+}
+
+impl Gathering {
+    /// One author of `paper`, after those added before.
+    fn add(&mut self, paper: &str, id: Option<&str>, name: &str) {
+        let Self {
+            authors,
+            seen,
+            hasher,
+            lists,
+        } = self;
+        let hash = hasher.hash_one((id, name));
+        let same = |people: &[Kept], place: u32| {
+            let (i, n, _) = &people[place as usize];
+            i.as_deref() == id && **n == *name
+        };
+        let place = match seen.find(hash, |&place| same(&authors.people, place)) {
+            Some(&place) => place,
+            None => {
+                let place = u32::try_from(authors.people.len()).unwrap_or(u32::MAX);
+                authors
+                    .people
+                    .push((id.map(Into::into), name.into(), person::surname(name).into()));
+                let people = &authors.people;
+                seen.insert_unique(hash, place, |&p| {
+                    let (i, n, _) = &people[p as usize];
+                    hasher.hash_one((i.as_deref(), &**n))
+                });
+                place
+            }
+        };
+        match lists.get_mut(paper) {
+            Some(list) => list.push(place),
+            None => {
+                lists.insert(paper.into(), vec![place]);
+            }
+        }
+    }
+
+    fn finish(self) -> Authors {
+        let mut authors = self.authors;
+        authors.papers = self
+            .lists
+            .into_iter()
+            .map(|(paper, list)| (paper, list.into_boxed_slice()))
+            .collect();
+        authors
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +205,33 @@ mod tests {
         assert_eq!(a.cite("two", None).as_deref(), Some("Lovelace and Turing"));
         assert_eq!(a.cite("many", Some(1950)).as_deref(), Some("Lovelace et al. 1950"));
         assert_eq!(a.cite("none", Some(1950)), None);
+    }
+
+    /// A person is an (id, name) pair: the same name without an id, or with another,
+    /// is someone else; and people stay found as the table grows past many rehashes.
+    #[test]
+    fn people_are_id_and_name_and_stay_found_as_they_grow() {
+        let names: Vec<String> = (0..2000).map(|i| format!("Person {}", i % 1000)).collect();
+        let ids: Vec<String> = (0..2000).map(|i| (i % 1000).to_string()).collect();
+        let papers: Vec<String> = (0..2000).map(|i| format!("p{}", i % 700)).collect();
+        let mut rows: Vec<(&str, Option<&str>, &str)> = (0..2000)
+            .map(|i| (papers[i].as_str(), Some(ids[i].as_str()), names[i].as_str()))
+            .collect();
+        rows.push(("q", None, "Person 1"));
+        rows.push(("q", Some("x"), "Person 1"));
+        let a = authors(&rows);
+        assert_eq!(a.everyone().count(), 1002);
+        // p5's authors, in row order: rows 5, 705, 1405 are people 5, 705 and 405.
+        let p5: Vec<Person<'_>> = a.of("p5").collect();
+        assert_eq!(
+            p5,
+            vec![
+                (Some("5"), "Person 5"),
+                (Some("705"), "Person 705"),
+                (Some("405"), "Person 405")
+            ]
+        );
+        let q: Vec<Person<'_>> = a.of("q").collect();
+        assert_eq!(q, vec![(None, "Person 1"), (Some("x"), "Person 1")]);
     }
 }

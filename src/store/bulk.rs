@@ -35,11 +35,24 @@ impl Store {
         read: &JsonRead<'_>,
     ) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
+        self.for_each_json_chunk(ids, read, |rows| out.extend(rows)).await?;
+        Ok(out)
+    }
+
+    /// [`Store::select_json_by_ids`] handing each chunk's rows to `each` as they come, in
+    /// order, for a caller that keeps only what it makes of them: the rows of every
+    /// chunk at once were tens of megabytes at 100,000 papers.
+    pub(crate) async fn for_each_json_chunk<T: DeserializeOwned>(
+        &self,
+        ids: &[String],
+        read: &JsonRead<'_>,
+        mut each: impl FnMut(Vec<T>),
+    ) -> Result<(), StoreError> {
         let mut chunks = std::pin::pin!(self.select_json_chunks::<T>(ids, read));
         while let Some(rows) = chunks.next().await {
-            out.extend(rows?);
+            each(rows?);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// [`Store::select_json_by_ids`] a chunk at a time, in order, for a caller that keeps

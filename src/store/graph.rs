@@ -299,31 +299,51 @@ impl Store {
 
     /// Titles and years of papers (stubs included), for lists of links.
     pub async fn paper_titles(&self, ids: &[String]) -> Result<Vec<(String, String, Option<i64>)>, StoreError> {
-        self.select_json_by_ids(
-            ids,
-            &JsonRead {
-                columns: "paper_id, title, year",
-                order: None,
-                from: &|set| format!("papers WHERE paper_id IN ({set})"),
-                doing: "reading titles",
-            },
-        )
-        .await
+        self.select_json_by_ids(ids, &TITLES).await
     }
 
-    /// Authors of the given papers: (paper id, S2 author id, name), in author order.
-    pub async fn authors_of(&self, ids: &[String]) -> Result<Vec<(String, Option<String>, String)>, StoreError> {
-        self.select_json_by_ids(
-            ids,
-            &JsonRead {
-                columns: "paper_id, author_id, name",
-                order: Some("paper_id, ord"),
-                from: &|set| format!("paper_authors WHERE paper_id IN ({set})"),
-                doing: "reading authors",
-            },
-        )
-        .await
+    /// [`Store::paper_titles`] a chunk of papers at a time, handed to `each`.
+    pub async fn each_paper_titles(
+        &self,
+        ids: &[String],
+        each: impl FnMut(Vec<(String, String, Option<i64>)>),
+    ) -> Result<(), StoreError> {
+        self.for_each_json_chunk(ids, &TITLES, each).await
     }
+
+    /// Authors of the given papers, a chunk of papers at a time, handed to `each`:
+    /// (paper id, S2 author id, name), each paper's in author order and in one chunk.
+    pub async fn each_authors_of(
+        &self,
+        ids: &[String],
+        each: impl FnMut(Vec<(String, Option<String>, String)>),
+    ) -> Result<(), StoreError> {
+        self.for_each_json_chunk(ids, &AUTHORS, each).await
+    }
+}
+
+/// Papers' titles and years.
+static TITLES: JsonRead<'static> = JsonRead {
+    columns: "paper_id, title, year",
+    order: None,
+    from: &titles_from,
+    doing: "reading titles",
+};
+
+fn titles_from(set: &str) -> String {
+    format!("papers WHERE paper_id IN ({set})")
+}
+
+/// Papers' authors, in order.
+static AUTHORS: JsonRead<'static> = JsonRead {
+    columns: "paper_id, author_id, name",
+    order: Some("paper_id, ord"),
+    from: &authors_from,
+    doing: "reading authors",
+};
+
+fn authors_from(set: &str) -> String {
+    format!("paper_authors WHERE paper_id IN ({set})")
 }
 
 fn json_list(items: &[String]) -> String {
