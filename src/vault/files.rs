@@ -37,16 +37,16 @@ pub(super) fn link_new(dir: &Path, path: &Path, content: &[u8]) -> std::io::Resu
     // Whether linking the descriptor itself was refused: then this process links through
     // `/proc` from there on.
     static THROUGH_PROC: AtomicBool = AtomicBool::new(false);
-    let through_proc = THROUGH_PROC.load(Ordering::Relaxed);
-    let (linked, stamp) = link_tmpfile(dir, path, content, if through_proc { Link::Proc } else { Link::Fd })?;
-    match linked {
-        Err(e) if !through_proc && matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EPERM)) => {
-            THROUGH_PROC.store(true, Ordering::Relaxed);
-            let (linked, stamp) = link_tmpfile(dir, path, content, Link::Proc)?;
-            creation(linked, stamp)
-        }
-        linked => creation(linked, stamp),
+    let first = if THROUGH_PROC.load(Ordering::Relaxed) {
+        Link::Proc
+    } else {
+        Link::Fd
+    };
+    let (created, linked) = link_new_as(dir, path, content, first)?;
+    if linked != first {
+        THROUGH_PROC.store(true, Ordering::Relaxed);
     }
+    Ok(created)
 }
 
 /// How an unnamed file is given its name.
@@ -61,22 +61,11 @@ pub(super) enum Link {
     Proc,
 }
 
-/// Writes `content` into an unnamed file in `dir` and links it as `path` the `how` way:
-/// the link's result, and the stamp of what was written (an error before the link is the
-/// outer one).
+/// [`link_new`], linked the `how` way, or through `/proc` when linking the descriptor
+/// itself is refused; with the way it was linked.
 #[cfg(target_os = "linux")]
-#[expect(
-    unsafe_code,
-    reason = "linkat (create-if-absent from an O_TMPFILE) has no safe wrapper"
-)]
-pub(super) fn link_tmpfile(
-    dir: &Path,
-    path: &Path,
-    content: &[u8],
-    how: Link,
-) -> std::io::Result<(std::io::Result<()>, Option<String>)> {
+pub(super) fn link_new_as(dir: &Path, path: &Path, content: &[u8], how: Link) -> std::io::Result<(Creation, Link)> {
     use std::ffi::CString;
-    use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::OpenOptionsExt;
 
@@ -90,6 +79,32 @@ pub(super) fn link_tmpfile(
     // changes neither its size nor its modification time).
     let stamp = file.metadata().ok().as_ref().and_then(stamp_of);
     let to = CString::new(path.as_os_str().as_bytes())?;
+    let mut used = how;
+    let mut linked = link_as(&file, &to, how);
+    if how == Link::Fd
+        && let Err(e) = &linked
+        && matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EPERM))
+    {
+        used = Link::Proc;
+        linked = link_as(&file, &to, Link::Proc);
+    }
+    match linked {
+        Ok(()) => Ok((Creation::Created(stamp), used)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((Creation::Existed, used)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Links the unnamed `file` as `to`, the `how` way.
+#[cfg(target_os = "linux")]
+#[expect(
+    unsafe_code,
+    reason = "linkat (create-if-absent from an O_TMPFILE) has no safe wrapper"
+)]
+fn link_as(file: &std::fs::File, to: &std::ffi::CStr, how: Link) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::fd::AsRawFd;
+
     let (from_dir, from, flags) = match how {
         Link::Fd => (file.as_raw_fd(), CString::default(), libc::AT_EMPTY_PATH),
         Link::Proc => (
@@ -99,24 +114,12 @@ pub(super) fn link_tmpfile(
         ),
     };
     // SAFETY: both paths are NUL-terminated strings that live across the call, and the
-    // descriptor (`from_dir`, or the one `from` names) stays open until `file` drops
-    // after it.
+    // descriptor (`from_dir`, or the one `from` names) is `file`'s, open for the call.
     let rc = unsafe { libc::linkat(from_dir, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), flags) };
-    let linked = if rc == 0 {
+    if rc == 0 {
         Ok(())
     } else {
         Err(std::io::Error::last_os_error())
-    };
-    Ok((linked, stamp))
-}
-
-/// What a link's result means for the file.
-#[cfg(target_os = "linux")]
-fn creation(linked: std::io::Result<()>, stamp: Option<String>) -> std::io::Result<Creation> {
-    match linked {
-        Ok(()) => Ok(Creation::Created(stamp)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Creation::Existed),
-        Err(e) => Err(e),
     }
 }
 
@@ -153,8 +156,9 @@ mod tests {
     #[test]
     fn linking_through_proc_does_the_same() {
         links_once(|dir, path, content| {
-            let (linked, stamp) = link_tmpfile(dir, path, content, Link::Proc)?;
-            creation(linked, stamp)
+            let (created, linked) = link_new_as(dir, path, content, Link::Proc)?;
+            assert_eq!(linked, Link::Proc);
+            Ok(created)
         });
     }
 
