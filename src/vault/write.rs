@@ -241,13 +241,16 @@ fn locate(vault: &Vault, job: &NoteJob, moved: &Moved) -> String {
 /// one is there after all (or that way is not there) is the path read, as for any note.
 /// A look per note cost a stat each, 0.4 s of CPU at 100,000 notes.
 fn write_one(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> (Outcome, Option<String>) {
+    let mut made = None;
     if job.known.is_none() {
         let (text, text_hash) = new_text(job, today);
         if let Some(Creation::Created(stamp)) = vault.create_linked(path, &text) {
             return (Outcome::Created(text_hash), stamp);
         }
+        // Kept for the file found missing after all (where that way is not there).
+        made = Some((text, text_hash));
     }
-    write_read_first(vault, path, job, today)
+    write_read_first(vault, path, job, today, made)
 }
 
 /// The text of a note whose file is missing, and its hash: made ahead, or now.
@@ -262,17 +265,24 @@ fn new_text<'j>(job: &'j NoteJob, today: &str) -> (std::borrow::Cow<'j, str>, St
     }
 }
 
-/// [`write_one`], the path read before anything is written.
-fn write_read_first(vault: &Vault, path: &str, job: &NoteJob, today: &str) -> (Outcome, Option<String>) {
+/// [`write_one`], the path read before anything is written; `made` is the text of a
+/// missing file and its hash, when made already.
+fn write_read_first(
+    vault: &Vault,
+    path: &str,
+    job: &NoteJob,
+    today: &str,
+    made: Option<(std::borrow::Cow<'_, str>, String)>,
+) -> (Outcome, Option<String>) {
     let result = match vault.read(path) {
         Existing::Unreadable(reason) => return (Outcome::Skipped(reason), None),
         Existing::Missing => {
-            let (text, text_hash) = new_text(job, today);
+            let (text, text_hash) = made.unwrap_or_else(|| new_text(job, today));
             match vault.create(path, &text) {
                 Ok(Creation::Created(stamp)) => return (Outcome::Created(text_hash), stamp),
                 // Someone wrote it meanwhile: merge into theirs, as into any note.
                 Ok(Creation::Existed) if matches!(vault.read(path), Existing::Text(_)) => {
-                    return write_read_first(vault, path, job, today);
+                    return write_read_first(vault, path, job, today, None);
                 }
                 Ok(Creation::Existed) => Ok(Outcome::Skipped("it appeared while refnet wrote it".to_owned())),
                 Err(e) => Err(e),
