@@ -15,7 +15,7 @@ use super::CrawlGraph;
 pub const MIN_SIZE: usize = 3;
 /// Weight of one citation between two members.
 const CITATION: f64 = 1.0;
-/// Local-moving passes per level at most (each pass visits every node).
+/// Node visits per level at most, in passes over every node.
 const MAX_PASSES: usize = 50;
 /// Levels at most.
 const MAX_LEVELS: usize = 20;
@@ -141,6 +141,13 @@ impl Adjacency {
 
 /// One level of local moving: each node's community, numbered by first member; `None`
 /// when no node moved.
+///
+/// Nodes are visited from a queue, first in order, then only those whose neighbourhood
+/// changed: a node that moves queues its neighbours outside the community it joined (the
+/// pruning of Ozaki, Tezuka and Inaba 2016). A sweep over every node until none moves
+/// revisits, pass after pass, the many whose neighbours all stayed put: at 100,000 papers
+/// that was most of the clustering's time. Deterministic: the queue is first in, first
+/// out, and each move strictly raises modularity, so it ends (visits are capped anyway).
 fn local_moving(w: &Weighted) -> Option<Vec<u32>> {
     let adj = Adjacency::new(w);
     let k: Vec<f64> = (0..w.n)
@@ -154,44 +161,53 @@ fn local_moving(w: &Weighted) -> Option<Vec<u32>> {
     let mut tot = k.clone();
     let mut to = vec![0.0f64; w.n];
     let mut near: Vec<u32> = Vec::new();
+    let mut queue: std::collections::VecDeque<u32> = (0..w.n as u32).collect();
+    let mut queued = vec![true; w.n];
+    let mut visits = MAX_PASSES * w.n;
     let mut any = false;
-    for _ in 0..MAX_PASSES {
-        let mut moved = false;
-        for i in 0..w.n {
-            let old = comm[i];
-            let range = adj.range(i);
-            for (&j, &x) in adj.to[range.clone()].iter().zip(&adj.weight[range]) {
-                let c = comm[j as usize];
-                if to[c as usize] == 0.0 {
-                    near.push(c);
-                }
-                to[c as usize] += x;
+    while let Some(i) = queue.pop_front() {
+        let i = i as usize;
+        queued[i] = false;
+        visits -= 1;
+        let old = comm[i];
+        let range = adj.range(i);
+        for (&j, &x) in adj.to[range.clone()].iter().zip(&adj.weight[range.clone()]) {
+            let c = comm[j as usize];
+            if to[c as usize] == 0.0 {
+                near.push(c);
             }
-            tot[old as usize] -= k[i];
-            let gain = |c: u32| to[c as usize] - tot[c as usize] * k[i] / m2;
-            let mut best = old;
-            let mut best_gain = gain(old);
-            for &c in &near {
-                let g = gain(c);
-                if g > best_gain + EPS || ((g - best_gain).abs() <= EPS && c < best && best != old) {
-                    best = c;
-                    best_gain = g;
-                }
-            }
-            tot[best as usize] += k[i];
-            if best != old {
-                comm[i] = best;
-                moved = true;
-            }
-            for &c in &near {
-                to[c as usize] = 0.0;
-            }
-            near.clear();
+            to[c as usize] += x;
         }
-        if !moved {
+        tot[old as usize] -= k[i];
+        let gain = |c: u32| to[c as usize] - tot[c as usize] * k[i] / m2;
+        let mut best = old;
+        let mut best_gain = gain(old);
+        for &c in &near {
+            let g = gain(c);
+            if g > best_gain + EPS || ((g - best_gain).abs() <= EPS && c < best && best != old) {
+                best = c;
+                best_gain = g;
+            }
+        }
+        tot[best as usize] += k[i];
+        for &c in &near {
+            to[c as usize] = 0.0;
+        }
+        near.clear();
+        if best != old {
+            comm[i] = best;
+            any = true;
+            for &j in &adj.to[range] {
+                let j = j as usize;
+                if !queued[j] && comm[j] != best {
+                    queued[j] = true;
+                    queue.push_back(j as u32);
+                }
+            }
+        }
+        if visits == 0 {
             break;
         }
-        any = true;
     }
     any.then(|| renumber(&comm))
 }
