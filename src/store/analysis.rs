@@ -2,12 +2,15 @@
 //! most similar papers, prior and derivative works, and the fingerprint of what it was
 //! computed from.
 
+mod similar_text;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
 use super::{Db, Doing, Store, StoreError, on_db, rows_per_statement};
+use similar_text::similar_json;
 
 /// A member's place in the analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,12 +133,6 @@ struct ClusterRow {
     neighbours: String,
 }
 
-/// A similar-papers list as stored: `[["id", score], …]`.
-fn similar_json(list: &[(Arc<str>, f64)]) -> String {
-    let plain: Vec<(&str, f64)> = list.iter().map(|(id, score)| (&**id, *score)).collect();
-    serde_json::to_string(&plain).unwrap_or_else(|_| "[]".to_owned())
-}
-
 fn json<T: serde::de::DeserializeOwned>(text: &str, doing: &'static str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         doing,
@@ -197,8 +194,10 @@ impl Store {
 
     /// Replaces a crawl's analysis (its `runs` and `fingerprint` as given).
     pub async fn save_analysis(&self, crawl_id: i64, a: &CrawlAnalysis) -> Result<(), StoreError> {
-        let mut cluster_rank: HashMap<&str, i64> =
-            HashMap::with_capacity(a.clusters.iter().map(|c| c.members.len()).sum());
+        let mut cluster_rank: HashMap<&str, i64, hashbrown::DefaultHashBuilder> = HashMap::with_capacity_and_hasher(
+            a.clusters.iter().map(|c| c.members.len()).sum(),
+            hashbrown::DefaultHashBuilder::default(),
+        );
         for c in &a.clusters {
             for (r, m) in c.members.iter().enumerate() {
                 cluster_rank.insert(m.as_str(), r as i64 + 1);
@@ -228,7 +227,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .doing("storing an analysis")?;
-            for chunk in papers.chunks(rows_per_statement(6)) {
+            let statement = |chunk: &[(&String, &PaperAnalysis)]| {
                 let sql = format!(
                     "INSERT INTO analysis_papers (crawl_id, paper_id, similarity, cluster_id, cluster_rank, similar_papers) \
                      VALUES {}",
@@ -245,7 +244,16 @@ impl Store {
                         .bind(cluster_rank.get(id.as_str()).copied())
                         .bind(similar_json(similar));
                 }
-                q.execute(&mut *tx).await.doing("storing the papers' analysis")?;
+                q
+            };
+            // Each statement's rows are made while the database stores the one before
+            // (a render waits for this save: at 100,000 papers making them was half of it).
+            let mut chunks = papers.chunks(rows_per_statement(6));
+            let mut current = chunks.next().map(statement);
+            while let Some(q) = current {
+                let (stored, next) = tokio::join!(q.execute(&mut *tx), async { chunks.next().map(statement) });
+                stored.doing("storing the papers' analysis")?;
+                current = next;
             }
             let works: Vec<(&str, usize, &(String, f64))> = [("prior", &a.prior), ("derivative", &a.derivative)]
                 .into_iter()
