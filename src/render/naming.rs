@@ -108,6 +108,17 @@ pub struct NoteState {
 }
 
 impl NoteState {
+    /// A note just named, at `path` (its name key is its basename's), never written.
+    fn claimed(path: String) -> Self {
+        Self {
+            path: path.into(),
+            name_key: None,
+            content_hash: None,
+            inputs_hash: None,
+            file_stamp: None,
+        }
+    }
+
     /// Vault-relative path with `/` separators.
     pub fn path(&self) -> &str {
         &self.path
@@ -276,8 +287,11 @@ impl Names {
         // Room for every claim at once: grown as they came, the map was rehashed a dozen
         // times over at 100,000 papers.
         self.rows.reserve(missing.len());
-        for row in store.claim_notes(&claims, now()).await? {
-            self.insert(row);
+        // Rows made from the claims themselves: the store's keys parsed back and each
+        // name's key made again from its path were a sixth of claiming 133,000 names.
+        for (i, path) in store.claim_notes(&claims, now()).await? {
+            self.rows
+                .insert(missing[i].key.clone(), Box::new(NoteState::claimed(path)));
             self.changes += 1;
         }
         self.unnamed |= missing.iter().any(|w| !self.rows.contains_key(&w.key));

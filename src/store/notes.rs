@@ -57,34 +57,18 @@ impl Store {
 
     /// Claims a basename for each note, trying its candidates in order, in one
     /// transaction. A candidate another note holds is skipped: the unique index decides,
-    /// so two processes can never both take one name. Returns the claimed rows.
-    pub async fn claim_notes(&self, wanted: &dyn Claims, now: i64) -> Result<Vec<NoteRow>, StoreError> {
+    /// so two processes can never both take one name. Returns (claim, path) of each claim
+    /// that got a name; the name is the path's basename, its key the one stored.
+    pub async fn claim_notes(&self, wanted: &dyn Claims, now: i64) -> Result<Vec<(usize, String)>, StoreError> {
         let won = self.claim_first(&NOTE_NAMES, wanted, now).await?;
-        won.into_iter()
-            .map(|(key, (path, name_key))| {
-                let note_key = key
-                    .parse()
-                    .map_err(|e: crate::vault::key::BadNoteKey| StoreError::Corrupt {
-                        doing: "claiming note names",
-                        reason: e.to_string(),
-                    })?;
-                Ok(NoteRow {
-                    note_key,
-                    path,
-                    name_key,
-                    content_hash: None,
-                    inputs_hash: None,
-                    file_stamp: None,
-                })
-            })
-            .collect()
+        Ok(won.into_iter().map(|(i, (path, _))| (i, path)).collect())
     }
 
     /// Claims a citekey for each paper (candidates in order, unique case-insensitively).
     /// Returns (paper id, citekey) for the papers that got one.
     pub async fn claim_citekeys(&self, wanted: &dyn Claims, now: i64) -> Result<Vec<(String, String)>, StoreError> {
         let won = self.claim_first(&CITEKEYS, wanted, now).await?;
-        Ok(won.into_iter().map(|(paper, (key, _))| (paper, key)).collect())
+        Ok(won.into_iter().map(|(i, (key, _))| (wanted.key(i), key)).collect())
     }
 
     /// Frozen citekeys of papers: (paper id, citekey).
@@ -112,7 +96,7 @@ impl Store {
         table: &ClaimTable,
         wanted: &dyn Claims,
         now: i64,
-    ) -> Result<Vec<(String, (String, String))>, StoreError> {
+    ) -> Result<Vec<(usize, (String, String))>, StoreError> {
         let ClaimTable {
             name,
             key,
@@ -171,7 +155,7 @@ impl Store {
                     };
                     for (i, key, candidate) in tried {
                         if all || held.get(&key) == Some(&candidate.1) {
-                            won.push((key, candidate));
+                            won.push((i, candidate));
                         } else {
                             next[i] += 1;
                             still.push(i);
