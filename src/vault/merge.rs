@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::frontmatter::yaml_str;
+use super::frontmatter::push_yaml_str;
 
 /// A fresh rendering of a note, in parts the merge can place.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -289,13 +289,18 @@ fn union_entry(key: &str, lines: &[&str], ours: &str) -> String {
             out.push('\n');
         }
         for v in missing {
-            out.push_str(&format!("{indent}- {}\n", yaml_str(v)));
+            out.push_str(indent);
+            out.push_str("- ");
+            push_yaml_str(&mut out, v);
+            out.push('\n');
         }
         return out;
     }
     let mut out = format!("{key}:\n");
     for v in theirs.iter().chain(missing) {
-        out.push_str(&format!("  - {}\n", yaml_str(v)));
+        out.push_str("  - ");
+        push_yaml_str(&mut out, v);
+        out.push('\n');
     }
     out
 }
