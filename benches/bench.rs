@@ -638,7 +638,7 @@ async fn floor_throughput(kind: &str, jobs: u64, tasks: usize) -> f64 {
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30));
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        let pool = refnet::store::pool_options::<sqlx::Sqlite>()
             .max_connections(tasks as u32 + 1)
             .connect_with(options)
             .await
@@ -654,7 +654,7 @@ async fn floor_throughput(kind: &str, jobs: u64, tasks: usize) -> f64 {
              (SELECT id FROM floor WHERE status = 'pending' ORDER BY id LIMIT 1) RETURNING id"
         )
     } else {
-        let pool = sqlx::postgres::PgPoolOptions::new()
+        let pool = refnet::store::pool_options::<sqlx::Postgres>()
             .max_connections(tasks as u32 + 1)
             .connect(&url)
             .await

@@ -31,8 +31,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
 pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, TextHashSums};
@@ -54,6 +55,20 @@ pub use status::{CorruptValue, CrawlStatus, Direction, PdfStatus};
 pub use summaries::{PdfRow, SummaryProgress, SummaryRow, SummaryState};
 
 use crate::secret::redact_url;
+
+/// The options every pool refnet opens starts from: sqlx's, without its idle timeout and
+/// maximum lifetime. Either one starts a maintenance task per pool, and sqlx 0.9.0's can
+/// read the idle count after it wrapped below zero (a connection popped between its
+/// release and the count's increment, sqlx issue #3645, fixed upstream after 0.9.0); it
+/// then sweeps 2^64 times without yielding: a core at 100 % for good, and a process (or a
+/// test's runtime) that never finishes shutting down. A pool holds at most its
+/// `max_connections` open until it is closed; nothing else changes.
+pub fn pool_options<DB: sqlx::Database>() -> PoolOptions<DB> {
+    PoolOptions::new()
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .min_connections(0)
+}
 
 /// A pool of either backend.
 #[derive(Clone, Debug)]
@@ -150,7 +165,7 @@ impl Store {
         };
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|e| connect_err(&e))?;
-            let pool = PgPoolOptions::new()
+            let pool = pool_options::<sqlx::Postgres>()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
                 // sqlx 0.9 returns a connection to the pool inside a transaction when a
@@ -194,7 +209,7 @@ impl Store {
                 .pragma("soft_heap_limit", SQLITE_HEAP_LIMIT)
                 .pragma("wal_autocheckpoint", "8192")
                 .pragma("temp_store", "memory");
-            let pool = SqlitePoolOptions::new()
+            let pool = pool_options::<sqlx::Sqlite>()
                 .max_connections(4)
                 .connect_with(options)
                 .await
@@ -242,7 +257,7 @@ impl Store {
                 // papers, at every start). So it runs only while the queue's tables are not
                 // all there, on a connection of its own, closed after.
                 if !queue_schema_current(pool).await {
-                    let setup = SqlitePoolOptions::new()
+                    let setup = pool_options::<sqlx::Sqlite>()
                         .max_connections(1)
                         .connect_with((*pool.connect_options()).clone())
                         .await

@@ -55,7 +55,9 @@ impl ScratchDb {
     /// Creates `<prefix>_<ulid>` on the server at `admin`.
     pub async fn create(admin: &str, prefix: &str) -> Self {
         let name = format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase());
-        let pool = sqlx::PgPool::connect(admin)
+        let pool = crate::store::pool_options::<sqlx::Postgres>()
+            .max_connections(1)
+            .connect(admin)
             .await
             .expect("connect to the local Postgres server");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
@@ -83,7 +85,11 @@ impl Drop for ScratchDb {
                 return;
             };
             rt.block_on(async {
-                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                if let Ok(pool) = crate::store::pool_options::<sqlx::Postgres>()
+                    .max_connections(1)
+                    .connect(&admin)
+                    .await
+                {
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                     )))

@@ -1,7 +1,8 @@
 //! What an operator meets at the edges of `refnet serve` and `refnet worker`: sessions
 //! that logout revokes, a login that cannot be guessed at speed, security headers on
 //! every answer, error bodies that are JSON and short whatever was sent, probes that
-//! tell liveness from readiness, and workers that leave the registry when they stop.
+//! tell liveness from readiness, workers that leave the registry when they stop, and
+//! database pools without the maintenance task that can spin a core forever.
 
 use std::time::Duration;
 
@@ -411,3 +412,21 @@ both_backends!(
         assert!(seen.is_empty(), "a cleanly stopped worker is gone at once: {seen:?}");
     }
 );
+
+// sqlx 0.9.0's pool maintenance sweep can loop 2^64 times without yielding (see
+// `refnet::store::pool_options`); it once held a test's runtime at shutdown for minutes.
+// It only runs where a pool has an idle timeout, a maximum lifetime or a minimum size.
+both_backends!(no_pool_runs_the_maintenance_sweep, |backend| async move {
+    let app = TestApp::new(backend, small_corpus().0).await;
+    let limits = match app.ctx.store.db() {
+        refnet::store::Db::Sqlite(pool) => {
+            let o = pool.options();
+            (o.get_idle_timeout(), o.get_max_lifetime(), o.get_min_connections())
+        }
+        refnet::store::Db::Postgres(pool) => {
+            let o = pool.options();
+            (o.get_idle_timeout(), o.get_max_lifetime(), o.get_min_connections())
+        }
+    };
+    assert_eq!(limits, (None, None, 0));
+});
