@@ -56,13 +56,13 @@ pub use summaries::{PdfRow, SummaryProgress, SummaryRow, SummaryState};
 
 use crate::secret::redact_url;
 
-/// The options every pool refnet opens starts from: sqlx's, without its idle timeout and
-/// maximum lifetime. Either one starts a maintenance task per pool, and sqlx 0.9.0's can
-/// read the idle count after it wrapped below zero (a connection popped between its
-/// release and the count's increment, sqlx issue #3645, fixed upstream after 0.9.0); it
-/// then sweeps 2^64 times without yielding: a core at 100 % for good, and a process (or a
-/// test's runtime) that never finishes shutting down. A pool holds at most its
-/// `max_connections` open until it is closed; nothing else changes.
+/// The options every pool refnet opens starts from: sqlx's, without its idle timeout,
+/// maximum lifetime and minimum size. Any one of them starts a maintenance task per pool,
+/// and sqlx 0.9.0's can read the idle count after it wrapped below zero (a connection
+/// popped between its release and the count's increment, sqlx issue #3645, fixed upstream
+/// after 0.9.0); it then sweeps 2^64 times without yielding: a core at 100 % for good, and
+/// a process (or a test's runtime) that never finishes shutting down. A pool holds at
+/// most its `max_connections` open until it is closed; nothing else changes.
 pub fn pool_options<DB: sqlx::Database>() -> PoolOptions<DB> {
     PoolOptions::new()
         .idle_timeout(None)

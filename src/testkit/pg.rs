@@ -55,11 +55,7 @@ impl ScratchDb {
     /// Creates `<prefix>_<ulid>` on the server at `admin`.
     pub async fn create(admin: &str, prefix: &str) -> Self {
         let name = format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase());
-        let pool = crate::store::pool_options::<sqlx::Postgres>()
-            .max_connections(1)
-            .connect(admin)
-            .await
-            .expect("connect to the local Postgres server");
+        let pool = admin_pool(admin).await.expect("connect to the local Postgres server");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&pool)
             .await
@@ -75,6 +71,11 @@ impl ScratchDb {
     }
 }
 
+/// One connection to the server at `admin`, for creating and dropping databases.
+async fn admin_pool(admin: &str) -> Result<sqlx::PgPool, sqlx::Error> {
+    crate::store::pool_options().max_connections(1).connect(admin).await
+}
+
 impl Drop for ScratchDb {
     fn drop(&mut self) {
         let admin = self.admin.clone();
@@ -85,11 +86,7 @@ impl Drop for ScratchDb {
                 return;
             };
             rt.block_on(async {
-                if let Ok(pool) = crate::store::pool_options::<sqlx::Postgres>()
-                    .max_connections(1)
-                    .connect(&admin)
-                    .await
-                {
+                if let Ok(pool) = admin_pool(&admin).await {
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                     )))
