@@ -13,6 +13,7 @@ mod author_choice;
 mod author_notes;
 mod bib_spool;
 mod book;
+mod builders;
 mod by_node;
 mod clusters;
 mod companions;

@@ -1,21 +1,21 @@
 //! Paper notes, a chunk at a time: gather what they are made from (a [`PaperBook`]),
-//! build each on one thread while another writes them, and record the outcome. A note
+//! build them on two threads while a third writes them, and record the outcome. A note
 //! whose inputs are those it was last made from is neither built nor read.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::bib_spool::BibSpool;
-use super::book::{BibEntry, PaperBook, Places, Rows, Titles, Work};
+use super::book::{BibEntry, PaperBook, Places, Rows, Titles};
 use super::by_node::ByNode;
 use super::naming::Names;
 use super::people::Authors;
 use super::report::record;
-use super::{CHUNK, RenderError, RenderReport, blocking};
+use super::{CHUNK, RenderError, RenderReport, blocking, builders};
 use crate::context::Context;
 use crate::graph::CrawlGraph;
 use crate::store::{PdfRow, Store, StoreError, StoredPaper, SummaryRow};
-use crate::vault::write::{self, Known, Moved, NoteOutcome};
+use crate::vault::write::{Known, Moved, NoteOutcome};
 use crate::vault::{NoteKey, NoteName, Vault};
 
 /// Gathers what the notes of the graph's members read.
@@ -126,22 +126,13 @@ pub(super) async fn write(
         Some(chunk) => Some(ChunkRows::read(store, chunk).await?),
         None => None,
     };
+    let mut places = chunks.first().map(|chunk| NotePlaces::of(names, chunk));
     // The last chunk's outcomes, and how many papers it had.
     let mut pending: Option<(Vec<NoteOutcome>, usize)> = None;
     for (i, chunk) in chunks.iter().enumerate() {
-        let Some(read) = next.take() else { break };
-        // Where the chunk's notes are and what they last matched, from the names as they
-        // are now (the outcomes recorded meanwhile are of other papers' notes).
-        let mut paths = HashMap::with_capacity(chunk.len());
-        let mut known = HashMap::with_capacity(chunk.len());
-        for id in *chunk {
-            if let Some(row) = names.row(&NoteKey::paper(id.as_str())) {
-                paths.insert(id.clone(), row.path().to_owned());
-                if let Some(k) = row.known() {
-                    known.insert(id.clone(), k);
-                }
-            }
-        }
+        let (Some(read), Some(NotePlaces { paths, known })) = (next.take(), places.take()) else {
+            break;
+        };
         let (shared, moved) = (book.clone(), names.moved());
         let building = blocking(vault, move |v| {
             let rows = Rows {
@@ -159,15 +150,22 @@ pub(super) async fn write(
                 None => Ok(None),
             }
         };
+        // The last chunk's outcomes are recorded, then the next chunk's places found, from
+        // the names as they are then (the outcomes of the chunk being built are of other
+        // papers' notes): both while the chunk is built, rather than between chunks.
         let last = pending.take();
         let recording = async {
-            match last {
-                Some((outcomes, papers)) => record(ctx, names, outcomes).await.map(|r| Some((r, papers))),
-                None => Ok(None),
-            }
+            let recorded = match last {
+                Some((outcomes, papers)) => Some((record(ctx, names, outcomes).await?, papers)),
+                None => None,
+            };
+            let places = chunks.get(i + 1).map(|following| NotePlaces::of(names, following));
+            Ok::<_, RenderError>((recorded, places))
         };
         let (built, read_next, recorded) = tokio::join!(building, reading, recording);
-        if let Some((recorded, papers)) = recorded? {
+        let (recorded, next_places) = recorded?;
+        places = next_places;
+        if let Some((recorded, papers)) = recorded {
             report.absorb(recorded);
             progress.add_render_done(papers);
         }
@@ -186,6 +184,28 @@ pub(super) async fn write(
         progress.add_render_done(papers);
     }
     Ok(report)
+}
+
+/// Where a chunk's notes are and what they last matched, by paper id.
+struct NotePlaces {
+    paths: HashMap<String, String>,
+    known: HashMap<String, Known>,
+}
+
+impl NotePlaces {
+    fn of(names: &Names, chunk: &[String]) -> Self {
+        let mut paths = HashMap::with_capacity(chunk.len());
+        let mut known = HashMap::with_capacity(chunk.len());
+        for id in chunk {
+            if let Some(row) = names.row(&NoteKey::paper(id.as_str())) {
+                paths.insert(id.clone(), row.path().to_owned());
+                if let Some(k) = row.known() {
+                    known.insert(id.clone(), k);
+                }
+            }
+        }
+        Self { paths, known }
+    }
 }
 
 /// The rows a chunk of paper notes is built from, by paper id.
@@ -217,52 +237,10 @@ impl ChunkRows {
     }
 }
 
-/// Notes handed from the builder to the writer at a time.
-const HANDOFF: usize = 32;
-
-/// Threads building paper notes while one writes them: the machines refnet runs on
-/// have two cores or more, and building is the slower half.
-const BUILDERS: usize = 2;
-
-/// Builds notes of `papers` until none is left, taking them a hand-off at a time from
-/// `next` (shared with the other builders, so none idles while another still has a long
-/// part), and handing them to the writer; gives back their BibTeX entries.
-fn build_part(
-    vault: &Vault,
-    book: &PaperBook,
-    papers: &[StoredPaper],
-    next: &std::sync::atomic::AtomicUsize,
-    rows: &Rows<'_>,
-    built: &std::sync::mpsc::SyncSender<Vec<Work>>,
-) -> Vec<(String, BibEntry)> {
-    let mut entries = Vec::new();
-    let still = |known: &Known, path: &str, inputs: &str| known.still(vault, path, inputs);
-    loop {
-        let start = next.fetch_add(HANDOFF, std::sync::atomic::Ordering::Relaxed);
-        let Some(part) = papers.get(start..papers.len().min(start + HANDOFF)) else {
-            return entries;
-        };
-        let mut batch = Vec::with_capacity(part.len());
-        for p in part {
-            let Some((work, entry)) = book.job(p, rows, still) else {
-                continue;
-            };
-            entries.extend(entry.map(|e| (p.paper_id.clone(), e)));
-            batch.push(work);
-        }
-        if !batch.is_empty() && built.send(batch).is_err() {
-            return entries;
-        }
-    }
-}
-
 /// What a chunk of paper notes gave: each note's outcome, and the papers' BibTeX entries.
 type Built = (Vec<NoteOutcome>, Vec<(String, BibEntry)>);
 
-/// Builds and writes a chunk of paper notes on three threads: two build notes (CPU
-/// work, the slower part), taking them from the chunk in turn, while this one writes them
-/// (mostly kernel time). One writer, because threads creating files in the same folder
-/// only queue for its lock.
+/// Builds and writes a chunk of paper notes ([`builders::build_and_write`]).
 fn build_and_write(
     vault: &Vault,
     book: &PaperBook,
@@ -270,37 +248,9 @@ fn build_and_write(
     rows: &Rows<'_>,
     moved: &Moved,
 ) -> Result<Built, RenderError> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        // Notes go to the writer a few at a time: a hand-off per note cost two context
-        // switches each.
-        let (built, works) = std::sync::mpsc::sync_channel::<Vec<Work>>(4);
-        let builders: Vec<_> = (0..BUILDERS)
-            .map(|_| {
-                let (built, next) = (built.clone(), &next);
-                scope.spawn(move || build_part(vault, book, papers, next, rows, &built))
-            })
-            .collect();
-        // The writer stops when the last builder's sender is gone.
-        drop(built);
-        let out: Vec<NoteOutcome> = works
-            .into_iter()
-            .flatten()
-            .flat_map(|work| match work {
-                Work::Write(job) => write::write_notes(vault, std::slice::from_ref(&job), &book.today, moved),
-                Work::Unchanged(outcome) => vec![outcome],
-            })
-            .collect();
-        // A builder that panicked is a bug: the render fails (and is retried, then dead
-        // with this reason) rather than reporting its notes as written.
-        let mut entries = Vec::with_capacity(papers.len());
-        for builder in builders {
-            entries.extend(
-                builder
-                    .join()
-                    .map_err(|_| RenderError::Worker("a render thread panicked".to_owned()))?,
-            );
-        }
-        Ok((out, entries))
+    let still = |known: &Known, path: &str, inputs: &str| known.still(vault, path, inputs);
+    builders::build_and_write(vault, papers, &book.today, moved, |p| {
+        let (work, entry) = book.job(p, rows, still)?;
+        Some((work, entry.map(|e| (p.paper_id.clone(), e))))
     })
 }
