@@ -1,25 +1,26 @@
 //! A note per author (who gets one is [`super::author_choice`]'s): the author's papers
-//! that have notes, newest first, built a chunk of authors at a time while the last
-//! chunk is written.
+//! that have notes, newest first, built and written a chunk of authors at a time, as
+//! paper notes are.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
-use super::book::{PaperBook, Titles};
+use super::book::{PaperBook, Titles, Work};
 use super::naming::Names;
 use super::people::Authors;
 use super::report::record;
-use super::{CHUNK, RenderError, RenderReport, write_off};
+use super::{CHUNK, RenderError, RenderReport, builders};
 use crate::context::Context;
 use crate::render::notes::{LinkItem, author};
-use crate::vault::write::NoteJob;
-use crate::vault::{NoteKey, Vault};
+use crate::vault::write::{Known, Moved, NoteJob, NoteOutcome};
+use crate::vault::{NoteKey, NoteName, Vault};
 
 /// A note per author of the crawl's papers, listing all their papers that have notes.
 pub(super) async fn render_authors(
     ctx: &Context,
     vault: &Vault,
     names: &mut Names,
-    book: &PaperBook,
+    book: &Arc<PaperBook>,
     today: &str,
 ) -> Result<RenderReport, RenderError> {
     // Only authors with notes: most of a large crawl's authors have none, and their
@@ -38,26 +39,44 @@ pub(super) async fn render_authors(
     let in_book = in_book.as_ref();
     let mut report = RenderReport::default();
     // A chunk of authors at a time, their papers read with them: all authors' papers at
-    // once were tens of megabytes at 100,000 papers. While a chunk's notes are written,
-    // the next chunk's are read and built.
+    // once were tens of megabytes at 100,000 papers. While a chunk's notes are built and
+    // written (off the runtime, as paper notes are), the next chunk's papers are read
+    // and the last chunk's outcomes recorded.
     let chunks: Vec<&[(String, String)]> = people.chunks(CHUNK).collect();
     let mut next = match chunks.first() {
-        Some(chunk) => Some(author_jobs(ctx, names, book, in_book, chunk, today).await?),
+        Some(chunk) => Some(ChunkPapers::read(ctx, book, in_book, chunk).await?),
         None => None,
     };
-    for i in 0..chunks.len() {
-        let Some(jobs) = next.take() else { break };
-        let writing = write_off(vault, names, jobs, today);
-        let named: &Names = names;
-        let building = async {
+    let mut pending: Option<Vec<NoteOutcome>> = None;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let Some(papers) = next.take() else { break };
+        // Where the chunk's notes are, from the names as they are now (the outcomes
+        // recorded meanwhile are of other authors' notes).
+        let notes = ChunkNotes::of(names, book, chunk, papers);
+        let (shared, moved, day) = (Arc::clone(book), names.moved(), today.to_owned());
+        let building = super::blocking(vault, move |v| notes.build_and_write(v, &shared, &moved, &day));
+        let reading = async {
             match chunks.get(i + 1) {
-                Some(following) => author_jobs(ctx, named, book, in_book, following, today).await.map(Some),
+                Some(following) => ChunkPapers::read(ctx, book, in_book, following).await.map(Some),
                 None => Ok(None),
             }
         };
-        let (written, built) = tokio::join!(writing, building);
-        next = built?;
-        report.absorb(record(ctx, names, written?).await?);
+        let last = pending.take();
+        let recording = async {
+            match last {
+                Some(outcomes) => record(ctx, names, outcomes).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (built, read_next, recorded) = tokio::join!(building, reading, recording);
+        if let Some(recorded) = recorded? {
+            report.absorb(recorded);
+        }
+        next = read_next?;
+        pending = Some(built??);
+    }
+    if let Some(outcomes) = pending {
+        report.absorb(record(ctx, names, outcomes).await?);
     }
     Ok(report)
 }
@@ -108,63 +127,139 @@ fn noted_papers_in_book(
     Some(out)
 }
 
-/// The notes of a chunk of authors (S2 author id, name), ready to write; their papers
-/// come from `in_book` when it has them (see [`noted_papers_in_book`]), else from the
-/// store.
-async fn author_jobs(
-    ctx: &Context,
-    names: &Names,
-    book: &PaperBook,
-    in_book: Option<&HashMap<String, Vec<String>>>,
-    chunk: &[(String, String)],
-    today: &str,
-) -> Result<Vec<NoteJob>, RenderError> {
-    let papers_of: HashMap<String, Vec<String>> = match in_book {
-        Some(all) => chunk
-            .iter()
-            .filter_map(|(id, _)| Some((id.clone(), all.get(id)?.clone())))
-            .collect(),
-        None => {
-            let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
-            let mut papers_of: HashMap<String, Vec<String>> = HashMap::new();
-            for (author, paper) in ctx.store.noted_papers_of_authors(&ids).await? {
-                papers_of.entry(author).or_default().push(paper);
+/// The papers of a chunk of authors (by S2 author id) and, for those from other crawls,
+/// their titles and authors: the book has only this crawl's.
+struct ChunkPapers {
+    papers_of: HashMap<String, Vec<String>>,
+    other_titles: Titles,
+    other_authors: Authors,
+}
+
+impl ChunkPapers {
+    /// The papers of `chunk`'s authors come from `in_book` when it has them (see
+    /// [`noted_papers_in_book`]), else from the store.
+    async fn read(
+        ctx: &Context,
+        book: &PaperBook,
+        in_book: Option<&HashMap<String, Vec<String>>>,
+        chunk: &[(String, String)],
+    ) -> Result<Self, RenderError> {
+        let papers_of: HashMap<String, Vec<String>> = match in_book {
+            Some(all) => chunk
+                .iter()
+                .filter_map(|(id, _)| Some((id.clone(), all.get(id)?.clone())))
+                .collect(),
+            None => {
+                let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+                let mut papers_of: HashMap<String, Vec<String>> = HashMap::new();
+                for (author, paper) in ctx.store.noted_papers_of_authors(&ids).await? {
+                    papers_of.entry(author).or_default().push(paper);
+                }
+                papers_of
             }
-            papers_of
+        };
+        let others: Vec<String> = papers_of
+            .values()
+            .flatten()
+            .filter(|p| !book.authors.knows(p))
+            .cloned()
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        Ok(Self {
+            other_titles: Titles::load(&ctx.store, &others).await?,
+            other_authors: Authors::load(&ctx.store, &others).await?,
+            papers_of,
+        })
+    }
+}
+
+/// An author with a note: S2 author id, name, the note's path and what it last matched.
+struct AuthorNote {
+    id: String,
+    name: String,
+    path: String,
+    known: Option<Known>,
+}
+
+/// A chunk of author notes with all they are built from that is not in the book: owned,
+/// so that they are built off the runtime.
+struct ChunkNotes {
+    authors: Vec<AuthorNote>,
+    papers: ChunkPapers,
+    /// Names of the notes of their papers that the book does not name (other crawls').
+    outside: HashMap<String, NoteName>,
+}
+
+impl ChunkNotes {
+    fn of(names: &Names, book: &PaperBook, chunk: &[(String, String)], papers: ChunkPapers) -> Self {
+        let authors = chunk
+            .iter()
+            .filter_map(|(id, name)| {
+                let row = names.row(&NoteKey::author(id.as_str()))?;
+                Some(AuthorNote {
+                    id: id.clone(),
+                    name: name.clone(),
+                    path: row.path().to_owned(),
+                    known: row.known(),
+                })
+            })
+            .collect();
+        let outside = papers
+            .papers_of
+            .values()
+            .flatten()
+            .filter(|p| book.noted.get(p).is_none())
+            .filter_map(|p| Some((p.clone(), names.name(&NoteKey::paper(p.as_str()))?)))
+            .collect();
+        Self {
+            authors,
+            papers,
+            outside,
         }
-    };
-    // Their papers from other crawls: the book has only this crawl's.
-    let others: Vec<String> = papers_of
-        .values()
-        .flatten()
-        .filter(|p| !book.authors.knows(p))
-        .cloned()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let other_titles = Titles::load(&ctx.store, &others).await?;
-    let other_authors = Authors::load(&ctx.store, &others).await?;
-    let mut jobs = Vec::with_capacity(chunk.len());
-    for (author_id, name) in chunk {
-        let key = NoteKey::author(author_id.as_str());
-        let Some(row) = names.row(&key) else { continue };
+    }
+
+    /// Builds the chunk's notes and writes them (a note whose rendering is the one last
+    /// written, into a file nobody touched, is left unread).
+    fn build_and_write(
+        &self,
+        vault: &Vault,
+        book: &PaperBook,
+        moved: &Moved,
+        today: &str,
+    ) -> Result<Vec<NoteOutcome>, RenderError> {
+        let built = builders::build_and_write(vault, &self.authors, today, moved, |note| {
+            Some((self.work(vault, book, note, today), None::<()>))
+        });
+        Ok(built?.0)
+    }
+
+    /// One author's note.
+    fn work(&self, vault: &Vault, book: &PaperBook, note: &AuthorNote, today: &str) -> Work {
+        let AuthorNote {
+            id: author_id,
+            name,
+            path,
+            known,
+        } = note;
+        let ChunkPapers {
+            papers_of,
+            other_titles,
+            other_authors,
+        } = &self.papers;
         let papers = papers_of
-            .get(author_id)
+            .get(author_id.as_str())
             .into_iter()
             .flatten()
             .map(|p| {
                 let titles = if book.titles.knows(p) {
                     &book.titles
                 } else {
-                    &other_titles
+                    other_titles
                 };
                 LinkItem {
                     paper_id: p.clone(),
-                    note: book
-                        .noted
-                        .get(p)
-                        .cloned()
-                        .or_else(|| names.name(&NoteKey::paper(p.as_str()))),
+                    note: book.noted.get(p).or_else(|| self.outside.get(p)).cloned(),
                     cite: book.cite(p).or_else(|| other_authors.cite(p, other_titles.year(p))),
                     title: titles.title(p),
                     year: titles.year(p),
@@ -178,14 +273,23 @@ async fn author_jobs(
             papers,
             updated: today.to_owned(),
         };
-        jobs.push(NoteJob::from_fresh(
+        let key = NoteKey::author(author_id.as_str());
+        let mut job = NoteJob::from_fresh(
             key,
-            row.path().to_owned(),
+            path.clone(),
             author::author_fresh(&input),
             author::AUTHOR_KEYS,
             ("s2_author_id", author_id.clone()),
-            row.known(),
-        ));
+            known.clone(),
+        );
+        if let Some(known) = known.as_ref().filter(|k| k.still(vault, path, &job.inputs)) {
+            return Work::Unchanged(NoteOutcome::unchanged(job.key, job.path, known));
+        }
+        // A note never written (or whose record is gone) is most likely missing: its
+        // text is made here, on a builder thread, rather than by the writer.
+        if job.known.is_none() {
+            job.prepare_new(today);
+        }
+        Work::Write(job)
     }
-    Ok(jobs)
 }
