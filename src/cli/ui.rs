@@ -142,15 +142,23 @@ pub fn json_logs() -> bool {
     std::env::var("REFNET_LOG_FORMAT").is_ok_and(|v| v.trim().eq_ignore_ascii_case("json"))
 }
 
+/// What is logged unless `REFNET_LOG` or `RUST_LOG` says otherwise.
+fn default_filter(verbose: u8, quiet: bool) -> &'static str {
+    // sqlx warns of any statement slower than a second, with its SQL: on a busy laptop
+    // that is a schema check or a commit waiting for the disk, nothing a user can act on
+    // (a failed statement is an error refnet reports itself). Shown from `-v` on.
+    match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,sqlx::query=error",
+        (false, 1) => "info,sqlx=warn",
+        (false, _) => "debug,sqlx=info,hyper=info,reqwest=info",
+    }
+}
+
 /// Sets up logging: compact lines for people, JSON for services (`json`). `RUST_LOG` or
 /// `REFNET_LOG` override the level chosen by `-v`/`-q`; colour as the progress line's.
 pub fn init_tracing(verbose: u8, quiet: bool, json: bool, timestamps: bool, progress: Progress) {
-    let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info,sqlx=warn",
-        (false, _) => "debug,sqlx=info,hyper=info,reqwest=info",
-    };
+    let default = default_filter(verbose, quiet);
     let from_env = std::env::var("REFNET_LOG").or_else(|_| std::env::var("RUST_LOG")).ok();
     let filter = EnvFilter::try_new(from_env.as_deref().unwrap_or(default)).unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
@@ -187,5 +195,50 @@ mod tests {
         assert!(!ColorChoice::Auto.enabled(None, false), "not a terminal");
         assert!(ColorChoice::Always.enabled(set, false));
         assert!(!ColorChoice::Never.enabled(None, true));
+    }
+
+    /// What the default levels let through, written by a subscriber built from them.
+    fn logged(verbose: u8) -> String {
+        use std::sync::{Arc, Mutex};
+        let out = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let sink = Arc::clone(&out);
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(super::default_filter(
+                verbose, false,
+            )))
+            .with_ansi(false)
+            .with_writer(move || Capture(Arc::clone(&sink)))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(target: "sqlx::query", "slow statement");
+            tracing::error!(target: "sqlx::query", "a broken statement");
+            tracing::warn!(target: "refnet::render", "note left alone");
+        });
+        let bytes = out.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut b) = self.0.lock() {
+                b.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn slow_statements_are_not_warned_of_by_default_but_are_with_v() {
+        let quiet = logged(0);
+        assert!(quiet.contains("note left alone"), "{quiet}");
+        assert!(quiet.contains("a broken statement"), "{quiet}");
+        assert!(!quiet.contains("slow statement"), "{quiet}");
+        assert!(logged(1).contains("slow statement"));
     }
 }
