@@ -80,6 +80,7 @@ fn write_queued(vault: &Vault, works: &Mutex<Receiver<Vec<Work>>>, today: &str, 
         }
     }
 }
+
 /// Builds notes of `items` until none is left, taking them a hand-off at a time from
 /// `next` (shared with the other builders, so none idles while another still has a long
 /// part), and handing them to the writer; gives back what else was made of them.
@@ -164,10 +165,11 @@ mod tests {
         let noted: Vec<usize> = items.iter().copied().filter(|i| i % 7 != 3).collect();
         extras.sort_unstable();
         assert_eq!(extras, noted);
+        assert_eq!(outcomes.len(), noted.len(), "one outcome per note");
         let mut paths: Vec<&str> = outcomes.iter().map(|o| o.path.as_str()).collect();
         paths.sort_unstable();
         paths.dedup();
-        assert_eq!(paths.len(), noted.len(), "one outcome per note");
+        assert_eq!(paths.len(), outcomes.len(), "no note came back twice");
         for o in &outcomes {
             let i: usize = o
                 .path
