@@ -1,66 +1,72 @@
 //! A hash of what a note is made from: a render compares it with the one stored beside
 //! the note to leave an unchanged note unbuilt.
 
-use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3Default;
 
 /// A hash of a note's inputs, fed through [`std::hash::Hash`]: two renderings of the
 /// same inputs by the same refnet hash the same. The template texts and refnet's version
 /// are part of it, so a new refnet renders every note once again.
+///
+/// XXH3's 128 bits, not a cryptographic hash: this only tells a render whether a note's
+/// inputs moved (a note whose inputs were made to collide would stay as it was, nothing
+/// worse), and a paper note's inputs are kilobytes, hashed for every note of every render
+/// (SHA-256 was 4 % of a 100,000-paper render's samples). What tells the user's edits
+/// from refnet's text is the content hash, which stays SHA-256.
 pub fn inputs_hash(inputs: &impl std::hash::Hash) -> String {
-    let mut hasher = ShaHasher::default();
+    let mut hasher = InputsHasher::default();
     std::hash::Hash::hash(&(env!("CARGO_PKG_VERSION"), inputs), &mut hasher);
-    crate::hex::hex(&hasher.digest()[..16])
+    crate::hex::hex(&hasher.digest().to_be_bytes())
 }
 
-/// Bytes gathered before SHA-256 takes them.
-const SHA_BUFFER: usize = 4096;
+/// Bytes gathered before XXH3 takes them.
+const BUFFER: usize = 4096;
 /// Writes this long or longer skip the buffer.
 const DIRECT_WRITE: usize = 128;
 
-/// A [`std::hash::Hasher`] over SHA-256, so inputs hashes do not depend on the standard
+/// A [`std::hash::Hasher`] over XXH3-128, so inputs hashes do not depend on the standard
 /// library's hasher, which may change between Rust releases. A note's inputs come as
 /// thousands of small writes (a length, a string, a separator byte): they are gathered in
-/// a buffer, the fixed-size ones without a call to `memcpy`, and SHA-256 takes them a few
+/// a buffer, the fixed-size ones without a call to `memcpy`, and XXH3 takes them a few
 /// kilobytes at a time. The digest is that of the bytes written, however they came.
-struct ShaHasher {
-    sha: Sha256,
+struct InputsHasher {
+    xxh: Xxh3Default,
     buf: Vec<u8>,
 }
 
-impl Default for ShaHasher {
+impl Default for InputsHasher {
     fn default() -> Self {
         Self {
-            sha: Sha256::new(),
-            buf: Vec::with_capacity(SHA_BUFFER),
+            xxh: Xxh3Default::new(),
+            buf: Vec::with_capacity(BUFFER),
         }
     }
 }
 
-impl ShaHasher {
-    /// Room for `n` more bytes in the buffer, handing what it holds to SHA-256 first if
+impl InputsHasher {
+    /// Room for `n` more bytes in the buffer, handing what it holds to XXH3 first if
     /// they would not fit.
     fn room(&mut self, n: usize) {
-        if self.buf.len() + n > SHA_BUFFER {
-            self.sha.update(&self.buf);
+        if self.buf.len() + n > BUFFER {
+            self.xxh.update(&self.buf);
             self.buf.clear();
         }
     }
 
-    /// The SHA-256 of everything written.
-    fn digest(mut self) -> [u8; 32] {
-        self.sha.update(&self.buf);
-        self.sha.finalize().into()
+    /// The XXH3-128 of everything written.
+    fn digest(mut self) -> u128 {
+        self.xxh.update(&self.buf);
+        self.xxh.digest128()
     }
 }
 
-impl std::hash::Hasher for ShaHasher {
+impl std::hash::Hasher for InputsHasher {
     fn write(&mut self, bytes: &[u8]) {
-        // A long write (a title, an abstract) goes to SHA-256 as it is, after what the
-        // buffer holds, rather than through the buffer: copying it cost as much as hashing.
+        // A long write (a title, an abstract) goes to XXH3 as it is, after what the
+        // buffer holds, rather than through the buffer.
         if bytes.len() >= DIRECT_WRITE {
-            self.sha.update(&self.buf);
+            self.xxh.update(&self.buf);
             self.buf.clear();
-            self.sha.update(bytes);
+            self.xxh.update(bytes);
         } else {
             self.room(bytes.len());
             self.buf.extend_from_slice(bytes);
@@ -96,10 +102,10 @@ impl std::hash::Hasher for ShaHasher {
     }
 
     fn finish(&self) -> u64 {
-        let mut sha = self.sha.clone();
-        sha.update(&self.buf);
-        let digest = sha.finalize();
-        u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+        let mut xxh = self.xxh.clone();
+        xxh.update(&self.buf);
+        // The low half of the 128 bits: `as` keeps exactly those.
+        xxh.digest128() as u64
     }
 }
 
@@ -108,12 +114,13 @@ mod tests {
     use super::*;
     use std::hash::{Hash, Hasher};
 
-    /// SHA-256 fed each write as it comes: what refnet hashed with before the buffer.
-    struct Unbuffered(Sha256);
+    /// Every byte written, in order: XXH3 of them at once is what the buffered hasher
+    /// must give.
+    struct Unbuffered(Vec<u8>);
 
     impl Hasher for Unbuffered {
         fn write(&mut self, bytes: &[u8]) {
-            self.0.update(bytes);
+            self.0.extend_from_slice(bytes);
         }
 
         fn finish(&self) -> u64 {
@@ -132,7 +139,7 @@ mod tests {
             Some(2017_i64),
             vec![("Vaswani", 3_u32, true), ("Shazeer", 4, false)],
             long.as_str(),
-            "x".repeat(SHA_BUFFER - 3),
+            "x".repeat(BUFFER - 3),
             [1_u8, 2, 3],
             "m".repeat(DIRECT_WRITE - 1),
             "n".repeat(DIRECT_WRITE),
@@ -140,14 +147,15 @@ mod tests {
             -5_isize,
             7_usize,
         );
-        let mut buffered = ShaHasher::default();
+        let mut buffered = InputsHasher::default();
         inputs.hash(&mut buffered);
         let finished = buffered.finish();
-        let mut plain = Unbuffered(Sha256::new());
+        let mut plain = Unbuffered(Vec::new());
         inputs.hash(&mut plain);
-        let want: [u8; 32] = plain.0.finalize().into();
+        assert!(plain.0.len() > 3 * BUFFER, "the inputs fill the buffer several times");
+        let want = xxhash_rust::xxh3::xxh3_128(&plain.0);
         assert_eq!(buffered.digest(), want);
-        assert_eq!(finished, u64::from_le_bytes(want[..8].try_into().expect("8 bytes")));
+        assert_eq!(finished, want as u64);
         // A different input is a different hash.
         assert_ne!(inputs_hash(&("a", "b")), inputs_hash(&("ab", "")));
     }
