@@ -58,36 +58,68 @@ const NO_TITLE: &str = "Untitled";
 pub fn bibtex_entry(citekey: &str, input: &BibInput<'_>) -> String {
     let authors: Vec<String> = input.authors.iter().filter_map(|a| bib_author(a)).collect();
     let placement = kind::place(input.publication_types, input.journal, input.venue, !authors.is_empty());
-    let mut fields: Vec<(&str, String)> = Vec::new();
+    let key = citekey::clean_key(citekey);
+    // Written straight into the entry, field by field (a 100,000-paper render makes as
+    // many entries, and made each field a string of its own first).
+    let mut out = String::with_capacity(256 + input.title.len());
+    out.push('@');
+    out.push_str(placement.kind.name());
+    out.push('{');
+    out.push_str(&key);
+    out.push_str(",\n");
+    let mut fields = Fields { out, any: false };
     let title = escape_title(input.title);
-    fields.push(("title", if title.is_empty() { NO_TITLE.to_owned() } else { title }));
-    push_field(&mut fields, "author", authors.join(" and "));
+    fields.push("title", if title.is_empty() { NO_TITLE } else { &title });
+    fields.push_present("author", &authors.join(" and "));
     let (date_name, date) = kind::date_field(input.year);
-    fields.push((date_name, date));
+    fields.push(date_name, &date);
     if let Some(name) = placement.kind.container_field() {
-        push_field(&mut fields, name, escape_opt(placement.container));
+        fields.push_present(name, &escape_opt(placement.container));
     }
     if placement.kind.carries_volume_and_pages() {
         let volume = input.volume.and_then(kind::volume_number);
-        push_field(&mut fields, "volume", volume.map(|v| v.to_string()).unwrap_or_default());
-        push_field(&mut fields, "pages", escape_opt(input.pages.map(page_range).as_deref()));
+        fields.push_present("volume", &volume.map(|v| v.to_string()).unwrap_or_default());
+        fields.push_present("pages", &escape_opt(input.pages.map(page_range).as_deref()));
     }
-    push_field(&mut fields, "doi", input.doi.map(verbatim).unwrap_or_default());
-    push_field(&mut fields, "url", input.url.map(verbatim).unwrap_or_default());
+    fields.push_present("doi", &input.doi.map(verbatim).unwrap_or_default());
+    fields.push_present("url", &input.url.map(verbatim).unwrap_or_default());
     let eprint = escape_opt(present(input.arxiv));
     if !eprint.is_empty() {
-        fields.push(("eprint", eprint));
-        fields.push(("archivePrefix", "arXiv".to_owned()));
+        fields.push("eprint", &eprint);
+        fields.push("archivePrefix", "arXiv");
     }
-
-    let key = citekey::clean_key(citekey);
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(name, value)| format!("  {name} = {{{value}}}"))
-        .collect();
-    let out = format!("@{}{{{key},\n{}\n}}\n", placement.kind.name(), body.join(",\n"));
+    let mut out = fields.out;
+    out.push_str("\n}\n");
     debug_assert!(braces_balanced(&out), "unbalanced BibTeX entry: {out}");
     out
+}
+
+/// An entry's fields as they are written: `  name = {value}`, one a line, separated by
+/// commas.
+struct Fields {
+    out: String,
+    any: bool,
+}
+
+impl Fields {
+    fn push(&mut self, name: &str, value: &str) {
+        if self.any {
+            self.out.push_str(",\n");
+        }
+        self.any = true;
+        self.out.push_str("  ");
+        self.out.push_str(name);
+        self.out.push_str(" = {");
+        self.out.push_str(value);
+        self.out.push('}');
+    }
+
+    /// Adds a field unless its value is empty.
+    fn push_present(&mut self, name: &str, value: &str) {
+        if !value.is_empty() {
+            self.push(name, value);
+        }
+    }
 }
 
 /// A whole .bib file: a one-line `%` comment header saying refnet generated it, then the
@@ -129,13 +161,6 @@ pub fn braces_balanced(s: &str) -> bool {
         }
     }
     depth == 0
-}
-
-/// Adds a field unless its value is empty.
-fn push_field<'n>(fields: &mut Vec<(&'n str, String)>, name: &'n str, value: String) {
-    if !value.is_empty() {
-        fields.push((name, value));
-    }
 }
 
 #[cfg(test)]

@@ -67,19 +67,28 @@ pub(super) fn normalize(s: &str) -> String {
 /// With `protect_case`, words with a capital after their first character are wrapped in
 /// braces (`{BERT}`) so bibliography styles keep their case.
 fn escape_text(s: &str, protect_case: bool) -> String {
-    let text: Vec<char> = normalize(s).chars().collect();
-    let paired = paired_braces(&text);
+    let text = normalize(s);
+    // Most texts have no brace to pair.
+    let paired = if text.contains(['{', '}']) {
+        paired_braces(&text)
+    } else {
+        Vec::new()
+    };
     let mut out = String::with_capacity(text.len() + 8);
-    let mut word = String::new();
-    for (i, &c) in text.iter().enumerate() {
+    // Where the word being read began (a run of letters and digits), as a byte offset.
+    let mut word: Option<usize> = None;
+    for (i, (at, c)) in text.char_indices().enumerate() {
         if c.is_alphanumeric() {
-            word.push(c);
+            word.get_or_insert(at);
             continue;
         }
-        flush_word(&mut out, &mut word, protect_case);
+        if let Some(start) = word.take() {
+            push_word(&mut out, &text[start..at], protect_case);
+        }
+        let is_paired = paired.get(i).copied().unwrap_or(false);
         match c {
-            '{' if paired[i] => out.push_str("\\{"),
-            '}' if paired[i] => out.push_str("\\}"),
+            '{' if is_paired => out.push_str("\\{"),
+            '}' if is_paired => out.push_str("\\}"),
             '{' => out.push_str("\\textbraceleft{}"),
             '}' => out.push_str("\\textbraceright{}"),
             '\\' => out.push_str("\\textbackslash{}"),
@@ -92,15 +101,14 @@ fn escape_text(s: &str, protect_case: bool) -> String {
             c => out.push(c),
         }
     }
-    flush_word(&mut out, &mut word, protect_case);
+    if let Some(start) = word {
+        push_word(&mut out, &text[start..], protect_case);
+    }
     out
 }
 
-/// Appends a word, in braces if it needs its case kept, and empties it.
-fn flush_word(out: &mut String, word: &mut String, protect_case: bool) {
-    if word.is_empty() {
-        return;
-    }
+/// Appends a word, in braces if it needs its case kept.
+fn push_word(out: &mut String, word: &str, protect_case: bool) {
     if protect_case && word.chars().skip(1).any(char::is_uppercase) {
         out.push('{');
         out.push_str(word);
@@ -108,14 +116,14 @@ fn flush_word(out: &mut String, word: &mut String, protect_case: bool) {
     } else {
         out.push_str(word);
     }
-    word.clear();
 }
 
-/// For each character, whether it is a brace with a partner (`{` … `}` nesting properly).
-fn paired_braces(text: &[char]) -> Vec<bool> {
-    let mut paired = vec![false; text.len()];
+/// For each character of `text`, whether it is a brace with a partner (`{` … `}`
+/// nesting properly).
+fn paired_braces(text: &str) -> Vec<bool> {
+    let mut paired = vec![false; text.chars().count()];
     let mut open = Vec::new();
-    for (i, &c) in text.iter().enumerate() {
+    for (i, c) in text.chars().enumerate() {
         match c {
             '{' => open.push(i),
             '}' => {
@@ -166,7 +174,11 @@ pub(super) fn bib_author(full: &str) -> Option<String> {
 /// Part of a name, escaped, with the commas and the word "and" that BibTeX would read as
 /// name separators put in braces.
 fn name_part(part: &str) -> String {
-    escape_text(part, false)
+    let escaped = escape_text(part, false);
+    if !escaped.contains(',') && !escaped.split(' ').any(|t| t.eq_ignore_ascii_case("and")) {
+        return escaped;
+    }
+    escaped
         .split(' ')
         .map(|t| {
             if t.eq_ignore_ascii_case("and") {
