@@ -175,20 +175,25 @@ pub(super) fn bib_author(full: &str) -> Option<String> {
 /// name separators put in braces.
 fn name_part(part: &str) -> String {
     let escaped = escape_text(part, false);
-    if !escaped.contains(',') && !escaped.split(' ').any(|t| t.eq_ignore_ascii_case("and")) {
-        return escaped;
-    }
-    escaped
-        .split(' ')
-        .map(|t| {
-            if t.eq_ignore_ascii_case("and") {
-                format!("{{{t}}}")
-            } else {
-                t.replace(',', "{,}")
+    let mut out = String::with_capacity(escaped.len() + 2);
+    for (i, token) in escaped.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if token.eq_ignore_ascii_case("and") {
+            out.push('{');
+            out.push_str(token);
+            out.push('}');
+            continue;
+        }
+        for (j, piece) in token.split(',').enumerate() {
+            if j > 0 {
+                out.push_str("{,}");
             }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+            out.push_str(piece);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
