@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::bulk::CHUNKS_AT_ONCE;
+use super::bulk::{CHUNKS_AT_ONCE, pulled_ahead};
 use super::records::EdgeRow;
 use futures::StreamExt;
 
@@ -141,8 +141,8 @@ impl Store {
         } else {
             (*ids_in_order.select_nth_unstable(half).1).to_owned()
         };
-        let lower = self.edge_pages(String::new(), Some(middle.clone()));
-        let upper = self.edge_pages(middle, None);
+        let lower = pulled_ahead(self.edge_pages(String::new(), Some(middle.clone())));
+        let upper = pulled_ahead(self.edge_pages(middle, None));
         let mut pages = std::pin::pin!(futures::stream::select(lower, upper));
         while let Some(page) = pages.next().await {
             for item in page?.split(PAPER_SEPARATOR) {
@@ -171,7 +171,8 @@ impl Store {
         &self,
         from: String,
         below: Option<String>,
-    ) -> impl futures::Stream<Item = Result<String, StoreError>> + '_ {
+    ) -> impl futures::Stream<Item = Result<String, StoreError>> + Send + 'static {
+        let store = self.clone();
         let (join, sql_char) = self.joining();
         let [yes, no, edge, end_of_id] = [INFLUENTIAL, NOT_INFLUENTIAL, PAPER_SEPARATOR, ID_END].map(sql_char);
         // The first page starts at its key, the others after the last edge read.
@@ -186,10 +187,10 @@ impl Store {
         };
         let (first, next) = (sql(">="), sql(">"));
         futures::stream::try_unfold((from, String::new(), true), move |(cited, citing, starting)| {
-            let (first, next, below) = (first.clone(), next.clone(), below.clone());
+            let (first, next, below, store) = (first.clone(), next.clone(), below.clone(), store.clone());
             async move {
                 let sql = if starting { first } else { next };
-                let page: Option<String> = on_db!(&self.db, pool => {
+                let page: Option<String> = on_db!(&store.db, pool => {
                     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(cited).bind(citing);
                     if let Some(below) = below {
                         q = q.bind(below);
