@@ -126,15 +126,46 @@ struct PlaceRow {
     pagerank: f64,
 }
 
+/// The stored metrics of a graph's members in every crawl, by node, read apart from the
+/// names [`Places`] are made with: read while the names are claimed, the read (100,000
+/// rows at 100,000 papers) is off a render's path.
+#[derive(Debug, Default)]
+pub(super) struct PlaceRows(Vec<(u32, PlaceRow)>);
+
+impl PlaceRows {
+    /// Reads the stored metrics of the graph's members.
+    pub(super) async fn read(store: &Store, graph: &CrawlGraph) -> Result<Self, StoreError> {
+        let index = graph.id_index();
+        let rows = store.metrics_of(graph.member_ids()).await?;
+        Ok(Self(
+            rows.into_iter()
+                // Every member is a node.
+                .filter_map(|m| {
+                    let row = PlaceRow {
+                        crawl: m.crawl_id,
+                        depth: m.depth,
+                        cited: m.cited_in_crawl,
+                        cites: m.cites_in_crawl,
+                        rank: m.pagerank_rank,
+                        pagerank: m.pagerank,
+                    };
+                    Some((index.get(&m.paper_id)?, row))
+                })
+                .collect(),
+        ))
+    }
+}
+
 impl Places {
-    /// Reads the stored metrics of `members` in every crawl.
+    /// The places of the members whose metrics are `read`, each crawl named as the
+    /// crawls and `names` are now.
     pub(super) async fn load(
         store: &Store,
         names: &Names,
         titles: &Titles,
         graph: &CrawlGraph,
+        read: PlaceRows,
     ) -> Result<Self, StoreError> {
-        let members = graph.member_ids();
         let sizes: HashMap<i64, i64> = store.metric_sizes().await?.into_iter().collect();
         let stored = store.crawls().await?;
         let unknown: Vec<String> = stored
@@ -166,23 +197,9 @@ impl Places {
             .collect();
         // Grouped by node from one sorted list: a vector per paper had room for four rows
         // where nearly all hold one (19 MB at 100,000 papers).
-        let index = graph.id_index();
-        let mut flat: Vec<(u32, PlaceRow)> = Vec::new();
-        for m in store.metrics_of(members).await? {
-            crawls.entry(m.crawl_id).or_insert_with(|| place(m.crawl_id, "", 1));
-            // Every member is a node.
-            let Some(node) = index.get(&m.paper_id) else { continue };
-            flat.push((
-                node,
-                PlaceRow {
-                    crawl: m.crawl_id,
-                    depth: m.depth,
-                    cited: m.cited_in_crawl,
-                    cites: m.cites_in_crawl,
-                    rank: m.pagerank_rank,
-                    pagerank: m.pagerank,
-                },
-            ));
+        let PlaceRows(mut flat) = read;
+        for (_, row) in &flat {
+            crawls.entry(row.crawl).or_insert_with(|| place(row.crawl, "", 1));
         }
         // Stable: each paper's rows stay in the order read.
         flat.sort_by_key(|(node, _)| *node);

@@ -41,7 +41,7 @@ use crate::store::{Claims, Crawl, Store, StoreError, now};
 use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{NoteKey, Vault, VaultError};
-use book::Titles;
+use book::{PlaceRows, Titles};
 use formats::base::{self, PAPERS_BASE};
 use formats::bib;
 use naming::{Candidates, Names, Wanted};
@@ -200,7 +200,11 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
         wanted.push(plan.wanted());
     }
     wanted.extend(clusters::wanted(crawl_id, &analysis, &names));
-    names.claim(store, &vault, wanted).await?;
+    // The members' places are read while the names are claimed: the claims keep one
+    // core busy, in the database's writer.
+    let (claimed, places) = tokio::join!(names.claim(store, &vault, wanted), PlaceRows::read(store, &graph));
+    let places = places?;
+    claimed?;
     crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: new names claimed");
     names.find_moved(&vault).await?;
@@ -211,9 +215,22 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     // Paper notes, a chunk at a time, built and written off the runtime. The analysis
     // is done: the graph is this render's alone again.
     let graph = Arc::try_unwrap(graph).unwrap_or_else(|shared| (*shared).clone());
-    let mut book = paper_notes::book(store, &names, graph, titles, authors, citekeys, today.clone()).await?;
+    let mut book = paper_notes::book(
+        store,
+        &names,
+        paper_notes::Read {
+            graph,
+            titles,
+            authors,
+            citekeys,
+            places,
+        },
+        today.clone(),
+    )
+    .await?;
     book.cluster_notes = clusters::notes_of(crawl_id, &analysis, &names);
     book.set_analysis(crawl_id, analysis, similar);
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper book gathered");
     let book = Arc::new(book);
     let mut bib_entries = bib_spool::BibSpool::new()?;
     let members = book.graph.member_ids();

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::bib_spool::BibSpool;
-use super::book::{BibEntry, PaperBook, Places, Rows, Titles};
+use super::book::{BibEntry, PaperBook, PlaceRows, Places, Rows, Titles};
 use super::by_node::ByNode;
 use super::naming::Names;
 use super::people::Authors;
@@ -18,16 +18,24 @@ use crate::store::{PdfRow, Store, StoreError, StoredPaper, SummaryRow};
 use crate::vault::write::{Known, Moved, NoteOutcome};
 use crate::vault::{NoteKey, NoteName, Vault};
 
+/// What was read for a book before the names were all known.
+pub(super) struct Read {
+    pub graph: CrawlGraph,
+    pub titles: Titles,
+    pub authors: Authors,
+    pub citekeys: HashMap<String, String>,
+    pub places: PlaceRows,
+}
+
 /// Gathers what the notes of the graph's members read.
-pub(super) async fn book(
-    store: &Store,
-    names: &Names,
-    graph: CrawlGraph,
-    titles: Titles,
-    authors: Authors,
-    citekeys: HashMap<String, String>,
-    today: String,
-) -> Result<PaperBook, StoreError> {
+pub(super) async fn book(store: &Store, names: &Names, read: Read, today: String) -> Result<PaperBook, StoreError> {
+    let Read {
+        graph,
+        titles,
+        authors,
+        citekeys,
+        places,
+    } = read;
     let mut noted = ByNode::new(&graph);
     for (node, id) in (0u32..).zip(graph.ids()) {
         if let Some(name) = names.name(&NoteKey::paper(id.as_str())) {
@@ -51,7 +59,7 @@ pub(super) async fn book(
             Some((id.to_owned(), names.name(&NoteKey::author(id))?))
         })
         .collect();
-    let places = Places::load(store, names, &titles, &graph).await?;
+    let places = Places::load(store, names, &titles, &graph, places).await?;
     let mut keys = ByNode::new(&graph);
     for (id, key) in citekeys {
         let _ = keys.set(&id, key.into_boxed_str());
@@ -91,7 +99,15 @@ pub(super) async fn book_of(
     let authors = Authors::load(store, papers).await?;
     let titles = Titles::of_graph(store, &graph).await?;
     let citekeys: HashMap<String, String> = store.citekeys(papers).await?.into_iter().collect();
-    book(store, names, graph, titles, authors, citekeys, today).await
+    let places = PlaceRows::read(store, &graph).await?;
+    let read = Read {
+        graph,
+        titles,
+        authors,
+        citekeys,
+        places,
+    };
+    book(store, names, read, today).await
 }
 
 /// Papers with notes that are not members of the book's graph but cite or are cited by
