@@ -91,6 +91,7 @@ pub async fn refresh_by_node(
             }
         }
     }
+    tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts read");
     let shape = match shaping.await {
         Ok(shape) => shape,
         Err(e) => match e.try_into_panic() {

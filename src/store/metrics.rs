@@ -83,6 +83,17 @@ impl Store {
 
     /// (author id, paper id) for the papers of these authors that have notes.
     pub async fn noted_papers_of_authors(&self, author_ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+        // Before the first paper note (a new vault's first render) no author has one, and
+        // the join would still walk every author's papers (0.5 s at 100,000 papers).
+        let any: bool = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM notes WHERE note_key LIKE 'paper:%')",
+        )
+        .fetch_one(pool)
+        .await
+        .doing("looking for paper notes")?);
+        if !any {
+            return Ok(Vec::new());
+        }
         self.select_json_by_ids(
             author_ids,
             &JsonRead {
