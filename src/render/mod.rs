@@ -156,10 +156,10 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let (stats, (pagerank, metrics)) = (stats?, ranked.map_err(|e| RenderError::Worker(e.to_string()))?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
-    // The analysis (its own reads, the graph work, its write) runs beside the reading
-    // of authors, titles and names, which do not need it. Started any sooner (before the
-    // metrics' write), it was 1 s sooner, but its working memory met the reading's and
-    // took the render's peak from 258 to 271-288 MiB.
+    // The analysis (its own reads and the graph work; it is stored later, beside the
+    // paper notes) runs beside the reading of authors, titles and names, which do not
+    // need it. Started any sooner (before the metrics' write), it was 1 s sooner, but its
+    // working memory met the reading's and took the render's peak from 258 to 271-288 MiB.
     let analysing = tokio::spawn({
         let (store, graph) = (store.clone(), Arc::clone(&graph));
         async move { crate::graph::analysis::refresh_by_node(&store, crawl_id, &graph, &pagerank).await }
