@@ -245,7 +245,6 @@ impl Store {
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (id, p) in chunk {
-
                     q = q
                         .bind(crawl_id)
                         .bind((*id).clone())
