@@ -30,11 +30,7 @@ pub async fn refresh(
     graph: &Arc<CrawlGraph>,
     pagerank: &Arc<[f64]>,
 ) -> Result<CrawlAnalysis, StoreError> {
-    let refreshed = refresh_by_node(store, crawl_id, graph, pagerank).await?;
-    if refreshed.unsaved {
-        store.save_analysis(crawl_id, &refreshed.analysis).await?;
-    }
-    Ok(refreshed.analysis)
+    Ok(refresh_by_node(store, crawl_id, graph, pagerank).await?.analysis)
 }
 
 /// Each member's most similar members by node, with their scores.
@@ -49,15 +45,11 @@ pub struct Refreshed {
     /// (scores rounded alike), when it was computed now; `None` when the stored one was
     /// current (its lists are only by paper id).
     pub similar_by_node: Option<SimilarByNode>,
-    /// Computed now and not stored yet: the caller stores it ([`Store::save_analysis`]).
-    pub unsaved: bool,
 }
 
 /// [`refresh`], with the similar papers by node when they were computed now: a render
 /// needs them by node, and finding a million paper ids in the graph again took 0.3 s at
-/// 100,000 papers. An analysis computed now is left to the caller to store
-/// ([`Refreshed::unsaved`]): a render stores it beside its paper notes, rather than
-/// waiting for the save (0.9 s at 100,000 papers) before it can claim their names.
+/// 100,000 papers.
 pub async fn refresh_by_node(
     store: &Store,
     crawl_id: i64,
@@ -88,7 +80,6 @@ pub async fn refresh_by_node(
         return Ok(Refreshed {
             analysis: stored,
             similar_by_node: None,
-            unsaved: false,
         });
     }
     let shaping = shaping.unwrap_or_else(|| start_shaping(graph, &seed_nodes, pagerank));
@@ -124,6 +115,8 @@ pub async fn refresh_by_node(
     analysis.fingerprint = fingerprint;
     analysis.analysed_at = now();
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: clusters labelled");
+    store.save_analysis(crawl_id, &analysis).await?;
+    tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: saved");
     let similar_by_node = similar
         .into_iter()
         .map(|list| list.into_iter().map(|(b, s)| (b, similar_score(s))).collect())
@@ -131,7 +124,6 @@ pub async fn refresh_by_node(
     Ok(Refreshed {
         analysis,
         similar_by_node: Some(similar_by_node),
-        unsaved: true,
     })
 }
 

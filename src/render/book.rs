@@ -475,13 +475,3 @@ pub(super) fn bib_input<'a>(
         publication_types: types,
     }
 }
-
-/// The analysis's lists of similar papers as the book keeps them (by node), for storing.
-impl crate::store::SimilarLists for PaperBook {
-    fn json_of(&self, paper_id: &str) -> String {
-        let list = self.graph.node(paper_id).and_then(|n| self.similar.get(n as usize));
-        let list = list.map_or(&[][..], |l| &**l);
-        let ids = list.iter().map(|&(other, score)| (self.graph.id(other), score));
-        crate::store::similar_json(ids, list.len())
-    }
-}

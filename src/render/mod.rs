@@ -156,10 +156,12 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let (stats, (pagerank, metrics)) = (stats?, ranked.map_err(|e| RenderError::Worker(e.to_string()))?);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: metrics computed");
     store.save_metrics(crawl_id, &metrics).await?;
-    // The analysis (its own reads and the graph work; it is stored later, beside the
-    // paper notes) runs beside the reading of authors, titles and names, which do not
-    // need it. Started any sooner (before the metrics' write), it was 1 s sooner, but its
-    // working memory met the reading's and took the render's peak from 258 to 271-288 MiB.
+    // The analysis (its own reads, the graph work, its write) runs beside the reading
+    // of authors, titles and names, which do not need it. Started any sooner (before the
+    // metrics' write), it was 1 s sooner, but its working memory met the reading's and
+    // took the render's peak from 258 to 271-288 MiB. Its write is on the render's path
+    // (0.9 s at 100,000 papers): stored beside the paper notes instead, it took as much
+    // from them as it gave back (BENCHMARKS.md, Render, 2026-12-03 morning).
     let analysing = tokio::spawn({
         let (store, graph) = (store.clone(), Arc::clone(&graph));
         async move { crate::graph::analysis::refresh_by_node(&store, crawl_id, &graph, &pagerank).await }
@@ -187,7 +189,6 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: citekeys ready");
     let refreshed = analysing.await.map_err(|e| RenderError::Worker(e.to_string()))??;
-    let refreshed_unsaved = refreshed.unsaved;
     let mut analysis = refreshed.analysis;
     let similar = book::similar_by_node(&graph, &mut analysis, refreshed.similar_by_node);
     // Each phase frees what it read to build its part (rows, edges, candidates) under
@@ -233,21 +234,6 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     book.set_analysis(crawl_id, analysis, similar);
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: paper book gathered");
     let book = Arc::new(book);
-    // A new analysis is stored while the notes are made (a render waited 0.9 s for it at
-    // 100,000 papers), with the labels its cluster notes gave it and its lists of similar
-    // papers as the book has them; stored before the render is done.
-    let saving = refreshed_unsaved.then(|| {
-        let (store, book) = (store.clone(), Arc::clone(&book));
-        tokio::spawn(
-            async move {
-                match &book.analysis {
-                    Some((_, analysis)) => store.save_analysis_apart(crawl_id, analysis, &*book).await,
-                    None => Ok(()),
-                }
-            }
-            .instrument(tracing::Span::current()),
-        )
-    });
     let mut bib_entries = bib_spool::BibSpool::new()?;
     let members = book.graph.member_ids();
     bib_entries.reserve(members.len());
@@ -288,9 +274,6 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     drop(book);
     crate::memory::give_back();
     report.absorb(companions::render_bibliography(ctx, &vault, bib_entries).await?);
-    if let Some(saving) = saving {
-        saving.await.map_err(|e| RenderError::Worker(e.to_string()))??;
-    }
     unchanged::remember(ctx, &vault, crawl_id, generation, &names, &report).await?;
     report.absorb(setup);
     debug!(crawl_id, elapsed = ?started.elapsed(), written = report.written(), "render: done");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sqlx::AssertSqlSafe;
 
 use super::{Db, Doing, Store, StoreError, on_db, rows_per_statement};
-pub use similar_text::{SimilarLists, similar_json};
+use similar_text::similar_json;
 
 /// A member's place in the analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,17 +194,6 @@ impl Store {
 
     /// Replaces a crawl's analysis (its `runs` and `fingerprint` as given).
     pub async fn save_analysis(&self, crawl_id: i64, a: &CrawlAnalysis) -> Result<(), StoreError> {
-        self.save_analysis_apart(crawl_id, a, &a.similar).await
-    }
-
-    /// [`Store::save_analysis`] of an analysis whose lists of similar papers were taken
-    /// out of it (a render keeps them by node).
-    pub async fn save_analysis_apart(
-        &self,
-        crawl_id: i64,
-        a: &CrawlAnalysis,
-        similar_lists: &dyn SimilarLists,
-    ) -> Result<(), StoreError> {
         let mut cluster_rank: HashMap<&str, i64, hashbrown::DefaultHashBuilder> = HashMap::with_capacity_and_hasher(
             a.clusters.iter().map(|c| c.members.len()).sum(),
             hashbrown::DefaultHashBuilder::default(),
@@ -216,6 +205,7 @@ impl Store {
         }
         let mut papers: Vec<(&String, &PaperAnalysis)> = a.papers.iter().collect();
         papers.sort_by(|x, y| x.0.cmp(y.0));
+        let empty = Vec::new();
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
             for table in ["crawl_analysis", "analysis_papers", "analysis_works", "analysis_clusters"] {
@@ -245,13 +235,14 @@ impl Store {
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (id, p) in chunk {
+                    let similar = a.similar.get(*id).unwrap_or(&empty);
                     q = q
                         .bind(crawl_id)
                         .bind((*id).clone())
                         .bind(p.similarity)
                         .bind(p.cluster_id)
                         .bind(cluster_rank.get(id.as_str()).copied())
-                        .bind(similar_lists.json_of(id));
+                        .bind(similar_json(similar));
                 }
                 q
             };

@@ -36,7 +36,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, SimilarLists, TextHashSums, similar_json};
+pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, TextHashSums};
 pub use console::{HeldJob, JobFilter, JobRow, JobState, WorkerDetail, WorkerInfo};
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
 pub(crate) use jobs::error_text;

@@ -2,28 +2,14 @@
 
 use std::sync::Arc;
 
-/// Each member's list of similar papers, as [`super::Store::save_analysis_apart`]
-/// stores it: kept by id in an analysis, or by node in a render.
-pub trait SimilarLists: Sync {
-    /// The paper's list as stored (`[]` for a paper with none).
-    fn json_of(&self, paper_id: &str) -> String;
-}
-
-impl<S: std::hash::BuildHasher + Sync> SimilarLists for std::collections::HashMap<String, Vec<(Arc<str>, f64)>, S> {
-    fn json_of(&self, paper_id: &str) -> String {
-        let list = self.get(paper_id).map_or(&[][..], Vec::as_slice);
-        similar_json(list.iter().map(|(id, score)| (&**id, *score)), list.len())
-    }
-}
-
-/// A similar-papers list of `len` entries as stored: `[["id", score], …]`.
-pub fn similar_json<'a>(list: impl IntoIterator<Item = (&'a str, f64)>, len: usize) -> String {
+/// A similar-papers list as stored: `[["id", score], …]`.
+pub(super) fn similar_json(list: &[(Arc<str>, f64)]) -> String {
     // Written here, not by serializing a list of pairs: a million of them at 100,000
     // papers, on the way to the paper notes. The same text serde gives (ids that need
     // escaping, which S2's never do, and the scores go through it).
-    let mut out = Vec::with_capacity(2 + len * 64);
+    let mut out = Vec::with_capacity(2 + list.len() * 64);
     out.push(b'[');
-    for (i, (id, score)) in list.into_iter().enumerate() {
+    for (i, (id, score)) in list.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -32,11 +18,11 @@ pub fn similar_json<'a>(list: impl IntoIterator<Item = (&'a str, f64)>, len: usi
             out.push(b'"');
             out.extend_from_slice(id.as_bytes());
             out.push(b'"');
-        } else if serde_json::to_writer(&mut out, id).is_err() {
+        } else if serde_json::to_writer(&mut out, &**id).is_err() {
             return "[]".to_owned();
         }
         out.push(b',');
-        if serde_json::to_writer(&mut out, &score).is_err() {
+        if serde_json::to_writer(&mut out, score).is_err() {
             return "[]".to_owned();
         }
         out.push(b']');
@@ -66,7 +52,7 @@ mod tests {
             ],
         ];
         for list in &lists {
-            let text = similar_json(list.iter().map(|(id, s)| (&**id, *s)), list.len());
+            let text = similar_json(list);
             assert_eq!(text, serde(list));
             let back: Vec<(String, f64)> = serde_json::from_str(&text).expect("parse");
             assert_eq!(back.len(), list.len());
