@@ -92,18 +92,7 @@ pub async fn refresh_by_node(
         }
     }
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts read");
-    let shape = match shaping.await {
-        Ok(shape) => shape,
-        Err(e) => match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(_) => {
-                return Err(StoreError::Query {
-                    doing: "analysing the graph (stopped with the runtime)",
-                    source: sqlx::Error::WorkerCrashed,
-                });
-            }
-        },
-    };
+    let shape = crate::store::task_result(shaping.await, "analysing the graph (stopped with the runtime)")?;
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts read, graph shaped");
     let found = shape.labelled(graph, &texts);
     // Each part freed once used: at 100,000 papers they are tens of megabytes each.

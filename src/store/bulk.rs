@@ -37,19 +37,22 @@ pub(crate) fn pulled_ahead<T: Send + 'static>(
         }
         // The channel closed: the pages ran out, or the task was stopped.
         let mut task = puller.take()?;
-        match (&mut task.0).await {
+        match task_result((&mut task.0).await, "reading pages ahead (stopped with the runtime)") {
             Ok(()) => None,
-            Err(e) => match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(_) => Some((
-                    Err(StoreError::Query {
-                        doing: "reading pages ahead (stopped with the runtime)",
-                        source: sqlx::Error::WorkerCrashed,
-                    }),
-                    (rx, None),
-                )),
-            },
+            Err(e) => Some((Err(e), (rx, None))),
         }
+    })
+}
+
+/// What a task of the store's work gave: its panic carried on in the caller, and a task
+/// stopped with the runtime an error saying what it was `doing`.
+pub(crate) fn task_result<T>(joined: Result<T, tokio::task::JoinError>, doing: &'static str) -> Result<T, StoreError> {
+    joined.or_else(|e| match e.try_into_panic() {
+        Ok(panic) => std::panic::resume_unwind(panic),
+        Err(_) => Err(StoreError::Query {
+            doing,
+            source: sqlx::Error::WorkerCrashed,
+        }),
     })
 }
 

@@ -37,6 +37,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
 pub use analysis::{Cluster, CrawlAnalysis, PaperAnalysis, PastAnalysis, TextHashSums};
+pub(crate) use bulk::task_result;
 pub use console::{HeldJob, JobFilter, JobRow, JobState, WorkerDetail, WorkerInfo};
 pub use crawls::{Crawl, NewCrawl, NewSeed, seed_key};
 pub(crate) use jobs::error_text;
