@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Db, Doing, Store, StoreError, on_db, rows_per_statement};
+use super::{Db, Doing, IDS_PER_QUERY, Store, StoreError, on_db, rows_per_statement};
 use similar_text::similar_json;
 
 /// A member's place in the analysis.
@@ -227,31 +227,34 @@ impl Store {
             .execute(&mut *tx)
             .await
             .doing("storing an analysis")?;
-            let statement = |chunk: &[(&String, &PaperAnalysis)]| {
-                let sql = format!(
-                    "INSERT INTO analysis_papers (crawl_id, paper_id, similarity, cluster_id, cluster_rank, similar_papers) \
-                     VALUES {}",
-                    self.placeholders(chunk.len(), 6)
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for (id, p) in chunk {
-                    let similar = a.similar.get(*id).unwrap_or(&empty);
-                    q = q
-                        .bind(crawl_id)
-                        .bind((*id).clone())
-                        .bind(p.similarity)
-                        .bind(p.cluster_id)
-                        .bind(cluster_rank.get(id.as_str()).copied())
-                        .bind(similar_json(similar));
-                }
-                q
+            let sql = format!(
+                "INSERT INTO analysis_papers (crawl_id, paper_id, similarity, cluster_id, cluster_rank, similar_papers) \
+                 SELECT $2, column1, column2, column3, column4, column5 FROM ({}) AS v",
+                self.json_rows_select(1, &["text", "float8", "bigint", "bigint", "text"])
+            );
+            let rows = |chunk: &[(&String, &PaperAnalysis)]| {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|(id, p)| {
+                        let similar = a.similar.get(*id).unwrap_or(&empty);
+                        (
+                            id.as_str(),
+                            p.similarity,
+                            p.cluster_id,
+                            cluster_rank.get(id.as_str()).copied(),
+                            similar_json(similar),
+                        )
+                    })
+                    .collect();
+                serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
             };
             // Each statement's rows are made while the database stores the one before
             // (a render waits for this save: at 100,000 papers making them was half of it).
-            let mut chunks = papers.chunks(rows_per_statement(6));
-            let mut current = chunks.next().map(statement);
-            while let Some(q) = current {
-                let (stored, next) = tokio::join!(q.execute(&mut *tx), async { chunks.next().map(statement) });
+            let mut chunks = papers.chunks(IDS_PER_QUERY);
+            let mut current = chunks.next().map(rows);
+            while let Some(json) = current {
+                let q = sqlx::query(AssertSqlSafe(sql.clone())).bind(json).bind(crawl_id);
+                let (stored, next) = tokio::join!(q.execute(&mut *tx), async { chunks.next().map(rows) });
                 stored.doing("storing the papers' analysis")?;
                 current = next;
             }

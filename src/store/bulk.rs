@@ -156,6 +156,38 @@ impl Store {
         json_rows(json, read.doing)
     }
 
+    /// A `SELECT` of the rows of a JSON array of arrays bound as parameter `$n`, in the
+    /// array's order, named `column1`, `column2`, … as a `VALUES` list names them; `types`
+    /// are the SQL types of the values (PostgreSQL reads each as text, then casts it;
+    /// SQLite takes the JSON value as it is). A multi-row write then has one parameter
+    /// however many rows: bound one by one, values cost more in sqlx than the rows'
+    /// writes in SQLite, and a statement could hold only 40 to 60 rows.
+    pub(crate) fn json_rows_select(&self, n: usize, types: &[&str]) -> String {
+        let columns = |value: &dyn Fn(usize, &str) -> String| {
+            types
+                .iter()
+                .enumerate()
+                .map(|(c, t)| format!("{} AS column{}", value(c, t), c + 1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &self.db {
+            // `WHERE true` lets an `INSERT … SELECT` end in `ON CONFLICT` (SQLite's parser).
+            Db::Sqlite(_) => format!(
+                "SELECT {} FROM json_each(${n}) WHERE true",
+                columns(&|c, _| format!("value->>{c}"))
+            ),
+            Db::Postgres(_) => format!(
+                "SELECT {} FROM json_array_elements(${n}::json) WITH ORDINALITY AS r(e, i) ORDER BY r.i",
+                columns(&|c, t| if t == "text" {
+                    format!("r.e->>{c}")
+                } else {
+                    format!("CAST(r.e->>{c} AS {t})")
+                })
+            ),
+        }
+    }
+
     /// The rows of a read as one JSON array of JSON arrays, in the read's order.
     fn json_aggregate(&self, read: &JsonRead<'_>) -> String {
         let order = read.order.map(|o| format!(" ORDER BY {o}")).unwrap_or_default();

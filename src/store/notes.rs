@@ -111,7 +111,7 @@ impl Store {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
             while !pending.is_empty() {
                 let mut still = Vec::new();
-                let mut chunks = pending.chunks(super::rows_per_statement(4));
+                let mut chunks = pending.chunks(super::IDS_PER_QUERY);
                 let mut tried = chunks.next().map(|c| try_next(wanted, c, &next)).unwrap_or_default();
                 loop {
                     let following = chunks.next();
@@ -125,14 +125,13 @@ impl Store {
                         }
                     }
                     let sql = format!(
-                        "INSERT INTO {name} ({key}, {value}, {value_key}, updated_at) VALUES {} \
-                         ON CONFLICT DO NOTHING",
-                        self.placeholders(tried.len(), 4)
+                        "INSERT INTO {name} ({key}, {value}, {value_key}, updated_at) \
+                         SELECT column1, column2, column3, $2 FROM ({}) AS v WHERE true ON CONFLICT DO NOTHING",
+                        self.json_rows_select(1, &["text"; 3])
                     );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (_, key, (value, value_key)) in &tried {
-                        q = q.bind(key.clone()).bind(value.clone()).bind(value_key.clone()).bind(now);
-                    }
+                    let rows: Vec<[&str; 3]> = tried.iter().map(|(_, k, (v, vk))| [k.as_str(), v.as_str(), vk.as_str()]).collect();
+                    let rows = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned());
+                    let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(rows).bind(now);
                     // The next statement's candidates are made while the database runs this
                     // one (its claims are others: their candidates do not depend on it).
                     let (inserted, upcoming) = tokio::join!(q.execute(&mut *tx), async {
@@ -174,32 +173,40 @@ impl Store {
     }
 
     /// Records, in one transaction, where notes are now, what was written in them and
-    /// what they are made from: one multi-row `UPDATE … FROM (VALUES …)` per few hundred
-    /// notes.
+    /// what they are made from: one `UPDATE … FROM` a JSON array of rows per
+    /// [`super::IDS_PER_QUERY`] notes.
     pub async fn record_notes(&self, records: &[NoteRecord], now: i64) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
+        let sql = format!(
+            "UPDATE notes SET path = v.column2, content_hash = COALESCE(v.column3, notes.content_hash), \
+             inputs_hash = v.column4, file_stamp = v.column5, updated_at = $2 \
+             FROM ({}) AS v WHERE notes.note_key = v.column1",
+            self.json_rows_select(1, &["text"; 5])
+        );
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
-            for chunk in records.chunks(super::rows_per_statement(6)) {
-                let sql = format!(
-                    "UPDATE notes SET path = v.column2, content_hash = COALESCE(v.column3, notes.content_hash), \
-                     inputs_hash = v.column4, file_stamp = v.column5, updated_at = v.column6 \
-                     FROM (VALUES {}) AS v WHERE notes.note_key = v.column1",
-                    self.placeholders(chunk.len(), 6)
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for r in chunk {
-                    q = q
-                        .bind(r.key.to_string())
-                        .bind(r.path.clone())
-                        .bind(r.content_hash.clone())
-                        .bind(r.known.as_ref().map(|k| k.inputs.clone()))
-                        .bind(r.known.as_ref().map(|k| k.stamp.clone()))
-                        .bind(now);
-                }
-                q.execute(&mut *tx).await.doing("recording notes")?;
+            for chunk in records.chunks(super::IDS_PER_QUERY) {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|r| {
+                        let known = r.known.as_ref();
+                        (
+                            r.key.to_string(),
+                            r.path.as_str(),
+                            r.content_hash.as_deref(),
+                            known.map(|k| k.inputs.as_str()),
+                            known.map(|k| k.stamp.as_str()),
+                        )
+                    })
+                    .collect();
+                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned()))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("recording notes")?;
             }
             tx.commit().await.doing("committing note state")
         })
