@@ -147,12 +147,29 @@ impl Store {
         crawl_id: i64,
         read: &JsonRead<'_>,
     ) -> Result<Vec<T>, StoreError> {
+        self.select_json(read, Some(crawl_id)).await
+    }
+
+    /// Every row of `read`, as [`Store::select_json_by_ids`] reads them: for a list too
+    /// long to hand over row by row that needs no parameter (`read.from` is given none).
+    pub(crate) async fn select_json_all<T: DeserializeOwned>(&self, read: &JsonRead<'_>) -> Result<Vec<T>, StoreError> {
+        self.select_json(read, None).await
+    }
+
+    async fn select_json<T: DeserializeOwned>(
+        &self,
+        read: &JsonRead<'_>,
+        crawl_id: Option<i64>,
+    ) -> Result<Vec<T>, StoreError> {
         let sql = format!("SELECT {} FROM {}", self.json_aggregate(read), (read.from)("$1"));
-        let json: Option<String> = on_db!(&self.db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(crawl_id)
-            .fetch_one(pool)
-            .await
-            .doing(read.doing)?);
+        let json: Option<String> = on_db!(&self.db, pool => {
+            let q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+            let q = match crawl_id {
+                Some(id) => q.bind(id),
+                None => q,
+            };
+            q.fetch_one(pool).await.doing(read.doing)?
+        });
         json_rows(json, read.doing)
     }
 

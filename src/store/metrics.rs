@@ -4,7 +4,7 @@
 use sqlx::AssertSqlSafe;
 
 use super::bulk::JsonRead;
-use super::{Doing, Store, StoreError, on_db, rows_per_statement};
+use super::{Doing, IDS_PER_QUERY, Store, StoreError, on_db};
 
 /// A paper's place in one crawl's graph.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -35,24 +35,22 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .doing("replacing crawl metrics")?;
-            for chunk in rows.chunks(rows_per_statement(7)) {
-                let sql = format!(
-                    "INSERT INTO crawl_metrics (crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, \
-                     pagerank_rank) VALUES {}",
-                    self.placeholders(chunk.len(), 7)
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for r in chunk {
-                    q = q
-                        .bind(crawl_id)
-                        .bind(r.paper_id.clone())
-                        .bind(r.depth)
-                        .bind(r.cited_in_crawl)
-                        .bind(r.cites_in_crawl)
-                        .bind(r.pagerank)
-                        .bind(r.pagerank_rank);
-                }
-                q.execute(&mut *tx).await.doing("storing crawl metrics")?;
+            let sql = format!(
+                "INSERT INTO crawl_metrics (crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, \
+                 pagerank_rank) SELECT $2, column1, column2, column3, column4, column5, column6 FROM ({}) AS v",
+                self.json_rows_select(1, &["text", "bigint", "bigint", "bigint", "float8", "bigint"])
+            );
+            for chunk in rows.chunks(IDS_PER_QUERY) {
+                let chunk: Vec<_> = chunk
+                    .iter()
+                    .map(|r| (&r.paper_id, r.depth, r.cited_in_crawl, r.cites_in_crawl, r.pagerank, r.pagerank_rank))
+                    .collect();
+                sqlx::query(AssertSqlSafe(sql.clone()))
+                    .bind(serde_json::to_string(&chunk).unwrap_or_else(|_| "[]".to_owned()))
+                    .bind(crawl_id)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("storing crawl metrics")?;
             }
             tx.commit().await.doing("committing crawl metrics")
         })
@@ -111,13 +109,16 @@ impl Store {
         .await
     }
 
-    /// Every paper that has a note, by id.
+    /// Every paper that has a note, by id, in the order of their note keys.
     pub async fn noted_paper_ids(&self) -> Result<Vec<String>, StoreError> {
-        on_db!(&self.db, pool => sqlx::query_scalar(
-            "SELECT substr(note_key, 7) FROM notes WHERE note_key LIKE 'paper:%' ORDER BY note_key",
-        )
-        .fetch_all(pool)
-        .await
-        .doing("listing papers with notes"))
+        let ids: Vec<(String,)> = self
+            .select_json_all(&JsonRead {
+                columns: "substr(note_key, 7)",
+                order: Some("note_key"),
+                from: &|_| "notes WHERE note_key LIKE 'paper:%'".to_owned(),
+                doing: "listing papers with notes",
+            })
+            .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 }
