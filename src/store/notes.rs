@@ -303,9 +303,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_claim_that_collides_moves_on_and_the_rest_win_at_once() {
+    async fn a_claim_that_collides_moves_on_and_the_rest_win_at_once_on_sqlite() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = crate::store::sqlite_store_in(dir.path()).await;
+        a_claim_that_collides_moves_on_and_the_rest_win_at_once(&store).await;
+    }
+
+    #[tokio::test]
+    async fn a_claim_that_collides_moves_on_and_the_rest_win_at_once_on_postgres() {
+        let Some(admin) = crate::testkit::pg::test_server() else {
+            return;
+        };
+        let db = crate::testkit::pg::ScratchDb::create(&admin, "refnet_u").await;
+        let store = Store::open(&db.url).await.expect("store");
+        a_claim_that_collides_moves_on_and_the_rest_win_at_once(&store).await;
+    }
+
+    /// A claim that lost tries its next candidate in the next round (p2 takes "beta"
+    /// before p1's second try), and claims of one name in one statement win in their order
+    /// (p5 before p6).
+    async fn a_claim_that_collides_moves_on_and_the_rest_win_at_once(store: &Store) {
         let held = Keys(vec![("p0", vec!["Alpha"])]);
         assert_eq!(
             store.claim_citekeys(&held, 1).await.expect("claim"),
@@ -318,12 +335,21 @@ mod tests {
             ("p2", vec!["beta", "Gamma"]),
             ("p3", vec!["Epsilon"]),
             ("p4", vec!["ALPHA"]),
+            ("p5", vec!["Zeta", "Theta"]),
+            ("p6", vec!["zeta", "Eta"]),
         ]);
         let mut won = store.claim_citekeys(&wanted, 2).await.expect("claim");
         won.sort();
-        let want = [("p1", "Delta"), ("p2", "beta"), ("p3", "Epsilon")].map(|(p, k)| (p.to_owned(), k.to_owned()));
+        let want = [
+            ("p1", "Delta"),
+            ("p2", "beta"),
+            ("p3", "Epsilon"),
+            ("p5", "Zeta"),
+            ("p6", "Eta"),
+        ]
+        .map(|(p, k)| (p.to_owned(), k.to_owned()));
         assert_eq!(won, want);
-        let ids: Vec<String> = ["p0", "p1", "p2", "p3", "p4"].map(str::to_owned).to_vec();
+        let ids: Vec<String> = ["p0", "p1", "p2", "p3", "p4", "p5", "p6"].map(str::to_owned).to_vec();
         let mut stored = store.citekeys(&ids).await.expect("citekeys");
         stored.sort();
         let mut all = vec![("p0".to_owned(), "Alpha".to_owned())];
