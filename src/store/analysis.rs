@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
+use super::bulk::rows_json;
 use super::{Db, Doing, IDS_PER_QUERY, Store, StoreError, on_db, rows_per_statement};
 use similar_text::similar_json;
 
@@ -246,14 +247,14 @@ impl Store {
                         )
                     })
                     .collect();
-                serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
+                rows_json(&rows)
             };
             // Each statement's rows are made while the database stores the one before
             // (a render waits for this save: at 100,000 papers making them was half of it).
             let mut chunks = papers.chunks(IDS_PER_QUERY);
             let mut current = chunks.next().map(rows);
             while let Some(json) = current {
-                let q = sqlx::query(AssertSqlSafe(sql.clone())).bind(json).bind(crawl_id);
+                let q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(json).bind(crawl_id);
                 let (stored, next) = tokio::join!(q.execute(&mut *tx), async { chunks.next().map(rows) });
                 stored.doing("storing the papers' analysis")?;
                 current = next;

@@ -215,6 +215,12 @@ impl Store {
     }
 }
 
+/// Rows as the JSON array [`Store::json_rows_select`] reads, each a tuple or an array of
+/// its values.
+pub(crate) fn rows_json<T: serde::Serialize>(rows: &[T]) -> String {
+    serde_json::to_string(rows).unwrap_or_else(|_| "[]".to_owned())
+}
+
 /// The rows of a JSON array (none when the database gave `NULL`: Postgres's aggregate of
 /// no rows).
 fn json_rows<T: DeserializeOwned>(json: Option<String>, doing: &'static str) -> Result<Vec<T>, StoreError> {

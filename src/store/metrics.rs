@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::bulk::JsonRead;
+use super::bulk::{JsonRead, rows_json};
 use super::{Doing, IDS_PER_QUERY, Store, StoreError, on_db};
 
 /// A paper's place in one crawl's graph.
@@ -45,8 +45,8 @@ impl Store {
                     .iter()
                     .map(|r| (&r.paper_id, r.depth, r.cited_in_crawl, r.cites_in_crawl, r.pagerank, r.pagerank_rank))
                     .collect();
-                sqlx::query(AssertSqlSafe(sql.clone()))
-                    .bind(serde_json::to_string(&chunk).unwrap_or_else(|_| "[]".to_owned()))
+                sqlx::query(AssertSqlSafe(sql.as_str()))
+                    .bind(rows_json(&chunk))
                     .bind(crawl_id)
                     .execute(&mut *tx)
                     .await

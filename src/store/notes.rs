@@ -1,5 +1,6 @@
 //! Note state: which file each note lives in, and what refnet last wrote there.
 
+use super::bulk::rows_json;
 use super::{Doing, Store, StoreError, on_db};
 use crate::vault::NoteKey;
 
@@ -107,6 +108,11 @@ impl Store {
         // A claim without candidates is tried with none and drops out in the first round.
         let mut pending: Vec<usize> = (0..wanted.len()).collect();
         let mut won = Vec::new();
+        let insert = format!(
+            "INSERT INTO {name} ({key}, {value}, {value_key}, updated_at) \
+             SELECT column1, column2, column3, $2 FROM ({}) AS v WHERE true ON CONFLICT DO NOTHING",
+            self.json_rows_select(1, &["text"; 3])
+        );
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
             while !pending.is_empty() {
@@ -124,14 +130,8 @@ impl Store {
                             None => break,
                         }
                     }
-                    let sql = format!(
-                        "INSERT INTO {name} ({key}, {value}, {value_key}, updated_at) \
-                         SELECT column1, column2, column3, $2 FROM ({}) AS v WHERE true ON CONFLICT DO NOTHING",
-                        self.json_rows_select(1, &["text"; 3])
-                    );
                     let rows: Vec<[&str; 3]> = tried.iter().map(|(_, k, (v, vk))| [k.as_str(), v.as_str(), vk.as_str()]).collect();
-                    let rows = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned());
-                    let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(rows).bind(now);
+                    let q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str())).bind(rows_json(&rows)).bind(now);
                     // The next statement's candidates are made while the database runs this
                     // one (its claims are others: their candidates do not depend on it).
                     let (inserted, upcoming) = tokio::join!(q.execute(&mut *tx), async {
@@ -202,7 +202,7 @@ impl Store {
                     })
                     .collect();
                 sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned()))
+                    .bind(rows_json(&rows))
                     .bind(now)
                     .execute(&mut *tx)
                     .await
