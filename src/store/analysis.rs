@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
-use super::bulk::rows_json;
+use super::bulk::json_array;
 use super::{Db, Doing, IDS_PER_QUERY, Store, StoreError, on_db, rows_per_statement};
 use similar_text::similar_json;
 
@@ -247,7 +247,7 @@ impl Store {
                         )
                     })
                     .collect();
-                rows_json(&rows)
+                json_array(&rows)
             };
             // Each statement's rows are made while the database stores the one before
             // (a render waits for this save: at 100,000 papers making them was half of it).
@@ -287,10 +287,10 @@ impl Store {
                         .bind(c.id)
                         .bind(c.computed_label.clone())
                         .bind(c.user_label.clone())
-                        .bind(serde_json::to_string(&c.terms).unwrap_or_else(|_| "[]".to_owned()))
+                        .bind(json_array(&c.terms))
                         .bind(c.top_paper.clone())
                         .bind(c.size)
-                        .bind(serde_json::to_string(&c.neighbours).unwrap_or_else(|_| "[]".to_owned()));
+                        .bind(json_array(&c.neighbours));
                 }
                 q.execute(&mut *tx).await.doing("storing clusters")?;
             }

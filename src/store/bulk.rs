@@ -215,10 +215,10 @@ impl Store {
     }
 }
 
-/// Rows as the JSON array [`Store::json_rows_select`] reads, each a tuple or an array of
-/// its values.
-pub(crate) fn rows_json<T: serde::Serialize>(rows: &[T]) -> String {
-    serde_json::to_string(rows).unwrap_or_else(|_| "[]".to_owned())
+/// `items` as a JSON array: the rows [`Store::json_rows_select`] reads (each a tuple or an
+/// array of its values), the ids [`Store::id_set`] reads, a list stored as JSON text.
+pub(crate) fn json_array<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// The rows of a JSON array (none when the database gave `NULL`: Postgres's aggregate of

@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::ids::S2Id;
 
-use super::bulk::JsonRead;
+use super::bulk::{JsonRead, json_array};
 use super::records::{EdgeRow, FetchedBatch, StoredPaper, UnresolvedRef};
 use super::{Doing, IDS_PER_QUERY, Store, StoreError, ids_json, on_db, rows_per_statement};
 
@@ -87,8 +87,8 @@ impl Store {
                         .bind(p.citation_count)
                         .bind(p.reference_count)
                         .bind(p.influential_citation_count)
-                        .bind(json_list(&p.fields_of_study))
-                        .bind(json_list(&p.publication_types))
+                        .bind(json_array(&p.fields_of_study))
+                        .bind(json_array(&p.publication_types))
                         .bind(p.pdf_url.clone())
                         .bind(p.is_open_access)
                         .bind(p.references_truncated)
@@ -344,10 +344,6 @@ static AUTHORS: JsonRead<'static> = JsonRead {
 
 fn authors_from(set: &str) -> String {
     format!("paper_authors WHERE paper_id IN ({set})")
-}
-
-fn json_list(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// Keeps the last entry for each key (a later answer wins), in first-seen order.

@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::bulk::{JsonRead, rows_json};
+use super::bulk::{JsonRead, json_array};
 use super::{Doing, IDS_PER_QUERY, Store, StoreError, on_db};
 
 /// A paper's place in one crawl's graph.
@@ -46,7 +46,7 @@ impl Store {
                     .map(|r| (&r.paper_id, r.depth, r.cited_in_crawl, r.cites_in_crawl, r.pagerank, r.pagerank_rank))
                     .collect();
                 sqlx::query(AssertSqlSafe(sql.as_str()))
-                    .bind(rows_json(&chunk))
+                    .bind(json_array(&chunk))
                     .bind(crawl_id)
                     .execute(&mut *tx)
                     .await

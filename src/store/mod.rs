@@ -384,7 +384,7 @@ pub(crate) const IDS_PER_QUERY: usize = 2_000;
 
 /// A list of ids as the JSON array [`Store::id_set`] reads.
 pub(crate) fn ids_json<S: AsRef<str>>(ids: &[S]) -> String {
-    serde_json::to_string(&ids.iter().map(AsRef::as_ref).collect::<Vec<&str>>()).unwrap_or_else(|_| "[]".to_owned())
+    bulk::json_array(&ids.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
 }
 
 impl Store {

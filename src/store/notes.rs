@@ -1,6 +1,6 @@
 //! Note state: which file each note lives in, and what refnet last wrote there.
 
-use super::bulk::rows_json;
+use super::bulk::json_array;
 use super::{Doing, Store, StoreError, on_db};
 use crate::vault::NoteKey;
 
@@ -131,7 +131,7 @@ impl Store {
                         }
                     }
                     let rows: Vec<[&str; 3]> = tried.iter().map(|(_, k, (v, vk))| [k.as_str(), v.as_str(), vk.as_str()]).collect();
-                    let q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str())).bind(rows_json(&rows)).bind(now);
+                    let q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str())).bind(json_array(&rows)).bind(now);
                     // The next statement's candidates are made while the database runs this
                     // one (its claims are others: their candidates do not depend on it).
                     let (inserted, upcoming) = tokio::join!(q.execute(&mut *tx), async {
@@ -202,7 +202,7 @@ impl Store {
                     })
                     .collect();
                 sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(rows_json(&rows))
+                    .bind(json_array(&rows))
                     .bind(now)
                     .execute(&mut *tx)
                     .await
