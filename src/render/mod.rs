@@ -125,20 +125,35 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     let mut report = RenderReport::default();
     let today = chrono::Utc::now().date_naive().to_string();
 
-    // The crawl's graph (one node per work) and its metrics.
-    // The members are listed while the merges among them are found (merges do not change
-    // who the members are, only the graph read after them).
-    let (_, members) = futures::try_join!(async { merges::detect(store, crawl_id).await }, async {
-        Ok(store.fetched_members(crawl_id).await?)
-    },)?;
+    // The crawl's graph (one node per work) and its metrics. The graph is read, on a
+    // task of its own, while the merges among the members are found: merges do not
+    // change who the members are, and most renders find none new. When some are found,
+    // the graph is read again, with them.
+    let reading = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let members = store.fetched_members(crawl_id).await?;
+            let graph = CrawlGraph::load_around(&store, &members).await?;
+            Ok::<_, StoreError>((members, graph))
+        }
+        .instrument(tracing::Span::current())
+    });
+    let found = merges::detect(store, crawl_id).await;
+    let (members, graph) = reading.await.map_err(|e| RenderError::Worker(e.to_string()))??;
+    let graph = match found? {
+        0 => graph,
+        _ => {
+            drop(graph);
+            CrawlGraph::load_around(store, &members).await?
+        }
+    };
+    let graph = Arc::new(graph);
+    drop(members);
     // Read after the merges, which count as input writes.
     let generation = store.input_generation().await?;
-    debug!(crawl_id, elapsed = ?started.elapsed(), "render: merges detected");
-    let graph = Arc::new(CrawlGraph::load_around(store, &members).await?);
-    drop(members);
+    debug!(crawl_id, elapsed = ?started.elapsed(), "render: merges detected, edges read");
     let crawl = with_kept_seeds(crawl, &graph);
     let member_ids = graph.member_ids();
-    debug!(crawl_id, elapsed = ?started.elapsed(), "render: edges read");
     // The index note's counts; its citations are those between the works the notes
     // link (a merged paper's edges are its work's, once each).
     let edges = i64::try_from(graph.member_edges().count()).unwrap_or(i64::MAX);
