@@ -131,24 +131,15 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     // the graph is read again, with them.
     let reading = tokio::spawn({
         let store = store.clone();
-        async move {
-            let members = store.fetched_members(crawl_id).await?;
-            let graph = CrawlGraph::load_around(&store, &members).await?;
-            Ok::<_, StoreError>((members, graph))
-        }
-        .instrument(tracing::Span::current())
+        async move { CrawlGraph::load(&store, crawl_id).await }.instrument(tracing::Span::current())
     });
     let found = merges::detect(store, crawl_id).await;
-    let (members, graph) = reading.await.map_err(|e| RenderError::Worker(e.to_string()))??;
-    let graph = match found? {
-        0 => graph,
-        _ => {
-            drop(graph);
-            CrawlGraph::load_around(store, &members).await?
-        }
-    };
+    let mut graph = reading.await.map_err(|e| RenderError::Worker(e.to_string()))??;
+    if found? > 0 {
+        drop(graph);
+        graph = CrawlGraph::load(store, crawl_id).await?;
+    }
     let graph = Arc::new(graph);
-    drop(members);
     // Read after the merges, which count as input writes.
     let generation = store.input_generation().await?;
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: merges detected, edges read");
