@@ -126,19 +126,39 @@ struct PlaceRow {
     pagerank: f64,
 }
 
-/// The stored metrics of a graph's members in every crawl, by node, read apart from the
-/// names [`Places`] are made with: read while the names are claimed, the read (100,000
-/// rows at 100,000 papers) is off a render's path.
+/// The metrics of a graph's members in every crawl, by node, gathered apart from the
+/// names [`Places`] are made with: read while the names are claimed, the read is off a
+/// render's path.
 #[derive(Debug, Default)]
 pub(super) struct PlaceRows(Vec<(u32, PlaceRow)>);
 
 impl PlaceRows {
     /// Reads the stored metrics of the graph's members.
     pub(super) async fn read(store: &Store, graph: &CrawlGraph) -> Result<Self, StoreError> {
-        let index = graph.id_index();
         let rows = store.metrics_of(graph.member_ids()).await?;
-        Ok(Self(
-            rows.into_iter()
+        Ok(Self::of(graph, &rows))
+    }
+
+    /// The members' metrics in the crawl whose `metrics` a render has just computed (and
+    /// stored), with those in other crawls read.
+    pub(super) async fn besides(
+        store: &Store,
+        graph: &CrawlGraph,
+        metrics: &[crate::store::MetricRow],
+    ) -> Result<Self, StoreError> {
+        let Some(crawl_id) = metrics.first().map(|m| m.crawl_id) else {
+            return Self::read(store, graph).await;
+        };
+        let others = store.metrics_besides(graph.member_ids(), crawl_id).await?;
+        let Self(mut rows) = Self::of(graph, metrics);
+        rows.extend(Self::of(graph, &others).0);
+        Ok(Self(rows))
+    }
+
+    fn of(graph: &CrawlGraph, rows: &[crate::store::MetricRow]) -> Self {
+        let index = graph.id_index();
+        Self(
+            rows.iter()
                 // Every member is a node.
                 .filter_map(|m| {
                     let row = PlaceRow {
@@ -152,7 +172,7 @@ impl PlaceRows {
                     Some((index.get(&m.paper_id)?, row))
                 })
                 .collect(),
-        ))
+        )
     }
 }
 
@@ -201,8 +221,8 @@ impl Places {
         for (_, row) in &flat {
             crawls.entry(row.crawl).or_insert_with(|| place(row.crawl, "", 1));
         }
-        // Stable: each paper's rows stay in the order read.
-        flat.sort_by_key(|(node, _)| *node);
+        // Each paper's rows in the order of its crawls.
+        flat.sort_unstable_by_key(|(node, row)| (*node, row.crawl));
         let mut rows = ByNode::new(graph);
         for group in flat.chunk_by(|a, b| a.0 == b.0) {
             let list: Box<[PlaceRow]> = group.iter().map(|(_, row)| *row).collect();

@@ -210,7 +210,10 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     wanted.extend(clusters::wanted(crawl_id, &analysis, &names));
     // The members' places are read while the names are claimed: the claims keep one
     // core busy, in the database's writer.
-    let (claimed, places) = tokio::join!(names.claim(store, &vault, wanted), PlaceRows::read(store, &graph));
+    let (claimed, places) = tokio::join!(
+        names.claim(store, &vault, wanted),
+        PlaceRows::besides(store, &graph, &metrics)
+    );
     let places = places?;
     claimed?;
     crate::memory::give_back();

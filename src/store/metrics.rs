@@ -71,6 +71,34 @@ impl Store {
         .await
     }
 
+    /// The metrics of papers in the crawls other than `crawl_id`: a render has that
+    /// crawl's in hand, computed from its graph (read back, they were 100,000 rows at
+    /// 100,000 papers, beside the claiming of names). Nothing is read when no other crawl
+    /// has metrics.
+    pub async fn metrics_besides(&self, ids: &[String], crawl_id: i64) -> Result<Vec<MetricRow>, StoreError> {
+        let others: bool = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM crawl_metrics WHERE crawl_id <> $1)",
+        )
+        .bind(crawl_id)
+        .fetch_one(pool)
+        .await
+        .doing("looking for other crawls' metrics")?);
+        if !others {
+            return Ok(Vec::new());
+        }
+        self.select_by_ids(
+            ids,
+            |set| {
+                format!(
+                    "SELECT crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, pagerank_rank \
+                     FROM crawl_metrics WHERE paper_id IN ({set}) AND crawl_id <> {crawl_id} ORDER BY crawl_id"
+                )
+            },
+            "reading crawl metrics",
+        )
+        .await
+    }
+
     /// Number of papers with metrics, per crawl.
     pub async fn metric_sizes(&self) -> Result<Vec<(i64, i64)>, StoreError> {
         on_db!(&self.db, pool => sqlx::query_as("SELECT crawl_id, COUNT(*) FROM crawl_metrics GROUP BY crawl_id")

@@ -387,3 +387,110 @@ both_backends!(
         assert_eq!(bib.lines().filter(|l| l.starts_with('@')).count(), notes.len());
     }
 );
+
+both_backends!(
+    a_paper_in_two_crawls_shows_its_place_in_each_whichever_crawl_was_rendered_last,
+    |backend: Backend| async move {
+        let mut corpus = Corpus::new();
+        let shared = corpus.add("place-shared", "A Paper Both Crawls Reach", 2014, &[]);
+        let only_first = corpus.add("place-first", "Only the First Crawl's", 2015, &[shared]);
+        let first_seed = corpus.add("place-seed-1", "The First Seed", 2017, &[shared, only_first]);
+        let second_seed = corpus.add("place-seed-2", "The Second Seed", 2018, &[shared]);
+        let ids: Vec<String> = [shared, first_seed, second_seed]
+            .iter()
+            .map(|&i| corpus.paper(i).id.clone())
+            .collect();
+        let app = TestApp::new(backend, corpus).await;
+        let first = app.crawl(&ids[1], 1, Direction::References, None).await;
+        let second = app.crawl(&ids[2], 1, Direction::References, None).await;
+        let store = &app.ctx.store;
+        let sizes: std::collections::HashMap<i64, i64> =
+            store.metric_sizes().await.expect("sizes").into_iter().collect();
+        // Its place in each crawl, as the store keeps them, in the order of the crawls.
+        let rows = store.metrics_of(&ids[..1]).await.expect("metrics");
+        assert_eq!(
+            rows.iter().map(|r| r.crawl_id).collect::<Vec<_>>(),
+            vec![first.crawl_id, second.crawl_id]
+        );
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    ": depth {} · cited by {} and citing {} papers of the crawl · PageRank #{} of {}",
+                    r.depth, r.cited_in_crawl, r.cites_in_crawl, r.pagerank_rank, sizes[&r.crawl_id]
+                )
+            })
+            .collect();
+        assert_ne!(lines[0], lines[1], "the two places differ (2 citing it of 3, 1 of 2)");
+        let note = |app: &TestApp| {
+            crate::it::support::paper_notes_by_id(&app.vault())
+                .remove(&ids[0])
+                .map(|(_, _, text)| text)
+                .expect("the shared paper has a note")
+        };
+        // Rendered last by the second crawl: its own place computed, the first's read.
+        let after_second = note(&app);
+        let at = |text: &str, line: &str| text.find(line).unwrap_or_else(|| panic!("no `{line}` in:\n{text}"));
+        assert!(
+            at(&after_second, &lines[0]) < at(&after_second, &lines[1]),
+            "{after_second}"
+        );
+        // Rendered again by the first crawl, its own place computed and the second's
+        // read: the same places.
+        let places = |text: &str| {
+            let at = text.find("## In the crawl").expect("a crawl section");
+            text[at..].split("%% refnet:end").next().unwrap_or_default().to_owned()
+        };
+        render_crawl(&app.ctx, first.crawl_id)
+            .await
+            .expect("render the first crawl");
+        assert_eq!(places(&note(&app)), places(&after_second));
+    }
+);
+
+both_backends!(
+    a_crawls_metrics_read_back_are_those_stored_to_the_bit,
+    |backend: Backend| async move {
+        // A render shows the metrics of the crawl it renders as it computed them, and
+        // those of other crawls as stored: the two must agree, PageRank to the bit.
+        let (corpus, seed) = small_corpus();
+        let app = TestApp::new(backend, corpus).await;
+        let crawl = app.crawl(&seed, 1, Direction::References, None).await;
+        let store = &app.ctx.store;
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let rows: Vec<refnet::store::MetricRow> = (0..2000)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mantissas of every kind, magnitudes from 1e-12 to 1.
+                let mantissa = state & ((1 << 52) - 1);
+                let exponent = 1023 - 1 - (state >> 52) % 40;
+                refnet::store::MetricRow {
+                    crawl_id: crawl.crawl_id,
+                    paper_id: format!("bits-{i:04}"),
+                    depth: 1,
+                    cited_in_crawl: 0,
+                    cites_in_crawl: 0,
+                    pagerank: f64::from_bits((exponent << 52) | mantissa),
+                    pagerank_rank: i + 1,
+                }
+            })
+            .collect();
+        store.save_metrics(crawl.crawl_id, &rows).await.expect("save");
+        let ids: Vec<String> = rows.iter().map(|r| r.paper_id.clone()).collect();
+        let mut back = store.metrics_of(&ids).await.expect("read");
+        back.sort_by(|a, b| a.paper_id.cmp(&b.paper_id));
+        assert_eq!(back.len(), rows.len());
+        for (wrote, read) in rows.iter().zip(&back) {
+            assert_eq!(
+                (read.pagerank.to_bits(), &read.paper_id),
+                (wrote.pagerank.to_bits(), &wrote.paper_id),
+                "{} was stored as {:e}, read back as {:e}",
+                wrote.paper_id,
+                wrote.pagerank,
+                read.pagerank
+            );
+        }
+    }
+);
