@@ -58,17 +58,7 @@ impl Store {
 
     /// The metrics of papers, in every crawl they belong to.
     pub async fn metrics_of(&self, ids: &[String]) -> Result<Vec<MetricRow>, StoreError> {
-        self.select_by_ids(
-            ids,
-            |set| {
-                format!(
-                    "SELECT crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, pagerank_rank \
-                     FROM crawl_metrics WHERE paper_id IN ({set}) ORDER BY crawl_id"
-                )
-            },
-            "reading crawl metrics",
-        )
-        .await
+        self.metrics_where(ids, "").await
     }
 
     /// The metrics of papers in the crawls other than `crawl_id`: a render has that
@@ -86,12 +76,17 @@ impl Store {
         if !others {
             return Ok(Vec::new());
         }
+        self.metrics_where(ids, &format!("AND crawl_id <> {crawl_id}")).await
+    }
+
+    /// The metrics of papers, in the order of their crawls, `and` a condition more.
+    async fn metrics_where(&self, ids: &[String], and: &str) -> Result<Vec<MetricRow>, StoreError> {
         self.select_by_ids(
             ids,
             |set| {
                 format!(
                     "SELECT crawl_id, paper_id, depth, cited_in_crawl, cites_in_crawl, pagerank, pagerank_rank \
-                     FROM crawl_metrics WHERE paper_id IN ({set}) AND crawl_id <> {crawl_id} ORDER BY crawl_id"
+                     FROM crawl_metrics WHERE paper_id IN ({set}) {and} ORDER BY crawl_id"
                 )
             },
             "reading crawl metrics",
