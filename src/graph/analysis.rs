@@ -30,7 +30,9 @@ pub async fn refresh(
     graph: &Arc<CrawlGraph>,
     pagerank: &Arc<[f64]>,
 ) -> Result<CrawlAnalysis, StoreError> {
-    Ok(refresh_by_node(store, crawl_id, graph, pagerank).await?.analysis)
+    Ok(refresh_by_node(store, crawl_id, graph, pagerank, TextsFrom::Store)
+        .await?
+        .analysis)
 }
 
 /// Each member's most similar members by node, with their scores.
@@ -55,6 +57,7 @@ pub async fn refresh_by_node(
     crawl_id: i64,
     graph: &Arc<CrawlGraph>,
     pagerank: &Arc<[f64]>,
+    texts_from: TextsFrom,
 ) -> Result<Refreshed, StoreError> {
     let seeds: Vec<String> = match store.crawl(crawl_id).await? {
         Some(c) => c.seeds.iter().map(|s| s.as_str().to_owned()).collect(),
@@ -83,14 +86,7 @@ pub async fn refresh_by_node(
         });
     }
     let shaping = shaping.unwrap_or_else(|| start_shaping(graph, &seed_nodes, pagerank));
-    let mut texts = Texts::new(members.len());
-    for chunk in members.chunks(TEXT_CHUNK) {
-        for (id, title, abstract_text) in store.paper_texts(chunk).await? {
-            if let Some(i) = graph.node(&id) {
-                texts.set(i as usize, &title, abstract_text.as_deref());
-            }
-        }
-    }
+    let texts = texts_from.texts(store, graph).await?;
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts read");
     let shape = crate::store::task_result(shaping.await, "analysing the graph (stopped with the runtime)")?;
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts read, graph shaped");
@@ -114,6 +110,55 @@ pub async fn refresh_by_node(
         analysis,
         similar_by_node: Some(similar_by_node),
     })
+}
+
+/// Where [`refresh_by_node`] takes the members' titles and abstracts from, when the
+/// stored analysis is out of date and it needs them.
+#[derive(Debug)]
+pub enum TextsFrom {
+    /// It reads them.
+    Store,
+    /// The caller reads them with something else it reads anyway (a render, with the
+    /// notes' titles): told on `wanted` whether they are needed (dropped: not needed), it
+    /// hands them over on `texts`. Should it give up, they are read from the store.
+    Caller {
+        /// Whether the texts are needed.
+        wanted: tokio::sync::oneshot::Sender<bool>,
+        /// The texts, read by the caller ([`Texts::read_row`] for each paper).
+        texts: tokio::sync::oneshot::Receiver<Texts>,
+    },
+}
+
+impl TextsFrom {
+    /// A [`TextsFrom::Caller`], and the caller's ends: whether the texts are wanted, and
+    /// where to send them.
+    pub fn caller() -> (
+        Self,
+        tokio::sync::oneshot::Receiver<bool>,
+        tokio::sync::oneshot::Sender<Texts>,
+    ) {
+        let (wanted, asked) = tokio::sync::oneshot::channel();
+        let (give, texts) = tokio::sync::oneshot::channel();
+        (Self::Caller { wanted, texts }, asked, give)
+    }
+
+    /// The members' texts: asked of the caller, or read.
+    async fn texts(self, store: &Store, graph: &CrawlGraph) -> Result<Texts, StoreError> {
+        if let Self::Caller { wanted, texts } = self
+            && wanted.send(true).is_ok()
+            && let Ok(texts) = texts.await
+        {
+            return Ok(texts);
+        }
+        let members = graph.member_ids();
+        let mut texts = Texts::new(members.len());
+        for chunk in members.chunks(TEXT_CHUNK) {
+            for (id, title, abstract_text) in store.paper_texts(chunk).await? {
+                texts.read_row(graph, &id, &title, abstract_text.as_deref());
+            }
+        }
+        Ok(texts)
+    }
 }
 
 /// Similar papers and clusters of `graph` (its members ranked by `pagerank`), on the

@@ -46,6 +46,16 @@ impl Texts {
         }
     }
 
+    /// Tokenises the title and abstract of paper `id` if it is a member of `graph`
+    /// (these texts are `graph`'s members').
+    pub fn read_row(&mut self, graph: &super::CrawlGraph, id: &str, title: &str, abstract_text: Option<&str>) {
+        if let Some(i) = graph.node(id)
+            && graph.is_member(i)
+        {
+            self.set(i as usize, title, abstract_text);
+        }
+    }
+
     /// Tokenises member `i`'s title and abstract.
     pub fn set(&mut self, i: usize, title: &str, abstract_text: Option<&str>) {
         let mut ids: Vec<u32> = Vec::new();

@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use super::book::{PaperBook, Titles, Work};
+use super::book::{PaperBook, Work};
 use super::naming::Names;
 use super::people::Authors;
 use super::report::record;
+use super::titles::Titles;
 use super::{CHUNK, RenderError, RenderReport, builders};
 use crate::context::Context;
 use crate::render::notes::{LinkItem, author};

@@ -13,6 +13,7 @@ use crate::render::naming::Names;
 use crate::render::notes::paper::{self, AuthorLink, CrawlPlace, PaperInput, Score, Standing};
 use crate::render::notes::{self, index};
 use crate::render::people::Authors;
+use crate::render::titles::Titles;
 use crate::store::{CrawlAnalysis, PdfRow, Store, StoreError, StoredPaper, SummaryRow, UnresolvedRef};
 use crate::vault::folders::ATTACHMENTS_DIR;
 use crate::vault::inputs::inputs_hash;
@@ -29,79 +30,6 @@ pub(in crate::render) struct CiteParts {
     pub(super) first: u32,
     pub(super) second: u32,
     pub(super) count: u32,
-}
-
-/// Title and year of papers: a graph's nodes by node, found through the graph's own
-/// index (a map of their own by id was 35 MB at 100,000 papers), and others by id.
-#[derive(Debug, Default)]
-pub(super) struct Titles {
-    nodes: ByNode<(Box<str>, Option<i64>)>,
-    others: HashMap<String, (String, Option<i64>)>,
-}
-
-impl Titles {
-    /// Reads the titles and years of `ids` (stubs included).
-    pub(super) async fn load(store: &Store, ids: &[String]) -> Result<Self, StoreError> {
-        let rows = store.paper_titles(ids).await?;
-        Ok(Self {
-            others: rows
-                .into_iter()
-                .map(|(id, title, year)| {
-                    let title = crate::store::title_or_id(&title, &id);
-                    (id, (title, year))
-                })
-                .collect(),
-            ..Self::default()
-        })
-    }
-
-    /// Reads the titles and years of every paper in `graph` (stubs included).
-    pub(super) async fn of_graph(store: &Store, graph: &CrawlGraph) -> Result<Self, StoreError> {
-        let mut nodes = ByNode::new(graph);
-        // A chunk of rows at a time: all of them at once were 27 MB at 100,000 papers.
-        store
-            .each_paper_titles(graph.ids(), |rows| {
-                for (id, title, year) in rows {
-                    let title = crate::store::title_or_id(&title, &id).into_boxed_str();
-                    // Every id asked for is a node.
-                    let _ = nodes.set(&id, (title, year));
-                }
-            })
-            .await?;
-        Ok(Self {
-            nodes,
-            others: HashMap::new(),
-        })
-    }
-
-    /// Title and year of a node of the graph the titles were read for.
-    pub(super) fn at(&self, node: u32) -> Option<(&str, Option<i64>)> {
-        self.nodes.at(node).map(|(t, y)| (&**t, *y))
-    }
-
-    fn get(&self, id: &str) -> Option<(&str, Option<i64>)> {
-        match self.nodes.get(id) {
-            Some((t, y)) => Some((&**t, *y)),
-            None => self.others.get(id).map(|(t, y)| (t.as_str(), *y)),
-        }
-    }
-
-    /// Whether the paper's title is known.
-    pub(super) fn knows(&self, id: &str) -> bool {
-        self.get(id).is_some()
-    }
-
-    /// The title to show.
-    pub(super) fn title(&self, id: &str) -> String {
-        self.get(id)
-            .map(|(t, _)| t.to_owned())
-            .unwrap_or_else(|| crate::store::title_or_id("", id))
-    }
-
-    /// The year.
-    pub(super) fn year(&self, id: &str) -> Option<i64> {
-        self.get(id).and_then(|(_, y)| y)
-    }
 }
 
 /// Each member's place in every crawl it belongs to: small rows per member, and each

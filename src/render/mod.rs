@@ -27,6 +27,7 @@ mod paper_notes;
 mod people;
 mod report;
 mod retire;
+mod titles;
 mod unchanged;
 
 use std::collections::{HashMap, HashSet};
@@ -37,11 +38,13 @@ use tracing::{Instrument, debug};
 
 use crate::context::Context;
 use crate::graph::CrawlGraph;
+use crate::graph::analysis::TextsFrom;
+use crate::graph::labels::Texts;
 use crate::store::{Claims, Crawl, Store, StoreError, now};
 use crate::vault::folders::{AUTHORS_DIR, CRAWLS_DIR, PAPERS_DIR};
 use crate::vault::write::{self, NoteJob};
 use crate::vault::{NoteKey, Vault, VaultError};
-use book::{PlaceRows, Titles};
+use book::PlaceRows;
 use formats::base::{self, PAPERS_BASE};
 use formats::bib;
 use naming::{Candidates, Names, Wanted};
@@ -49,6 +52,7 @@ use notes::index;
 use people::Authors;
 use report::record;
 pub use report::{FileFate, FolderCounts, RenderReport};
+use titles::Titles;
 
 /// Paper notes built and written at a time.
 const CHUNK: usize = 500;
@@ -168,15 +172,27 @@ pub async fn render_crawl(ctx: &Context, crawl_id: i64) -> Result<RenderReport, 
     // took the render's peak from 258 to 271-288 MiB. Its write is on the render's path
     // (0.9 s at 100,000 papers): stored beside the paper notes instead, it took as much
     // from them as it gave back (BENCHMARKS.md, Render, 2026-12-03 morning).
+    // When the crawl must be analysed again, its texts are read here with the titles,
+    // which read the same rows (reading them twice was 1 s of the database's time at
+    // 100,000 papers).
+    let (texts_from, texts_wanted, give_texts) = TextsFrom::caller();
     let analysing = tokio::spawn({
         let (store, graph) = (store.clone(), Arc::clone(&graph));
-        async move { crate::graph::analysis::refresh_by_node(&store, crawl_id, &graph, &pagerank).await }
+        async move { crate::graph::analysis::refresh_by_node(&store, crawl_id, &graph, &pagerank, texts_from).await }
             .instrument(tracing::Span::current())
     });
 
     // Names and citekeys, claimed once and frozen.
     let authors = Authors::load(store, member_ids).await?;
-    let titles = Titles::of_graph(store, &graph).await?;
+    let mut texts = texts_wanted
+        .await
+        .unwrap_or(false)
+        .then(|| Texts::new(member_ids.len()));
+    let titles = Titles::of_graph(store, &graph, texts.as_mut()).await?;
+    if let Some(texts) = texts {
+        // Not taken: the analysis has stopped, and its error is met below.
+        let _ = give_texts.send(texts);
+    }
     crate::memory::give_back();
     debug!(crawl_id, elapsed = ?started.elapsed(), "render: authors and titles read");
     let mut names = Names::load(store).await?;

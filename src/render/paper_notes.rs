@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::bib_spool::BibSpool;
-use super::book::{BibEntry, PaperBook, PlaceRows, Places, Rows, Titles};
+use super::book::{BibEntry, PaperBook, PlaceRows, Places, Rows};
 use super::by_node::ByNode;
 use super::naming::Names;
 use super::people::Authors;
 use super::report::record;
+use super::titles::Titles;
 use super::{CHUNK, RenderError, RenderReport, blocking, builders};
 use crate::context::Context;
 use crate::graph::CrawlGraph;
@@ -97,7 +98,7 @@ pub(super) async fn book_of(
     let as_members: Vec<(String, i64)> = papers.iter().map(|id| (id.clone(), 0)).collect();
     let graph = CrawlGraph::load_around(store, &as_members).await?;
     let authors = Authors::load(store, papers).await?;
-    let titles = Titles::of_graph(store, &graph).await?;
+    let titles = Titles::of_graph(store, &graph, None).await?;
     let citekeys: HashMap<String, String> = store.citekeys(papers).await?.into_iter().collect();
     let places = PlaceRows::read(store, &graph).await?;
     let read = Read {

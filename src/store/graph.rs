@@ -311,6 +311,17 @@ impl Store {
         self.for_each_json_chunk(ids, &TITLES, each).await
     }
 
+    /// [`Store::each_paper_titles`] with each paper's abstract: a render that must
+    /// analyse its crawl again reads the analysis's texts with the notes' titles, in one
+    /// lookup of each paper instead of two.
+    pub async fn each_paper_titles_abstracts(
+        &self,
+        ids: &[String],
+        each: impl FnMut(Vec<(String, String, Option<i64>, Option<String>)>),
+    ) -> Result<(), StoreError> {
+        self.for_each_json_chunk(ids, &TITLES_ABSTRACTS, each).await
+    }
+
     /// Authors of the given papers, a chunk of papers at a time, handed to `each`:
     /// (paper id, S2 author id, name), each paper's in author order and in one chunk.
     pub async fn each_authors_of(
@@ -328,6 +339,14 @@ static TITLES: JsonRead<'static> = JsonRead {
     order: None,
     from: &titles_from,
     doing: "reading titles",
+};
+
+/// Papers' titles, years and abstracts.
+static TITLES_ABSTRACTS: JsonRead<'static> = JsonRead {
+    columns: "paper_id, title, year, abstract",
+    order: None,
+    from: &titles_from,
+    doing: "reading titles and abstracts",
 };
 
 fn titles_from(set: &str) -> String {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use refnet::crawl::CrawlRequest;
 use refnet::graph::CrawlGraph;
-use refnet::graph::analysis::{refresh, refresh_by_node};
+use refnet::graph::analysis::{TextsFrom, refresh, refresh_by_node};
+use refnet::graph::labels::Texts;
 use refnet::ids::PaperId;
 use refnet::queue::run_prefix;
 use refnet::render::render_crawl;
@@ -84,7 +85,7 @@ crate::both_backends!(
         assert!(store.analysis(crawl_id).await.expect("read").is_none());
 
         let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
-        let fresh = refresh_by_node(&store, crawl_id, &g, &g.pagerank().into())
+        let fresh = refresh_by_node(&store, crawl_id, &g, &g.pagerank().into(), TextsFrom::Store)
             .await
             .expect("analysis");
         let first = fresh.analysis;
@@ -109,7 +110,7 @@ crate::both_backends!(
         assert!(!named.is_empty());
         assert_eq!(named, stored);
         let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
-        let unchanged = refresh_by_node(&store, crawl_id, &g, &g.pagerank().into())
+        let unchanged = refresh_by_node(&store, crawl_id, &g, &g.pagerank().into(), TextsFrom::Store)
             .await
             .expect("analysis");
         assert!(unchanged.similar_by_node.is_none(), "read back: by paper id only");
@@ -169,6 +170,84 @@ crate::both_backends!(
             (c.computed_label.as_str(), None)
         );
         store.close().await;
+    }
+);
+
+/// How a caller of [`refresh_by_node`] answers when the analysis asks for the texts.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// With the texts, as the analysis would read them.
+    Texts,
+    /// With no text for any paper.
+    Empty,
+    /// By dropping its end.
+    GiveUp,
+}
+
+/// A fresh store holding the planted crawl, analysed once with the texts handed over as
+/// `answer` says (and once more, unchanged, when they are not asked for): the analysis,
+/// its time zeroed.
+async fn analysed_handing_texts(backend: Backend, p: &Planted, answer: Answer) -> refnet::store::CrawlAnalysis {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, _pg) = open(backend, dir.path()).await;
+    let crawl_id = planted_store(&store, p, p.corpus.len()).await;
+    let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
+    let mut analysis = None;
+    let mut asked = Vec::new();
+    for _ in 0..2 {
+        let (from, wanted, give) = TextsFrom::caller();
+        let answering = async {
+            let wanted = wanted.await.unwrap_or(false);
+            let mut texts = Texts::new(g.member_ids().len());
+            if let Answer::Texts = answer {
+                for (id, title, abstract_text) in store.paper_texts(g.member_ids()).await.expect("texts") {
+                    texts.read_row(&g, &id, &title, abstract_text.as_deref());
+                }
+            }
+            if wanted && !matches!(answer, Answer::GiveUp) {
+                give.send(texts).expect("the analysis waits for them");
+            }
+            wanted
+        };
+        let pagerank: Arc<[f64]> = g.pagerank().into();
+        let (refreshed, wanted) = tokio::join!(refresh_by_node(&store, crawl_id, &g, &pagerank, from), answering);
+        analysis = Some(refreshed.expect("analysis").analysis);
+        asked.push(wanted);
+    }
+    // The second refresh found the graph unchanged: it did not ask.
+    assert_eq!(asked, [true, false]);
+    let mut analysis = analysis.expect("analysed");
+    assert_eq!(analysis.runs, 1);
+    analysis.analysed_at = 0;
+    analysis
+}
+
+crate::both_backends!(
+    texts_handed_over_by_the_caller_are_those_analysed_and_a_caller_that_gives_up_leaves_them_read,
+    |backend| async move {
+        let p = Planted::new(3, 30, 6, 0.85, 8);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _pg) = open(backend, dir.path()).await;
+        let crawl_id = planted_store(&store, &p, p.corpus.len()).await;
+        let g = Arc::new(CrawlGraph::load(&store, crawl_id).await.expect("graph"));
+        let mut read = refresh(&store, crawl_id, &g, &g.pagerank().into())
+            .await
+            .expect("analysis");
+        read.analysed_at = 0;
+        assert!(!read.clusters.is_empty() && read.clusters.iter().all(|c| !c.terms.is_empty()));
+
+        let handed = analysed_handing_texts(backend, &p, Answer::Texts).await;
+        assert_eq!(handed, read, "the texts handed over are the texts read");
+        let left = analysed_handing_texts(backend, &p, Answer::GiveUp).await;
+        assert_eq!(left, read, "a caller that gives up leaves them to be read");
+        // Clusters labelled from no texts at all: the texts handed over are the ones used.
+        let empty = analysed_handing_texts(backend, &p, Answer::Empty).await;
+        assert!(
+            empty.clusters.iter().all(|c| c.terms.is_empty()),
+            "{:?}",
+            empty.clusters
+        );
+        assert_eq!(empty.papers, read.papers);
     }
 );
 
