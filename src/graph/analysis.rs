@@ -77,9 +77,11 @@ pub async fn refresh_by_node(
     let texts_hash = texts_hash(store, members).await?;
     let fingerprint = fingerprint(graph, &seeds, &texts_hash);
     tracing::debug!(crawl_id, elapsed = ?started.elapsed(), "analysis: texts hashed");
-    if stored_fingerprint.as_deref() == Some(fingerprint.as_str())
-        && let Some(stored) = store.analysis(crawl_id).await?
-    {
+    let current = stored_fingerprint.as_deref() == Some(fingerprint.as_str());
+    // A caller is told it need not read the texts before the stored analysis is read
+    // (0.9 s at 100,000 papers), not after.
+    let texts_from = if current { texts_from.not_wanted() } else { texts_from };
+    if current && let Some(stored) = store.analysis(crawl_id).await? {
         return Ok(Refreshed {
             analysis: stored,
             similar_by_node: None,
@@ -140,6 +142,15 @@ impl TextsFrom {
         let (wanted, asked) = tokio::sync::oneshot::channel();
         let (give, texts) = tokio::sync::oneshot::channel();
         (Self::Caller { wanted, texts }, asked, give)
+    }
+
+    /// Tells a caller the texts are not wanted: should they be after all, they are read.
+    fn not_wanted(self) -> Self {
+        if let Self::Caller { wanted, .. } = self {
+            // Not heard: the caller has stopped waiting.
+            let _ = wanted.send(false);
+        }
+        Self::Store
     }
 
     /// The members' texts: asked of the caller, or read.
