@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::store::IdentityRow;
+use crate::store::{IdentityKeys, IdentityRow};
 
 /// Shortest title (in normalised characters and words) matched on its own.
 const MIN_TITLE_CHARS: usize = 20;
@@ -81,6 +81,33 @@ pub struct SameWork {
     pub reason: String,
 }
 
+/// The papers among `keys` that may be one work with another (their indexes, in
+/// order): those sharing an external id or a distinctive title with another. [`find`]
+/// over only these, in the same order, finds what it finds over all (the others join
+/// nothing), so only these need reading in full.
+pub fn candidates(keys: &[IdentityKeys]) -> Vec<usize> {
+    let mut first_with: HashMap<String, usize> = HashMap::with_capacity(keys.len() * 2);
+    let mut shared = vec![false; keys.len()];
+    for (i, k) in keys.iter().enumerate() {
+        let title = distinctive_title(&k.title).map(|t| format!("title {t}"));
+        for key in id_keys(k.doi.as_deref(), k.arxiv.as_deref(), &k.external_ids)
+            .into_iter()
+            .chain(title)
+        {
+            match first_with.get(&key) {
+                Some(&first) => {
+                    shared[first] = true;
+                    shared[i] = true;
+                }
+                None => {
+                    first_with.insert(key, i);
+                }
+            }
+        }
+    }
+    (0..keys.len()).filter(|&i| shared[i]).collect()
+}
+
 /// The merges among `papers`: none with a refused pair (given as (smaller, larger)).
 pub fn find<S: std::hash::BuildHasher>(
     papers: &[IdentityRow],
@@ -107,7 +134,7 @@ pub fn find<S: std::hash::BuildHasher>(
     // Shared external ids.
     let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, p) in papers.iter().enumerate() {
-        for key in id_keys(p) {
+        for key in id_keys(p.doi.as_deref(), p.arxiv.as_deref(), &p.external_ids) {
             by_id.entry(key).or_default().push(i);
         }
     }
@@ -173,15 +200,15 @@ pub fn find<S: std::hash::BuildHasher>(
 }
 
 /// The external ids two records of one work share.
-fn id_keys(p: &IdentityRow) -> Vec<String> {
+fn id_keys(doi: Option<&str>, arxiv: Option<&str>, external_ids: &str) -> Vec<String> {
     let mut keys = Vec::new();
-    if let Some(doi) = p.doi.as_deref().filter(|d| !d.is_empty()) {
+    if let Some(doi) = doi.filter(|d| !d.is_empty()) {
         keys.push(format!("DOI {}", doi.to_lowercase()));
     }
-    if let Some(arxiv) = p.arxiv.as_deref().filter(|a| !a.is_empty()) {
+    if let Some(arxiv) = arxiv.filter(|a| !a.is_empty()) {
         keys.push(format!("arXiv id {}", arxiv.to_lowercase()));
     }
-    if let Ok(serde_json::Value::Object(ids)) = serde_json::from_str::<serde_json::Value>(&p.external_ids)
+    if let Ok(serde_json::Value::Object(ids)) = serde_json::from_str::<serde_json::Value>(external_ids)
         && let Some(pmid) = ids.get("PubMed")
     {
         let pmid = pmid.as_str().map(ToOwned::to_owned).unwrap_or_else(|| pmid.to_string());

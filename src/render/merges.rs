@@ -17,17 +17,23 @@ use crate::vault::{NoteKey, Vault};
 
 /// Finds and records the merges among a crawl's members; returns how many are new.
 pub(super) async fn detect(store: &Store, crawl_id: i64) -> Result<usize, RenderError> {
-    let (identities, existing, refusals) = futures::try_join!(
-        store.member_identities(crawl_id),
+    let (keys, existing, refusals) = futures::try_join!(
+        store.member_identity_keys(crawl_id),
         store.merges(),
         store.merge_refusals()
     )?;
     let merged: HashSet<&str> = existing.iter().map(|m| m.merged_id.as_str()).collect();
-    // Papers merged already keep their merge; the rest may gather new ones.
-    let open: Vec<_> = identities
+    // Papers merged already keep their merge; the rest may gather new ones, and only
+    // those sharing an id or a title with another are read in full.
+    let open: Vec<_> = keys
         .into_iter()
         .filter(|p| !merged.contains(p.paper_id.as_str()))
         .collect();
+    let wanted: Vec<String> = same_work::candidates(&open)
+        .into_iter()
+        .map(|i| open[i].paper_id.clone())
+        .collect();
+    let open = store.identities(&wanted).await?;
     let refused: HashSet<(String, String)> = refusals.into_iter().collect();
     let at = now();
     let found: Vec<MergeRow> = same_work::find(&open, &refused)

@@ -17,8 +17,26 @@ pub struct MergeRow {
     pub merged_at: i64,
 }
 
-/// What a crawl's members offer for telling two records of one work apart (read from a
-/// JSON array of its fields, in order).
+/// What tells at first sight that a member may be one work with another: the ids and
+/// the title two records of one work share (read from a JSON array of its fields, in
+/// order). Only the members that share one with another are read again in full, as
+/// [`IdentityRow`]s.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct IdentityKeys {
+    /// S2 id.
+    pub paper_id: String,
+    /// Lower-cased DOI.
+    pub doi: Option<String>,
+    /// arXiv id.
+    pub arxiv: Option<String>,
+    /// External ids (JSON object).
+    pub external_ids: String,
+    /// Title.
+    pub title: String,
+}
+
+/// What a paper offers for telling two records of one work apart (read from a JSON
+/// array of its fields, in order).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct IdentityRow {
     /// S2 id.
@@ -116,10 +134,10 @@ impl Store {
         })
     }
 
-    /// The identity of a crawl's fetched members, for finding records of one work, in id
-    /// order. Read as two halves at once, split by id (S2's ids are hex): the read is a
-    /// render's first, with nothing else yet to keep a second core busy.
-    pub async fn member_identities(&self, crawl_id: i64) -> Result<Vec<IdentityRow>, StoreError> {
+    /// The [`IdentityKeys`] of a crawl's fetched members, in id order. Read as two halves
+    /// at once, split by id (S2's ids are hex): the read is a render's first, beside
+    /// only the graph's.
+    pub async fn member_identity_keys(&self, crawl_id: i64) -> Result<Vec<IdentityKeys>, StoreError> {
         fn below(crawl: &str) -> String {
             format!("{} AND p.paper_id < '8'", super::members::fetched_members_of(crawl))
         }
@@ -127,19 +145,40 @@ impl Store {
             format!("{} AND p.paper_id >= '8'", super::members::fetched_members_of(crawl))
         }
         let half = |from: &'static (dyn Fn(&str) -> String + Sync)| JsonRead {
-            columns: "p.paper_id, p.doi, p.arxiv, p.external_ids, p.title, p.year, p.journal, p.venue, \
-                      p.publication_types, p.citation_count, \
-                      (SELECT a.name FROM paper_authors a WHERE a.paper_id = p.paper_id ORDER BY a.ord LIMIT 1)",
+            columns: "p.paper_id, p.doi, p.arxiv, p.external_ids, p.title",
             order: Some("p.paper_id"),
             from,
             doing: "reading members' identities",
         };
         let (low, high) = (half(&below), half(&above));
         let (mut first, second) = futures::try_join!(
-            self.select_json_of_crawl::<IdentityRow>(crawl_id, &low),
-            self.select_json_of_crawl::<IdentityRow>(crawl_id, &high),
+            self.select_json_of_crawl::<IdentityKeys>(crawl_id, &low),
+            self.select_json_of_crawl::<IdentityKeys>(crawl_id, &high),
         )?;
         first.extend(second);
         Ok(first)
+    }
+
+    /// The [`IdentityRow`]s of these papers, in the order given (a paper not stored is
+    /// left out). The first author's name is looked up for each: reading it for every
+    /// member was half of the members' identities' read.
+    pub async fn identities(&self, ids: &[String]) -> Result<Vec<IdentityRow>, StoreError> {
+        let mut rows: Vec<IdentityRow> = self
+            .select_json_by_ids(
+                ids,
+                &JsonRead {
+                    columns: "p.paper_id, p.doi, p.arxiv, p.external_ids, p.title, p.year, p.journal, p.venue, \
+                              p.publication_types, p.citation_count, \
+                              (SELECT a.name FROM paper_authors a WHERE a.paper_id = p.paper_id ORDER BY a.ord LIMIT 1)",
+                    order: None,
+                    from: &|set| format!("papers p WHERE p.paper_id IN ({set})"),
+                    doing: "reading papers' identities",
+                },
+            )
+            .await?;
+        let place: std::collections::HashMap<&str, usize> =
+            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        rows.sort_by_key(|r| place.get(r.paper_id.as_str()).copied().unwrap_or(usize::MAX));
+        Ok(rows)
     }
 }

@@ -44,7 +44,7 @@ pub(crate) use jobs::error_text;
 pub use jobs::{DeadJob, JobInput, OldestPending, QueueDepth};
 pub use marks::RenderMark;
 pub use members::{CrawlStats, MemberInfo};
-pub use merges::{IdentityRow, MergeRow};
+pub use merges::{IdentityKeys, IdentityRow, MergeRow};
 pub use metrics::MetricRow;
 pub use notes::{Claims, NoteRecord, NoteRow};
 pub use openalex::{OpenAlexFill, OpenAlexWanted};

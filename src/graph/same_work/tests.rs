@@ -146,3 +146,60 @@ fn chains_resolve_to_their_end_and_cycles_to_one_paper() {
     assert_eq!(cycle.get("y").map(String::as_str), Some("x"));
     assert!(!cycle.contains_key("x"));
 }
+
+fn keys(p: &IdentityRow) -> IdentityKeys {
+    IdentityKeys {
+        paper_id: p.paper_id.clone(),
+        doi: p.doi.clone(),
+        arxiv: p.arxiv.clone(),
+        external_ids: p.external_ids.clone(),
+        title: p.title.clone(),
+    }
+}
+
+#[test]
+fn only_papers_sharing_an_id_or_a_title_are_candidates_and_they_find_what_all_find() {
+    let mut pubmed = paper("pm2", "Another Title Entirely About Proteins", "Ann Lee", 2010);
+    pubmed.external_ids = r#"{"PubMed": "123"}"#.to_owned();
+    let papers = vec![
+        paper("alone", "A Lonely Paper on Something Unrelated", "Zed Zee", 2001),
+        preprint(
+            paper(
+                "pre",
+                "Deep Residual Learning for Image Recognition",
+                "Kaiming He",
+                2015,
+            ),
+            "1512.03385",
+        ),
+        paper("pm1", "Proteins and Their Folding in Water", "Ann Lee", 2010),
+        published(
+            paper("pub", "Deep residual learning for image recognition.", "K. He", 2016),
+            "CVPR",
+            "10.1109/cvpr.2016.90",
+        ),
+        paper("i1", "Introduction", "Jane Smith", 2001),
+        paper("i2", "Introduction", "Jane Smith", 2001),
+        paper(
+            "other",
+            "Deep Residual Learning for Image Recognition",
+            "Someone Else",
+            2016,
+        ),
+        pubmed,
+        paper("arx", "Whatever the Title Says Here Today", "Bo Li", 2020),
+    ];
+    let mut papers = papers;
+    papers[2].external_ids = r#"{"PubMed": "123"}"#.to_owned();
+    papers[8].arxiv = Some("1512.03385".to_owned());
+    let all: Vec<IdentityKeys> = papers.iter().map(keys).collect();
+    let chosen = candidates(&all);
+    let ids: Vec<&str> = chosen.iter().map(|&i| papers[i].paper_id.as_str()).collect();
+    // Shared title (three of them), shared PubMed id, shared arXiv id; not the lone
+    // paper, nor generic titles however often they recur.
+    assert_eq!(ids, ["pre", "pm1", "pub", "other", "pm2", "arx"]);
+    let subset: Vec<IdentityRow> = chosen.iter().map(|&i| papers[i].clone()).collect();
+    let (whole, part) = (find(&papers, &HashSet::new()), find(&subset, &HashSet::new()));
+    assert_eq!(part, whole);
+    assert_eq!(pairs(&whole), [("arx", "pub"), ("pm2", "pm1"), ("pre", "pub")]);
+}
