@@ -4,14 +4,14 @@
 
 mod similar_text;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
 use super::bulk::json_array;
 use super::{Db, Doing, IDS_PER_QUERY, Store, StoreError, on_db, rows_per_statement};
-use similar_text::similar_json;
+use similar_text::{similar_list, similar_text};
 
 /// A member's place in the analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,6 +206,10 @@ impl Store {
         }
         let mut papers: Vec<(&String, &PaperAnalysis)> = a.papers.iter().collect();
         papers.sort_by(|x, y| x.0.cmp(y.0));
+        // A similar paper is stored as its place among these rows (see `similar_text`).
+        let mut position: HashMap<&str, usize, hashbrown::DefaultHashBuilder> =
+            HashMap::with_capacity_and_hasher(papers.len(), hashbrown::DefaultHashBuilder::default());
+        position.extend(papers.iter().enumerate().map(|(i, (id, _))| (id.as_str(), i)));
         let empty = Vec::new();
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await.doing("starting a transaction")?;
@@ -243,7 +247,7 @@ impl Store {
                             p.similarity,
                             p.cluster_id,
                             cluster_rank.get(id.as_str()).copied(),
-                            similar_json(similar),
+                            similar_text(similar, |id| position.get(id).copied()),
                         )
                     })
                     .collect();
@@ -340,25 +344,19 @@ impl Store {
             ..CrawlAnalysis::default()
         };
         let mut members: HashMap<i64, Vec<String>> = HashMap::new();
-        let mut names: HashSet<Arc<str>> = HashSet::new();
+        // The rows' ids in order: what the similar lists' positions count in.
+        let mut ids: Vec<Arc<str>> = papers.iter().map(|row| Arc::from(row.0.as_str())).collect();
+        ids.sort_unstable();
         for (id, similarity, cluster_id, similar) in papers {
             if let Some(c) = cluster_id {
                 members.entry(c).or_default().push(id.clone());
             }
-            let similar: Vec<(String, f64)> = json(&similar, "reading similar papers")?;
+            let similar = similar_list(&similar, &ids).map_err(|reason| StoreError::Corrupt {
+                doing: "reading similar papers",
+                reason,
+            })?;
             if !similar.is_empty() {
-                let shared = similar
-                    .into_iter()
-                    .map(|(other, score)| {
-                        let name = names.get(other.as_str()).cloned().unwrap_or_else(|| {
-                            let name: Arc<str> = Arc::from(other);
-                            names.insert(name.clone());
-                            name
-                        });
-                        (name, score)
-                    })
-                    .collect();
-                out.similar.insert(id.clone(), shared);
+                out.similar.insert(id.clone(), similar);
             }
             out.papers.insert(id, PaperAnalysis { similarity, cluster_id });
         }
