@@ -36,9 +36,9 @@ fn pairs(found: &[SameWork]) -> Vec<(&str, &str)> {
     out
 }
 
-#[test]
-fn a_preprint_folds_into_its_published_version_by_title_author_and_year() {
-    let papers = vec![
+/// A preprint, its publication, and another author's paper of the same title.
+fn residual_learning() -> Vec<IdentityRow> {
+    vec![
         preprint(
             paper(
                 "pre",
@@ -59,7 +59,12 @@ fn a_preprint_folds_into_its_published_version_by_title_author_and_year() {
             "Someone Else",
             2016,
         ),
-    ];
+    ]
+}
+
+#[test]
+fn a_preprint_folds_into_its_published_version_by_title_author_and_year() {
+    let papers = residual_learning();
     let found = find(&papers, &HashSet::new());
     assert_eq!(pairs(&found), vec![("pre", "pub")]);
     assert_eq!(found[0].reason, "same title, first author and year");
@@ -161,37 +166,22 @@ fn keys(p: &IdentityRow) -> IdentityKeys {
 fn only_papers_sharing_an_id_or_a_title_are_candidates_and_they_find_what_all_find() {
     let mut pubmed = paper("pm2", "Another Title Entirely About Proteins", "Ann Lee", 2010);
     pubmed.external_ids = r#"{"PubMed": "123"}"#.to_owned();
+    let [pre, publication, other] = <[IdentityRow; 3]>::try_from(residual_learning()).expect("three papers");
+    let mut pm1 = paper("pm1", "Proteins and Their Folding in Water", "Ann Lee", 2010);
+    pm1.external_ids = r#"{"PubMed": "123"}"#.to_owned();
+    let mut arx = paper("arx", "Whatever the Title Says Here Today", "Bo Li", 2020);
+    arx.arxiv = Some("1512.03385".to_owned());
     let papers = vec![
         paper("alone", "A Lonely Paper on Something Unrelated", "Zed Zee", 2001),
-        preprint(
-            paper(
-                "pre",
-                "Deep Residual Learning for Image Recognition",
-                "Kaiming He",
-                2015,
-            ),
-            "1512.03385",
-        ),
-        paper("pm1", "Proteins and Their Folding in Water", "Ann Lee", 2010),
-        published(
-            paper("pub", "Deep residual learning for image recognition.", "K. He", 2016),
-            "CVPR",
-            "10.1109/cvpr.2016.90",
-        ),
+        pre,
+        pm1,
+        publication,
         paper("i1", "Introduction", "Jane Smith", 2001),
         paper("i2", "Introduction", "Jane Smith", 2001),
-        paper(
-            "other",
-            "Deep Residual Learning for Image Recognition",
-            "Someone Else",
-            2016,
-        ),
+        other,
         pubmed,
-        paper("arx", "Whatever the Title Says Here Today", "Bo Li", 2020),
+        arx,
     ];
-    let mut papers = papers;
-    papers[2].external_ids = r#"{"PubMed": "123"}"#.to_owned();
-    papers[8].arxiv = Some("1512.03385".to_owned());
     let all: Vec<IdentityKeys> = papers.iter().map(keys).collect();
     let chosen = candidates(&all);
     let ids: Vec<&str> = chosen.iter().map(|&i| papers[i].paper_id.as_str()).collect();
